@@ -1,0 +1,3 @@
+from logcrunch.cli import main
+
+main()
