@@ -1,0 +1,356 @@
+"""The task broker: a thread-safe queue of file tasks with leases, retries and exactly-once results.
+
+The head serves one `Broker` over the network (see `logcrunch.transport`); BaseManager calls its
+methods from one thread per client connection, so every public method takes the lock. The broker
+knows nothing about sockets or files: time is passed in (``now``) so leases can be tested without
+sleeping.
+
+Delivery rules:
+- A worker *leases* a batch of tasks. The lease has a deadline; the worker's heartbeats extend it.
+- When a lease expires (worker killed, node gone, network cut) or a worker reports a lost process,
+  its unfinished tasks go back on the queue. The task the worker was reading gets its attempt count
+  raised; after ``max_attempts`` it is final as ``failed``. Tasks that merely sat in the same lease are
+  requeued without penalty, but marked ``solo`` so a later loss can be pinned on them alone.
+- A result is accepted only from the lease that currently holds the task. Late results (from a
+  worker presumed dead) and duplicates are dropped, so every task is counted exactly once.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import uuid
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from logcrunch import defaults
+from logcrunch.summary import FileSummary
+
+
+@dataclass(slots=True)
+class Task:
+    """One unit of work: a file, or a byte range of one. Only the path travels, never content."""
+
+    task_id: int
+    path: str
+    size: int
+    mtime: float = 0.0
+    start: int = 0
+    end: int | None = None
+    attempts: int = 0
+    solo: bool = False
+
+    @property
+    def weight(self) -> int:
+        """Bytes this task will read, for sizing leases."""
+        return (self.end if self.end is not None else self.size) - self.start
+
+
+@dataclass(slots=True)
+class Lease:
+    lease_id: str
+    worker: str
+    task_ids: list[int]
+    expiry: float
+    current: int | None = None  # the task the worker said it is reading
+
+
+@dataclass(slots=True)
+class WorkerSeen:
+    worker: str
+    first_seen: float
+    last_seen: float
+    files_done: int = 0
+
+
+@dataclass
+class JobInfo:
+    """What a worker needs to know about the job: sent once per connection."""
+
+    job_id: str
+    scan_config: Any
+    lease_seconds: float
+    heartbeat_seconds: float
+    file_timeout: float = 0.0  # 0: no limit; else a worker process is killed past it
+
+
+@dataclass
+class BrokerStats:
+    queued: int = 0
+    leased: int = 0
+    done: int = 0
+    failed: int = 0
+    total: int = 0
+    bytes_done: int = 0
+    bytes_total: int = 0
+    workers: int = 0
+    submissions_closed: bool = False
+
+
+@dataclass
+class Broker:
+    """Thread-safe queue of tasks with leases; see the module docstring for the rules."""
+
+    scan_config: Any = None
+    lease_seconds: float = defaults.LEASE_SECONDS
+    heartbeat_seconds: float = defaults.HEARTBEAT_SECONDS
+    max_attempts: int = defaults.MAX_ATTEMPTS
+    file_timeout: float = 0.0
+    lease_target_bytes: int = defaults.LEASE_TARGET_BYTES
+    lease_max_files: int = defaults.LEASE_MAX_FILES
+    job_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Lock()
+        self._ids = itertools.count(1)
+        self._tasks: dict[int, Task] = {}
+        self._queue: deque[int] = deque()
+        self._leases: dict[str, Lease] = {}
+        self._holder: dict[int, str] = {}  # task_id -> lease_id
+        self._results: deque[tuple[Task, FileSummary]] = deque()
+        self._finished: set[int] = set()
+        self._workers: dict[str, WorkerSeen] = {}
+        self._closed = False
+        self._stopping = False
+        self._told_done: set[str] = set()
+        self._stats = BrokerStats()
+        self.rejected_results = 0
+
+    # ----- head side -------------------------------------------------------------------------
+
+    def add_task(self, path: str, size: int, mtime: float = 0.0, start: int = 0,
+                 end: int | None = None) -> Task:
+        """Queue a file (or byte range) for scanning."""
+        with self._lock:
+            task = Task(next(self._ids), path, size, mtime, start, end)
+            self._tasks[task.task_id] = task
+            self._queue.append(task.task_id)
+            self._stats.total += 1
+            self._stats.bytes_total += task.weight
+            return task
+
+    def close_submissions(self) -> None:
+        """No more tasks will be added: once all are finished the job is done."""
+        with self._lock:
+            self._closed = True
+
+    def stop(self) -> None:
+        """Tell workers the job is over (they exit or wait for the next job)."""
+        with self._lock:
+            self._stopping = True
+
+    def take_results(self) -> list[tuple[Task, FileSummary]]:
+        """Drain the accepted results (each task appears exactly once over the job)."""
+        with self._lock:
+            out = list(self._results)
+            self._results.clear()
+            return out
+
+    def expire(self, now: float) -> list[Task]:
+        """Return expired leases' tasks to the queue; returns tasks that became final failures."""
+        with self._lock:
+            expired = [lease for lease in self._leases.values() if lease.expiry <= now]
+            failed: list[Task] = []
+            for lease in expired:
+                failed += self._release(lease, "lease expired (worker stopped heartbeating)")
+            return failed
+
+    def is_done(self) -> bool:
+        with self._lock:
+            return self._all_finished()
+
+    def workers_not_told_done(self, now: float) -> int:
+        """Workers seen lately that have not yet been told the job is over."""
+        with self._lock:
+            return sum(1 for w in self._workers.values()
+                       if w.worker not in self._told_done and now - w.last_seen <= self.lease_seconds)
+
+    def stats(self) -> BrokerStats:
+        with self._lock:
+            stats = BrokerStats(**vars(self._stats))
+            stats.queued = len(self._queue)
+            stats.leased = sum(len(lease.task_ids) for lease in self._leases.values())
+            stats.workers = len(self._workers)
+            stats.submissions_closed = self._closed
+            return stats
+
+    def last_worker_contact(self) -> float | None:
+        with self._lock:
+            return max((w.last_seen for w in self._workers.values()), default=None)
+
+    def active_workers(self, now: float, within: float) -> int:
+        with self._lock:
+            return sum(1 for w in self._workers.values() if now - w.last_seen <= within)
+
+    # ----- worker side (called over the network) ---------------------------------------------
+
+    def job(self, worker: str, now: float) -> JobInfo | None:
+        """Job description for a worker, or None when the job is over."""
+        with self._lock:
+            self._touch(worker, now)
+            if self._stopping or self._all_finished():
+                self._told_done.add(worker)
+                return None
+            return JobInfo(self.job_id, self.scan_config, self.lease_seconds,
+                           self.heartbeat_seconds, self.file_timeout)
+
+    def lease(self, worker: str, job_id: str, now: float,
+              max_files: int | None = None) -> tuple[str, str | None, list[Task]]:
+        """Lease a batch of tasks sized by bytes and count.
+
+        Returns ``(state, lease_id, tasks)``: state is ``"work"`` (tasks non-empty), ``"wait"`` (none
+        queued now, but the job is not done: ask again soon) or ``"done"`` (job over, or a job_id
+        of a past job: fetch the job again or exit).
+        """
+        with self._lock:
+            self._touch(worker, now)
+            if job_id != self.job_id or self._stopping or self._all_finished():
+                return "done", None, []
+            # Fair share: with few tasks left, do not let one worker take them all.
+            active = sum(1 for w in self._workers.values()
+                         if now - w.last_seen <= self.lease_seconds)
+            fair = -(-len(self._queue) // (2 * max(1, active)))
+            limit = max(1, min(max_files or self.lease_max_files, self.lease_max_files, fair))
+            picked: list[int] = []
+            weight = 0
+            while self._queue and len(picked) < limit and weight < self.lease_target_bytes:
+                task = self._tasks[self._queue[0]]
+                if task.solo and picked:
+                    break
+                self._queue.popleft()
+                picked.append(task.task_id)
+                weight += task.weight
+                if task.solo:
+                    break
+            if not picked:
+                return "wait", None, []
+            lease = Lease(uuid.uuid4().hex, worker, picked, now + self.lease_seconds)
+            self._leases[lease.lease_id] = lease
+            for task_id in picked:
+                self._holder[task_id] = lease.lease_id
+            # Copies, so the caller never shares mutable state with the broker.
+            return "work", lease.lease_id, [_copy(self._tasks[t]) for t in picked]
+
+    def heartbeat(self, worker: str, lease_id: str, current: int | None, now: float) -> bool:
+        """Extend a lease; ``current`` is the task being read. False when the lease is gone."""
+        with self._lock:
+            self._touch(worker, now)
+            lease = self._leases.get(lease_id)
+            if lease is None:
+                return False
+            lease.expiry = now + self.lease_seconds
+            lease.current = current
+            return True
+
+    def complete(self, worker: str, lease_id: str, results: list[tuple[int, FileSummary]],
+                 now: float, lease_finished: bool = False) -> int:
+        """Hand in results for tasks of a lease; returns how many were accepted.
+
+        Results for tasks the lease no longer holds (expired and re-leased, or already done) are
+        dropped. With ``lease_finished`` the lease is closed and any task it still holds is requeued
+        without penalty (the worker stopped early, e.g. on SIGTERM).
+        """
+        with self._lock:
+            self._touch(worker, now)
+            accepted = 0
+            lease = self._leases.get(lease_id)
+            for task_id, summary in results:
+                if lease is None or self._holder.get(task_id) != lease_id:
+                    self.rejected_results += 1
+                    continue
+                task = self._tasks[task_id]
+                summary.attempts = task.attempts + 1
+                self._finish(task, summary)
+                lease.task_ids.remove(task_id)
+                accepted += 1
+                self._workers[worker].files_done += 1
+            if lease is not None:
+                if lease.current is not None and lease.current not in lease.task_ids:
+                    lease.current = None
+                lease.expiry = now + self.lease_seconds
+                if lease_finished or not lease.task_ids:
+                    for task_id in lease.task_ids:
+                        self._requeue(task_id, penalise=False)
+                    del self._leases[lease_id]
+            return accepted
+
+    def worker_lost(self, worker: str, lease_id: str, current: int | None, reason: str,
+                    now: float) -> int:
+        """A supervisor saw its process die: requeue that lease now instead of at its expiry."""
+        with self._lock:
+            self._touch(worker, now)
+            lease = self._leases.get(lease_id)
+            if lease is None:
+                return 0
+            if current is not None:
+                lease.current = current
+            return len(self._release(lease, reason))
+
+    # ----- internals (lock held) -------------------------------------------------------------
+
+    def _all_finished(self) -> bool:
+        return self._closed and len(self._finished) == len(self._tasks)
+
+    def _touch(self, worker: str, now: float) -> None:
+        seen = self._workers.get(worker)
+        if seen is None:
+            self._workers[worker] = WorkerSeen(worker, now, now)
+        else:
+            seen.last_seen = now
+
+    def _finish(self, task: Task, summary: FileSummary) -> None:
+        self._holder.pop(task.task_id, None)
+        self._finished.add(task.task_id)
+        self._results.append((_copy(task), summary))
+        if summary.status == "failed":
+            self._stats.failed += 1
+        self._stats.done += 1
+        self._stats.bytes_done += task.weight
+
+    def _requeue(self, task_id: int, penalise: bool) -> None:
+        self._holder.pop(task_id, None)
+        task = self._tasks[task_id]
+        if penalise:
+            task.attempts += 1
+        # Put retried tasks first: they are the oldest work and the likeliest to be slow.
+        self._queue.appendleft(task_id)
+
+    def _release(self, lease: Lease, reason: str) -> list[Task]:
+        """Drop a lease; returns tasks that ran out of attempts and were finalised as failed."""
+        del self._leases[lease.lease_id]
+        failed: list[Task] = []
+        unfinished = list(lease.task_ids)
+        if not unfinished:
+            return failed
+        # Who is to blame: the task the worker said it was reading; if it never said, the first
+        # unfinished one when the lease held just one task, otherwise nobody in particular.
+        blamed = lease.current if lease.current in unfinished else None
+        if blamed is None and len(unfinished) == 1:
+            blamed = unfinished[0]
+        for task_id in reversed(unfinished):
+            task = self._tasks[task_id]
+            if blamed is None:
+                task.solo = True  # next time alone, so a repeat loss is attributed precisely
+                self._requeue(task_id, penalise=False)
+            elif task_id == blamed:
+                task.attempts += 1
+                task.solo = True
+                if task.attempts >= self.max_attempts:
+                    self._holder.pop(task_id, None)
+                    self._finish(task, FileSummary.failed(
+                        task.path,
+                        f"worker died {task.attempts} times while reading it (last: {reason})",
+                        size_bytes=task.size, attempts=task.attempts,
+                    ))
+                    failed.append(_copy(task))
+                else:
+                    self._requeue(task_id, penalise=False)
+            else:
+                self._requeue(task_id, penalise=False)
+        return failed
+
+
+def _copy(task: Task) -> Task:
+    return Task(task.task_id, task.path, task.size, task.mtime, task.start, task.end,
+                task.attempts, task.solo)

@@ -1,0 +1,342 @@
+"""The `logcrunch` command line: parse options, build a config, call one core function."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import signal
+import sys
+import time
+
+import click
+
+from logcrunch import __version__, defaults
+from logcrunch.authkey import AuthKeyError, ephemeral_key, generate_key, load_key, resolve_key_path
+from logcrunch.discover import WalkOptions
+from logcrunch.head import HeadOptions, Progress, unique_roots
+from logcrunch.scan import ScanConfig
+from logcrunch.transport import parse_address
+
+log = logging.getLogger("logcrunch")
+
+
+# ----- shared option groups ------------------------------------------------------------------
+
+
+def scan_options(func):
+    @click.option("--error-pattern", "error_patterns", multiple=True, metavar="REGEX",
+                  help="A line matching REGEX is an error line, whatever its level. Repeatable.")
+    @click.option("--warn-pattern", "warn_patterns", multiple=True, metavar="REGEX",
+                  help="A line matching REGEX is a warning line (error patterns win). Repeatable.")
+    @click.option("--metric", "metric_specs", multiple=True, metavar="NAME=REGEX",
+                  help="Extra metric: each match of REGEX's one capture group is a sample of NAME.")
+    @click.option("--no-default-levels", is_flag=True,
+                  help="Classify lines only by --error-pattern/--warn-pattern.")
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        return func(*args, **kwargs)
+    return wrapper
+
+
+def walk_options(func):
+    @click.option("--include", multiple=True, metavar="GLOB",
+                  help="Only files whose name (or path below the root, if GLOB has a /) matches.")
+    @click.option("--exclude", multiple=True, metavar="GLOB",
+                  help="Skip files and directories matching GLOB. Repeatable.")
+    @click.option("--hidden", is_flag=True, help="Also scan hidden files and directories.")
+    @click.option("--follow-symlinks", is_flag=True,
+                  help="Follow symbolic links (each directory is still entered once).")
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        return func(*args, **kwargs)
+    return wrapper
+
+
+def head_options(func):
+    @click.option("--out", "out_dir", required=True, metavar="DIR",
+                  help="Directory for files.csv, metrics.csv and summary.csv.")
+    @click.option("--worker-timeout", type=float, default=defaults.WORKER_TIMEOUT,
+                  show_default=True, metavar="SECONDS",
+                  help="Give up (exit 1) when no worker has been seen for this long.")
+    @click.option("--max-attempts", type=int, default=defaults.MAX_ATTEMPTS, show_default=True,
+                  help="A file whose worker dies this many times is marked failed.")
+    @click.option("--file-timeout", type=float, default=0.0, metavar="SECONDS",
+                  help="Kill a worker process that spends longer on one file (0: no limit).")
+    @click.option("--lease-seconds", type=float, default=defaults.LEASE_SECONDS,
+                  show_default=True, help="How long a silent worker keeps its tasks.")
+    @click.option("--split-size", type=int, default=defaults.SPLIT_MIN_BYTES, show_default=True,
+                  metavar="BYTES", help="Plain files larger than this are split across workers.")
+    @click.option("-q", "--quiet", is_flag=True, help="Print only warnings and errors.")
+    @scan_options
+    @walk_options
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        return func(*args, **kwargs)
+    return wrapper
+
+
+def authkey_option(func):
+    @click.option("--authkey-file", envvar=defaults.AUTHKEY_ENV, metavar="PATH",
+                  help=f"Shared key file (or ${defaults.AUTHKEY_ENV}; default "
+                       f"{defaults.AUTHKEY_DEFAULT_PATH}).")
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        return func(*args, **kwargs)
+    return wrapper
+
+
+# ----- helpers -------------------------------------------------------------------------------
+
+
+def _setup_logging(quiet: bool) -> None:
+    logging.basicConfig(level=logging.WARNING if quiet else logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s logcrunch %(levelname)s %(message)s", force=True)
+
+
+def _scan_config(error_patterns, warn_patterns, metric_specs, no_default_levels) -> ScanConfig:
+    metrics = []
+    for spec in metric_specs:
+        name, sep, regex = spec.partition("=")
+        if not sep or not name or not regex:
+            raise click.BadParameter(f"{spec!r}: write NAME=REGEX, e.g. 'latency=took (\\d+)ms'",
+                                     param_hint="--metric")
+        metrics.append((name, regex))
+    return ScanConfig(error_patterns=tuple(error_patterns), warn_patterns=tuple(warn_patterns),
+                      metric_patterns=tuple(metrics), default_levels=not no_default_levels)
+
+
+def _head_options(roots, kw, bind) -> HeadOptions:
+    options = HeadOptions(
+        roots=unique_roots(roots), bind=bind,
+        walk=WalkOptions(include=tuple(kw["include"]), exclude=tuple(kw["exclude"]),
+                         hidden=kw["hidden"], follow_symlinks=kw["follow_symlinks"]),
+        scan=_scan_config(kw["error_patterns"], kw["warn_patterns"], kw["metric_specs"],
+                          kw["no_default_levels"]),
+        worker_timeout=kw["worker_timeout"], lease_seconds=kw["lease_seconds"],
+        max_attempts=kw["max_attempts"], file_timeout=kw["file_timeout"],
+        split_bytes=kw["split_size"],
+    )
+    try:
+        options.validate()
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    return options
+
+
+def _load_authkey(path_option: str | None) -> bytes:
+    path = resolve_key_path(path_option)
+    try:
+        return load_key(path)
+    except AuthKeyError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
+class _ProgressView:
+    """tqdm on a terminal; a log line every so often without one (cron)."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.bar = None
+        self.quiet = quiet
+        self.use_bar = not quiet and sys.stderr.isatty()
+        self.last_line = time.monotonic()
+
+    def __call__(self, progress: Progress) -> None:
+        stats = progress.stats
+        if self.use_bar:
+            if self.bar is None:
+                from tqdm import tqdm
+
+                self.bar = tqdm(total=stats.bytes_total, unit="B", unit_scale=True,
+                                unit_divisor=1024, desc="scanning", dynamic_ncols=True)
+            self.bar.total = stats.bytes_total
+            self.bar.n = stats.bytes_done
+            self.bar.set_postfix_str(
+                f"files {stats.done}/{stats.total}{'+' if progress.walking else ''} "
+                f"workers {progress.workers_active} failed {stats.failed}", refresh=False)
+            self.bar.refresh()
+        elif not self.quiet and time.monotonic() - self.last_line >= defaults.PROGRESS_LOG_SECONDS:
+            self.last_line = time.monotonic()
+            log.info("progress: %d/%d files, %.1f/%.1f MiB, %d workers, %d failed",
+                     stats.done, stats.total, stats.bytes_done / 2**20,
+                     stats.bytes_total / 2**20, progress.workers_active, stats.failed)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _run_head(options: HeadOptions, authkey: bytes, out_dir: str, quiet: bool,
+              local_processes: int | None) -> None:
+    from logcrunch.job import run_job
+
+    view = _ProgressView(quiet)
+
+    def install_signals(head) -> None:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda signum, _f: head.request_stop(
+                f"stopped by {signal.Signals(signum).name}"))
+        if local_processes is None:
+            host, port = head.address
+            log.info("serving on %s:%d; start workers with: logcrunch work --server HOST:%d",
+                     host, port, port)
+
+    started = time.monotonic()
+    try:
+        outcome = run_job(options, authkey, out_dir, local_processes=local_processes,
+                          on_progress=view, on_head_ready=install_signals)
+    except OSError as exc:
+        view.close()
+        raise click.ClickException(str(exc)) from None
+    view.close()
+    result = outcome.result
+    counts = {"ok": 0, "skipped": 0, "failed": 0}
+    for summary in result.summaries.values():
+        counts[summary.status] = counts.get(summary.status, 0) + 1
+    log.info("wrote %s: %d files (%d ok, %d skipped, %d failed) in %.1f s",
+             out_dir, len(result.summaries), counts["ok"], counts["skipped"], counts["failed"],
+             time.monotonic() - started)
+    if result.aborted:
+        log.error("run did not finish: %s", result.aborted)
+    elif counts["failed"]:
+        log.warning("%d files failed; see the error column of %s", counts["failed"],
+                    os.path.join(out_dir, "files.csv"))
+    sys.exit(outcome.exit_code)
+
+
+# ----- commands ------------------------------------------------------------------------------
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="logcrunch")
+def cli() -> None:
+    """Crunch a tree of cluster logs into CSV reports (files, metrics, summary).
+
+    \b
+    One machine:   logcrunch run /mnt/shared/logs --out report
+    A cluster:     logcrunch submit /mnt/shared/logs --out report   (on the head)
+                   logcrunch work --server head01                  (on every node)
+    """
+
+
+@cli.command()
+@click.argument("roots", nargs=-1, required=True, type=click.Path())
+@click.option("-j", "--processes", type=click.IntRange(min=1), default=os.cpu_count() or 1,
+              show_default=True, help="Local worker processes.")
+@head_options
+def run(roots, processes, out_dir, quiet, **kw):
+    """Scan ROOTS on this machine with N local worker processes and write the reports.
+
+    Uses the same queue and worker code as a cluster run, over loopback with a random
+    one-time key.
+
+    \b
+    Example:
+      logcrunch run sample_logs --out report -j 2
+    """
+    _setup_logging(quiet)
+    options = _head_options(roots, kw, ("127.0.0.1", 0))
+    _run_head(options, ephemeral_key(), out_dir, quiet, local_processes=processes)
+
+
+@cli.command()
+@click.argument("roots", nargs=-1, required=True, type=click.Path())
+@click.option("--bind", default=f"0.0.0.0:{defaults.DEFAULT_PORT}", show_default=True,
+              envvar="LOGCRUNCH_BIND", metavar="HOST:PORT",
+              help="Interface and port to serve workers on (the authkey guards it).")
+@authkey_option
+@head_options
+def submit(roots, bind, authkey_file, out_dir, quiet, **kw):
+    """Serve ROOTS' files to workers on other nodes, collect their summaries, write the reports.
+
+    Only paths travel to workers; they read the files from the shared disk.
+
+    \b
+    Example:
+      logcrunch submit /mnt/shared/logs --out /srv/reports/today --bind 10.0.0.1:50070
+    """
+    _setup_logging(quiet)
+    try:
+        address = parse_address(bind, defaults.DEFAULT_PORT)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--bind") from None
+    options = _head_options(roots, kw, address)
+    _run_head(options, _load_authkey(authkey_file), out_dir, quiet, local_processes=None)
+
+
+@cli.command()
+@click.option("--server", required=True, envvar="LOGCRUNCH_SERVER", metavar="HOST[:PORT]",
+              help=f"The head (`logcrunch submit`) to work for; port {defaults.DEFAULT_PORT} "
+                   "by default.")
+@authkey_option
+@click.option("-j", "--processes", type=click.IntRange(min=1), default=os.cpu_count() or 1,
+              show_default=True, help="Scanning processes on this node.")
+@click.option("--path-map", multiple=True, metavar="HEADPREFIX=LOCALPREFIX",
+              help="This node mounts the share elsewhere: rewrite path prefixes. Repeatable.")
+@click.option("--forever", is_flag=True,
+              help="Keep serving job after job (for a systemd unit) instead of exiting.")
+@click.option("--connect-timeout", type=float, default=defaults.CONNECT_RETRY_SECONDS,
+              show_default=True, metavar="SECONDS",
+              help="How long to keep retrying an absent or lost head before giving up.")
+@click.option("-q", "--quiet", is_flag=True, help="Print only warnings and errors.")
+def work(server, authkey_file, processes, path_map, forever, connect_timeout, quiet):
+    """Take file paths from the head, scan them from the shared disk, send summaries back.
+
+    Exits 0 when the head says the job is done; non-zero with a message when the head cannot be
+    reached within --connect-timeout or the keys differ.
+
+    \b
+    Example:
+      logcrunch work --server head01:50070 -j 8
+    """
+    from logcrunch.worker import WorkerError, WorkerOptions, run_worker
+
+    _setup_logging(quiet)
+    try:
+        address = parse_address(server, defaults.DEFAULT_PORT)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--server") from None
+    mappings = []
+    for spec in path_map:
+        head_prefix, sep, local_prefix = spec.partition("=")
+        if not sep or not head_prefix or not local_prefix:
+            raise click.BadParameter(f"{spec!r}: write HEADPREFIX=LOCALPREFIX, e.g. "
+                                     "/mnt/shared/logs=/data/logs", param_hint="--path-map")
+        mappings.append((head_prefix, local_prefix))
+    options = WorkerOptions(address=address, authkey=_load_authkey(authkey_file),
+                            processes=processes, path_map=tuple(mappings), forever=forever,
+                            connect_timeout=connect_timeout)
+    try:
+        options.validate()
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    log.info("working for %s:%d with %d processes", address[0], address[1], processes)
+    try:
+        run_worker(options, on_event=lambda message: log.warning("%s", message))
+    except WorkerError as exc:
+        raise click.ClickException(str(exc)) from None
+    log.info("job done")
+
+
+@cli.command()
+@click.argument("path", required=False, type=click.Path())
+@click.option("--force", is_flag=True, help="Replace an existing key file.")
+def keygen(path, force):
+    """Write a new random authkey to PATH (default ~/.config/logcrunch/authkey), mode 0600.
+
+    Copy the same file to every node (or keep it on a shared home directory).
+
+    \b
+    Example:
+      logcrunch keygen ~/.config/logcrunch/authkey
+    """
+    target = path or resolve_key_path(None)
+    try:
+        written = generate_key(target, overwrite=force)
+    except (AuthKeyError, OSError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"wrote a new authkey to {written} (mode 0600); copy it to every node")
+
+
+def main() -> None:
+    cli(prog_name="logcrunch")

@@ -1,0 +1,280 @@
+"""The head: walks the roots into tasks, serves them to workers, and collects the summaries.
+
+`Head.run()` drives one job: it serves the broker over TCP, walks the roots in a thread (dispatch
+starts while the walk goes on), expires leases, gathers accepted results (joining the byte ranges of
+split files), and stops when every task is final, when no worker has been seen for
+``worker_timeout``, or when asked to stop. It reports progress through a callback and never prints.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from logcrunch import defaults
+from logcrunch.broker import Broker, BrokerStats, Task
+from logcrunch.discover import FoundFile, WalkError, WalkOptions, walk
+from logcrunch.scan import ScanConfig, is_splittable
+from logcrunch.summary import FileSummary
+from logcrunch.transport import BrokerServer
+
+log = logging.getLogger(__name__)
+
+TICK_SECONDS = 0.1
+
+
+@dataclass
+class HeadOptions:
+    roots: tuple[str, ...]
+    bind: tuple[str, int] = ("127.0.0.1", defaults.DEFAULT_PORT)
+    walk: WalkOptions = field(default_factory=WalkOptions)
+    scan: ScanConfig = field(default_factory=ScanConfig)
+    worker_timeout: float = defaults.WORKER_TIMEOUT
+    lease_seconds: float = defaults.LEASE_SECONDS
+    max_attempts: int = defaults.MAX_ATTEMPTS
+    file_timeout: float = 0.0
+    split_bytes: int = defaults.SPLIT_MIN_BYTES
+
+    def validate(self) -> None:
+        if not self.roots:
+            raise ValueError("give at least one directory (or file) to scan")
+        for name in ("worker_timeout", "lease_seconds"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"--{name.replace('_', '-')} must be > 0 seconds")
+        if self.max_attempts < 1:
+            raise ValueError("--max-attempts must be at least 1")
+        if self.file_timeout < 0:
+            raise ValueError("--file-timeout must be >= 0 (0: no limit)")
+        if self.split_bytes < 1:
+            raise ValueError("--split-size must be at least 1 byte")
+        self.scan.validate()
+
+
+@dataclass
+class Progress:
+    stats: BrokerStats
+    workers_active: int
+    elapsed: float
+    walking: bool
+
+
+@dataclass
+class HeadResult:
+    summaries: dict[str, FileSummary]  # path -> final summary (one per file)
+    roots: dict[str, str]  # path -> the root it was found under
+    unchanged: dict[str, str]  # path -> root, for files skipped as unchanged (incremental)
+    aborted: str = ""  # why the run could not finish; empty when it did
+    rejected_results: int = 0
+
+    @property
+    def failed(self) -> int:
+        return sum(1 for s in self.summaries.values() if s.status == "failed")
+
+    @property
+    def exit_code(self) -> int:
+        if self.aborted:
+            return defaults.EXIT_INCOMPLETE
+        return defaults.EXIT_FILES_FAILED if self.failed else defaults.EXIT_OK
+
+
+class HeadAborted(Exception):
+    pass
+
+
+class Head:
+    """One job on the head. Hooks let the caller persist results and skip known files."""
+
+    def __init__(self, options: HeadOptions, authkey: bytes,
+                 done: dict[str, FileSummary] | None = None,
+                 is_unchanged: Callable[[FoundFile], bool] | None = None,
+                 on_results: Callable[[list[tuple[FileSummary, str]]], None] | None = None,
+                 on_found: Callable[[FoundFile], None] | None = None,
+                 on_progress: Callable[[Progress], None] | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        options.validate()
+        self.options = options
+        self.broker = Broker(scan_config=options.scan, lease_seconds=options.lease_seconds,
+                             heartbeat_seconds=max(0.2, min(defaults.HEARTBEAT_SECONDS,
+                                                            options.lease_seconds / 4)),
+                             max_attempts=options.max_attempts, file_timeout=options.file_timeout)
+        self.server = BrokerServer(self.broker, options.bind, authkey)
+        self.done_before = done or {}
+        self.is_unchanged = is_unchanged
+        self.on_results = on_results
+        self.on_found = on_found
+        self.on_progress = on_progress
+        self.clock = clock
+        self.stop_requested = threading.Event()
+        self.stop_reason = ""
+        self._walk_error: BaseException | None = None
+        self._walking = True
+        self._summaries: dict[str, FileSummary] = {}
+        self._roots: dict[str, str] = {}
+        self._unchanged: dict[str, str] = {}
+        self._ranges: dict[str, dict[int, FileSummary]] = {}
+        self._range_count: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def address(self) -> tuple[str, int]:
+        return self.server.address
+
+    def request_stop(self, reason: str) -> None:
+        """Stop the job soon (signal handlers call this); the run ends with exit code 1."""
+        self.stop_reason = reason
+        self.stop_requested.set()
+
+    def run(self, extra_liveness: Callable[[], str] | None = None) -> HeadResult:
+        """Serve the job to the end; ``extra_liveness`` may return a reason to abort early."""
+        started = self.clock()
+        self.server.start()
+        walker = threading.Thread(target=self._walk, name="logcrunch-walk", daemon=True)
+        walker.start()
+        aborted = ""
+        last_progress = 0.0
+        try:
+            while True:
+                now = self.clock()
+                for task in self.broker.expire(now):
+                    log.warning("%s failed after %d attempts", task.path, task.attempts)
+                self._collect()
+                if self._walk_error is not None:
+                    aborted = f"walking the roots failed: {self._walk_error}"
+                    break
+                if self.broker.is_done():
+                    break
+                if self.stop_requested.is_set():
+                    aborted = self.stop_reason or "stopped"
+                    break
+                aborted = self._check_workers(now, started)
+                if not aborted and extra_liveness is not None:
+                    aborted = extra_liveness()
+                if aborted:
+                    break
+                if self.on_progress and now - last_progress >= 0.5:
+                    last_progress = now
+                    self._report_progress(now - started)
+                self.stop_requested.wait(TICK_SECONDS)
+            self._collect()
+            if self.on_progress:
+                self._report_progress(self.clock() - started)
+        finally:
+            self.broker.stop()
+            self._let_workers_hear_done()
+            self.server.close()
+        return HeadResult(dict(self._summaries), dict(self._roots), dict(self._unchanged),
+                          aborted, self.broker.rejected_results)
+
+    # -- internals ----------------------------------------------------------------------------
+
+    def _walk(self) -> None:
+        try:
+            for found in walk(list(self.options.roots), self.options.walk):
+                if self.stop_requested.is_set():
+                    return
+                self._submit(found)
+        except BaseException as exc:  # surfaced by run(); a thread must not die silently
+            self._walk_error = exc
+        finally:
+            self._walking = False
+            self.broker.close_submissions()
+
+    def _submit(self, found: FoundFile | WalkError) -> None:
+        with self._lock:
+            self._roots[found.path] = found.root
+        if isinstance(found, WalkError):
+            self._accept([(FileSummary.failed(found.path, found.reason, format="directory"),
+                           found.root)])
+            return
+        if self.on_found:
+            self.on_found(found)
+        previous = self.done_before.get(found.path)
+        if previous is not None:
+            with self._lock:
+                self._summaries[found.path] = previous
+            return
+        if self.is_unchanged is not None and self.is_unchanged(found):
+            with self._lock:
+                self._roots.pop(found.path, None)
+                self._unchanged[found.path] = found.root
+            return
+        split = self.options.split_bytes
+        if found.size > split and is_splittable(found.path):
+            starts = range(0, found.size, split)
+            with self._lock:
+                self._range_count[found.path] = len(starts)
+            for start in starts:
+                self.broker.add_task(found.path, found.size, found.mtime, start,
+                                     min(start + split, found.size))
+        else:
+            self.broker.add_task(found.path, found.size, found.mtime)
+
+    def _collect(self) -> None:
+        accepted: list[tuple[FileSummary, str]] = []
+        for task, summary in self.broker.take_results():
+            joined = self._join_ranges(task, summary)
+            if joined is not None:
+                accepted.append((joined, self._roots.get(task.path, "")))
+        if accepted:
+            self._accept(accepted)
+
+    def _join_ranges(self, task: Task, summary: FileSummary) -> FileSummary | None:
+        count = self._range_count.get(task.path)
+        if count is None:
+            return summary
+        parts = self._ranges.setdefault(task.path, {})
+        parts[task.start] = summary
+        if len(parts) < count:
+            return None
+        ordered = [parts[start] for start in sorted(parts)]
+        whole = ordered[0]
+        for part in ordered[1:]:
+            whole = whole.merge_range(part)
+        whole.size_bytes = task.size
+        del self._ranges[task.path]
+        return whole
+
+    def _accept(self, results: list[tuple[FileSummary, str]]) -> None:
+        with self._lock:
+            for summary, _root in results:
+                self._summaries[summary.path] = summary
+        if self.on_results:
+            self.on_results(results)
+
+    def _check_workers(self, now: float, started: float) -> str:
+        stats = self.broker.stats()
+        if stats.queued == 0 and stats.leased == 0:
+            return ""
+        last_contact = max(started, self.broker.last_worker_contact() or started)
+        if now - last_contact <= self.options.worker_timeout:
+            return ""
+        seen = "no worker connected" if self.broker.last_worker_contact() is None else \
+            "every worker went away"
+        host, port = self.address
+        return (f"{seen} for {self.options.worker_timeout:g} s with {stats.queued + stats.leased} "
+                f"tasks left; start workers with `logcrunch work --server {host}:{port}` "
+                f"(same authkey), or raise --worker-timeout")
+
+    def _report_progress(self, elapsed: float) -> None:
+        now = self.clock()
+        self.on_progress(Progress(self.broker.stats(),
+                                  self.broker.active_workers(now, self.options.lease_seconds),
+                                  elapsed, self._walking))
+
+    def _let_workers_hear_done(self) -> None:
+        """Give connected workers a moment to learn the job is over before the server closes."""
+        deadline = self.clock() + min(5.0, self.broker.heartbeat_seconds * 2 + 1.0)
+        while self.broker.workers_not_told_done(self.clock()) and self.clock() < deadline:
+            time.sleep(0.05)
+
+
+def unique_roots(roots: Iterable[str]) -> tuple[str, ...]:
+    """Absolute, de-duplicated roots in the order given."""
+    seen: dict[str, None] = {}
+    for root in roots:
+        seen.setdefault(os.path.abspath(root), None)
+    return tuple(seen)

@@ -1,0 +1,238 @@
+"""Serving the broker over TCP with multiprocessing.managers.BaseManager, and connecting to it.
+
+The server authenticates every connection (HMAC challenge both ways) before it unpickles anything;
+a client with the wrong key, a port scanner or a client sending garbage costs one log line and is
+dropped without disturbing the other connections. Workers see only `BrokerService`, which stamps
+every call with the head's own clock (node clocks may disagree) and exposes only worker calls.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import struct
+import threading
+import time
+from collections.abc import Callable
+from multiprocessing import connection, managers
+from multiprocessing.context import AuthenticationError
+from typing import Any
+
+from logcrunch.broker import Broker, JobInfo, Task
+from logcrunch.summary import FileSummary
+
+log = logging.getLogger(__name__)
+
+HANDSHAKE_TIMEOUT = 10.0
+
+
+class HeadUnreachable(Exception):
+    """The head could not be reached (not up yet, gone, or the network is cut)."""
+
+
+class AuthFailed(Exception):
+    """The head rejected this node's key (or this node rejected the head's)."""
+
+
+# Errors that mean "the connection to the head is broken", as raised by a proxy call.
+CONNECTION_ERRORS = (EOFError, OSError, ConnectionError, BrokenPipeError)
+
+
+class BrokerService:
+    """The worker-facing face of a Broker: head clock, worker calls only."""
+
+    def __init__(self, broker: Broker, clock: Callable[[], float] = time.monotonic) -> None:
+        self._broker = broker
+        self._clock = clock
+
+    def job(self, worker: str) -> JobInfo | None:
+        return self._broker.job(worker, self._clock())
+
+    def lease(self, worker: str, job_id: str,
+              max_files: int | None = None) -> tuple[str, str | None, list[Task]]:
+        return self._broker.lease(worker, job_id, self._clock(), max_files)
+
+    def heartbeat(self, worker: str, lease_id: str, current: int | None) -> bool:
+        return self._broker.heartbeat(worker, lease_id, current, self._clock())
+
+    def complete(self, worker: str, lease_id: str, results: list[tuple[int, FileSummary]],
+                 lease_finished: bool = False) -> int:
+        return self._broker.complete(worker, lease_id, results, self._clock(), lease_finished)
+
+    def worker_lost(self, worker: str, lease_id: str, current: int | None, reason: str) -> int:
+        return self._broker.worker_lost(worker, lease_id, current, reason, self._clock())
+
+
+class _GuardedServer(managers.Server):
+    """A manager server that logs and drops unauthenticated or broken connections quietly."""
+
+    def accepter(self) -> None:
+        while True:
+            try:
+                conn = self.listener.accept()
+            except OSError:
+                if getattr(self, "_closing", False):
+                    return
+                continue
+            peer = self.listener.last_accepted
+            threading.Thread(target=self._guarded, args=(conn, peer), daemon=True).start()
+
+    def _guarded(self, conn: connection.Connection, peer: Any) -> None:
+        try:
+            # A receive timeout on the blocking fd, so a silent client cannot pin the handshake.
+            _set_recv_timeout(conn, HANDSHAKE_TIMEOUT)
+            connection.deliver_challenge(conn, self.authkey)
+            connection.answer_challenge(conn, self.authkey)
+            _set_recv_timeout(conn, 0)
+        except AuthenticationError:
+            log.warning("rejected a connection from %s: wrong authkey", _peer_text(peer))
+            conn.close()
+            return
+        except (OSError, EOFError, ValueError) as exc:
+            log.warning("dropped a connection from %s during the handshake: %s",
+                        _peer_text(peer), exc or type(exc).__name__)
+            conn.close()
+            return
+        try:
+            self._dispatch(conn)
+        except SystemExit:
+            pass
+        except Exception:  # never let one client's trouble reach the others
+            log.exception("error while serving %s", _peer_text(peer))
+        finally:
+            conn.close()
+
+    def _dispatch(self, conn: connection.Connection) -> None:
+        # The part of managers.Server._handle_request after authentication.
+        try:
+            request = conn.recv()
+            _ignore, funcname, args, kwds = request
+            if funcname not in self.public:
+                raise ValueError(f"{funcname!r} unrecognized")
+            func = getattr(self, funcname)
+        except (EOFError, OSError):
+            return
+        except Exception:
+            msg = ("#TRACEBACK", managers.format_exc())
+        else:
+            try:
+                msg = ("#RETURN", func(conn, *args, **kwds))
+            except Exception:
+                msg = ("#TRACEBACK", managers.format_exc())
+        try:
+            conn.send(msg)
+        except (OSError, EOFError):
+            pass
+
+
+def _set_recv_timeout(conn: connection.Connection, seconds: float) -> None:
+    sock = socket.socket(fileno=conn.fileno())  # shares the fd; detached below, never closed
+    try:
+        whole = int(seconds)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO,
+                        struct.pack("ll", whole, int((seconds - whole) * 1e6)))
+    finally:
+        sock.detach()
+
+
+def _peer_text(peer: Any) -> str:
+    if isinstance(peer, tuple) and len(peer) >= 2:
+        return f"{peer[0]}:{peer[1]}"
+    return str(peer)
+
+
+class _ServerManager(managers.BaseManager):
+    _Server = _GuardedServer
+
+
+class _ClientManager(managers.BaseManager):
+    pass
+
+
+_ClientManager.register("broker")
+
+
+class BrokerServer:
+    """Serves a BrokerService on ``address`` in background threads of this process."""
+
+    def __init__(self, broker: Broker, address: tuple[str, int], authkey: bytes) -> None:
+        service = BrokerService(broker)
+        manager_cls = type("_BoundManager", (_ServerManager,), {})
+        manager_cls.register("broker", callable=lambda: service)
+        self._server = manager_cls(address=address, authkey=authkey).get_server()
+        self._thread = threading.Thread(target=self._server.accepter, daemon=True,
+                                        name="logcrunch-accepter")
+        self._server.stop_event = threading.Event()
+
+    @property
+    def address(self) -> tuple[str, int]:
+        return self._server.address
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def close(self) -> None:
+        self._server._closing = True
+        self._server.stop_event.set()
+        try:
+            self._server.listener.close()
+        except OSError:
+            pass
+
+
+def connect(address: tuple[str, int], authkey: bytes) -> Any:
+    """Connect once; returns a proxy to the head's BrokerService.
+
+    Raises HeadUnreachable when nothing answers and AuthFailed when the keys differ.
+    """
+    manager = _ClientManager(address=address, authkey=authkey)
+    try:
+        manager.connect()
+        return manager.broker()
+    except AuthenticationError:
+        raise AuthFailed(
+            "authentication failed: this node's authkey differs from the head's"
+        ) from None
+    except CONNECTION_ERRORS as exc:
+        raise HeadUnreachable(f"cannot reach the head at {address[0]}:{address[1]}: "
+                              f"{exc or type(exc).__name__}") from None
+
+
+def connect_with_retry(address: tuple[str, int], authkey: bytes, deadline: float,
+                       clock: Callable[[], float] = time.monotonic,
+                       wait: Callable[[float], Any] = time.sleep,
+                       on_retry: Callable[[str, float], None] | None = None) -> Any:
+    """Connect, retrying with exponential backoff (0.2 s doubling to 5 s) until ``deadline``."""
+    delay = 0.2
+    while True:
+        try:
+            return connect(address, authkey)
+        except HeadUnreachable as exc:
+            remaining = deadline - clock()
+            if remaining <= 0:
+                raise
+            if on_retry:
+                on_retry(str(exc), min(delay, remaining))
+            wait(min(delay, remaining))
+            delay = min(delay * 2, 5.0)
+
+
+def parse_address(text: str, default_port: int) -> tuple[str, int]:
+    """``host``, ``host:port`` or ``[v6]:port`` -> (host, port); raises ValueError with advice."""
+    host, port = text, default_port
+    if text.startswith("["):
+        host, _, rest = text[1:].partition("]")
+        if rest.startswith(":"):
+            port = _port(rest[1:], text)
+    elif text.count(":") == 1:
+        host, port_text = text.split(":")
+        port = _port(port_text, text)
+    if not host:
+        raise ValueError(f"{text!r} has no host; write HOST or HOST:PORT, e.g. head01:50070")
+    return host, port
+
+
+def _port(text: str, whole: str) -> int:
+    if not text.isdigit() or not 0 <= int(text) <= 65535:
+        raise ValueError(f"bad port in {whole!r}; write HOST:PORT with PORT in 0-65535")
+    return int(text)

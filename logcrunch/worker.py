@@ -1,0 +1,362 @@
+"""The worker: N scanning processes under one supervisor, taking paths from the head.
+
+Layout of one node:
+- The *supervisor* (`run_worker`) starts N child processes, restarts one that dies, tells the
+  head at once which task a dead child was reading (so it is re-leased without waiting for the lease
+  to expire), and kills a child that spends longer than the job's per-file timeout on one file.
+- Each *child* (`WorkerProcess`) has its own connection to the head, leases batches of tasks, scans
+  them from the shared disk, heartbeats its lease from a side thread, and hands results back in
+  batches. A child that crashes takes only its own lease with it.
+
+The head may not be up yet (cron starts nodes and head in any order) or may go away mid-run: children
+retry with backoff until ``reconnect_timeout`` and then exit with a clear message.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import multiprocessing
+import multiprocessing.connection
+import os
+import signal
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from logcrunch import defaults, faults
+from logcrunch.broker import JobInfo, Task
+from logcrunch.scan import scan_file
+from logcrunch.summary import FileSummary
+from logcrunch.transport import (
+    CONNECTION_ERRORS,
+    AuthFailed,
+    HeadUnreachable,
+    connect_with_retry,
+)
+
+log = logging.getLogger(__name__)
+
+EXIT_DONE = 0
+EXIT_HEAD_LOST = 1
+EXIT_AUTH = 4  # internal: a child's auth failure; the node exits 1 with the message
+
+POLL_MIN_SECONDS = 0.05
+POLL_MAX_SECONDS = 1.0
+
+
+class WorkerError(Exception):
+    """The worker could not do its job; the message says why."""
+
+
+@dataclass
+class WorkerOptions:
+    address: tuple[str, int]
+    authkey: bytes
+    processes: int = 1
+    path_map: tuple[tuple[str, str], ...] = ()  # (head prefix, local prefix)
+    forever: bool = False
+    connect_timeout: float = defaults.CONNECT_RETRY_SECONDS  # waiting for an absent head
+    name: str = field(default_factory=socket.gethostname)
+    max_restarts: int = 20  # per node and job: a child that keeps dying is not restarted forever
+
+    def validate(self) -> None:
+        if self.processes < 1:
+            raise ValueError("-j/--processes must be at least 1")
+        if self.connect_timeout < 0:
+            raise ValueError("--connect-timeout must be >= 0 seconds")
+        for head_prefix, local_prefix in self.path_map:
+            if not head_prefix or not local_prefix:
+                raise ValueError("--path-map takes HEADPREFIX=LOCALPREFIX, both non-empty")
+
+
+def map_path(path: str, path_map: tuple[tuple[str, str], ...]) -> str:
+    """Translate a head path to this node's mount point (longest matching prefix wins)."""
+    best = None
+    for head_prefix, local_prefix in path_map:
+        prefix = head_prefix.rstrip("/")
+        if (path == prefix or path.startswith(prefix + "/")) and (
+            best is None or len(prefix) > len(best[0])
+        ):
+            best = (prefix, local_prefix.rstrip("/"))
+    if best is None:
+        return path
+    return best[1] + path[len(best[0]):]
+
+
+class _ChildStatus:
+    """What a child is doing, in shared memory the supervisor can read after the child dies."""
+
+    def __init__(self, ctx: multiprocessing.context.BaseContext) -> None:
+        self.task_id = ctx.Value(ctypes.c_longlong, 0, lock=False)  # 0: none
+        self.started = ctx.Value(ctypes.c_double, 0.0, lock=False)  # monotonic start of it
+        self.timeout = ctx.Value(ctypes.c_double, 0.0, lock=False)  # 0: no per-file limit
+        self.lease_id = ctx.Array(ctypes.c_char, 40, lock=False)
+
+    def set_lease(self, lease_id: str | None) -> None:
+        self.lease_id.value = (lease_id or "").encode()
+
+    def set_task(self, task_id: int | None) -> None:
+        self.started.value = time.monotonic()
+        self.task_id.value = task_id or 0
+
+
+class WorkerProcess:
+    """One scanning process's loop; `run()` returns an exit code."""
+
+    def __init__(self, options: WorkerOptions, status: _ChildStatus | None = None,
+                 stop: threading.Event | None = None) -> None:
+        self.options = options
+        self.status = status
+        self.stop = stop or threading.Event()
+        self.name = f"{options.name}:{os.getpid()}"
+        self.proxy = None
+        self.files_done = 0
+
+    # -- connection ---------------------------------------------------------------------------
+
+    def _connect(self, deadline: float) -> None:
+        self.proxy = connect_with_retry(self.options.address, self.options.authkey, deadline)
+
+    def _call(self, method: str, *args):
+        """Call the head; on a broken connection reconnect (with backoff) and retry once."""
+        try:
+            return getattr(self.proxy, method)(*args)
+        except CONNECTION_ERRORS:
+            self._connect(time.monotonic() + self.options.connect_timeout)
+            return getattr(self.proxy, method)(*args)
+
+    # -- main loop ----------------------------------------------------------------------------
+
+    def run(self) -> int:
+        """Serve jobs until the head says the job is over (or, with ``forever``, until stopped)."""
+        while not self.stop.is_set():
+            try:
+                if self.proxy is None:
+                    self._connect(time.monotonic() + self.options.connect_timeout)
+                job = self._call("job", self.name)
+                if job is None:
+                    if not self.options.forever:
+                        return EXIT_DONE
+                    self.stop.wait(2.0)
+                    continue
+                self._work_job(job)
+            except AuthFailed as exc:
+                log.error("%s", exc)
+                return EXIT_AUTH
+            except HeadUnreachable as exc:
+                self.proxy = None
+                if not self.options.forever:
+                    log.error("%s; gave up after %.0f s of retrying", exc,
+                              self.options.connect_timeout)
+                    return EXIT_HEAD_LOST
+        return EXIT_DONE
+
+    def _work_job(self, job: JobInfo) -> None:
+        if self.status is not None:
+            self.status.timeout.value = float(job.file_timeout or 0)
+        poll = POLL_MIN_SECONDS
+        while not self.stop.is_set():
+            state, lease_id, tasks = self._call("lease", self.name, job.job_id)
+            if state == "done":
+                return
+            if state == "wait":
+                self.stop.wait(poll)
+                poll = min(poll * 2, POLL_MAX_SECONDS)
+                continue
+            poll = POLL_MIN_SECONDS
+            self.work_lease(job, lease_id, tasks)
+
+    def work_lease(self, job: JobInfo, lease_id: str, tasks: list[Task],
+                   clock: Callable[[], float] = time.monotonic) -> int:
+        """Scan one leased batch and hand the results back; returns how many were accepted."""
+        if self.status is not None:
+            self.status.set_lease(lease_id)
+        beat = _Heartbeat(self, lease_id, job.heartbeat_seconds)
+        beat.start()
+        accepted = 0
+        pending: list[tuple[int, FileSummary]] = []
+        last_flush = clock()
+        try:
+            for index, task in enumerate(tasks):
+                if self.stop.is_set() or beat.lost.is_set():
+                    break
+                beat.current = task.task_id
+                if self.status is not None:
+                    self.status.set_task(task.task_id)
+                pending.append((task.task_id, self.scan(task, job)))
+                self.files_done += 1
+                last = index == len(tasks) - 1
+                if not last and (len(pending) >= defaults.RESULT_BATCH_FILES
+                                 or clock() - last_flush >= defaults.RESULT_BATCH_SECONDS):
+                    accepted += self._call("complete", self.name, lease_id, pending, False)
+                    pending = []
+                    last_flush = clock()
+            # Closing the lease returns whatever we did not get to (stop or lost lease).
+            accepted += self._call("complete", self.name, lease_id, pending, True)
+        finally:
+            beat.finish()
+            if self.status is not None:
+                self.status.set_task(None)
+                self.status.set_lease(None)
+        return accepted
+
+    def scan(self, task: Task, job: JobInfo) -> FileSummary:
+        local = map_path(task.path, self.options.path_map)
+        faults.before_scan(local)
+        started = time.perf_counter()
+        summary = scan_file(local, job.scan_config, task.start, task.end)
+        summary.path = task.path
+        summary.worker = self.name
+        summary.seconds = round(time.perf_counter() - started, 6)
+        return summary
+
+
+class _Heartbeat(threading.Thread):
+    """Extends a lease while the child works on it; notices when the head took it away."""
+
+    def __init__(self, worker: WorkerProcess, lease_id: str, interval: float) -> None:
+        super().__init__(daemon=True, name="logcrunch-heartbeat")
+        self.worker = worker
+        self.lease_id = lease_id
+        self.interval = interval
+        self.current: int | None = None
+        self.lost = threading.Event()
+        self._done = threading.Event()
+
+    def run(self) -> None:
+        proxy = None
+        while not self._done.wait(self.interval):
+            try:
+                if proxy is None:
+                    proxy = connect_with_retry(self.worker.options.address,
+                                               self.worker.options.authkey,
+                                               time.monotonic() + self.interval)
+                if not proxy.heartbeat(self.worker.name, self.lease_id, self.current):
+                    self.lost.set()
+                    return
+            except (HeadUnreachable, AuthFailed, *CONNECTION_ERRORS):
+                proxy = None  # the main loop will notice too; keep trying while we work
+
+    def finish(self) -> None:
+        self._done.set()
+
+
+# ----- supervisor ----------------------------------------------------------------------------
+
+
+def _child_main(options: WorkerOptions, status: _ChildStatus) -> None:
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor decides on Ctrl-C
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
+    code = WorkerProcess(options, status, stop).run()
+    os._exit(code)
+
+
+@dataclass
+class _Child:
+    process: multiprocessing.process.BaseProcess
+    status: _ChildStatus
+    name: str
+
+
+def run_worker(options: WorkerOptions, on_event: Callable[[str], None] | None = None) -> int:
+    """Run N scanning processes until the job is done; returns 0, or 1 with the reason logged.
+
+    SIGTERM/SIGINT: children finish the file they are reading, return their leases and exit.
+    """
+    options.validate()
+    notify = on_event or (lambda message: log.info("%s", message))
+    ctx = multiprocessing.get_context("fork")
+    children: list[_Child] = []
+    stopping = threading.Event()
+    restarts = 0
+    codes: list[int] = []
+
+    def spawn() -> _Child:
+        status = _ChildStatus(ctx)
+        process = ctx.Process(target=_child_main, args=(options, status), daemon=True)
+        process.start()
+        return _Child(process, status, f"{options.name}:{process.pid}")
+
+    def on_signal(signum, _frame) -> None:
+        stopping.set()
+        for child in children:
+            if child.process.is_alive():
+                os.kill(child.process.pid, signal.SIGTERM)
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        children.extend(spawn() for _ in range(options.processes))
+        while children:
+            sentinels = [child.process.sentinel for child in children]
+            multiprocessing.connection.wait(sentinels, timeout=0.5)
+            for child in list(children):
+                if child.process.is_alive():
+                    _enforce_timeout(child, options, notify)
+                    continue
+                child.process.join()
+                children.remove(child)
+                code = child.process.exitcode
+                if code in (EXIT_DONE, EXIT_HEAD_LOST, EXIT_AUTH):
+                    codes.append(code)
+                    continue
+                reason = _death_reason(code)
+                notify(f"worker process {child.name} died ({reason})")
+                _report_loss(options, child, reason)
+                if stopping.is_set() or restarts >= options.max_restarts:
+                    codes.append(EXIT_HEAD_LOST if not stopping.is_set() else EXIT_DONE)
+                    continue
+                restarts += 1
+                children.append(spawn())
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        for child in children:
+            child.process.kill()
+    if EXIT_AUTH in codes:
+        raise WorkerError("authentication failed: this node's authkey differs from the head's")
+    if EXIT_HEAD_LOST in codes and not stopping.is_set():
+        host, port = options.address
+        raise WorkerError(
+            f"lost the head at {host}:{port} (or could not reach it) and gave up after "
+            f"{options.connect_timeout:.0f} s of retrying; is `logcrunch submit` running there?"
+        )
+    return 0
+
+
+def _enforce_timeout(child: _Child, options: WorkerOptions, notify: Callable[[str], None]) -> None:
+    limit = child.status.timeout.value
+    if limit <= 0 or not child.status.task_id.value:
+        return
+    if time.monotonic() - child.status.started.value > limit:
+        notify(f"worker process {child.name} spent over {limit:g} s on one file; killing it")
+        child.status.timeout.value = -limit  # marks the kill as a timeout for _death_reason
+        os.kill(child.process.pid, signal.SIGKILL)
+
+
+def _death_reason(code: int | None) -> str:
+    if code is not None and code < 0:
+        try:
+            return f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exit code {code}"
+
+
+def _report_loss(options: WorkerOptions, child: _Child, reason: str) -> None:
+    """Tell the head now which lease and task a dead child held (best effort)."""
+    lease_id = child.status.lease_id.value.decode()
+    if not lease_id:
+        return
+    task_id = child.status.task_id.value or None
+    if child.status.timeout.value < 0:
+        reason = f"timed out after {-child.status.timeout.value:g} s"
+    try:
+        proxy = connect_with_retry(options.address, options.authkey, time.monotonic() + 5.0)
+        proxy.worker_lost(child.name, lease_id, task_id, reason)
+    except (HeadUnreachable, AuthFailed, *CONNECTION_ERRORS):
+        pass  # the lease will expire on its own

@@ -1,0 +1,155 @@
+"""The broker's lease rules, in memory, with the clock passed in (no network, no sleeping)."""
+
+import threading
+
+from logcrunch.broker import Broker
+from logcrunch.summary import FileSummary
+
+
+def make_broker(files=3, **kw):
+    broker = Broker(lease_seconds=10, lease_max_files=kw.pop("lease_max_files", 100), **kw)
+    for index in range(files):
+        broker.add_task(f"/logs/f{index}.log", size=100)
+    broker.close_submissions()
+    return broker
+
+
+def ok(task):
+    return (task.task_id, FileSummary(path=task.path, lines=1))
+
+
+def test_lease_complete_and_done():
+    broker = make_broker(files=3)
+    state, lease_id, tasks = broker.lease("w1", broker.job_id, now=0)
+    assert state == "work"
+    # fair share with one worker: half the queue at most per lease
+    assert 1 <= len(tasks) <= 2
+    while state == "work":
+        assert broker.complete("w1", lease_id, [ok(t) for t in tasks], now=1) == len(tasks)
+        state, lease_id, tasks = broker.lease("w1", broker.job_id, now=1)
+    assert state == "done"
+    assert broker.is_done()
+    results = broker.take_results()
+    assert sorted(s.path for _t, s in results) == [f"/logs/f{i}.log" for i in range(3)]
+    assert all(s.attempts == 1 for _t, s in results)
+    assert broker.job("w1", now=2) is None
+
+
+def test_lease_waits_while_walk_is_open():
+    broker = Broker()
+    assert broker.lease("w1", broker.job_id, now=0)[0] == "wait"
+    broker.add_task("/a", 1)
+    assert broker.lease("w1", broker.job_id, now=0)[0] == "work"
+
+
+def test_expired_lease_is_requeued_and_late_result_dropped():
+    broker = make_broker(files=1)
+    _s, old_lease, tasks = broker.lease("w1", broker.job_id, now=0)
+    assert broker.expire(now=5) == []
+    broker.expire(now=11)  # w1 went silent
+    state, new_lease, again = broker.lease("w2", broker.job_id, now=12)
+    assert state == "work" and again[0].path == tasks[0].path
+    # w1 wakes up (SIGCONT) and hands in its stale result: dropped
+    assert broker.complete("w1", old_lease, [ok(tasks[0])], now=13) == 0
+    assert broker.rejected_results == 1
+    assert broker.complete("w2", new_lease, [ok(again[0])], now=14) == 1
+    (_, summary), = broker.take_results()
+    assert summary.attempts == 2
+    assert broker.is_done()
+
+
+def test_heartbeat_extends_lease():
+    broker = make_broker(files=1)
+    _s, lease_id, tasks = broker.lease("w1", broker.job_id, now=0)
+    assert broker.heartbeat("w1", lease_id, tasks[0].task_id, now=8)
+    broker.expire(now=15)
+    assert broker.lease("w2", broker.job_id, now=15)[0] == "wait"
+    assert broker.complete("w1", lease_id, [ok(tasks[0])], now=16) == 1
+
+
+def test_duplicate_result_counted_once():
+    broker = make_broker(files=1)
+    _s, lease_id, tasks = broker.lease("w1", broker.job_id, now=0)
+    assert broker.complete("w1", lease_id, [ok(tasks[0]), ok(tasks[0])], now=1) == 1
+    assert broker.complete("w1", lease_id, [ok(tasks[0])], now=1) == 0
+    assert len(broker.take_results()) == 1
+
+
+def test_poison_file_fails_after_max_attempts():
+    broker = make_broker(files=1, max_attempts=3)
+    for attempt in range(3):
+        state, lease_id, tasks = broker.lease("w", broker.job_id, now=attempt * 100)
+        assert state == "work"
+        broker.worker_lost("w", lease_id, tasks[0].task_id, "killed by SIGKILL", now=attempt * 100)
+    assert broker.is_done()
+    (_task, summary), = broker.take_results()
+    assert summary.status == "failed"
+    assert summary.attempts == 3
+    assert "worker died 3 times while reading it" in summary.error
+
+
+def test_loss_blames_only_the_file_being_read():
+    broker = make_broker(files=4, max_attempts=2)
+    _s, lease_id, tasks = broker.lease("w", broker.job_id, now=0, max_files=4)
+    assert len(tasks) == 2
+    broker.worker_lost("w", lease_id, tasks[1].task_id, "killed", now=1)
+    by_id = {t.task_id: t for t in broker._tasks.values()}
+    assert by_id[tasks[0].task_id].attempts == 0
+    assert by_id[tasks[1].task_id].attempts == 1
+    # the blamed task is now leased alone
+    _s, _l, first = broker.lease("w", broker.job_id, now=2, max_files=10)
+    _s, _l, alone = broker.lease("w", broker.job_id, now=2, max_files=10)
+    assert [t.task_id for t in first] == [tasks[0].task_id]
+    assert [t.task_id for t in alone] == [tasks[1].task_id]
+
+
+def test_unknown_culprit_isolates_tasks_without_penalty():
+    broker = make_broker(files=4)
+    _s, lease_id, tasks = broker.lease("w", broker.job_id, now=0)
+    broker.expire(now=100)
+    assert all(broker._tasks[t.task_id].attempts == 0 for t in tasks)
+    _s, _l, again = broker.lease("w", broker.job_id, now=101)
+    assert len(again) == 1
+
+
+def test_finished_lease_returns_untouched_tasks_without_penalty():
+    broker = make_broker(files=4)
+    _s, lease_id, tasks = broker.lease("w", broker.job_id, now=0)
+    broker.complete("w", lease_id, [ok(tasks[0])], now=1, lease_finished=True)
+    assert broker.stats().queued == 3
+    assert all(t.attempts == 0 for t in broker._tasks.values())
+
+
+def test_old_job_id_is_told_done():
+    broker = make_broker(files=1)
+    assert broker.lease("w", "not-this-job", now=0)[0] == "done"
+
+
+def test_lease_sized_by_bytes():
+    broker = Broker(lease_target_bytes=250, lease_max_files=100)
+    for index in range(20):
+        broker.add_task(f"/f{index}", size=100)
+    _s, _l, tasks = broker.lease("w", broker.job_id, now=0)
+    assert len(tasks) == 3  # stops once 250 bytes are reached
+
+
+def test_concurrent_leases_never_hand_out_a_task_twice():
+    broker = make_broker(files=2000, lease_max_files=7)
+    seen, lock = [], threading.Lock()
+
+    def take(name):
+        while True:
+            state, lease_id, tasks = broker.lease(name, broker.job_id, now=0)
+            if state != "work":
+                return
+            with lock:
+                seen.extend(t.task_id for t in tasks)
+            broker.complete(name, lease_id, [ok(t) for t in tasks], now=0)
+
+    threads = [threading.Thread(target=take, args=(f"w{i}",)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert len(seen) == len(set(seen)) == 2000
+    assert len(broker.take_results()) == 2000
