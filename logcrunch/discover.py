@@ -94,7 +94,7 @@ def _walk_dir(directory: str, root: str, options: WalkOptions,
         except OSError as exc:
             if is_link:
                 continue  # a dangling link is not a log file
-            yield WalkError(entry.path, root, _reason(exc))
+            yield WalkError(entry.path, root, f"cannot stat: {_reason(exc)}")
             continue
         if stat.S_ISDIR(info.st_mode):
             key = (info.st_dev, info.st_ino)

@@ -1,0 +1,93 @@
+"""CSV reports: columns, stable order, escaping, atomic publication."""
+
+import csv
+import errno
+import io
+import os
+
+import pytest
+
+from logcrunch import report
+from logcrunch.report import ReportInput, publish_reports, safe_text, write_files, write_metrics
+from logcrunch.summary import FileSummary, Metric
+
+
+def sample_input():
+    summaries = {
+        "/logs/n2/b.log": FileSummary("/logs/n2/b.log", lines=4, error_lines=1, size_bytes=40,
+                                      metrics={"ms": Metric.of([1, 3])}, format="plain"),
+        "/logs/n1/a.log": FileSummary("/logs/n1/a.log", lines=6, warn_lines=2, size_bytes=60,
+                                      metrics={"ms": Metric.of([5])}, format="plain"),
+        "/logs/n1/bad.gz": FileSummary.failed("/logs/n1/bad.gz", "truncated gzip stream",
+                                              size_bytes=7),
+    }
+    roots = {path: "/logs" for path in summaries}
+    return ReportInput(summaries, roots, {"/logs/n1/old.log": "/logs"})
+
+
+def read_csv(path):
+    with open(path, newline="", encoding="utf-8") as fp:
+        return list(csv.DictReader(fp))
+
+
+def test_reports_have_contract_columns_and_stable_order(tmp_path):
+    publish_reports(sample_input(), str(tmp_path))
+    files = read_csv(tmp_path / "files.csv")
+    assert list(files[0])[:12] == ["path", "status", "error", "format", "size_bytes", "lines",
+                                   "error_lines", "warn_lines", "first_ts", "last_ts", "worker",
+                                   "seconds"]
+    assert [row["path"] for row in files] == ["/logs/n1/a.log", "/logs/n1/bad.gz",
+                                              "/logs/n2/b.log"]
+    metrics = read_csv(tmp_path / "metrics.csv")
+    assert [(r["path"], r["count"], r["sum"], r["sum_sq"], r["min"], r["max"], r["mean"])
+            for r in metrics] == [("*", "3", "9", "35", "1", "5", "3"),
+                                  ("/logs/n1/a.log", "1", "5", "25", "5", "5", "5"),
+                                  ("/logs/n2/b.log", "2", "4", "10", "1", "3", "2")]
+    summary = read_csv(tmp_path / "summary.csv")
+    assert [(r["group"], r["files"], r["files_ok"], r["files_failed"], r["lines"],
+             r["error_lines"], r["warn_lines"], r["files_unchanged"]) for r in summary] == [
+        ("*", "3", "2", "1", "10", "1", "2", "1"),
+        ("n1", "2", "1", "1", "6", "0", "2", "1"),
+        ("n2", "1", "1", "0", "4", "1", "0", "0"),
+    ]
+    assert float(summary[0]["error_rate"]) == 0.1
+    assert (tmp_path / "_SUCCESS").exists()
+    first = [(tmp_path / n).read_bytes() for n in report.REPORT_FILES]
+    publish_reports(sample_input(), str(tmp_path))
+    assert [(tmp_path / n).read_bytes() for n in report.REPORT_FILES] == first
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("=cmd|' /C calc'!A0", "'=cmd|' /C calc'!A0"), ("+1", "'+1"), ("-x", "'-x"), ("@sum", "'@sum"),
+    ("\tx", "'\tx"), ("\rx", "'\rx"), ("/logs/a.log", "/logs/a.log"),
+])
+def test_formula_cells_are_neutralised(text, expected):
+    assert safe_text(text) == expected
+
+
+def test_numbers_are_never_altered_and_bad_utf8_paths_are_escaped():
+    weird = os.fsdecode(b"/logs/caf\xe9.log")
+    summaries = [FileSummary(weird, metrics={"delta": Metric.of([-5])})]
+    out = io.StringIO()
+    write_metrics(summaries, out)
+    assert "*,delta,1,-5,25,-5,-5,-5,0.0" in out.getvalue()
+    files = io.StringIO()
+    write_files(summaries, files)
+    assert "/logs/caf\\xe9.log" in files.getvalue()
+    files.getvalue().encode("utf-8")
+
+
+def test_enospc_while_writing_leaves_previous_report_intact(tmp_path, monkeypatch):
+    publish_reports(sample_input(), str(tmp_path))
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    changed = sample_input()
+    changed.summaries["/logs/n1/a.log"].lines = 99
+
+    def full_disk(summaries, fp):
+        fp.write("path,metric\n")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(report, "write_metrics", full_disk)
+    with pytest.raises(OSError, match="No space left"):
+        publish_reports(changed, str(tmp_path))
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
