@@ -22,6 +22,7 @@ import threading
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any
 
 from logcrunch import defaults
@@ -100,6 +101,10 @@ class Broker:
     lease_target_bytes: int = defaults.LEASE_TARGET_BYTES
     lease_max_files: int = defaults.LEASE_MAX_FILES
     job_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    # Called (under the lock) with each batch of results about to be accepted, before the worker
+    # hears back: the head commits them to its state database here. If it raises, the batch is
+    # not accepted and the error is kept in `persist_error`.
+    on_accept: Callable[[list[tuple[Task, FileSummary]]], None] | None = None
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -116,6 +121,7 @@ class Broker:
         self._told_done: set[str] = set()
         self._stats = BrokerStats()
         self.rejected_results = 0
+        self.persist_error: BaseException | None = None
 
     # ----- head side -------------------------------------------------------------------------
 
@@ -253,18 +259,23 @@ class Broker:
         """
         with self._lock:
             self._touch(worker, now)
-            accepted = 0
             lease = self._leases.get(lease_id)
+            batch: list[tuple[Task, FileSummary]] = []
             for task_id, summary in results:
-                if lease is None or self._holder.get(task_id) != lease_id:
+                if lease is None or self._holder.get(task_id) != lease_id or any(
+                        task_id == t.task_id for t, _s in batch):
                     self.rejected_results += 1
                     continue
                 task = self._tasks[task_id]
                 summary.attempts = task.attempts + 1
+                batch.append((task, summary))
+            if batch and not self._persist(batch):
+                return 0
+            for task, summary in batch:
                 self._finish(task, summary)
-                lease.task_ids.remove(task_id)
-                accepted += 1
+                lease.task_ids.remove(task.task_id)
                 self._workers[worker].files_done += 1
+            accepted = len(batch)
             if lease is not None:
                 if lease.current is not None and lease.current not in lease.task_ids:
                     lease.current = None
@@ -298,6 +309,16 @@ class Broker:
             self._workers[worker] = WorkerSeen(worker, now, now)
         else:
             seen.last_seen = now
+
+    def _persist(self, batch: list[tuple[Task, FileSummary]]) -> bool:
+        if self.on_accept is None:
+            return True
+        try:
+            self.on_accept(batch)
+            return True
+        except Exception as exc:  # the head sees it and stops; the worker's lease will expire
+            self.persist_error = exc
+            return False
 
     def _finish(self, task: Task, summary: FileSummary) -> None:
         self._holder.pop(task.task_id, None)
@@ -336,13 +357,14 @@ class Broker:
             elif task_id == blamed:
                 task.attempts += 1
                 task.solo = True
-                if task.attempts >= self.max_attempts:
+                final = FileSummary.failed(
+                    task.path,
+                    f"worker died {task.attempts} times while reading it (last: {reason})",
+                    size_bytes=task.size, attempts=task.attempts,
+                )
+                if task.attempts >= self.max_attempts and self._persist([(task, final)]):
                     self._holder.pop(task_id, None)
-                    self._finish(task, FileSummary.failed(
-                        task.path,
-                        f"worker died {task.attempts} times while reading it (last: {reason})",
-                        size_bytes=task.size, attempts=task.attempts,
-                    ))
+                    self._finish(task, final)
                     failed.append(_copy(task))
                 else:
                     self._requeue(task_id, penalise=False)

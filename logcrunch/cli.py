@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import functools
 import logging
 import os
@@ -15,7 +16,9 @@ from logcrunch import __version__, defaults
 from logcrunch.authkey import AuthKeyError, ephemeral_key, generate_key, load_key, resolve_key_path
 from logcrunch.discover import WalkOptions
 from logcrunch.head import HeadOptions, Progress, unique_roots
+from logcrunch.job import JobSpec, export_report, list_runs, run_job
 from logcrunch.scan import ScanConfig
+from logcrunch.state import DEFAULT_STATE_PATH, STATE_ENV, LockHeld, StateError, default_state_path
 from logcrunch.transport import parse_address
 
 log = logging.getLogger("logcrunch")
@@ -67,6 +70,14 @@ def head_options(func):
                   show_default=True, help="How long a silent worker keeps its tasks.")
     @click.option("--split-size", type=int, default=defaults.SPLIT_MIN_BYTES, show_default=True,
                   metavar="BYTES", help="Plain files larger than this are split across workers.")
+    @click.option("--state", "state_path", envvar=STATE_ENV, metavar="PATH",
+                  help=f"State database (default {DEFAULT_STATE_PATH}); its lock sits beside it.")
+    @click.option("--incremental", is_flag=True,
+                  help="Only files new or changed since the last finished run over these roots.")
+    @click.option("--fresh", is_flag=True,
+                  help="Start over instead of resuming an unfinished run of the same command.")
+    @click.option("--settle", type=float, default=0.0, metavar="SECONDS",
+                  help="Leave files modified in the last SECONDS for the next run.")
     @click.option("-q", "--quiet", is_flag=True, help="Print only warnings and errors.")
     @scan_options
     @walk_options
@@ -107,6 +118,7 @@ def _scan_config(error_patterns, warn_patterns, metric_specs, no_default_levels)
 
 
 def _head_options(roots, kw, bind) -> HeadOptions:
+    """Build and validate HeadOptions; reads the head, scan and walk keys of ``kw``."""
     options = HeadOptions(
         roots=unique_roots(roots), bind=bind,
         walk=WalkOptions(include=tuple(kw["include"]), exclude=tuple(kw["exclude"]),
@@ -166,10 +178,19 @@ class _ProgressView:
             self.bar.close()
 
 
-def _run_head(options: HeadOptions, authkey: bytes, out_dir: str, quiet: bool,
-              local_processes: int | None) -> None:
-    from logcrunch.job import run_job
+def _job_spec(options: HeadOptions, out_dir: str, kw) -> JobSpec:
+    spec = JobSpec(head=options, out_pattern=out_dir,
+                   state_path=os.path.expanduser(kw["state_path"] or default_state_path()),
+                   incremental=kw["incremental"], fresh=kw["fresh"],
+                   settle_seconds=kw["settle"])
+    try:
+        spec.validate()
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    return spec
 
+
+def _run_head(spec: JobSpec, authkey: bytes, quiet: bool, local_processes: int | None) -> None:
     view = _ProgressView(quiet)
 
     def install_signals(head) -> None:
@@ -183,24 +204,32 @@ def _run_head(options: HeadOptions, authkey: bytes, out_dir: str, quiet: bool,
 
     started = time.monotonic()
     try:
-        outcome = run_job(options, authkey, out_dir, local_processes=local_processes,
+        outcome = run_job(spec, authkey, local_processes=local_processes,
                           on_progress=view, on_head_ready=install_signals)
-    except OSError as exc:
-        view.close()
+    except LockHeld as exc:
+        click.echo(f"logcrunch: {exc}", err=True)
+        sys.exit(defaults.EXIT_LOCKED)
+    except (StateError, OSError) as exc:
         raise click.ClickException(str(exc)) from None
-    view.close()
+    finally:
+        view.close()
     result = outcome.result
     counts = {"ok": 0, "skipped": 0, "failed": 0}
     for summary in result.summaries.values():
         counts[summary.status] = counts.get(summary.status, 0) + 1
-    log.info("wrote %s: %d files (%d ok, %d skipped, %d failed) in %.1f s",
-             out_dir, len(result.summaries), counts["ok"], counts["skipped"], counts["failed"],
+    unchanged = f", {len(result.unchanged)} unchanged" if spec.incremental else ""
+    log.info("run %d%s: %d files (%d ok, %d skipped, %d failed%s) in %.1f s",
+             outcome.run.run_id, " (resumed)" if outcome.resumed else "", len(result.summaries),
+             counts["ok"], counts["skipped"], counts["failed"], unchanged,
              time.monotonic() - started)
     if result.aborted:
-        log.error("run did not finish: %s", result.aborted)
-    elif counts["failed"]:
-        log.warning("%d files failed; see the error column of %s", counts["failed"],
-                    os.path.join(out_dir, "files.csv"))
+        log.error("run %d did not finish: %s. Its results so far are kept: run the same "
+                  "command again to resume", outcome.run.run_id, result.aborted)
+    else:
+        log.info("wrote %s", outcome.out_dir)
+        if outcome.exit_code == defaults.EXIT_FILES_FAILED:
+            log.warning("some files failed; see the error column of %s",
+                        os.path.join(outcome.out_dir, "files.csv"))
     sys.exit(outcome.exit_code)
 
 
@@ -235,8 +264,8 @@ def run(roots, processes, out_dir, quiet, **kw):
       logcrunch run sample_logs --out report -j 2
     """
     _setup_logging(quiet)
-    options = _head_options(roots, kw, ("127.0.0.1", 0))
-    _run_head(options, ephemeral_key(), out_dir, quiet, local_processes=processes)
+    spec = _job_spec(_head_options(roots, kw, ("127.0.0.1", 0)), out_dir, kw)
+    _run_head(spec, ephemeral_key(), quiet, local_processes=processes)
 
 
 @cli.command()
@@ -260,8 +289,8 @@ def submit(roots, bind, authkey_file, out_dir, quiet, **kw):
         address = parse_address(bind, defaults.DEFAULT_PORT)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--bind") from None
-    options = _head_options(roots, kw, address)
-    _run_head(options, _load_authkey(authkey_file), out_dir, quiet, local_processes=None)
+    spec = _job_spec(_head_options(roots, kw, address), out_dir, kw)
+    _run_head(spec, _load_authkey(authkey_file), quiet, local_processes=None)
 
 
 @cli.command()
@@ -336,6 +365,66 @@ def keygen(path, force):
     except (AuthKeyError, OSError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"wrote a new authkey to {written} (mode 0600); copy it to every node")
+
+
+def state_option(func):
+    @click.option("--state", "state_path", envvar=STATE_ENV, metavar="PATH",
+                  help=f"State database (default {DEFAULT_STATE_PATH}).")
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        return func(*args, **kwargs)
+    return wrapper
+
+
+@cli.command("report")
+@click.option("--run", "run_ref", default="latest", show_default=True, metavar="ID|latest",
+              help="Which run to export.")
+@click.option("--out", "out_dir", required=True, metavar="DIR", help="Where to write the CSVs.")
+@state_option
+def report_command(run_ref, out_dir, state_path):
+    """Re-export the CSV reports of a past run from the state database.
+
+    \b
+    Example:
+      logcrunch report --run latest --out /srv/reports/rerun
+    """
+    if run_ref != "latest" and not run_ref.isdigit():
+        raise click.BadParameter("give a run id (see `logcrunch runs`) or 'latest'",
+                                 param_hint="--run")
+    try:
+        run_record, paths = export_report(
+            os.path.expanduser(state_path or default_state_path()), run_ref, out_dir)
+    except (StateError, OSError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"wrote run {run_record.run_id} ({run_record.status}) to "
+               f"{os.path.dirname(paths[0])}")
+
+
+@cli.command("runs")
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
+@state_option
+def runs_command(limit, state_path):
+    """List recorded runs, newest first: id, start, end, roots, files ok/failed, status.
+
+    \b
+    Example:
+      logcrunch runs --limit 5
+    """
+    try:
+        records = list_runs(os.path.expanduser(state_path or default_state_path()), limit)
+    except StateError as exc:
+        raise click.ClickException(str(exc)) from None
+    out = csv.writer(sys.stdout, lineterminator="\n")
+    out.writerow(["run_id", "started", "ended", "status", "files_ok", "files_skipped",
+                  "files_failed", "files_unchanged", "incremental", "roots", "out_dir"])
+    for r in records:
+        out.writerow([r.run_id, _when(r.started), _when(r.ended), r.status, r.files_ok,
+                      r.files_skipped, r.files_failed, r.files_unchanged, int(r.incremental),
+                      " ".join(r.roots), r.out_dir])
+
+
+def _when(epoch: float | None) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(epoch)) if epoch else ""
 
 
 def main() -> None:

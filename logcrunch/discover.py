@@ -23,6 +23,7 @@ class FoundFile:
     mtime: float
     inode: int
     device: int
+    mtime_ns: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +39,7 @@ class WalkOptions:
     exclude: tuple[str, ...] = ()
     hidden: bool = False
     follow_symlinks: bool = False
+    modified_before: float | None = None  # leave files modified after this time (--settle)
 
 
 def _matches(patterns: tuple[str, ...], name: str, relative: str) -> bool:
@@ -65,7 +67,7 @@ def walk(roots: list[str], options: WalkOptions = WalkOptions()) -> Iterator[Fou
             if root not in seen_files:
                 seen_files.add(root)
                 yield FoundFile(root, os.path.dirname(root), info.st_size, info.st_mtime,
-                                info.st_ino, info.st_dev)
+                                info.st_ino, info.st_dev, info.st_mtime_ns)
             continue
         seen_dirs.add((info.st_dev, info.st_ino))
         yield from _walk_dir(root, root, options, seen_dirs, seen_files)
@@ -104,11 +106,13 @@ def _walk_dir(directory: str, root: str, options: WalkOptions,
         elif stat.S_ISREG(info.st_mode):
             if options.include and not _matches(options.include, entry.name, relative):
                 continue
+            if options.modified_before is not None and info.st_mtime > options.modified_before:
+                continue  # still being written: the next run takes it
             if entry.path in seen_files:
                 continue
             seen_files.add(entry.path)
             yield FoundFile(entry.path, root, info.st_size, info.st_mtime, info.st_ino,
-                            info.st_dev)
+                            info.st_dev, info.st_mtime_ns)
         # sockets, FIFOs and devices are not logs: reading a FIFO would hang a worker
     for subdir in subdirs:
         yield from _walk_dir(subdir, root, options, seen_dirs, seen_files)

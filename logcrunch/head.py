@@ -89,22 +89,32 @@ class Head:
     """One job on the head. Hooks let the caller persist results and skip known files."""
 
     def __init__(self, options: HeadOptions, authkey: bytes,
-                 done: dict[str, FileSummary] | None = None,
+                 resume: dict[str, dict[int, FileSummary]] | None = None,
                  is_unchanged: Callable[[FoundFile], bool] | None = None,
-                 on_results: Callable[[list[tuple[FileSummary, str]]], None] | None = None,
-                 on_found: Callable[[FoundFile], None] | None = None,
+                 persist: Callable[[list[tuple[FileSummary, str, int, int]]], None] | None = None,
+                 on_found: Callable[[FoundFile, bool], None] | None = None,
                  on_progress: Callable[[Progress], None] | None = None,
                  clock: Callable[[], float] = time.monotonic) -> None:
+        """Hooks (all optional):
+
+        - ``resume``: results a previous attempt of this run already stored, path -> {range
+          start: summary}; those files (or ranges) are not dispatched again.
+        - ``is_unchanged(found)``: True to skip a file as unchanged (incremental runs).
+        - ``persist(rows)``: commit (summary, root, range_start, range_count) rows durably; called
+          before the worker's results are acknowledged.
+        - ``on_found(found, unchanged)``: every file the walk yields.
+        """
         options.validate()
         self.options = options
         self.broker = Broker(scan_config=options.scan, lease_seconds=options.lease_seconds,
                              heartbeat_seconds=max(0.2, min(defaults.HEARTBEAT_SECONDS,
                                                             options.lease_seconds / 4)),
-                             max_attempts=options.max_attempts, file_timeout=options.file_timeout)
+                             max_attempts=options.max_attempts, file_timeout=options.file_timeout,
+                             on_accept=self._persist_batch if persist else None)
         self.server = BrokerServer(self.broker, options.bind, authkey)
-        self.done_before = done or {}
+        self.resume = resume or {}
         self.is_unchanged = is_unchanged
-        self.on_results = on_results
+        self.persist = persist
         self.on_found = on_found
         self.on_progress = on_progress
         self.clock = clock
@@ -144,6 +154,10 @@ class Head:
                 self._collect()
                 if self._walk_error is not None:
                     aborted = f"walking the roots failed: {self._walk_error}"
+                    break
+                if self.broker.persist_error is not None:
+                    aborted = f"cannot record results in the state database: " \
+                              f"{self.broker.persist_error}"
                     break
                 if self.broker.is_done():
                     break
@@ -187,63 +201,66 @@ class Head:
         with self._lock:
             self._roots[found.path] = found.root
         if isinstance(found, WalkError):
-            self._accept([(FileSummary.failed(found.path, found.reason, format="directory"),
-                           found.root)])
+            failure = FileSummary.failed(found.path, found.reason, format="directory")
+            if self.persist and found.path not in self.resume:
+                self.persist([(failure, found.root, 0, 1)])
+            self._keep(failure)
             return
+        unchanged = (found.path not in self.resume and self.is_unchanged is not None
+                     and self.is_unchanged(found))
         if self.on_found:
-            self.on_found(found)
-        previous = self.done_before.get(found.path)
-        if previous is not None:
-            with self._lock:
-                self._summaries[found.path] = previous
-            return
-        if self.is_unchanged is not None and self.is_unchanged(found):
+            self.on_found(found, unchanged)
+        if unchanged:
             with self._lock:
                 self._roots.pop(found.path, None)
                 self._unchanged[found.path] = found.root
             return
         split = self.options.split_bytes
+        starts: list[int] = [0]
         if found.size > split and is_splittable(found.path):
-            starts = range(0, found.size, split)
-            with self._lock:
-                self._range_count[found.path] = len(starts)
-            for start in starts:
-                self.broker.add_task(found.path, found.size, found.mtime, start,
-                                     min(start + split, found.size))
-        else:
-            self.broker.add_task(found.path, found.size, found.mtime)
+            starts = list(range(0, found.size, split))
+        stored = self.resume.get(found.path, {})
+        with self._lock:
+            self._range_count[found.path] = len(starts)
+            self._ranges[found.path] = {s: stored[s] for s in starts if s in stored}
+        if len(stored) and all(start in stored for start in starts):
+            self._maybe_join(found.path, found.size)
+            return
+        for start in starts:
+            if start in stored:
+                continue
+            end = min(start + split, found.size) if len(starts) > 1 else None
+            self.broker.add_task(found.path, found.size, found.mtime, start, end)
+
+    def _persist_batch(self, batch: list[tuple[Task, FileSummary]]) -> None:
+        rows = [(summary, self._roots.get(task.path, ""), task.start,
+                 self._range_count.get(task.path, 1)) for task, summary in batch]
+        self.persist(rows)
 
     def _collect(self) -> None:
-        accepted: list[tuple[FileSummary, str]] = []
         for task, summary in self.broker.take_results():
-            joined = self._join_ranges(task, summary)
-            if joined is not None:
-                accepted.append((joined, self._roots.get(task.path, "")))
-        if accepted:
-            self._accept(accepted)
+            with self._lock:
+                self._ranges.setdefault(task.path, {})[task.start] = summary
+            self._maybe_join(task.path, task.size)
 
-    def _join_ranges(self, task: Task, summary: FileSummary) -> FileSummary | None:
-        count = self._range_count.get(task.path)
-        if count is None:
-            return summary
-        parts = self._ranges.setdefault(task.path, {})
-        parts[task.start] = summary
-        if len(parts) < count:
-            return None
-        ordered = [parts[start] for start in sorted(parts)]
+    def _maybe_join(self, path: str, size: int) -> None:
+        """Once every range of a file is in, keep the joined whole-file summary."""
+        with self._lock:
+            parts = self._ranges.get(path, {})
+            if len(parts) < self._range_count.get(path, 1):
+                return
+            ordered = [parts[start] for start in sorted(parts)]
+            del self._ranges[path]
         whole = ordered[0]
         for part in ordered[1:]:
             whole = whole.merge_range(part)
-        whole.size_bytes = task.size
-        del self._ranges[task.path]
-        return whole
+        if len(ordered) > 1:
+            whole.size_bytes = size
+        self._keep(whole)
 
-    def _accept(self, results: list[tuple[FileSummary, str]]) -> None:
+    def _keep(self, summary: FileSummary) -> None:
         with self._lock:
-            for summary, _root in results:
-                self._summaries[summary.path] = summary
-        if self.on_results:
-            self.on_results(results)
+            self._summaries[summary.path] = summary
 
     def _check_workers(self, now: float, started: float) -> str:
         stats = self.broker.stats()
