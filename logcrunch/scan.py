@@ -1,0 +1,661 @@
+"""Scan one log file (or one byte range of a plain file) into a FileSummary, in bounded memory.
+
+The file is read in ``chunk_size`` binary chunks and processed a block of whole lines at a time
+with C-level primitives (``bytes.count``, whole-block regexes); per-line Python only runs for the
+formats that need it (JSON, access, logcat) and for user patterns that cannot be searched over a
+whole block. A line longer than ``max_line_bytes`` is never held whole: it is counted, its level
+comes from its first ``max_line_bytes`` bytes, and its metrics and timestamp are ignored.
+
+Line model (shared with ``tests/reference_scan.py``): lines end at ``\\n``; a line's content is
+the line without its ``\\n`` and without one ``\\r`` just before it (also at end of file); a last
+line without ``\\n`` counts; an empty file has no lines.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from logcrunch import defaults
+from logcrunch.formats import (
+    ACCESS,
+    ACCESS_LINE_RE,
+    ERROR,
+    FIRST_TOKEN_PER_LINE_RE,
+    JSON,
+    LOGCAT,
+    NEUTRAL,
+    WARN,
+    json_level,
+    json_metrics,
+    level_of_token_groups,
+    line_level,
+    line_timestamp,
+    parse_json_object,
+    sniff_format,
+)
+from logcrunch.readers import (
+    ReadError,
+    describe_os_error,
+    describe_read_error,
+    detect_compression,
+    open_decompressed,
+    read_magic,
+)
+from logcrunch.summary import FileSummary, Metric, Number, merge_metrics, parse_number
+
+__all__ = ["ScanConfig", "scan_file", "is_splittable", "detect_compression"]
+
+BINARY_REASON = "binary file (NUL byte in first 64 KiB)"
+NUMBER_PATTERN = rb"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
+# A logfmt pair whose value is a number ending at whitespace or end of line.
+LOGFMT_NUMBER_PAIR_RE = re.compile(
+    rb"(?:(?<=\s)|^)([A-Za-z_][\w.\-]*)=(" + NUMBER_PATTERN + rb")(?=\s|$)", re.MULTILINE
+)
+_METRIC_NAME_RE = re.compile(r"[A-Za-z_][\w.\-]*")
+MAX_LEARNED_KEYS = 64
+KEY_LEARNING_BLOCKS = 8  # blocks after which unexplained "=" stop triggering key learning
+TIMESTAMP_PROBE_LINES = 256  # lines examined from each end of a block when looking for timestamps
+
+
+@dataclass(frozen=True)
+class ScanConfig:
+    """What to look for in each line; build it once, validate it, share it with every worker.
+
+    error_patterns / warn_patterns: regexes (compiled as bytes) searched anywhere in a line's
+    content; a match makes the line an error (resp. warning) line whatever its level, and error
+    wins. metric_patterns: (name, regex with exactly one capture group); every match on a line
+    whose group is a number is one sample of that metric. default_levels=False leaves level
+    classification to the user patterns alone.
+    """
+
+    error_patterns: tuple[str, ...] = ()
+    warn_patterns: tuple[str, ...] = ()
+    metric_patterns: tuple[tuple[str, str], ...] = ()
+    default_levels: bool = True
+    chunk_size: int = defaults.CHUNK_SIZE
+    max_line_bytes: int = defaults.MAX_LINE_BYTES
+
+    def validate(self) -> None:
+        """Raise ValueError naming the first bad setting and why it is bad."""
+        for kind, patterns in (("error", self.error_patterns), ("warn", self.warn_patterns)):
+            if isinstance(patterns, str):
+                raise ValueError(f"{kind}_patterns must be a sequence of regexes, not one string")
+            for pattern in patterns:
+                _compile_user_regex(pattern, f"{kind} pattern")
+        for entry in self.metric_patterns:
+            if not (isinstance(entry, tuple | list) and len(entry) == 2):
+                raise ValueError(f"metric pattern {entry!r}: expected a (name, regex) pair")
+            name, pattern = entry
+            if not isinstance(name, str) or not _METRIC_NAME_RE.fullmatch(name):
+                raise ValueError(
+                    f"metric name {name!r}: use letters, digits, '_', '.', '-', "
+                    "starting with a letter or '_'"
+                )
+            compiled = _compile_user_regex(pattern, f"metric pattern {name!r}")
+            if compiled.groups != 1:
+                raise ValueError(
+                    f"metric pattern {name!r} ({pattern!r}) must have exactly one capture group, "
+                    f"it has {compiled.groups}"
+                )
+        for field_name in ("chunk_size", "max_line_bytes"):
+            value = getattr(self, field_name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{field_name} must be a positive integer, got {value!r}")
+
+
+def _compile_user_regex(pattern: str, what: str) -> re.Pattern[bytes]:
+    if not isinstance(pattern, str):
+        raise ValueError(f"{what} {pattern!r}: expected a string")
+    if pattern == "":
+        raise ValueError(f"{what}: the empty pattern would match every line")
+    try:
+        return re.compile(pattern.encode("utf-8"))
+    except re.error as exc:
+        raise ValueError(f"{what} {pattern!r} is not a valid regex: {exc}") from None
+
+
+def is_splittable(path: str) -> bool:
+    """True for a regular file that is not compressed (by magic bytes), so byte ranges work."""
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return False
+        return detect_compression(read_magic(path)) is None
+    except (OSError, ReadError):
+        return False
+
+
+def scan_file(path: str, config: ScanConfig, start: int = 0, end: int | None = None) -> FileSummary:
+    """Summarise the lines of ``path`` that start in the byte range [start, end).
+
+    Never raises for problems with the file itself: those give ``FileSummary.failed`` (a one-line
+    reason, nothing partial) or ``FileSummary.skipped`` (binary). Ranges are for plain files only;
+    the format is always sniffed from the head of the file so every range agrees. Fills every
+    field except worker / seconds / attempts.
+    """
+    try:
+        info = os.stat(path)
+    except OSError as exc:
+        return FileSummary.failed(path, describe_os_error(exc))
+    if stat.S_ISDIR(info.st_mode):
+        return FileSummary.failed(path, "is a directory")
+    if not stat.S_ISREG(info.st_mode):
+        return FileSummary.failed(path, "not a regular file")
+    size = info.st_size
+    try:
+        compression = detect_compression(read_magic(path))
+    except ReadError as exc:
+        return FileSummary.failed(path, str(exc), size_bytes=size)
+    if compression is not None and (start != 0 or end is not None):
+        return FileSummary.failed(
+            path, f"{compression}-compressed files cannot be scanned by byte range", size_bytes=size
+        )
+    if start < 0 or (end is not None and end < start):
+        return FileSummary.failed(path, f"bad byte range [{start}, {end})", size_bytes=size)
+    year = datetime.fromtimestamp(info.st_mtime).year
+    try:
+        stream = open_decompressed(path, compression)
+    except ReadError as exc:
+        return FileSummary.failed(path, str(exc), size_bytes=size)
+    try:
+        with stream:
+            return _scan_stream(path, stream, size, year, config, start, end)
+    except ReadError as exc:
+        return FileSummary.failed(path, str(exc), size_bytes=size)
+    except (OSError, EOFError, ValueError) as exc:
+        return FileSummary.failed(path, describe_read_error(exc, compression), size_bytes=size)
+    except Exception as exc:  # zstandard.ZstdError and friends: still one file's failure
+        return FileSummary.failed(path, describe_read_error(exc, compression), size_bytes=size)
+
+
+def _read_full(stream, size: int) -> bytes:
+    """Read ``size`` bytes unless the stream ends first (some decompressors return short reads)."""
+    parts = []
+    remaining = size
+    while remaining > 0:
+        data = stream.read(remaining)
+        if not data:
+            break
+        parts.append(data)
+        remaining -= len(data)
+    return b"".join(parts)
+
+
+def _scan_stream(path, stream, size, year, config, start, end) -> FileSummary:
+    head = _read_full(stream, defaults.BINARY_SNIFF_BYTES)
+    if b"\x00" in head:
+        return FileSummary.skipped(path, BINARY_REASON, size_bytes=size)
+    file_format = sniff_format(head)
+    scanner = BlockScanner(config, file_format, year, sniffed_head=head)
+    if start > 0:
+        stream.seek(start - 1)
+        chunks = _chunks(stream, config.chunk_size, first=b"")
+        blocks = _line_blocks(chunks, config.max_line_bytes, start - 1, True, end)
+    else:
+        chunks = _chunks(stream, config.chunk_size, first=head)
+        blocks = _line_blocks(chunks, config.max_line_bytes, 0, False, end)
+    for kind, data in blocks:
+        if kind == "lines":
+            scanner.scan_block(data)
+        else:
+            scanner.scan_long_line(data)
+    return scanner.summary(path, size)
+
+
+def _chunks(stream, chunk_size: int, first: bytes) -> Iterator[bytes]:
+    if first:
+        yield first
+    while True:
+        data = stream.read(chunk_size)
+        if not data:
+            return
+        yield data
+
+
+def _line_blocks(
+    chunks: Iterator[bytes], max_line: int, position: int, skip_first: bool, limit: int | None
+) -> Iterator[tuple[str, bytes]]:
+    """Cut a byte stream into ("lines", block of whole lines ending in b"\\n") and
+    ("long", first ``max_line`` bytes of an over-long line) items.
+
+    ``position`` is the absolute offset of the first byte; ``skip_first`` drops everything up to
+    and including the first newline; only lines starting before ``limit`` are produced.
+    """
+    carry = b""
+    carry_position = position  # absolute offset of carry[0], or of the next byte when discarding
+    discarding = skip_first
+    if limit is not None and position + (1 if skip_first else 0) >= limit:
+        return
+    for data in chunks:
+        if discarding:
+            newline = data.find(b"\n")
+            if newline < 0:
+                carry_position += len(data)
+                continue
+            data = data[newline + 1 :]
+            carry_position += newline + 1
+            discarding = False
+            if limit is not None and carry_position >= limit:
+                return
+            if not data:
+                continue
+        buffer = carry + data if carry else data
+        last_newline = buffer.rfind(b"\n")
+        if limit is not None and carry_position + last_newline + 1 >= limit:
+            cut = buffer.find(b"\n", limit - carry_position - 1) + 1
+            yield "lines", buffer[:cut]
+            return
+        if last_newline >= 0:
+            yield "lines", buffer[: last_newline + 1]
+            carry = buffer[last_newline + 1 :]
+            carry_position += last_newline + 1
+        else:
+            carry = buffer
+        if len(carry) > max_line + 1:  # content is longer than max_line even if "\r\n" follows
+            yield "long", carry[:max_line]
+            carry_position += len(carry)
+            carry = b""
+            discarding = True
+    if carry and not discarding:
+        yield "lines", carry + b"\n"
+
+
+def _split_long_lines(block: bytes, max_line: int) -> Iterator[tuple[str, bytes]]:
+    """Split a block of whole lines into runs of normal lines and over-long lines' prefixes."""
+    if len(block) <= max_line + 1:
+        yield "lines", block
+        return
+    run_start = 0
+    line_start = 0
+    size = len(block)
+    while line_start < size:
+        window_end = line_start + max_line + 1  # a newline at index <= window_end - 1 ends a short line
+        last = block.rfind(b"\n", line_start, window_end)
+        if last >= 0:
+            line_start = last + 1
+            continue
+        newline = block.find(b"\n", line_start)
+        content_length = newline - line_start
+        if block[newline - 1 : newline] == b"\r" and newline > line_start:
+            content_length -= 1
+        if content_length <= max_line:
+            line_start = newline + 1
+            continue
+        if run_start < line_start:
+            yield "lines", block[run_start:line_start]
+        yield "long", block[line_start : line_start + max_line]
+        line_start = run_start = newline + 1
+    if run_start < size:
+        yield "lines", block[run_start:]
+
+
+def _lines_of(block: bytes) -> Iterator[tuple[int, bytes]]:
+    """(offset, content) of every line of a block of whole lines."""
+    offset = 0
+    for line in block.split(b"\n")[:-1]:
+        yield offset, line[:-1] if line.endswith(b"\r") else line
+        offset += len(line) + 1
+
+
+def _line_at(block: bytes, position: int) -> tuple[int, int, bytes]:
+    """(start, end, content) of the line of ``block`` holding byte ``position``; end is past "\\n"."""
+    line_start = block.rfind(b"\n", 0, position) + 1
+    newline = block.find(b"\n", position)
+    content = block[line_start:newline]
+    if content.endswith(b"\r"):
+        content = content[:-1]
+    return line_start, newline + 1, content
+
+
+def _is_context_free(pattern: re.Pattern[bytes]) -> bool:
+    """True when a match of ``pattern`` depends only on the matched bytes themselves.
+
+    Such a pattern matches inside a line iff it matches at that spot of the whole block, which
+    lets us search whole blocks and verify only the candidate lines. Anchors, lookarounds, word
+    boundaries and atomic/possessive constructs are context-dependent.
+    """
+    try:
+        from re import _parser  # type: ignore[attr-defined]
+
+        parsed = _parser.parse(pattern.pattern, pattern.flags)
+    except Exception:
+        return False
+    banned = {"AT", "ASSERT", "ASSERT_NOT", "ATOMIC_GROUP", "POSSESSIVE_REPEAT", "GROUPREF_EXISTS"}
+
+    def walk(items) -> bool:
+        for op, argument in items:
+            if str(op) in banned:
+                return False
+            for value in argument if isinstance(argument, tuple | list) else (argument,):
+                if isinstance(value, _parser.SubPattern) and not walk(value):
+                    return False
+                if isinstance(value, list):
+                    for element in value:
+                        if isinstance(element, _parser.SubPattern) and not walk(element):
+                            return False
+        return True
+
+    return walk(parsed)
+
+
+class _UserPattern:
+    def __init__(self, pattern: str):
+        self.regex = re.compile(pattern.encode("utf-8"))
+        self.context_free = _is_context_free(self.regex)
+
+    def matching_lines(self, block: bytes) -> Iterator[tuple[int, int, bytes]]:
+        """(start, end, content) of each line of ``block`` whose content the pattern matches."""
+        if not self.context_free:
+            for offset, content in _lines_of(block):
+                if self.regex.search(content):
+                    yield offset, offset + len(content), content
+            return
+        position = 0
+        search = self.regex.search
+        while True:
+            match = search(block, position)
+            if match is None:
+                return
+            line_start, line_end, content = _line_at(block, match.start())
+            if match.end() <= line_start + len(content) or search(content):
+                yield line_start, line_end, content
+            position = line_end
+            if position >= len(block):
+                return
+
+
+class BlockScanner:
+    """Accumulates one file's (or range's) counts, metrics and timestamps, block by block."""
+
+    def __init__(self, config: ScanConfig, file_format: str, year: int, sniffed_head: bytes = b""):
+        self.config = config
+        self.format = file_format
+        self.year = year
+        self.per_line_format = file_format in (JSON, ACCESS, LOGCAT)
+        self.error_patterns = [_UserPattern(p) for p in config.error_patterns]
+        self.warn_patterns = [_UserPattern(p) for p in config.warn_patterns]
+        self.metric_patterns = [(name, _UserPattern(p)) for name, p in config.metric_patterns]
+        self.logfmt_keys = _learn_logfmt_keys(sniffed_head)
+        self.learning_budget = KEY_LEARNING_BLOCKS
+        self.lines = self.error_lines = self.warn_lines = self.long_lines = 0
+        self.first_ts = self.last_ts = ""
+        self.samples: dict[str, list[Number]] = {}
+        self.metrics: dict[str, Metric] = {}
+
+    # -- results -------------------------------------------------------------------------------
+
+    def summary(self, path: str, size: int) -> FileSummary:
+        self._flush_samples()
+        return FileSummary(
+            path=path,
+            format=self.format,
+            size_bytes=size,
+            lines=self.lines,
+            error_lines=self.error_lines,
+            warn_lines=self.warn_lines,
+            long_lines=self.long_lines,
+            first_ts=self.first_ts,
+            last_ts=self.last_ts,
+            metrics=dict(sorted(self.metrics.items())),
+        )
+
+    def _add_metric(self, name: str, metric: Metric) -> None:
+        if metric.count:
+            merge_metrics(self.metrics, {name: metric})
+
+    def _flush_samples(self) -> None:
+        for name, values in self.samples.items():
+            self._add_metric(name, Metric.of(values))
+        self.samples = {}
+
+    # -- lines ---------------------------------------------------------------------------------
+
+    def scan_long_line(self, prefix: bytes) -> None:
+        """Count an over-long line from its first max_line_bytes bytes; no metrics, no timestamp."""
+        self.lines += 1
+        self.long_lines += 1
+        level = self._user_level(prefix)
+        if level is None:
+            level = line_level(prefix, self.format) if self.config.default_levels else NEUTRAL
+        self._count_level(level)
+
+    def scan_block(self, block: bytes) -> None:
+        """Scan a block of whole lines (each ending in b"\\n")."""
+        for kind, part in _split_long_lines(block, self.config.max_line_bytes):
+            if kind == "long":
+                self.scan_long_line(part)
+            else:
+                self._scan_short_lines(part)
+        if sum(map(len, self.samples.values())) > 100_000:
+            self._flush_samples()
+
+    def _user_level(self, content: bytes) -> int | None:
+        if any(p.regex.search(content) for p in self.error_patterns):
+            return ERROR
+        if any(p.regex.search(content) for p in self.warn_patterns):
+            return WARN
+        return None
+
+    def _count_level(self, level: int) -> None:
+        if level == ERROR:
+            self.error_lines += 1
+        elif level == WARN:
+            self.warn_lines += 1
+
+    def _scan_short_lines(self, block: bytes) -> None:
+        self.lines += block.count(b"\n")
+        builtin = Counter[int]()
+        if self.config.default_levels:
+            if self.per_line_format:
+                self._scan_special_lines(block, builtin)
+            else:
+                for groups, count in Counter(FIRST_TOKEN_PER_LINE_RE.findall(block)).items():
+                    builtin[level_of_token_groups(groups)] += count
+        elif self.per_line_format:
+            self._scan_special_lines(block, None)
+        if self.error_patterns or self.warn_patterns:
+            self._apply_user_levels(block, builtin)
+        self.error_lines += builtin[ERROR]
+        self.warn_lines += builtin[WARN]
+        self._scan_logfmt_metrics(block)
+        for name, pattern in self.metric_patterns:
+            values = self.samples.setdefault(name, [])
+            for _start, _end, content in pattern.matching_lines(block):
+                for match in pattern.regex.finditer(content):
+                    number = _number_or_none(match.group(1))
+                    if number is not None:
+                        values.append(number)
+        self._scan_timestamps(block)
+
+    def _apply_user_levels(self, block: bytes, builtin: Counter[int]) -> None:
+        """Override the built-in counts for lines matching the user's error/warn patterns."""
+        overridden: dict[int, tuple[int, bytes]] = {}
+        for patterns, level in ((self.warn_patterns, WARN), (self.error_patterns, ERROR)):
+            for pattern in patterns:
+                for line_start, _end, content in pattern.matching_lines(block):
+                    overridden[line_start] = (level, content)
+        for level, content in overridden.values():
+            if self.config.default_levels:
+                builtin[line_level(content, self.format)] -= 1
+            builtin[level] += 1
+
+    def _scan_special_lines(self, block: bytes, builtin: Counter[int] | None) -> None:
+        """Per-line rules of the json / access / logcat formats (levels and their metrics)."""
+        file_format = self.format
+        for _offset, content in _lines_of(block):
+            if file_format == JSON:
+                obj = parse_json_object(content)
+                if obj is not None:
+                    for name, value in json_metrics(obj):
+                        self.samples.setdefault(name, []).append(value)
+                    if builtin is not None:
+                        builtin[json_level(obj)] += 1
+                    continue
+            elif file_format == ACCESS:
+                match = ACCESS_LINE_RE.match(content)
+                if match:
+                    if match.group(2) != b"-":
+                        self.samples.setdefault("bytes", []).append(int(match.group(2)))
+                    if builtin is not None:
+                        status = match.group(1)[:1]
+                        builtin[ERROR if status == b"5" else WARN if status == b"4" else NEUTRAL] += 1
+                    continue
+            if builtin is not None:
+                builtin[line_level(content, file_format)] += 1
+
+    # -- logfmt metrics ------------------------------------------------------------------------
+
+    def _scan_logfmt_metrics(self, block: bytes) -> None:
+        equals = block.count(b"=")
+        if not equals:
+            return
+        if self.logfmt_keys and self._scan_known_keys(block, equals):
+            return
+        by_key: dict[bytes, list[bytes]] = {}
+        for key, value in LOGFMT_NUMBER_PAIR_RE.findall(block):
+            by_key.setdefault(key, []).append(value)
+        for key, values in by_key.items():
+            self._add_metric(key.decode("ascii"), _summarise_numbers(values))
+        if self.learning_budget and len(self.logfmt_keys) < MAX_LEARNED_KEYS:
+            # Learn the keys that broke the fast path; give up after a few blocks so a file whose
+            # "=" can never be accounted for (URLs, a=b=c) pays for one slow pass, not two.
+            self.learning_budget -= 1
+            seen: dict[bytes, list[bytes]] = {}
+            for key, value in _LOGFMT_KEY_VALUE_RE.findall(block):
+                seen.setdefault(key, []).append(value)
+            self.logfmt_keys = _with_new_keys(self.logfmt_keys, seen)
+
+    def _scan_known_keys(self, block: bytes, equals: int) -> bool:
+        """Fast path: every "=" of the block belongs to a learned key preceded by a space or a
+        line start. Returns False (having done nothing) when that cannot be shown."""
+        occurrences = [(key, block.count(key.literal)) for key in self.logfmt_keys]
+        if sum(count for _key, count in occurrences) != equals:
+            return False
+        present = []
+        for key, count in occurrences:
+            if not count:
+                continue
+            spaced = block.count(key.spaced)
+            line_started = block.count(key.line_started) + block.startswith(key.literal)
+            if spaced + line_started != count:
+                return False
+            present.append((key, spaced, line_started))
+        for key, spaced, line_started in present:
+            values = key.spaced_int_re.findall(block) if key.ints else []
+            if len(values) != spaced:
+                values = key.spaced_number_re.findall(block)
+            if line_started:
+                values += key.line_start_re.findall(block)
+            self._add_metric(key.name, _summarise_numbers(values))
+        return True
+
+    # -- timestamps ----------------------------------------------------------------------------
+
+    def _scan_timestamps(self, block: bytes) -> None:
+        year = self.year
+        if not self.first_ts:
+            position = 0
+            for _ in range(TIMESTAMP_PROBE_LINES):
+                newline = block.find(b"\n", position)
+                if newline < 0:
+                    break
+                stamp = line_timestamp(block[position:newline], year)
+                if stamp:
+                    self.first_ts = stamp
+                    break
+                position = newline + 1
+        end = len(block) - 1  # index of the block's final newline
+        for _ in range(TIMESTAMP_PROBE_LINES):
+            if end <= 0:
+                break
+            line_start = block.rfind(b"\n", 0, end) + 1
+            stamp = line_timestamp(block[line_start:end], year)
+            if stamp:
+                self.last_ts = stamp
+                break
+            end = line_start - 1
+
+
+class _LogfmtKey:
+    """Precompiled literals and regexes for one learned logfmt key."""
+
+    def __init__(self, name: bytes, ints: bool):
+        self.name = name.decode("ascii")
+        self.ints = ints
+        escaped = re.escape(name)
+        self.literal = name + b"="
+        self.spaced = b" " + self.literal
+        self.line_started = b"\n" + self.literal
+        self.spaced_int_re = re.compile(b" " + escaped + rb"=([-+]?\d+)(?=\s|$)")
+        self.spaced_number_re = re.compile(b" " + escaped + b"=(" + NUMBER_PATTERN + rb")(?=\s|$)")
+        self.line_start_re = re.compile(
+            b"^" + escaped + b"=(" + NUMBER_PATTERN + rb")(?=\s|$)", re.MULTILINE
+        )
+
+
+_LOGFMT_KEY_VALUE_RE = re.compile(rb"(?:(?<=\s)|^)([A-Za-z_][\w.\-]*)=(\S*)", re.MULTILINE)
+
+
+def _learn_logfmt_keys(head: bytes) -> list[_LogfmtKey]:
+    """Every key=... of the head, numeric or not: the fast path must account for each "="."""
+    by_key: dict[bytes, list[bytes]] = {}
+    for key, value in _LOGFMT_KEY_VALUE_RE.findall(head):
+        by_key.setdefault(key, []).append(value)
+    return _with_new_keys([], by_key)
+
+
+def _with_new_keys(keys: list[_LogfmtKey], by_key: dict[bytes, list[bytes]]) -> list[_LogfmtKey]:
+    """Add keys, dropping any that is a suffix of another (their literal counts would overlap)."""
+    known = {key.name.encode(): key for key in keys}
+    for name, values in by_key.items():
+        if name not in known:
+            known[name] = _LogfmtKey(name, all(_INT_VALUE_RE.fullmatch(v) for v in values))
+    names = list(known)[:MAX_LEARNED_KEYS]
+    kept = [n for n in names if not any(o != n and o.endswith(n) for o in names)]
+    return [known[n] for n in kept]
+
+
+_INT_VALUE_RE = re.compile(rb"[-+]?\d+")
+
+
+def _number_or_none(text: bytes | None) -> Number | None:
+    if text is None:
+        return None
+    try:
+        return parse_number(text)
+    except ValueError:
+        return None
+
+
+def _summarise_numbers(values: list[bytes]) -> Metric:
+    """Exact Metric of numbers already known to match NUMBER_PATTERN, ints and decimals in bulk."""
+    if not values:
+        return Metric()
+    try:
+        return Metric.of(list(map(int, values)))
+    except ValueError:
+        pass
+    ints: list[int] = []
+    scaled: dict[int, list[int]] = {}
+    others: list[Number] = []
+    for value in values:
+        if b"e" in value or b"E" in value:
+            others.append(parse_number(value))
+        elif b"." in value:
+            whole, fraction = value.split(b".")
+            digits = whole + fraction
+            if digits in (b"", b"-", b"+"):
+                others.append(parse_number(value))
+            else:
+                scaled.setdefault(len(fraction), []).append(int(digits))
+        else:
+            ints.append(int(value))
+    metric = Metric.of(ints + others)
+    for decimals, numbers in scaled.items():
+        metric = metric.merge(Metric.of_scaled(numbers, decimals))
+    return metric

@@ -1,0 +1,123 @@
+"""A deliberately simple, per-line reference of logcrunch.scan.scan_file, for tests only.
+
+It reads the whole (decompressed) file into memory, splits it into lines one at a time and applies
+each rule to each line. The per-line rules of a format (level token, JSON, access, logcat,
+timestamps, sniffing) come from logcrunch.formats, which is what defines them; everything the
+chunked scanner does differently - blocks, line splitting, over-long lines, byte ranges, the
+logfmt fast path, user patterns over whole blocks, bulk number conversion - is redone here naively.
+"""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import lzma
+import os
+import re
+from datetime import datetime
+
+from logcrunch import defaults, formats
+from logcrunch.summary import FileSummary, Metric, parse_number
+
+_KEY_RE = re.compile(rb"[A-Za-z_][\w.\-]*")
+
+
+def read_decompressed(path: str) -> bytes:
+    with open(path, "rb") as raw:
+        data = raw.read()
+    if data.startswith(b"\x1f\x8b"):
+        return gzip.decompress(data)
+    if data.startswith(b"BZh"):
+        return bz2.decompress(data)
+    if data.startswith(b"\xfd7zXZ\x00"):
+        return lzma.decompress(data)
+    if data.startswith(b"\x28\xb5\x2f\xfd"):
+        import zstandard
+
+        return zstandard.ZstdDecompressor().decompressobj().decompress(data)
+    return data
+
+
+def split_lines(data: bytes) -> list[tuple[int, bytes]]:
+    """(start offset, content) of every line; content drops "\\n" and one "\\r" before it."""
+    result = []
+    position = 0
+    while position < len(data):
+        newline = data.find(b"\n", position)
+        if newline < 0:
+            line, following = data[position:], len(data)
+        else:
+            line, following = data[position:newline], newline + 1
+        if line.endswith(b"\r"):
+            line = line[:-1]
+        result.append((position, line))
+        position = following
+    return result
+
+
+def logfmt_numbers(content: bytes) -> list[tuple[str, object]]:
+    samples = []
+    for token in content.split():
+        key, equals, value = token.partition(b"=")
+        if not equals or not _KEY_RE.fullmatch(key):
+            continue
+        try:
+            samples.append((key.decode(), parse_number(value)))
+        except ValueError:
+            pass
+    return samples
+
+
+def reference_scan(path: str, config, start: int = 0, end: int | None = None) -> FileSummary:
+    data = read_decompressed(path)
+    if b"\x00" in data[: defaults.BINARY_SNIFF_BYTES]:
+        return FileSummary.skipped(path, "binary file (NUL byte in first 64 KiB)")
+    file_format = formats.sniff_format(data[: defaults.BINARY_SNIFF_BYTES])
+    year = datetime.fromtimestamp(os.stat(path).st_mtime).year
+    error_res = [re.compile(p.encode()) for p in config.error_patterns]
+    warn_res = [re.compile(p.encode()) for p in config.warn_patterns]
+    metric_res = [(name, re.compile(p.encode())) for name, p in config.metric_patterns]
+    summary = FileSummary(path=path, format=file_format, size_bytes=os.stat(path).st_size)
+    samples: dict[str, list] = {}
+    for offset, content in split_lines(data):
+        if offset < start or (end is not None and offset >= end):
+            continue
+        summary.lines += 1
+        too_long = len(content) > config.max_line_bytes
+        visible = content[: config.max_line_bytes] if too_long else content
+        if any(r.search(visible) for r in error_res):
+            level = formats.ERROR
+        elif any(r.search(visible) for r in warn_res):
+            level = formats.WARN
+        elif config.default_levels:
+            level = formats.line_level(visible, file_format)
+        else:
+            level = formats.NEUTRAL
+        summary.error_lines += level == formats.ERROR
+        summary.warn_lines += level == formats.WARN
+        if too_long:
+            summary.long_lines += 1
+            continue
+        stamp = formats.line_timestamp(content, year)
+        if stamp:
+            summary.first_ts = summary.first_ts or stamp
+            summary.last_ts = stamp
+        found = logfmt_numbers(content)
+        if file_format == formats.JSON:
+            obj = formats.parse_json_object(content)
+            if obj is not None:
+                found += formats.json_metrics(obj)
+        if file_format == formats.ACCESS:
+            match = formats.ACCESS_LINE_RE.match(content)
+            if match and match.group(2) != b"-":
+                found.append(("bytes", int(match.group(2))))
+        for name, regex in metric_res:
+            for match in regex.finditer(content):
+                try:
+                    found.append((name, parse_number(match.group(1) or b"")))
+                except ValueError:
+                    pass
+        for name, value in found:
+            samples.setdefault(name, []).append(value)
+    summary.metrics = {name: Metric.of(values) for name, values in sorted(samples.items())}
+    return summary

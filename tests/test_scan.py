@@ -1,0 +1,566 @@
+"""Tests of logcrunch.scan: the level/metric/timestamp contract, and exact agreement of the chunked
+scanner with the per-line reference in tests/reference_scan.py on generated data."""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import lzma
+import os
+import sys
+import tracemalloc
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from logcrunch import formats
+from logcrunch.scan import ScanConfig, detect_compression, is_splittable, scan_file
+from logcrunch.summary import STATUS_FAILED, STATUS_OK, STATUS_SKIPPED, FileSummary, Metric
+
+sys.path.insert(0, str(Path(__file__).parent))
+from reference_scan import reference_scan  # noqa: E402
+
+SAMPLE_LOGS = Path(__file__).parent.parent / "sample_logs"
+
+
+def write(tmp_path: Path, name: str, data: bytes) -> str:
+    path = tmp_path / name
+    path.write_bytes(data)
+    return str(path)
+
+
+def scan_bytes(tmp_path: Path, data: bytes, config: ScanConfig | None = None, name="x.log"):
+    return scan_file(write(tmp_path, name, data), config or ScanConfig())
+
+
+def level_of(line: str, file_format: str = formats.PLAIN) -> str:
+    level = formats.line_level(line.encode(), file_format)
+    return {formats.ERROR: "error", formats.WARN: "warn", formats.NEUTRAL: "-"}[level]
+
+
+def comparable(summary: FileSummary) -> FileSummary:
+    return summary
+
+
+# --- levels, by layout -------------------------------------------------------------------------
+
+LAYOUT_LINES = [
+    ("Nov 27 02:00:01 node07 api[4242]: WARN request handled path=/x latency_ms=123", "warn"),
+    ("Nov 27 02:00:01 node07 api[4242]: INFO ERROR budget recalculated", "-"),
+    ("2026-11-27 02:00:01,123 ERROR [main] com.x.Y - msg", "error"),
+    ("2026-11-27 02:00:01,123 INFO  [main] com.x.Y - recovered from ERROR state", "-"),
+    ("081109 203615 148 INFO dfs.DataNode$PacketResponder: PacketResponder 1 for block", "-"),
+    ("081109 203807 222 WARN dfs.DataNode$DataXceiver: Got exception while serving", "warn"),
+    ("2015-07-29 17:41:44,747 - INFO  [QuorumPeer[myid=1]/0:0:0:0:0:0:0:0:2181:FastLeaderElection@774] - Notification time out: 3200", "-"),
+    ("2015-07-29 19:04:12,394 - ERROR [LearnerHandler-/10.10.34.11:52065:LearnerHandler@562] - Unexpected exception", "error"),
+    ("17/06/09 20:10:40 INFO executor.CoarseGrainedExecutorBackend: Registered signal handlers", "-"),
+    ("17/06/09 20:11:11 ERROR executor.Executor: Exception in task 0.0", "error"),
+    ("nova-api.log.1.2017-05-16_13:53:08 2017-05-16 00:00:00.008 25746 INFO nova.osapi_compute.wsgi.server [req-38101a0b] GET /v2/servers", "-"),
+    ("nova-compute.log.1.2017-05-16_13:55:31 2017-05-16 00:00:04.500 2931 ERROR nova.compute.manager [req-3ea4052c] error", "error"),
+    ("- 1117838570 2005.06.03 R02-M1-N0-C:J12-U11 2005-06-03-15.42.50.675872 R02-M1-N0-C:J12-U11 RAS KERNEL INFO instruction cache parity error corrected", "-"),
+    ("KERNDTLB 1118536327 2005.06.11 R30-M0-N9-C:J16-U01 2005-06-11-17.32.07.581048 R30-M0-N9-C:J16-U01 RAS KERNEL FATAL data TLB error interrupt", "error"),
+    ("- 1118536327 2005.06.11 R30-M0-N9-C:J16-U01 2005-06-11-17.32.07.581048 R30-M0-N9-C:J16-U01 RAS APP SEVERE ciod: failed", "error"),
+    ("[Sun Dec 04 04:47:44 2005] [error] mod_jk child workerEnv in error state 6", "error"),
+    ("[Sun Dec 04 04:47:44 2005] [notice] workerEnv.init() ok /etc/httpd/conf/workers2.properties", "-"),
+    ("[Sun Dec 04 04:47:44 2005] [warn] child process 1234 still did not exit", "warn"),
+    ("[Wed Oct 11 14:32:52.123456 2000] [core:error] [pid 35708:tid 4328636416] AH00037: x", "error"),
+    ("[Wed Oct 11 14:32:52.123456 2000] [ssl:warn] [pid 35708] AH01909: x", "warn"),
+    ("time=2026-11-27T02:00:01Z level=error msg=\"ERROR budget\" took=5", "error"),
+    ('ts=2026-11-27T02:00:01Z lvl="WARN" msg="x"', "warn"),
+    ("ts=2026-11-27T02:00:01Z severity=Info msg=\"ERROR in message\"", "-"),
+    ("Nov 27 02:00:01 node07 api[4242]: CRITICAL disk full", "error"),
+    ("Nov 27 02:00:01 node07 api[4242]: ERR x", "error"),
+    ("Nov 27 02:00:01 node07 kernel: PANIC x", "error"),
+    ("Nov 27 02:00:01 node07 api[1]: WARNING x", "warn"),
+    ("Nov 27 02:00:01 node07 api[1]: NOTICE ERROR x", "-"),
+    ("Nov 27 02:00:01 node07 api[1]: TRACE x", "-"),
+    ("Nov 27 02:00:01 node07 api[1]: DEBUG x", "-"),
+    ("Nov 27 02:00:01 node07 api[1]: ALERT x", "error"),
+    ("Nov 27 02:00:01 node07 api[1]: EMERG x", "error"),
+    ("ERROR: at the start of a line", "error"),
+    ("\tat com.example.Foo.bar(Foo.java:42)", "-"),
+    ("Caused by: java.io.IOException: broken pipe", "-"),
+    ("Caused by: java.net.SocketException: ERROR reading from socket", "-"),
+    ("java.lang.IllegalStateException: ERROR in state machine", "-"),
+    ("ValueError: FATAL x", "-"),
+    ("    raise ERROR", "-"),
+    ("ErrorReporter: ERROR x", "error"),
+    ("INFORMATION ERRORS error_count=3 MY_ERROR ERROR_X xERROR", "-"),
+    ("2026-11-27 02:00:01 job done: errors=0 Error happened", "-"),
+]
+
+
+@pytest.mark.parametrize(("line", "expected"), LAYOUT_LINES)
+def test_level_is_the_first_level_token_of_the_line(line, expected):
+    assert level_of(line) == expected
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("03-17 16:13:38.811  1702  2395 E WindowManager: ERROR x", "error"),
+        ("03-17 16:13:38.811  1702  2395 F libc: fatal", "error"),
+        ("03-17 16:13:38.811  1702  2395 W ActivityManager: x", "warn"),
+        ("03-17 16:13:38.811  1702  2395 I ActivityManager: ERROR in message", "-"),
+        ("03-17 16:13:38.811  1702  2395 D x: y", "-"),
+        ("E/AndroidRuntime( 1234): FATAL EXCEPTION: main", "error"),
+        ("--------- beginning of main ERROR", "error"),  # does not fit: general rule
+    ],
+)
+def test_logcat_level_is_the_priority_letter(line, expected):
+    assert level_of(line, formats.LOGCAT) == expected
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ('{"ts":"2026-11-27T02:00:01Z","level":"error","msg":"x"}', "error"),
+        ('{"ts":"2026-11-27T02:00:01Z","severity":"WARNING","msg":"ERROR"}', "warn"),
+        ('{"lvl":"info","msg":"ERROR budget"}', "-"),
+        ('{"level":50,"msg":"pino"}', "error"),
+        ('{"msg":"no level ERROR"}', "-"),
+        ('{"msg": broken json ERROR', "error"),  # invalid JSON: general rule
+        ("[1, 2]", "-"),
+    ],
+)
+def test_json_level_is_the_level_field(line, expected):
+    assert level_of(line, formats.JSON) == expected
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ('127.0.0.1 - frank [10/Oct/2000:13:55:36 -0700] "GET /a.gif HTTP/1.0" 200 2326', "-"),
+        ('127.0.0.1 - - [10/Oct/2000:13:55:36 -0700] "GET /ERROR HTTP/1.0" 404 -', "warn"),
+        ('1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] "POST /x HTTP/1.1" 503 12 "-" "curl/8"', "error"),
+    ],
+)
+def test_access_level_is_the_status_class(line, expected):
+    assert level_of(line, formats.ACCESS) == expected
+
+
+def test_format_is_sniffed_from_the_first_lines():
+    cases = {
+        b'{"level":"info","a":1}\n{"level":"warn","a":2}\n': "json",
+        b'1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.0" 200 1\n': "access",
+        b"03-17 16:13:38.811  1702  2395 E Tag: x\n": "logcat",
+        b"[Sun Dec 04 04:47:44 2005] [error] x\n": "apache_error",
+        b"ts=1 level=info msg=x\nts=2 level=warn msg=y\n": "logfmt",
+        b"2026-11-27 02:00:01,123 ERROR [main] x\n": "plain",
+        b"": "plain",
+    }
+    for head, expected in cases.items():
+        assert formats.sniff_format(head) == expected, head
+
+
+# --- counts, metrics, timestamps -----------------------------------------------------------------
+
+
+def test_line_counting_rules(tmp_path):
+    assert scan_bytes(tmp_path, b"").lines == 0
+    assert scan_bytes(tmp_path, b"a").lines == 1
+    assert scan_bytes(tmp_path, b"a\n").lines == 1
+    assert scan_bytes(tmp_path, b"a\r\nb\r\n").lines == 2
+    assert scan_bytes(tmp_path, b"\n\n\n").lines == 3
+    assert scan_bytes(tmp_path, b"a\rb\n").lines == 1
+
+
+def test_logfmt_metrics_are_exact(tmp_path):
+    data = (
+        b"a=1 b=0.1 c=12ms path=/x d=-2.5e1 e=+3 f=.5\n"
+        b"a=2 b=0.2 x.y-z=7 _k=1. bad=1e 9key=4 url=http://h/?q=5\n"
+        b"q=1\tr=2\r\n"
+    )
+    summary = scan_bytes(tmp_path, data)
+    metrics = summary.metrics
+    assert metrics["a"] == Metric.of([1, 2])
+    assert metrics["b"].total == Fraction(3, 10)
+    assert metrics["d"].minimum == -25
+    assert metrics["e"].total == 3
+    assert metrics["f"].total == Fraction(1, 2)
+    assert metrics["x.y-z"].count == 1
+    assert metrics["_k"].total == 1
+    assert metrics["r"].count == 1 and metrics["q"].count == 1
+    for absent in ("c", "path", "bad", "9key", "key", "url", "q=5"):
+        assert absent not in metrics
+
+
+def test_json_metrics_are_top_level_numbers_only(tmp_path):
+    data = (
+        b'{"level":"info","n":3,"f":0.25,"b":true,"s":"5","z":null,"o":{"x":1},"big":1e3}\n'
+        b'{"level":"info","n":4}\n'
+        b"not json n=7\n"
+        b'{"n": NaN}\n'
+    )
+    summary = scan_bytes(tmp_path, data, name="e.jsonl")
+    assert summary.format == "json"
+    assert summary.metrics["n"] == Metric.of([3, 4, 7])
+    assert summary.metrics["f"].total == Fraction(1, 4)
+    assert summary.metrics["big"].total == 1000
+    assert set(summary.metrics) == {"n", "f", "big", "level"} - {"level"}
+
+
+def test_access_log_bytes_metric_and_status_levels(tmp_path):
+    data = (
+        b'1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.0" 200 100 "-" "ua"\n'
+        b'1.2.3.4 - - [10/Oct/2000:13:55:37 -0700] "GET /e HTTP/1.0" 500 50\n'
+        b'1.2.3.4 - - [10/Oct/2000:13:55:38 -0700] "GET /n HTTP/1.0" 404 -\n'
+    )
+    summary = scan_bytes(tmp_path, data)
+    assert (summary.format, summary.error_lines, summary.warn_lines) == ("access", 1, 1)
+    assert summary.metrics["bytes"] == Metric.of([100, 50])
+    assert summary.first_ts == "2000-10-10T13:55:36-07:00"
+    assert summary.last_ts == "2000-10-10T13:55:38-07:00"
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("2026-11-27 02:00:01,123 ERROR x", "2026-11-27T02:00:01.123"),
+        ("2026-11-27T02:00:01Z x", "2026-11-27T02:00:01Z"),
+        ("2026-11-27T02:00:01.5+01:00 x", "2026-11-27T02:00:01.5+01:00"),
+        ("Nov 27 02:00:01 node07 api[1]: x", "2031-11-27T02:00:01"),
+        ("Nov  7 02:00:01 node07 api[1]: x", "2031-11-07T02:00:01"),
+        ("[Sun Dec 04 04:47:44 2005] [error] x", "2005-12-04T04:47:44"),
+        ('1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.0" 200 1', "2000-10-10T13:55:36-07:00"),
+        ('{"ts":"2026-11-27T02:00:01.5Z","level":"info"}', "2026-11-27T02:00:01.5Z"),
+        ("17/06/09 20:10:40 INFO x", "2017-06-09T20:10:40"),
+        ("081109 203615 148 INFO x", "2008-11-09T20:36:15"),
+        ("03-17 16:13:38.811  1702  2395 E x", "2031-03-17T16:13:38.811"),
+        ("nova-api.log.1.2017-05-16_13:53:08 2017-05-16 00:00:00.008 25746 INFO x", "2017-05-16T00:00:00.008"),
+        ("- 1117838570 2005.06.03 R02 2005-06-03-15.42.50.675872 R02 RAS KERNEL INFO x", "2005-06-03T15:42:50.675872"),
+        ("\tat com.example.Foo.bar(Foo.java:42)", ""),
+    ],
+)
+def test_timestamps_render_as_iso(line, expected):
+    assert formats.line_timestamp(line.encode(), 2031) == expected
+
+
+def test_first_and_last_timestamps_of_a_file(tmp_path):
+    data = b"no ts\n2026-11-27 02:00:01 INFO a\nx\n2026-11-27 03:00:00.250 INFO b\ntrailer\n"
+    summary = scan_bytes(tmp_path, data)
+    assert (summary.first_ts, summary.last_ts) == ("2026-11-27T02:00:01", "2026-11-27T03:00:00.250")
+
+
+def test_syslog_year_comes_from_the_file_mtime(tmp_path):
+    path = write(tmp_path, "s.log", b"Nov 27 02:00:01 node07 api[1]: INFO x\n")
+    os.utime(path, (1700000000, 1700000000))  # 2023-11-14
+    assert scan_file(path, ScanConfig()).first_ts == "2023-11-27T02:00:01"
+
+
+# --- user patterns and config ------------------------------------------------------------------
+
+
+def test_user_patterns_override_and_extend_levels(tmp_path):
+    data = (
+        b"Nov 27 02:00:01 n api[1]: INFO payment declined\n"
+        b"Nov 27 02:00:01 n api[1]: ERROR retrying soon\n"
+        b"Nov 27 02:00:01 n api[1]: INFO slow query took 1500 ms\n"
+        b"Nov 27 02:00:01 n api[1]: WARN declined and slow\n"
+    )
+    config = ScanConfig(
+        error_patterns=("declined",),
+        warn_patterns=("retrying", r"took \d+ ms"),
+        metric_patterns=(("query_ms", r"took (\d+) ms"), ("bad", r"(x)?query")),
+    )
+    summary = scan_bytes(tmp_path, data, config)
+    assert (summary.error_lines, summary.warn_lines) == (2, 2)
+    assert summary.metrics["query_ms"] == Metric.of([1500])
+    assert "bad" not in summary.metrics
+    only_user = scan_bytes(tmp_path, data, ScanConfig(default_levels=False, warn_patterns=("^Nov",)))
+    assert (only_user.error_lines, only_user.warn_lines) == (0, 4)
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        (ScanConfig(error_patterns=("(unclosed",)), "error pattern '(unclosed' is not a valid regex"),
+        (ScanConfig(warn_patterns=("[",)), "warn pattern '[' is not a valid regex"),
+        (ScanConfig(metric_patterns=(("ms", r"took \d+"),)), "exactly one capture group, it has 0"),
+        (ScanConfig(metric_patterns=(("ms", r"(\d+)-(\d+)"),)), "exactly one capture group, it has 2"),
+        (ScanConfig(metric_patterns=(("bad name", r"(\d+)"),)), "metric name 'bad name'"),
+        (ScanConfig(chunk_size=0), "chunk_size must be a positive integer"),
+        (ScanConfig(max_line_bytes=-1), "max_line_bytes must be a positive integer"),
+        (ScanConfig(error_patterns="ERROR"), "sequence of regexes"),  # type: ignore[arg-type]
+    ],
+)
+def test_validate_names_the_bad_setting(config, message):
+    with pytest.raises(ValueError, match=None) as caught:
+        config.validate()
+    assert message in str(caught.value)
+
+
+def test_default_config_is_valid():
+    ScanConfig().validate()
+    ScanConfig(metric_patterns=(("q.ms", r"took (\d+)"),), error_patterns=("a|b",)).validate()
+
+
+# --- files that cannot be scanned ----------------------------------------------------------------
+
+
+def test_binary_file_is_skipped(tmp_path):
+    summary = scan_bytes(tmp_path, b"ELF\x00\x01 ERROR\n" * 10)
+    assert summary.status == STATUS_SKIPPED
+    assert summary.error == "binary file (NUL byte in first 64 KiB)"
+    assert summary.lines == 0
+    late_nul = b"INFO x\n" * 20000 + b"\x00\n"  # NUL after the first 64 KiB: scanned
+    assert scan_bytes(tmp_path, late_nul).status == STATUS_OK
+
+
+def test_missing_directory_and_unreadable_files_fail_with_a_reason(tmp_path, fs=None):
+    missing = scan_file(str(tmp_path / "gone.log"), ScanConfig())
+    assert (missing.status, missing.error) == (STATUS_FAILED, "file vanished (no such file)")
+    directory = scan_file(str(tmp_path), ScanConfig())
+    assert (directory.status, directory.error) == (STATUS_FAILED, "is a directory")
+
+
+def test_permission_denied_fails(fs):
+    fs.create_file("/logs/secret.log", contents=b"ERROR x\n")
+    os.chmod("/logs/secret.log", 0)
+    from pyfakefs.helpers import set_uid
+
+    set_uid(1000)
+    summary = scan_file("/logs/secret.log", ScanConfig())
+    assert (summary.status, summary.error, summary.lines) == (STATUS_FAILED, "permission denied", 0)
+    assert summary.size_bytes == 8
+
+
+LOG = (
+    b"Nov 27 02:00:01 node07 api[4242]: WARN request handled path=/x latency_ms=123 ratio=-0.25\n"
+    b"Nov 27 02:00:02 node07 api[4242]: ERROR boom latency_ms=7 ratio=0.5\n"
+) * 500
+
+
+def test_truncated_gzip_fails_and_keeps_nothing_partial(tmp_path):
+    compressed = gzip.compress(LOG)
+    summary = scan_bytes(tmp_path, compressed[: len(compressed) // 2], name="t.gz")
+    assert summary.status == STATUS_FAILED
+    assert summary.error.startswith("truncated gzip stream: Compressed file ended before")
+    assert (summary.lines, summary.metrics) == (0, {})
+
+
+def test_corrupt_bz2_and_xz_fail(tmp_path):
+    for name, data in (("c.bz2", b"BZh9" + b"\x00" * 50), ("c.xz", b"\xfd7zXZ\x00garbage")):
+        summary = scan_bytes(tmp_path, data, name=name)
+        assert summary.status == STATUS_FAILED, name
+        assert "\n" not in summary.error and summary.error
+
+
+@pytest.mark.parametrize(
+    "compress",
+    [
+        gzip.compress,
+        lambda d: gzip.compress(d[:1000]) + gzip.compress(d[1000:]),  # multi-member
+        bz2.compress,
+        lzma.compress,
+    ],
+    ids=["gzip", "gzip-multi-member", "bz2", "xz"],
+)
+def test_compressed_files_count_their_decompressed_lines(tmp_path, compress):
+    plain = scan_bytes(tmp_path, LOG, name="plain.log")
+    packed = scan_bytes(tmp_path, compress(LOG), ScanConfig(chunk_size=999), name="packed.log")
+    assert packed.status == STATUS_OK
+    assert packed.size_bytes < plain.size_bytes
+    packed.size_bytes = plain.size_bytes
+    packed.path = plain.path
+    assert packed == plain
+    assert not is_splittable(str(tmp_path / "packed.log"))
+    assert is_splittable(str(tmp_path / "plain.log"))
+
+
+def test_zstd_is_read_when_installed_and_explained_when_not(tmp_path, monkeypatch):
+    zstandard = pytest.importorskip("zstandard")
+    path = write(tmp_path, "z.log.zst", zstandard.ZstdCompressor().compress(LOG))
+    assert scan_file(path, ScanConfig()).lines == 1000
+    monkeypatch.setitem(sys.modules, "zstandard", None)
+    summary = scan_file(path, ScanConfig())
+    assert summary.status == STATUS_FAILED
+    assert summary.error == (
+        "zstd-compressed: install the optional extra: pip install 'logcrunch[zstd]'"
+    )
+
+
+def test_detect_compression_by_magic_bytes():
+    assert detect_compression(gzip.compress(b"x")) == "gzip"
+    assert detect_compression(bz2.compress(b"x")) == "bz2"
+    assert detect_compression(lzma.compress(b"x")) == "xz"
+    assert detect_compression(b"\x28\xb5\x2f\xfd....") == "zstd"
+    assert detect_compression(b"plain text") is None
+    assert detect_compression(b"") is None
+
+
+def test_compressed_files_cannot_be_split(tmp_path):
+    path = write(tmp_path, "a.gz", gzip.compress(LOG))
+    assert scan_file(path, ScanConfig(), start=10).status == STATUS_FAILED
+
+
+# --- bounded memory ----------------------------------------------------------------------------
+
+
+def test_huge_line_is_streamed_counted_and_not_held(tmp_path):
+    huge = b"Nov 27 02:00:01 n api[1]: ERROR " + b"x=1 " * (5 * 1024 * 1024 // 4)
+    data = b"INFO a=1\n" + huge + b"\nWARN a=2\n" + huge  # the second one has no final newline
+    path = write(tmp_path, "huge.log", data)
+    config = ScanConfig(chunk_size=64 * 1024, max_line_bytes=4096)
+    tracemalloc.start()
+    try:
+        summary = scan_file(path, config)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 2 * 1024 * 1024
+    assert (summary.lines, summary.long_lines, summary.error_lines, summary.warn_lines) == (4, 2, 2, 1)
+    assert summary.metrics["a"] == Metric.of([1, 2])
+    assert summary == reference_scan(path, config)
+
+
+# --- the chunked scanner agrees with the reference ----------------------------------------------
+
+LINE_POOL = [
+    b"Nov 27 02:00:01 node07 api[4242]: WARN request handled path=/x latency_ms=123 bytes=5321 ratio=-0.25",
+    b"Nov 27 02:00:02 node07 api[4242]: INFO request handled path=/x latency_ms=7 bytes=12 ratio=0.5",
+    b"Nov 27 02:00:03 node07 api[4242]: ERROR request failed latency_ms=1.5e3 bytes=- ratio=1.",
+    b"Nov 27 02:00:04 node07 api[4242]: INFO ERROR budget recalculated errors=0",
+    b"2026-11-27 02:00:01,123 ERROR [main] com.x.Y - msg took=12ms",
+    b"java.lang.IllegalStateException: ERROR in state machine",
+    b"\tat com.example.Foo.bar(Foo.java:42)",
+    b"[Sun Dec 04 04:47:44 2005] [error] mod_jk child workerEnv in error state 6",
+    b"time=2026-11-27T02:00:01Z level=warn msg=\"x=1 y\" n=3 latency_ms=-0.125",
+    b"latency_ms=5 at line start ERR",
+    b"ratio=7\tlatency_ms=8",
+    b'{"ts":"2026-11-27T02:00:01Z","level":"error","n":1,"f":0.5,"latency_ms":3}',
+    b'{"level":"warn","n":2.25e1,"ok":true}',
+    b'{broken "json" WARN',
+    b'1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] "GET /x HTTP/1.0" 503 12 "-" "ua"',
+    b'1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] "GET /x HTTP/1.0" 404 -',
+    b"03-17 16:13:38.811  1702  2395 E WindowManager: x=1",
+    b"03-17 16:13:38.811  1702  2395 I WindowManager: ERROR x",
+    b"\xff\xfe invalid utf-8 \xc3 WARN a=1",
+    b"",
+    b"   ",
+    b"a=b=5 c=6= d==1 =7 e.=1e-3",
+    b"x" * 300 + b" ERROR y=1",
+    b"WARNING a=1 " + b"z" * 120,
+    b"\r",
+]
+
+CONFIGS = [
+    ScanConfig(),
+    ScanConfig(
+        error_patterns=("failed", r"^\tat "),
+        warn_patterns=(r"budget\b", "ms"),
+        metric_patterns=(("took", r"took=(\d+)"), ("state", r"state (\d+)"), ("any", r"n=(\S+)")),
+    ),
+    ScanConfig(default_levels=False, error_patterns=("ERR",), warn_patterns=(r"x=1\s",)),
+]
+
+
+@st.composite
+def log_files(draw):
+    head = draw(st.lists(st.sampled_from(LINE_POOL[:14] + LINE_POOL[14:]), max_size=5))
+    body = draw(st.lists(st.sampled_from(LINE_POOL), max_size=40))
+    lines = head + body
+    endings = draw(st.lists(st.sampled_from([b"\n", b"\r\n"]), min_size=len(lines), max_size=len(lines)))
+    data = b"".join(line + ending for line, ending in zip(lines, endings, strict=True))
+    if data and draw(st.booleans()):
+        data = data.rstrip(b"\n")  # no final newline
+    return data
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    data=log_files(),
+    chunk_size=st.sampled_from([1, 7, 64, 1000, 1 << 20]),
+    max_line_bytes=st.one_of(st.integers(1, 130), st.just(1 << 20)),
+    config_index=st.integers(0, len(CONFIGS) - 1),
+)
+def test_scan_matches_the_reference(tmp_path, data, chunk_size, max_line_bytes, config_index):
+    base = CONFIGS[config_index]
+    config = ScanConfig(
+        error_patterns=base.error_patterns,
+        warn_patterns=base.warn_patterns,
+        metric_patterns=base.metric_patterns,
+        default_levels=base.default_levels,
+        chunk_size=chunk_size,
+        max_line_bytes=max_line_bytes,
+    )
+    path = write(tmp_path, "h.log", data)
+    assert scan_file(path, config) == reference_scan(path, config)
+
+
+@pytest.mark.parametrize("first_line", [LINE_POOL[0], LINE_POOL[11], LINE_POOL[14], LINE_POOL[16]])
+def test_scan_matches_the_reference_per_format(tmp_path, first_line):
+    data = b"\n".join([first_line] * 5 + LINE_POOL * 3)
+    for config in CONFIGS:
+        for chunk_size in (7, 64, 4096):
+            tuned = ScanConfig(**{**config.__dict__, "chunk_size": chunk_size})
+            path = write(tmp_path, "f.log", data)
+            assert scan_file(path, tuned) == reference_scan(path, tuned)
+
+
+# --- byte ranges ------------------------------------------------------------------------------
+
+
+def merged_ranges(path: str, config: ScanConfig, cuts: list[int]) -> FileSummary:
+    bounds = [0, *cuts, None]
+    parts = [scan_file(path, config, bounds[i], bounds[i + 1]) for i in range(len(bounds) - 1)]
+    merged = parts[0]
+    for part in parts[1:]:
+        merged = merged.merge_range(part)
+    return merged
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"",
+        b"a\r\nb ERROR\r\n\r\nc=1\r\n",
+        b"Nov 27 02:00:01 n api[1]: WARN x=1\nNov 27 02:00:02 n api[1]: ERROR y=2.5\nno final newline z=3",
+        b'{"level":"error","n":1}\n{"level":"info","n":2}\nWARN x\n',
+        b"\n\n\nERROR\n",
+    ],
+    ids=["empty", "crlf", "no-final-newline", "json", "blank-lines"],
+)
+def test_ranges_at_every_offset_merge_to_the_whole_file(tmp_path, data):
+    path = write(tmp_path, "r.log", data)
+    config = ScanConfig(chunk_size=5, max_line_bytes=25)
+    whole = scan_file(path, config)
+    assert whole == reference_scan(path, config)
+    for cut in range(len(data) + 2):
+        assert merged_ranges(path, config, [cut]) == whole, cut
+    for width in (1, 2, 3, 7):
+        assert merged_ranges(path, config, list(range(width, len(data) + 1, width))) == whole, width
+
+
+def test_range_uses_the_format_of_the_file_head(tmp_path):
+    data = b'{"level":"error","n":1}\n' * 3 + b'{"level":"warn","n":2}\n'
+    path = write(tmp_path, "j.log", data)
+    later = scan_file(path, ScanConfig(), start=len(data) - 5)
+    assert later.format == "json"
+    tail = scan_file(path, ScanConfig(), start=len(data) - 23)
+    assert (tail.format, tail.lines, tail.warn_lines) == ("json", 1, 1)
+
+
+def test_a_line_starting_exactly_at_start_belongs_to_the_range(tmp_path):
+    path = write(tmp_path, "b.log", b"aaa\nbbb\nccc\n")
+    assert scan_file(path, ScanConfig(), 4, 8).lines == 1
+    assert scan_file(path, ScanConfig(), 5, 8).lines == 0  # "bbb" starts at 4, "ccc" at 8
+    assert scan_file(path, ScanConfig(), 5, 9).lines == 1
+
+
+# --- the sample tree ---------------------------------------------------------------------------
+
+
+def test_sample_logs_scan_cleanly_and_match_the_reference():
+    paths = sorted(p for p in SAMPLE_LOGS.rglob("*") if p.is_file())
+    assert len(paths) >= 8
+    formats_seen = set()
+    for path in paths:
+        summary = scan_file(str(path), ScanConfig())
+        assert summary.status == STATUS_OK, (path, summary.error)
+        assert summary == reference_scan(str(path), ScanConfig()), path
+        formats_seen.add(summary.format)
+    assert {"plain", "json", "access", "apache_error", "logcat"} <= formats_seen
