@@ -18,6 +18,7 @@ Delivery rules:
 from __future__ import annotations
 
 import itertools
+import logging
 import threading
 import uuid
 from collections import deque
@@ -27,6 +28,8 @@ from typing import Any
 
 from logcrunch import defaults
 from logcrunch.summary import FileSummary
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
@@ -265,6 +268,8 @@ class Broker:
                 if lease is None or self._holder.get(task_id) != lease_id or any(
                         task_id == t.task_id for t, _s in batch):
                     self.rejected_results += 1
+                    log.info("dropped a late or duplicate result for %s from %s",
+                             summary.path, worker)
                     continue
                 task = self._tasks[task_id]
                 summary.attempts = task.attempts + 1

@@ -222,6 +222,9 @@ def _run_head(spec: JobSpec, authkey: bytes, quiet: bool, local_processes: int |
              outcome.run.run_id, " (resumed)" if outcome.resumed else "", len(result.summaries),
              counts["ok"], counts["skipped"], counts["failed"], unchanged,
              time.monotonic() - started)
+    if result.rejected_results:
+        log.info("dropped %d late or duplicate results (each file is counted once)",
+                 result.rejected_results)
     if result.aborted:
         log.error("run %d did not finish: %s. Its results so far are kept: run the same "
                   "command again to resume", outcome.run.run_id, result.aborted)

@@ -141,10 +141,6 @@ def _peer_text(peer: Any) -> str:
     return str(peer)
 
 
-class _ServerManager(managers.BaseManager):
-    _Server = _GuardedServer
-
-
 class _ClientManager(managers.BaseManager):
     pass
 
@@ -157,9 +153,10 @@ class BrokerServer:
 
     def __init__(self, broker: Broker, address: tuple[str, int], authkey: bytes) -> None:
         service = BrokerService(broker)
-        manager_cls = type("_BoundManager", (_ServerManager,), {})
+        manager_cls = type("_BoundManager", (managers.BaseManager,), {})
         manager_cls.register("broker", callable=lambda: service)
-        self._server = manager_cls(address=address, authkey=authkey).get_server()
+        # Built directly: BaseManager.get_server() ignores a subclass's _Server on Python 3.11.
+        self._server = _GuardedServer(manager_cls._registry, address, authkey, "pickle")
         self._thread = threading.Thread(target=self._server.accepter, daemon=True,
                                         name="logcrunch-accepter")
         self._server.stop_event = threading.Event()

@@ -118,7 +118,16 @@ class WorkerProcess:
     # -- connection ---------------------------------------------------------------------------
 
     def _connect(self, deadline: float) -> None:
-        self.proxy = connect_with_retry(self.options.address, self.options.authkey, deadline)
+        said = []
+
+        def on_retry(reason: str, delay: float) -> None:
+            if not said:  # once per outage, not once per attempt
+                said.append(True)
+                log.warning("%s; retrying for up to %.0f s", reason,
+                            max(0.0, deadline - time.monotonic()))
+
+        self.proxy = connect_with_retry(self.options.address, self.options.authkey, deadline,
+                                        on_retry=on_retry)
 
     def _call(self, method: str, *args):
         """Call the head; on a broken connection reconnect (with backoff) and retry once."""
@@ -215,33 +224,65 @@ class WorkerProcess:
 
 
 class _Heartbeat(threading.Thread):
-    """Extends a lease while the child works on it; notices when the head took it away."""
+    """Extends a lease while the child works on it; notices when the head took it away.
+
+    Beats every ``interval``, and soon (at most every ``MIN_GAP``) after the child moves to a new
+    file, so the head knows which file a worker was reading when it died.
+    """
+
+    MIN_GAP = 0.25
 
     def __init__(self, worker: WorkerProcess, lease_id: str, interval: float) -> None:
         super().__init__(daemon=True, name="logcrunch-heartbeat")
         self.worker = worker
         self.lease_id = lease_id
         self.interval = interval
-        self.current: int | None = None
+        self._current: int | None = None
+        self._sent: int | None = None
         self.lost = threading.Event()
+        self._wake = threading.Event()
         self._done = threading.Event()
+
+    @property
+    def current(self) -> int | None:
+        return self._current
+
+    @current.setter
+    def current(self, task_id: int | None) -> None:
+        self._current = task_id
+        self._wake.set()
 
     def run(self) -> None:
         proxy = None
-        while not self._done.wait(self.interval):
+        last_beat = 0.0
+        while not self._done.is_set():
+            self._wake.wait(self.interval)
+            self._wake.clear()
+            if self._done.is_set():
+                return
+            now = time.monotonic()
+            if self._current == self._sent and now - last_beat < self.interval:
+                continue
+            if now - last_beat < self.MIN_GAP:
+                if self._done.wait(self.MIN_GAP - (now - last_beat)):
+                    return
             try:
                 if proxy is None:
                     proxy = connect_with_retry(self.worker.options.address,
                                                self.worker.options.authkey,
                                                time.monotonic() + self.interval)
-                if not proxy.heartbeat(self.worker.name, self.lease_id, self.current):
+                current = self._current
+                if not proxy.heartbeat(self.worker.name, self.lease_id, current):
                     self.lost.set()
                     return
+                self._sent = current
+                last_beat = time.monotonic()
             except (HeadUnreachable, AuthFailed, *CONNECTION_ERRORS):
                 proxy = None  # the main loop will notice too; keep trying while we work
 
     def finish(self) -> None:
         self._done.set()
+        self._wake.set()
 
 
 # ----- supervisor ----------------------------------------------------------------------------

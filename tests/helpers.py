@@ -1,0 +1,222 @@
+"""Shared helpers for tests that run real logcrunch processes."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import os
+import queue
+import random
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TIMEOUT = 120  # every wait has a timeout
+
+
+@dataclass
+class Truth:
+    """What a generated tree contains, known independently of the scanner."""
+
+    files: int = 0
+    lines: int = 0
+    error_lines: int = 0
+    warn_lines: int = 0
+    metric_count: dict[str, int] = field(default_factory=dict)
+    metric_sum: dict[str, int] = field(default_factory=dict)
+    per_file_lines: dict[str, int] = field(default_factory=dict)
+
+
+LEVELS = [("INFO", None), ("DEBUG", None), ("WARN", "warn"), ("ERROR", "error"),
+          ("WARNING", "warn"), ("FATAL", "error")]
+
+
+def make_tree(root: Path, hosts: int = 3, files_per_host: int = 4, lines_per_file: int = 200,
+              seed: int = 7, gzip_every: int = 3) -> Truth:
+    """Write syslog-style app logs with logfmt metrics; returns the true totals."""
+    rnd = random.Random(seed)
+    truth = Truth()
+    for host in range(hosts):
+        for index in range(files_per_host):
+            lines = []
+            file_lines = 0
+            for number in range(lines_per_file):
+                level, kind = rnd.choice(LEVELS)
+                latency = rnd.randint(0, 5000)
+                size = rnd.randint(-100, 10**6)
+                lines.append(f"Nov 27 02:{number % 60:02d}:01 node{host:02d} api[{4000 + index}]: "
+                             f"{level} request handled path=/x latency_ms={latency} bytes={size}")
+                file_lines += 1
+                truth.error_lines += kind == "error"
+                truth.warn_lines += kind == "warn"
+                for name, value in (("latency_ms", latency), ("bytes", size)):
+                    truth.metric_count[name] = truth.metric_count.get(name, 0) + 1
+                    truth.metric_sum[name] = truth.metric_sum.get(name, 0) + value
+                if number % 50 == 7:  # a stack trace: lines without a level
+                    lines.append("java.lang.IllegalStateException: handler failed")
+                    lines.append("\tat com.example.Api.handle(Api.java:42)")
+                    file_lines += 2
+            text = "\n".join(lines) + "\n"
+            directory = root / f"node{host:02d}" / "api"
+            directory.mkdir(parents=True, exist_ok=True)
+            if gzip_every and index % gzip_every == gzip_every - 1:
+                path = directory / f"app.log.{index}.gz"
+                path.write_bytes(gzip.compress(text.encode(), mtime=0))
+            else:
+                path = directory / f"app{index}.log"
+                path.write_text(text)
+            truth.files += 1
+            truth.lines += file_lines
+            truth.per_file_lines[str(path)] = file_lines
+    return truth
+
+
+def logcrunch_cmd(*args: str) -> list[str]:
+    return [sys.executable, "-m", "logcrunch", *args]
+
+
+def run_logcrunch(*args: str, env: dict | None = None, cwd: Path | None = None,
+                  timeout: float = TIMEOUT) -> subprocess.CompletedProcess:
+    return subprocess.run(logcrunch_cmd(*args), capture_output=True, text=True, env=child_env(env),
+                          cwd=cwd, timeout=timeout)
+
+
+def child_env(extra: dict | None = None) -> dict:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    env.pop("LOGCRUNCH_FAULTS", None)
+    env.update(extra or {})
+    return env
+
+
+class Proc:
+    """A background logcrunch process whose stderr lines can be awaited."""
+
+    def __init__(self, *args: str, env: dict | None = None, prefix: list[str] | None = None):
+        self.popen = subprocess.Popen((prefix or []) + logcrunch_cmd(*args),
+                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                      env=child_env(env), start_new_session=True)
+        self.lines: list[str] = []
+        self._queue: queue.Queue[str | None] = queue.Queue()
+        threading.Thread(target=self._pump, daemon=True).start()
+
+    def _pump(self) -> None:
+        for line in self.popen.stdout:
+            self._queue.put(line)
+        self._queue.put(None)
+
+    def wait_for(self, pattern: str, timeout: float = TIMEOUT) -> re.Match:
+        """Wait until a line of output matches ``pattern``; returns the match."""
+        regex = re.compile(pattern)
+        for line in self.lines:
+            if (match := regex.search(line)):
+                return match
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(f"no line matching {pattern!r} within {timeout} s; "
+                                     f"output so far:\n{''.join(self.lines)}")
+            try:
+                line = self._queue.get(timeout=remaining)
+            except queue.Empty:
+                continue
+            if line is None:
+                raise AssertionError(f"process ended before {pattern!r}; output:\n"
+                                     f"{''.join(self.lines)}")
+            self.lines.append(line)
+            if (match := regex.search(line)):
+                return match
+
+    def wait(self, timeout: float = TIMEOUT) -> int:
+        code = self.popen.wait(timeout=timeout)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:  # drain the pump
+            try:
+                line = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                break
+            if line is None:
+                break
+            self.lines.append(line)
+        return code
+
+    @property
+    def output(self) -> str:
+        return "".join(self.lines)
+
+    def kill(self) -> None:
+        if self.popen.poll() is None:
+            try:
+                os.killpg(self.popen.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.popen.wait(timeout=30)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def read_csv(path: Path) -> list[dict]:
+    with open(path, newline="", encoding="utf-8") as fp:
+        return list(csv.DictReader(fp))
+
+
+def comparable(report_dir: Path) -> dict[str, list[dict]]:
+    """The reports minus the columns that legitimately differ between runs."""
+    out = {}
+    for name in ("files.csv", "metrics.csv", "summary.csv"):
+        rows = read_csv(report_dir / name)
+        for row in rows:
+            row.pop("worker", None)
+            row.pop("seconds", None)
+            row.pop("attempts", None)
+        out[name] = rows
+    return out
+
+
+def assert_matches_truth(report_dir: Path, truth: Truth) -> None:
+    summary = read_csv(report_dir / "summary.csv")[0]
+    assert summary["group"] == "*"
+    assert int(summary["files"]) == truth.files
+    assert int(summary["files_ok"]) == truth.files
+    assert int(summary["lines"]) == truth.lines
+    assert int(summary["error_lines"]) == truth.error_lines
+    assert int(summary["warn_lines"]) == truth.warn_lines
+    overall = {row["metric"]: row for row in read_csv(report_dir / "metrics.csv")
+               if row["path"] == "*"}
+    for name, count in truth.metric_count.items():
+        assert int(overall[name]["count"]) == count
+        assert int(overall[name]["sum"]) == truth.metric_sum[name]
+
+
+def wait_for_files(directory: Path, prefix: str, count: int = 1,
+                   timeout: float = TIMEOUT) -> list[Path]:
+    """Wait for ``count`` marker files (e.g. written by the `hold` fault) to appear."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = sorted(p for p in directory.iterdir() if p.name.startswith(prefix))
+        if len(found) >= count:
+            return found
+        time.sleep(0.02)  # polling a condition, with a deadline
+    raise AssertionError(f"fewer than {count} {prefix}* in {directory} within {timeout} s")
+
+
+def wait_for_file(directory: Path, prefix: str, timeout: float = TIMEOUT) -> Path:
+    return wait_for_files(directory, prefix, 1, timeout)[0]
+
+
+def make_key(path: Path) -> Path:
+    result = run_logcrunch("keygen", str(path))
+    assert result.returncode == 0, result.stderr
+    return path
