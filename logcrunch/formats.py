@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
+from dataclasses import dataclass
 from fractions import Fraction
 
 from logcrunch.summary import Number, parse_number
@@ -108,6 +110,10 @@ class _NotANumber:
     """Stands in for JSON's NaN / Infinity, which are not metric samples."""
 
 
+class _DecimalText(bytes):
+    """A JSON decimal kept as its text; converted exactly only when it is used."""
+
+
 _NOT_A_NUMBER = _NotANumber()
 
 
@@ -117,7 +123,9 @@ def parse_json_object(content: bytes) -> dict | None:
         return None
     try:
         value = json.loads(
-            content, parse_float=parse_number, parse_constant=lambda _: _NOT_A_NUMBER
+            content,
+            parse_float=lambda text: _DecimalText(text.encode()),
+            parse_constant=lambda _: _NOT_A_NUMBER,
         )
     except (ValueError, RecursionError):
         return None
@@ -133,6 +141,8 @@ def json_level(obj: dict) -> int:
         value = obj.get(key)
         if isinstance(value, str):
             return LEVEL_OF_WORD.get(value.strip().lower().encode(), NEUTRAL)
+        if isinstance(value, _DecimalText):
+            value = parse_number(value)
         if isinstance(value, int | Fraction) and not isinstance(value, bool):
             return ERROR if value >= 50 else WARN if value >= 40 else NEUTRAL
     return NEUTRAL
@@ -141,9 +151,18 @@ def json_level(obj: dict) -> int:
 def json_metrics(obj: dict) -> list[tuple[str, Number]]:
     """Every top-level field of a JSON object whose value is a number (booleans are not)."""
     return [
+        (key, parse_number(value) if isinstance(value, _DecimalText) else value)
+        for key, value in obj.items()
+        if isinstance(value, int | _DecimalText) and not isinstance(value, bool)
+    ]
+
+
+def json_number_fields(obj: dict) -> list[tuple[str, int | bytes]]:
+    """Like json_metrics, but decimals stay as their text (for bulk exact conversion)."""
+    return [
         (key, value)
         for key, value in obj.items()
-        if isinstance(value, int | Fraction) and not isinstance(value, bool)
+        if isinstance(value, int | _DecimalText) and not isinstance(value, bool)
     ]
 
 
@@ -296,3 +315,94 @@ def line_timestamp(content: bytes, year: int) -> str:
     if match:
         return _render(*match.groups()) or ""
     return ""
+
+
+# ---------------------------------------------------------------------------------------------
+# Learned line headers: the fast, exact path for "plain"-family files.
+#
+# Most layouts write the same header shape before the level on every line (timestamp, host,
+# pid, logger...). From the sniffed lines we learn that shape as a regex whose every possible
+# match is free of level tokens (no uppercase word but fixed literals, no "[letters]", no "=" but
+# in fixed key names), so a line that matches "header + token" has exactly that token as its
+# first one. One whole-block findall then classifies all regular lines; the few others (stack
+# traces, odd lines) go through the per-line rule.
+
+_HEADER_ELEMENT_RE = re.compile(
+    rb"(?P<key>[A-Za-z_][\w.\-]*=)|(?P<cap>[A-Z][a-z]+)|(?P<upper>[A-Z]+)|(?P<lower>[a-z]+)"
+    rb"|(?P<digits>\d+)|(?P<spaces> +)|(?P<other>.)",
+    re.DOTALL,
+)
+_ELEMENT_PATTERN = {"cap": rb"[A-Z][a-z]+", "lower": rb"[a-z]+", "digits": rb"\d+", "spaces": rb" +"}
+_LEVEL_KEYS = (b"level=", b"lvl=", b"severity=")
+_TOKEN_AT = {
+    "bare": rf"({_UPPER_ALT})(?=[\s\]):>|,;]|$)",
+    "bracketed": _BRACKETED,
+    "keyed": rf"(?:level|lvl|severity)=[\"']?((?i:{_WORD_ALT}))(?=[\"'\s]|$)",
+}
+MIN_HEADER_VOTES = 3
+
+
+@dataclass(frozen=True)
+class HeaderShape:
+    """A learned header regex; ``block_re`` runs over b"\\n" + a block of whole lines."""
+
+    pattern: bytes
+    block_re: re.Pattern[bytes]
+    irregular_re: re.Pattern[bytes]
+
+
+def header_pattern(content: bytes) -> tuple[bytes, str] | None:
+    """The generalised header regex of one line and the form of its first token, or None when
+    the line has no token or its header cannot be generalised safely."""
+    if CONTINUATION_RE.match(content):
+        return None
+    match = LEVEL_TOKEN_RE.search(content)
+    if match is None:
+        return None
+    bare, bracketed, keyed = match.groups()
+    form = "bare" if bare else "bracketed" if bracketed else "keyed"
+    parts: list[bytes] = []
+    previous_kind = ""
+    for element in _HEADER_ELEMENT_RE.finditer(content, 0, match.start()):
+        kind = element.lastgroup or "other"
+        text = element.group()
+        if kind == "key":
+            if any(text.lower().endswith(level_key) for level_key in _LEVEL_KEYS):
+                return None
+            parts.append(re.escape(text))
+        elif kind == "upper":
+            if text.lower() in LEVEL_OF_WORD:
+                return None
+            parts.append(re.escape(text))
+        elif kind == "other":
+            if text == b"=" or text == b"\n":
+                return None
+            if text == b"]" and previous_kind in ("cap", "upper", "lower", "key"):
+                return None  # "[" letters "]" could be a bracketed level in another line
+            parts.append(re.escape(text))
+        else:
+            parts.append(_ELEMENT_PATTERN[kind])
+        previous_kind = kind
+    if previous_kind in ("cap", "upper", "lower", "digits", "key") or not parts:
+        return None  # the token's left delimiter must be a fixed byte of the header
+    return b"".join(parts), form
+
+
+def learn_header(head: bytes) -> HeaderShape | None:
+    """The most common safe header shape among the sniffed lines, if enough lines share it."""
+    votes: Counter[tuple[bytes, str]] = Counter()
+    for line in head.split(b"\n")[:-1][:SNIFF_LINES]:
+        shape = header_pattern(line[:-1] if line.endswith(b"\r") else line)
+        if shape:
+            votes[shape] += 1
+    if not votes:
+        return None
+    (pattern, form), count = votes.most_common(1)[0]
+    if count < MIN_HEADER_VOTES:
+        return None
+    guarded = b"(?!" + CONTINUATION_PATTERN.encode() + b")" + pattern + _TOKEN_AT[form].encode()
+    return HeaderShape(
+        pattern=pattern,
+        block_re=re.compile(b"\n(?:" + guarded + b")?"),
+        irregular_re=re.compile(b"\n(?!" + guarded + b")"),
+    )

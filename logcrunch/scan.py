@@ -26,18 +26,19 @@ from logcrunch.formats import (
     ACCESS,
     ACCESS_LINE_RE,
     ERROR,
-    FIRST_TOKEN_PER_LINE_RE,
+    LEVEL_OF_WORD,
     JSON,
     LOGCAT,
     NEUTRAL,
     WARN,
     json_level,
-    json_metrics,
-    level_of_token_groups,
+    json_number_fields,
+    learn_header,
     line_level,
     line_timestamp,
     parse_json_object,
     sniff_format,
+    token_level,
 )
 from logcrunch.readers import (
     ReadError,
@@ -53,13 +54,14 @@ __all__ = ["ScanConfig", "scan_file", "is_splittable", "detect_compression"]
 
 BINARY_REASON = "binary file (NUL byte in first 64 KiB)"
 NUMBER_PATTERN = rb"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
-# A logfmt pair whose value is a number ending at whitespace or end of line.
+# A logfmt pair whose value is a number ending at whitespace, run over b"\n" + a block of whole
+# lines: the leading whitespace is matched rather than looked behind at, which is much faster.
 LOGFMT_NUMBER_PAIR_RE = re.compile(
-    rb"(?:(?<=\s)|^)([A-Za-z_][\w.\-]*)=(" + NUMBER_PATTERN + rb")(?=\s|$)", re.MULTILINE
+    rb"\s([A-Za-z_][\w.\-]*)=(" + NUMBER_PATTERN + rb")(?=\s)"
 )
 _METRIC_NAME_RE = re.compile(r"[A-Za-z_][\w.\-]*")
 MAX_LEARNED_KEYS = 64
-KEY_LEARNING_BLOCKS = 8  # blocks after which unexplained "=" stop triggering key learning
+KEY_LEARNING_BLOCKS = 2  # blocks after which unexplained "=" stop triggering key learning
 TIMESTAMP_PROBE_LINES = 256  # lines examined from each end of a block when looking for timestamps
 
 
@@ -377,6 +379,7 @@ class BlockScanner:
         self.format = file_format
         self.year = year
         self.per_line_format = file_format in (JSON, ACCESS, LOGCAT)
+        self.header = None if self.per_line_format else learn_header(sniffed_head)
         self.error_patterns = [_UserPattern(p) for p in config.error_patterns]
         self.warn_patterns = [_UserPattern(p) for p in config.warn_patterns]
         self.metric_patterns = [(name, _UserPattern(p)) for name, p in config.metric_patterns]
@@ -385,6 +388,7 @@ class BlockScanner:
         self.lines = self.error_lines = self.warn_lines = self.long_lines = 0
         self.first_ts = self.last_ts = ""
         self.samples: dict[str, list[Number]] = {}
+        self.decimal_samples: dict[str, list[bytes]] = {}  # decimal texts, converted in bulk
         self.metrics: dict[str, Metric] = {}
 
     # -- results -------------------------------------------------------------------------------
@@ -411,7 +415,10 @@ class BlockScanner:
     def _flush_samples(self) -> None:
         for name, values in self.samples.items():
             self._add_metric(name, Metric.of(values))
+        for name, texts in self.decimal_samples.items():
+            self._add_metric(name, _summarise_numbers(texts))
         self.samples = {}
+        self.decimal_samples = {}
 
     # -- lines ---------------------------------------------------------------------------------
 
@@ -431,7 +438,8 @@ class BlockScanner:
                 self.scan_long_line(part)
             else:
                 self._scan_short_lines(part)
-        if sum(map(len, self.samples.values())) > 100_000:
+        pending = sum(map(len, self.samples.values())) + sum(map(len, self.decimal_samples.values()))
+        if pending > 100_000:
             self._flush_samples()
 
     def _user_level(self, content: bytes) -> int | None:
@@ -453,9 +461,11 @@ class BlockScanner:
         if self.config.default_levels:
             if self.per_line_format:
                 self._scan_special_lines(block, builtin)
+            elif self.header is not None:
+                self._count_levels_by_header(block, builtin)
             else:
-                for groups, count in Counter(FIRST_TOKEN_PER_LINE_RE.findall(block)).items():
-                    builtin[level_of_token_groups(groups)] += count
+                for _offset, content in _lines_of(block):
+                    builtin[token_level(content)] += 1
         elif self.per_line_format:
             self._scan_special_lines(block, None)
         if self.error_patterns or self.warn_patterns:
@@ -471,6 +481,23 @@ class BlockScanner:
                     if number is not None:
                         values.append(number)
         self._scan_timestamps(block)
+
+    def _count_levels_by_header(self, block: bytes, builtin: Counter[int]) -> None:
+        """Levels of a block through the learned header shape; other lines one by one."""
+        prefixed = b"\n" + block
+        words = Counter(self.header.block_re.findall(prefixed))
+        irregular = words.pop(b"", 0) - 1  # the block's final newline starts no line
+        for word, count in words.items():
+            builtin[LEVEL_OF_WORD[word.lower()]] += count
+        if not irregular:
+            return
+        last = len(prefixed) - 1
+        for match in self.header.irregular_re.finditer(prefixed):
+            position = match.start()
+            if position == last:
+                break
+            content = prefixed[position + 1 : prefixed.find(b"\n", position + 1)]
+            builtin[token_level(content[:-1] if content.endswith(b"\r") else content)] += 1
 
     def _apply_user_levels(self, block: bytes, builtin: Counter[int]) -> None:
         """Override the built-in counts for lines matching the user's error/warn patterns."""
@@ -491,8 +518,11 @@ class BlockScanner:
             if file_format == JSON:
                 obj = parse_json_object(content)
                 if obj is not None:
-                    for name, value in json_metrics(obj):
-                        self.samples.setdefault(name, []).append(value)
+                    for name, value in json_number_fields(obj):
+                        if isinstance(value, bytes):
+                            self.decimal_samples.setdefault(name, []).append(value)
+                        else:
+                            self.samples.setdefault(name, []).append(value)
                     if builtin is not None:
                         builtin[json_level(obj)] += 1
                     continue
@@ -517,7 +547,7 @@ class BlockScanner:
         if self.logfmt_keys and self._scan_known_keys(block, equals):
             return
         by_key: dict[bytes, list[bytes]] = {}
-        for key, value in LOGFMT_NUMBER_PAIR_RE.findall(block):
+        for key, value in LOGFMT_NUMBER_PAIR_RE.findall(b"\n" + block):
             by_key.setdefault(key, []).append(value)
         for key, values in by_key.items():
             self._add_metric(key.decode("ascii"), _summarise_numbers(values))
@@ -526,29 +556,30 @@ class BlockScanner:
             # "=" can never be accounted for (URLs, a=b=c) pays for one slow pass, not two.
             self.learning_budget -= 1
             seen: dict[bytes, list[bytes]] = {}
-            for key, value in _LOGFMT_KEY_VALUE_RE.findall(block):
+            for key, value in _LOGFMT_KEY_VALUE_RE.findall(b"\n" + block):
                 seen.setdefault(key, []).append(value)
             self.logfmt_keys = _with_new_keys(self.logfmt_keys, seen)
 
     def _scan_known_keys(self, block: bytes, equals: int) -> bool:
         """Fast path: every "=" of the block belongs to a learned key preceded by a space or a
         line start. Returns False (having done nothing) when that cannot be shown."""
-        occurrences = [(key, block.count(key.literal)) for key in self.logfmt_keys]
-        if sum(count for _key, count in occurrences) != equals:
-            return False
-        present = []
-        for key, count in occurrences:
-            if not count:
-                continue
-            spaced = block.count(key.spaced)
-            line_started = block.count(key.line_started) + block.startswith(key.literal)
-            if spaced + line_started != count:
+        # Each "=" ends at most one " key=" / "\nkey=" of distinct keys (keys hold no spaces), so
+        # equal totals prove every "=" belongs to a learned key at a token start.
+        spaced_counts = [(key, block.count(key.spaced)) for key in self.logfmt_keys]
+        if sum(count for _key, count in spaced_counts) == equals:
+            present = [(key, count, 0) for key, count in spaced_counts if count]
+        else:
+            present = []
+            total = 0
+            for key, spaced in spaced_counts:
+                line_started = block.count(key.line_started) + block.startswith(key.literal)
+                if spaced or line_started:
+                    present.append((key, spaced, line_started))
+                    total += spaced + line_started
+            if total != equals:
                 return False
-            present.append((key, spaced, line_started))
         for key, spaced, line_started in present:
-            values = key.spaced_int_re.findall(block) if key.ints else []
-            if len(values) != spaced:
-                values = key.spaced_number_re.findall(block)
+            values = key.spaced_values(block, spaced) if spaced else []
             if line_started:
                 values += key.line_start_re.findall(block)
             self._add_metric(key.name, _summarise_numbers(values))
@@ -582,45 +613,58 @@ class BlockScanner:
 
 
 class _LogfmtKey:
-    """Precompiled literals and regexes for one learned logfmt key."""
+    """Precompiled literals and regexes for one learned logfmt key.
 
-    def __init__(self, name: bytes, ints: bool):
+    ``simple_re`` matches the common value shapes (ints, plain decimals) faster than the full
+    number regex; when it matches every occurrence of the key it found every numeric value.
+    ``non_numeric_start`` is the first byte shared by all head values when that byte cannot start
+    a number (``path=/...``): if every occurrence is followed by it, the key has no samples.
+    """
+
+    def __init__(self, name: bytes, values: list[bytes]):
         self.name = name.decode("ascii")
-        self.ints = ints
         escaped = re.escape(name)
         self.literal = name + b"="
         self.spaced = b" " + self.literal
         self.line_started = b"\n" + self.literal
-        self.spaced_int_re = re.compile(b" " + escaped + rb"=([-+]?\d+)(?=\s|$)")
-        self.spaced_number_re = re.compile(b" " + escaped + b"=(" + NUMBER_PATTERN + rb")(?=\s|$)")
+        starts = {value[:1] for value in values}
+        self.non_numeric_start = b""
+        if len(starts) == 1 and not _NUMBER_START_RE.match(value_start := starts.pop()):
+            self.non_numeric_start = self.spaced + value_start
+        self.simple_re = re.compile(b" " + escaped + rb"=([-+]?\d+(?:\.\d+)?)(?=\s|$)")
+        self.number_re = re.compile(b" " + escaped + b"=(" + NUMBER_PATTERN + rb")(?=\s|$)")
         self.line_start_re = re.compile(
             b"^" + escaped + b"=(" + NUMBER_PATTERN + rb")(?=\s|$)", re.MULTILINE
         )
 
+    def spaced_values(self, block: bytes, spaced: int) -> list[bytes]:
+        """The numeric values of the block's ``spaced`` " key=" occurrences."""
+        if self.non_numeric_start and block.count(self.non_numeric_start) == spaced:
+            return []
+        values = self.simple_re.findall(block)
+        return values if len(values) == spaced else self.number_re.findall(block)
 
-_LOGFMT_KEY_VALUE_RE = re.compile(rb"(?:(?<=\s)|^)([A-Za-z_][\w.\-]*)=(\S*)", re.MULTILINE)
+
+_NUMBER_START_RE = re.compile(rb"[-+.\d]")
+# Any key=value at a token start, run over b"\n" + whole lines.
+_LOGFMT_KEY_VALUE_RE = re.compile(rb"\s([A-Za-z_][\w.\-]*)=(\S*)")
 
 
 def _learn_logfmt_keys(head: bytes) -> list[_LogfmtKey]:
     """Every key=... of the head, numeric or not: the fast path must account for each "="."""
     by_key: dict[bytes, list[bytes]] = {}
-    for key, value in _LOGFMT_KEY_VALUE_RE.findall(head):
+    for key, value in _LOGFMT_KEY_VALUE_RE.findall(b"\n" + head):
         by_key.setdefault(key, []).append(value)
     return _with_new_keys([], by_key)
 
 
 def _with_new_keys(keys: list[_LogfmtKey], by_key: dict[bytes, list[bytes]]) -> list[_LogfmtKey]:
-    """Add keys, dropping any that is a suffix of another (their literal counts would overlap)."""
+    """The known keys plus the new ones, up to MAX_LEARNED_KEYS."""
     known = {key.name.encode(): key for key in keys}
     for name, values in by_key.items():
-        if name not in known:
-            known[name] = _LogfmtKey(name, all(_INT_VALUE_RE.fullmatch(v) for v in values))
-    names = list(known)[:MAX_LEARNED_KEYS]
-    kept = [n for n in names if not any(o != n and o.endswith(n) for o in names)]
-    return [known[n] for n in kept]
-
-
-_INT_VALUE_RE = re.compile(rb"[-+]?\d+")
+        if name not in known and len(known) < MAX_LEARNED_KEYS:
+            known[name] = _LogfmtKey(name, values)
+    return list(known.values())
 
 
 def _number_or_none(text: bytes | None) -> Number | None:
@@ -640,6 +684,9 @@ def _summarise_numbers(values: list[bytes]) -> Metric:
         return Metric.of(list(map(int, values)))
     except ValueError:
         pass
+    fixed_point = _fixed_point(values)
+    if fixed_point is not None:
+        return Metric.of_scaled(*fixed_point)
     ints: list[int] = []
     scaled: dict[int, list[int]] = {}
     others: list[Number] = []
@@ -659,3 +706,18 @@ def _summarise_numbers(values: list[bytes]) -> Metric:
     for decimals, numbers in scaled.items():
         metric = metric.merge(Metric.of_scaled(numbers, decimals))
     return metric
+
+
+def _fixed_point(values: list[bytes]) -> tuple[list[int], int] | None:
+    """Scaled ints and decimals when every value has the same number of decimals (no exponent)."""
+    first = values[0]
+    dot = first.find(b".")
+    if dot < 0:
+        return None
+    decimals = len(first) - dot - 1
+    joined = b" ".join(values)
+    if joined.count(b".") != len(values):
+        return None
+    if not re.fullmatch(rb"(?:[-+]?\d*\.\d{%d} )*[-+]?\d*\.\d{%d}" % (decimals, decimals), joined):
+        return None
+    return list(map(int, joined.replace(b".", b"").split())), decimals
