@@ -52,7 +52,9 @@ def main() -> None:
         started = time.perf_counter()
         summary = scan_file(path, ScanConfig())
         elapsed = time.perf_counter() - started
-        print(f"scan_file: {size / 1e6:.0f} MB in {elapsed:.2f} s = {size / 1e6 / elapsed:.0f} MB/s")
+        print(
+            f"scan_file: {size / 1e6:.0f} MB in {elapsed:.2f} s = {size / 1e6 / elapsed:.0f} MB/s"
+        )
         print(f"  lines={summary.lines} errors={summary.error_lines} warns={summary.warn_lines}")
         if shutil.which("mawk"):
             program = "{n++} / ERROR /{e++} / WARN /{w++} END{print n, e, w}"

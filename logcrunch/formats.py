@@ -12,9 +12,9 @@ The level of a line is its FIRST level token, in one of three spellings:
   ``severity=fatal`` (the key starts the line or follows whitespace).
 
 Stack-trace continuation lines (indented, "Caused by: ", an exception class name first) have no
-level. Files sniffed as ``json``, ``access`` or ``logcat`` first try their own rule on each line (the
-``level`` field, the HTTP status, the logcat priority letter); lines that do not fit it fall back
-to the token rule above.
+level. Files sniffed as ``json``, ``access`` or ``logcat`` first try their own rule on each line
+(the ``level`` field, the HTTP status, the logcat priority letter); lines that do not fit it fall
+back to the token rule above.
 """
 
 from __future__ import annotations
@@ -36,7 +36,17 @@ ERROR_WORDS = (
     "emergency", "emerg", "panic", "failure",
 )  # fmt: skip
 WARN_WORDS = ("warning", "warn")
-NEUTRAL_WORDS = ("information", "info", "debug", "trace", "notice", "verbose", "finest", "finer", "fine")
+NEUTRAL_WORDS = (
+    "information",
+    "info",
+    "debug",
+    "trace",
+    "notice",
+    "verbose",
+    "finest",
+    "finer",
+    "fine",
+)
 
 LEVEL_OF_WORD: dict[bytes, int] = {
     **{w.encode(): NEUTRAL for w in NEUTRAL_WORDS},
@@ -233,7 +243,20 @@ def sniff_format(head: bytes) -> str:
 _MONTHS = {
     m: i + 1
     for i, m in enumerate(
-        (b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec")
+        (
+            b"Jan",
+            b"Feb",
+            b"Mar",
+            b"Apr",
+            b"May",
+            b"Jun",
+            b"Jul",
+            b"Aug",
+            b"Sep",
+            b"Oct",
+            b"Nov",
+            b"Dec",
+        )
     )
 }
 TIMESTAMP_PREFIX_BYTES = 160  # timestamps sit near the start of a line
@@ -332,7 +355,12 @@ _HEADER_ELEMENT_RE = re.compile(
     rb"|(?P<digits>\d+)|(?P<spaces> +)|(?P<other>.)",
     re.DOTALL,
 )
-_ELEMENT_PATTERN = {"cap": rb"[A-Z][a-z]+", "lower": rb"[a-z]+", "digits": rb"\d+", "spaces": rb" +"}
+_ELEMENT_PATTERN = {
+    "cap": rb"[A-Z][a-z]+",
+    "lower": rb"[a-z]+",
+    "digits": rb"\d+",
+    "spaces": rb" +",
+}
 _LEVEL_KEYS = (b"level=", b"lvl=", b"severity=")
 _TOKEN_AT = {
     "bare": rf"({_UPPER_ALT})(?=[\s\]):>|,;]|$)",

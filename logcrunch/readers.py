@@ -81,10 +81,78 @@ def open_decompressed(path: str, compression: str | None) -> BinaryIO:
         except ImportError:
             raw.close()
             raise ReadError(ZSTD_MISSING) from None
-        reader = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)
-        return reader  # type: ignore[return-value]
+        return _ZstdReader(raw, zstandard.ZstdDecompressor())  # type: ignore[return-value]
     raw.close()
     raise ReadError(f"unknown compression {compression!r}")
+
+
+class _ZstdReader:
+    """Reads concatenated zstd frames and, unlike zstandard's stream_reader, reports a stream
+    that ends inside a frame (a truncated file) with EOFError instead of a silent short read."""
+
+    INPUT_BYTES = 1 << 20
+
+    def __init__(self, raw: BinaryIO, context):
+        self.raw = raw
+        self.context = context
+        self.frame = context.decompressobj()
+        self.frame_started = False
+        self.pending = b""
+        self.finished = False
+
+    def read(self, size: int = -1) -> bytes:
+        while not self.finished and (size < 0 or len(self.pending) < size):
+            data = self.raw.read(self.INPUT_BYTES)
+            if not data:
+                self.finished = True
+                if self.frame_started and not self.frame.eof:
+                    raise EOFError(
+                        "Compressed file ended before the end-of-stream marker was reached"
+                    )
+                break
+            self.pending += self._decompress(data)
+        if size < 0:
+            result, self.pending = self.pending, b""
+        else:
+            result, self.pending = self.pending[:size], self.pending[size:]
+        return result
+
+    def _decompress(self, data: bytes) -> bytes:
+        parts = []
+        while data:
+            if self.frame.eof:
+                self.frame = self.context.decompressobj()
+            self.frame_started = True
+            parts.append(self.frame.decompress(data))
+            data = self.frame.unused_data if self.frame.eof else b""
+        return b"".join(parts)
+
+    def close(self) -> None:
+        self.raw.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+
+def decompression_errors() -> tuple[type[BaseException], ...]:
+    """Exception types that mean "this compressed file is corrupt", optional libraries included."""
+    errors: list[type[BaseException]] = [OSError, EOFError, ValueError, zlib.error, lzma.LZMAError]
+    try:
+        from isal import isal_zlib
+
+        errors.append(isal_zlib.error)
+    except ImportError:
+        pass
+    try:
+        import zstandard
+
+        errors.append(zstandard.ZstdError)
+    except ImportError:
+        pass
+    return tuple(errors)
 
 
 def describe_os_error(exc: OSError) -> str:

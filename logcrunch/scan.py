@@ -26,8 +26,8 @@ from logcrunch.formats import (
     ACCESS,
     ACCESS_LINE_RE,
     ERROR,
-    LEVEL_OF_WORD,
     JSON,
+    LEVEL_OF_WORD,
     LOGCAT,
     NEUTRAL,
     WARN,
@@ -42,6 +42,7 @@ from logcrunch.formats import (
 )
 from logcrunch.readers import (
     ReadError,
+    decompression_errors,
     describe_os_error,
     describe_read_error,
     detect_compression,
@@ -56,9 +57,7 @@ BINARY_REASON = "binary file (NUL byte in first 64 KiB)"
 NUMBER_PATTERN = rb"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 # A logfmt pair whose value is a number ending at whitespace, run over b"\n" + a block of whole
 # lines: the leading whitespace is matched rather than looked behind at, which is much faster.
-LOGFMT_NUMBER_PAIR_RE = re.compile(
-    rb"\s([A-Za-z_][\w.\-]*)=(" + NUMBER_PATTERN + rb")(?=\s)"
-)
+LOGFMT_NUMBER_PAIR_RE = re.compile(rb"\s([A-Za-z_][\w.\-]*)=(" + NUMBER_PATTERN + rb")(?=\s)")
 _METRIC_NAME_RE = re.compile(r"[A-Za-z_][\w.\-]*")
 MAX_LEARNED_KEYS = 64
 KEY_LEARNING_BLOCKS = 2  # blocks after which unexplained "=" stop triggering key learning
@@ -169,9 +168,7 @@ def scan_file(path: str, config: ScanConfig, start: int = 0, end: int | None = N
             return _scan_stream(path, stream, size, year, config, start, end)
     except ReadError as exc:
         return FileSummary.failed(path, str(exc), size_bytes=size)
-    except (OSError, EOFError, ValueError) as exc:
-        return FileSummary.failed(path, describe_read_error(exc, compression), size_bytes=size)
-    except Exception as exc:  # zstandard.ZstdError and friends: still one file's failure
+    except decompression_errors() as exc:
         return FileSummary.failed(path, describe_read_error(exc, compression), size_bytes=size)
 
 
@@ -276,7 +273,9 @@ def _split_long_lines(block: bytes, max_line: int) -> Iterator[tuple[str, bytes]
     line_start = 0
     size = len(block)
     while line_start < size:
-        window_end = line_start + max_line + 1  # a newline at index <= window_end - 1 ends a short line
+        window_end = (
+            line_start + max_line + 1
+        )  # a newline at index <= window_end - 1 ends a short line
         last = block.rfind(b"\n", line_start, window_end)
         if last >= 0:
             line_start = last + 1
@@ -305,7 +304,7 @@ def _lines_of(block: bytes) -> Iterator[tuple[int, bytes]]:
 
 
 def _line_at(block: bytes, position: int) -> tuple[int, int, bytes]:
-    """(start, end, content) of the line of ``block`` holding byte ``position``; end is past "\\n"."""
+    """(start, end, content) of the line holding byte ``position``; end is past its "\\n"."""
     line_start = block.rfind(b"\n", 0, position) + 1
     newline = block.find(b"\n", position)
     content = block[line_start:newline]
@@ -438,7 +437,9 @@ class BlockScanner:
                 self.scan_long_line(part)
             else:
                 self._scan_short_lines(part)
-        pending = sum(map(len, self.samples.values())) + sum(map(len, self.decimal_samples.values()))
+        pending = sum(map(len, self.samples.values())) + sum(
+            map(len, self.decimal_samples.values())
+        )
         if pending > 100_000:
             self._flush_samples()
 
@@ -533,7 +534,9 @@ class BlockScanner:
                         self.samples.setdefault("bytes", []).append(int(match.group(2)))
                     if builtin is not None:
                         status = match.group(1)[:1]
-                        builtin[ERROR if status == b"5" else WARN if status == b"4" else NEUTRAL] += 1
+                        builtin[
+                            ERROR if status == b"5" else WARN if status == b"4" else NEUTRAL
+                        ] += 1
                     continue
             if builtin is not None:
                 builtin[line_level(content, file_format)] += 1

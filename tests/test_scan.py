@@ -54,23 +54,53 @@ LAYOUT_LINES = [
     ("2026-11-27 02:00:01,123 INFO  [main] com.x.Y - recovered from ERROR state", "-"),
     ("081109 203615 148 INFO dfs.DataNode$PacketResponder: PacketResponder 1 for block", "-"),
     ("081109 203807 222 WARN dfs.DataNode$DataXceiver: Got exception while serving", "warn"),
-    ("2015-07-29 17:41:44,747 - INFO  [QuorumPeer[myid=1]/0:0:0:0:0:0:0:0:2181:FastLeaderElection@774] - Notification time out: 3200", "-"),
-    ("2015-07-29 19:04:12,394 - ERROR [LearnerHandler-/10.10.34.11:52065:LearnerHandler@562] - Unexpected exception", "error"),
-    ("17/06/09 20:10:40 INFO executor.CoarseGrainedExecutorBackend: Registered signal handlers", "-"),
+    (
+        "2015-07-29 17:41:44,747 - INFO  [QuorumPeer[myid=1]/0:0:0:0:0:0:0:0:2181:FastLeaderElection@774] - Notification time out: 3200",  # noqa: E501
+        "-",
+    ),
+    (
+        "2015-07-29 19:04:12,394 - ERROR [LearnerHandler-/10.10.34.11:52065:LearnerHandler@562] - Unexpected exception",  # noqa: E501
+        "error",
+    ),
+    (
+        "17/06/09 20:10:40 INFO executor.CoarseGrainedExecutorBackend: Registered signal handlers",
+        "-",
+    ),
     ("17/06/09 20:11:11 ERROR executor.Executor: Exception in task 0.0", "error"),
-    ("nova-api.log.1.2017-05-16_13:53:08 2017-05-16 00:00:00.008 25746 INFO nova.osapi_compute.wsgi.server [req-38101a0b] GET /v2/servers", "-"),
-    ("nova-compute.log.1.2017-05-16_13:55:31 2017-05-16 00:00:04.500 2931 ERROR nova.compute.manager [req-3ea4052c] error", "error"),
-    ("- 1117838570 2005.06.03 R02-M1-N0-C:J12-U11 2005-06-03-15.42.50.675872 R02-M1-N0-C:J12-U11 RAS KERNEL INFO instruction cache parity error corrected", "-"),
-    ("KERNDTLB 1118536327 2005.06.11 R30-M0-N9-C:J16-U01 2005-06-11-17.32.07.581048 R30-M0-N9-C:J16-U01 RAS KERNEL FATAL data TLB error interrupt", "error"),
-    ("- 1118536327 2005.06.11 R30-M0-N9-C:J16-U01 2005-06-11-17.32.07.581048 R30-M0-N9-C:J16-U01 RAS APP SEVERE ciod: failed", "error"),
+    (
+        "nova-api.log.1.2017-05-16_13:53:08 2017-05-16 00:00:00.008 25746 INFO nova.osapi_compute.wsgi.server [req-38101a0b] GET /v2/servers",  # noqa: E501
+        "-",
+    ),
+    (
+        "nova-compute.log.1.2017-05-16_13:55:31 2017-05-16 00:00:04.500 2931 ERROR nova.compute.manager [req-3ea4052c] error",  # noqa: E501
+        "error",
+    ),
+    (
+        "- 1117838570 2005.06.03 R02-M1-N0-C:J12-U11 2005-06-03-15.42.50.675872 R02-M1-N0-C:J12-U11 RAS KERNEL INFO instruction cache parity error corrected",  # noqa: E501
+        "-",
+    ),
+    (
+        "KERNDTLB 1118536327 2005.06.11 R30-M0-N9-C:J16-U01 2005-06-11-17.32.07.581048 R30-M0-N9-C:J16-U01 RAS KERNEL FATAL data TLB error interrupt",  # noqa: E501
+        "error",
+    ),
+    (
+        "- 1118536327 2005.06.11 R30-M0-N9-C:J16-U01 2005-06-11-17.32.07.581048 R30-M0-N9-C:J16-U01 RAS APP SEVERE ciod: failed",  # noqa: E501
+        "error",
+    ),
     ("[Sun Dec 04 04:47:44 2005] [error] mod_jk child workerEnv in error state 6", "error"),
-    ("[Sun Dec 04 04:47:44 2005] [notice] workerEnv.init() ok /etc/httpd/conf/workers2.properties", "-"),
+    (
+        "[Sun Dec 04 04:47:44 2005] [notice] workerEnv.init() ok /etc/httpd/conf/workers2.properties",  # noqa: E501
+        "-",
+    ),
     ("[Sun Dec 04 04:47:44 2005] [warn] child process 1234 still did not exit", "warn"),
-    ("[Wed Oct 11 14:32:52.123456 2000] [core:error] [pid 35708:tid 4328636416] AH00037: x", "error"),
+    (
+        "[Wed Oct 11 14:32:52.123456 2000] [core:error] [pid 35708:tid 4328636416] AH00037: x",
+        "error",
+    ),
     ("[Wed Oct 11 14:32:52.123456 2000] [ssl:warn] [pid 35708] AH01909: x", "warn"),
-    ("time=2026-11-27T02:00:01Z level=error msg=\"ERROR budget\" took=5", "error"),
+    ('time=2026-11-27T02:00:01Z level=error msg="ERROR budget" took=5', "error"),
     ('ts=2026-11-27T02:00:01Z lvl="WARN" msg="x"', "warn"),
-    ("ts=2026-11-27T02:00:01Z severity=Info msg=\"ERROR in message\"", "-"),
+    ('ts=2026-11-27T02:00:01Z severity=Info msg="ERROR in message"', "-"),
     ("Nov 27 02:00:01 node07 api[4242]: CRITICAL disk full", "error"),
     ("Nov 27 02:00:01 node07 api[4242]: ERR x", "error"),
     ("Nov 27 02:00:01 node07 kernel: PANIC x", "error"),
@@ -135,7 +165,10 @@ def test_json_level_is_the_level_field(line, expected):
     [
         ('127.0.0.1 - frank [10/Oct/2000:13:55:36 -0700] "GET /a.gif HTTP/1.0" 200 2326', "-"),
         ('127.0.0.1 - - [10/Oct/2000:13:55:36 -0700] "GET /ERROR HTTP/1.0" 404 -', "warn"),
-        ('1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] "POST /x HTTP/1.1" 503 12 "-" "curl/8"', "error"),
+        (
+            '1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] "POST /x HTTP/1.1" 503 12 "-" "curl/8"',
+            "error",
+        ),
     ],
 )
 def test_access_level_is_the_status_class(line, expected):
@@ -225,13 +258,22 @@ def test_access_log_bytes_metric_and_status_levels(tmp_path):
         ("Nov 27 02:00:01 node07 api[1]: x", "2031-11-27T02:00:01"),
         ("Nov  7 02:00:01 node07 api[1]: x", "2031-11-07T02:00:01"),
         ("[Sun Dec 04 04:47:44 2005] [error] x", "2005-12-04T04:47:44"),
-        ('1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.0" 200 1', "2000-10-10T13:55:36-07:00"),
+        (
+            '1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.0" 200 1',
+            "2000-10-10T13:55:36-07:00",
+        ),
         ('{"ts":"2026-11-27T02:00:01.5Z","level":"info"}', "2026-11-27T02:00:01.5Z"),
         ("17/06/09 20:10:40 INFO x", "2017-06-09T20:10:40"),
         ("081109 203615 148 INFO x", "2008-11-09T20:36:15"),
         ("03-17 16:13:38.811  1702  2395 E x", "2031-03-17T16:13:38.811"),
-        ("nova-api.log.1.2017-05-16_13:53:08 2017-05-16 00:00:00.008 25746 INFO x", "2017-05-16T00:00:00.008"),
-        ("- 1117838570 2005.06.03 R02 2005-06-03-15.42.50.675872 R02 RAS KERNEL INFO x", "2005-06-03T15:42:50.675872"),
+        (
+            "nova-api.log.1.2017-05-16_13:53:08 2017-05-16 00:00:00.008 25746 INFO x",
+            "2017-05-16T00:00:00.008",
+        ),
+        (
+            "- 1117838570 2005.06.03 R02 2005-06-03-15.42.50.675872 R02 RAS KERNEL INFO x",
+            "2005-06-03T15:42:50.675872",
+        ),
         ("\tat com.example.Foo.bar(Foo.java:42)", ""),
     ],
 )
@@ -270,17 +312,25 @@ def test_user_patterns_override_and_extend_levels(tmp_path):
     assert (summary.error_lines, summary.warn_lines) == (2, 2)
     assert summary.metrics["query_ms"] == Metric.of([1500])
     assert "bad" not in summary.metrics
-    only_user = scan_bytes(tmp_path, data, ScanConfig(default_levels=False, warn_patterns=("^Nov",)))
+    only_user = scan_bytes(
+        tmp_path, data, ScanConfig(default_levels=False, warn_patterns=("^Nov",))
+    )
     assert (only_user.error_lines, only_user.warn_lines) == (0, 4)
 
 
 @pytest.mark.parametrize(
     ("config", "message"),
     [
-        (ScanConfig(error_patterns=("(unclosed",)), "error pattern '(unclosed' is not a valid regex"),
+        (
+            ScanConfig(error_patterns=("(unclosed",)),
+            "error pattern '(unclosed' is not a valid regex",
+        ),
         (ScanConfig(warn_patterns=("[",)), "warn pattern '[' is not a valid regex"),
         (ScanConfig(metric_patterns=(("ms", r"took \d+"),)), "exactly one capture group, it has 0"),
-        (ScanConfig(metric_patterns=(("ms", r"(\d+)-(\d+)"),)), "exactly one capture group, it has 2"),
+        (
+            ScanConfig(metric_patterns=(("ms", r"(\d+)-(\d+)"),)),
+            "exactly one capture group, it has 2",
+        ),
         (ScanConfig(metric_patterns=(("bad name", r"(\d+)"),)), "metric name 'bad name'"),
         (ScanConfig(chunk_size=0), "chunk_size must be a positive integer"),
         (ScanConfig(max_line_bytes=-1), "max_line_bytes must be a positive integer"),
@@ -310,7 +360,7 @@ def test_binary_file_is_skipped(tmp_path):
     assert scan_bytes(tmp_path, late_nul).status == STATUS_OK
 
 
-def test_missing_directory_and_unreadable_files_fail_with_a_reason(tmp_path, fs=None):
+def test_missing_and_directory_fail_with_a_reason(tmp_path):
     missing = scan_file(str(tmp_path / "gone.log"), ScanConfig())
     assert (missing.status, missing.error) == (STATUS_FAILED, "file vanished (no such file)")
     directory = scan_file(str(tmp_path), ScanConfig())
@@ -320,10 +370,13 @@ def test_missing_directory_and_unreadable_files_fail_with_a_reason(tmp_path, fs=
 def test_permission_denied_fails(fs):
     fs.create_file("/logs/secret.log", contents=b"ERROR x\n")
     os.chmod("/logs/secret.log", 0)
-    from pyfakefs.helpers import set_uid
+    from pyfakefs.helpers import reset_ids, set_uid
 
     set_uid(1000)
-    summary = scan_file("/logs/secret.log", ScanConfig())
+    try:
+        summary = scan_file("/logs/secret.log", ScanConfig())
+    finally:
+        reset_ids()
     assert (summary.status, summary.error, summary.lines) == (STATUS_FAILED, "permission denied", 0)
     assert summary.size_bytes == 8
 
@@ -375,6 +428,14 @@ def test_zstd_is_read_when_installed_and_explained_when_not(tmp_path, monkeypatc
     zstandard = pytest.importorskip("zstandard")
     path = write(tmp_path, "z.log.zst", zstandard.ZstdCompressor().compress(LOG))
     assert scan_file(path, ScanConfig()).lines == 1000
+    frame = zstandard.ZstdCompressor().compress(LOG[:5000])
+    two_frames = write(tmp_path, "two.zst", frame + zstandard.ZstdCompressor().compress(LOG[5000:]))
+    assert scan_file(two_frames, ScanConfig(chunk_size=333)).lines == 1000
+    truncated = scan_file(write(tmp_path, "t.zst", frame[: len(frame) // 2]), ScanConfig())
+    assert truncated.status == STATUS_FAILED
+    assert truncated.error.startswith("truncated zstd stream")
+    corrupt = scan_file(write(tmp_path, "c.zst", frame[:12] + bytes(30) + frame[42:]), ScanConfig())
+    assert (corrupt.status, corrupt.lines) == (STATUS_FAILED, 0)
     monkeypatch.setitem(sys.modules, "zstandard", None)
     summary = scan_file(path, ScanConfig())
     assert summary.status == STATUS_FAILED
@@ -412,7 +473,12 @@ def test_huge_line_is_streamed_counted_and_not_held(tmp_path):
     finally:
         tracemalloc.stop()
     assert peak < 2 * 1024 * 1024
-    assert (summary.lines, summary.long_lines, summary.error_lines, summary.warn_lines) == (4, 2, 2, 1)
+    assert (summary.lines, summary.long_lines, summary.error_lines, summary.warn_lines) == (
+        4,
+        2,
+        2,
+        1,
+    )
     assert summary.metrics["a"] == Metric.of([1, 2])
     assert summary == reference_scan(path, config)
 
@@ -420,15 +486,15 @@ def test_huge_line_is_streamed_counted_and_not_held(tmp_path):
 # --- the chunked scanner agrees with the reference ----------------------------------------------
 
 LINE_POOL = [
-    b"Nov 27 02:00:01 node07 api[4242]: WARN request handled path=/x latency_ms=123 bytes=5321 ratio=-0.25",
-    b"Nov 27 02:00:02 node07 api[4242]: INFO request handled path=/x latency_ms=7 bytes=12 ratio=0.5",
+    b"Nov 27 02:00:01 node07 api[4242]: WARN request handled path=/x latency_ms=123 bytes=5321 ratio=-0.25",  # noqa: E501
+    b"Nov 27 02:00:02 node07 api[4242]: INFO request handled path=/x latency_ms=7 bytes=12 ratio=0.5",  # noqa: E501
     b"Nov 27 02:00:03 node07 api[4242]: ERROR request failed latency_ms=1.5e3 bytes=- ratio=1.",
     b"Nov 27 02:00:04 node07 api[4242]: INFO ERROR budget recalculated errors=0",
     b"2026-11-27 02:00:01,123 ERROR [main] com.x.Y - msg took=12ms",
     b"java.lang.IllegalStateException: ERROR in state machine",
     b"\tat com.example.Foo.bar(Foo.java:42)",
     b"[Sun Dec 04 04:47:44 2005] [error] mod_jk child workerEnv in error state 6",
-    b"time=2026-11-27T02:00:01Z level=warn msg=\"x=1 y\" n=3 latency_ms=-0.125",
+    b'time=2026-11-27T02:00:01Z level=warn msg="x=1 y" n=3 latency_ms=-0.125',
     b"latency_ms=5 at line start ERR",
     b"ratio=7\tlatency_ms=8",
     b'{"ts":"2026-11-27T02:00:01Z","level":"error","n":1,"f":0.5,"latency_ms":3}',
@@ -445,14 +511,25 @@ LINE_POOL = [
     b"x" * 300 + b" ERROR y=1",
     b"WARNING a=1 " + b"z" * 120,
     b"\r",
+    b"Nov 27 02:00:05 ERROR api[4242]: INFO host named like a level",
+    b"Nov 27 02:00:06 node07 api[4242]: [error] INFO bracketed first",
+    b"Nov 27 02:00:07 node07 api[4242]: level=warn INFO keyed first",
+    b"Nov 27 02:00:08 node07 api[4242]: INFORMATION WARN x=2",
+    b"Caused by: java.io.IOException: ERROR x",
 ]
 
 CONFIGS = [
     ScanConfig(),
     ScanConfig(
         error_patterns=("failed", r"^\tat "),
-        warn_patterns=(r"budget\b", "ms"),
-        metric_patterns=(("took", r"took=(\d+)"), ("state", r"state (\d+)"), ("any", r"n=(\S+)")),
+        warn_patterns=(r"budget\b", "ms", r"\d\s+[a-z]"),
+        metric_patterns=(
+            ("took", r"took=(\d+)"),
+            ("state", r"state (\d+)"),
+            ("any", r"n=(\S+)"),
+            ("behind", r"(?<=ms=)(\d+)"),
+            ("spanning", r"(\d+)\s*$"),
+        ),
     ),
     ScanConfig(default_levels=False, error_patterns=("ERR",), warn_patterns=(r"x=1\s",)),
 ]
@@ -463,14 +540,18 @@ def log_files(draw):
     head = draw(st.lists(st.sampled_from(LINE_POOL[:14] + LINE_POOL[14:]), max_size=5))
     body = draw(st.lists(st.sampled_from(LINE_POOL), max_size=40))
     lines = head + body
-    endings = draw(st.lists(st.sampled_from([b"\n", b"\r\n"]), min_size=len(lines), max_size=len(lines)))
+    endings = draw(
+        st.lists(st.sampled_from([b"\n", b"\r\n"]), min_size=len(lines), max_size=len(lines))
+    )
     data = b"".join(line + ending for line, ending in zip(lines, endings, strict=True))
     if data and draw(st.booleans()):
         data = data.rstrip(b"\n")  # no final newline
     return data
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     data=log_files(),
     chunk_size=st.sampled_from([1, 7, 64, 1000, 1 << 20]),
@@ -518,7 +599,7 @@ def merged_ranges(path: str, config: ScanConfig, cuts: list[int]) -> FileSummary
     [
         b"",
         b"a\r\nb ERROR\r\n\r\nc=1\r\n",
-        b"Nov 27 02:00:01 n api[1]: WARN x=1\nNov 27 02:00:02 n api[1]: ERROR y=2.5\nno final newline z=3",
+        b"Nov 27 02:00:01 n api[1]: WARN x=1\nNov 27 02:00:02 n api[1]: ERROR y=2.5\nno final newline z=3",  # noqa: E501
         b'{"level":"error","n":1}\n{"level":"info","n":2}\nWARN x\n',
         b"\n\n\nERROR\n",
     ],
@@ -564,3 +645,40 @@ def test_sample_logs_scan_cleanly_and_match_the_reference():
         assert summary == reference_scan(str(path), ScanConfig()), path
         formats_seen.add(summary.format)
     assert {"plain", "json", "access", "apache_error", "logcat"} <= formats_seen
+
+
+def test_sample_logs_ranges_merge_to_the_whole_file():
+    import random
+
+    rng = random.Random(7)
+    for path in sorted(SAMPLE_LOGS.rglob("*.log")):
+        if not is_splittable(str(path)):
+            continue
+        size = path.stat().st_size
+        config = ScanConfig(chunk_size=4096)
+        whole = scan_file(str(path), config)
+        cuts = sorted(rng.sample(range(1, size), 7))
+        assert merged_ranges(str(path), config, cuts) == whole, path
+
+
+def test_is_splittable_is_false_for_what_is_not_a_plain_file(tmp_path):
+    assert not is_splittable(str(tmp_path))
+    assert not is_splittable(str(tmp_path / "missing.log"))
+    assert is_splittable(write(tmp_path, "empty.log", b""))
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    data=log_files(),
+    cut_fractions=st.lists(st.floats(0, 1), max_size=6),
+    chunk_size=st.sampled_from([3, 64, 1 << 20]),
+)
+def test_random_ranges_merge_to_the_whole_file(tmp_path_factory, data, cut_fractions, chunk_size):
+    path = write(tmp_path_factory.mktemp("ranges"), "r.log", data)
+    config = CONFIGS[1].__class__(
+        **{**CONFIGS[1].__dict__, "chunk_size": chunk_size, "max_line_bytes": 60}
+    )
+    cuts = sorted({int(fraction * len(data)) for fraction in cut_fractions})
+    assert (
+        merged_ranges(path, config, cuts) == scan_file(path, config) == reference_scan(path, config)
+    )
