@@ -70,20 +70,43 @@ def open_decompressed(path: str, compression: str | None) -> BinaryIO:
     if compression is None:
         return raw
     if compression == GZIP:
-        return (_fast_gzip or gzip).GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
-    if compression == BZ2:
-        return bz2.BZ2File(raw)  # type: ignore[return-value]
-    if compression == XZ:
-        return lzma.LZMAFile(raw)  # type: ignore[return-value]
-    if compression == ZSTD:
+        stream = (_fast_gzip or gzip).GzipFile(fileobj=raw, mode="rb")
+    elif compression == BZ2:
+        stream = bz2.BZ2File(raw)
+    elif compression == XZ:
+        stream = lzma.LZMAFile(raw)
+    elif compression == ZSTD:
         try:
             import zstandard
         except ImportError:
             raw.close()
             raise ReadError(ZSTD_MISSING) from None
-        return _ZstdReader(raw, zstandard.ZstdDecompressor())  # type: ignore[return-value]
-    raw.close()
-    raise ReadError(f"unknown compression {compression!r}")
+        stream = _ZstdReader(raw, zstandard.ZstdDecompressor())
+    else:
+        raw.close()
+        raise ReadError(f"unknown compression {compression!r}")
+    return _OwningStream(stream, raw)  # type: ignore[return-value]
+
+
+class _OwningStream:
+    """A decompressing stream that also closes the raw file it reads (the stdlib ones do not)."""
+
+    def __init__(self, stream, raw: BinaryIO):
+        self.stream = stream
+        self.raw = raw
+        self.read = stream.read
+
+    def close(self) -> None:
+        try:
+            self.stream.close()
+        finally:
+            self.raw.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
 
 
 class _ZstdReader:
@@ -128,13 +151,7 @@ class _ZstdReader:
         return b"".join(parts)
 
     def close(self) -> None:
-        self.raw.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.close()
+        self.pending = b""
 
 
 def decompression_errors() -> tuple[type[BaseException], ...]:

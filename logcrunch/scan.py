@@ -582,10 +582,10 @@ class BlockScanner:
             if total != equals:
                 return False
         for key, spaced, line_started in present:
-            values = key.spaced_values(block, spaced) if spaced else []
+            metric = key.spaced_metric(block, spaced) if spaced else Metric()
             if line_started:
-                values += key.line_start_re.findall(block)
-            self._add_metric(key.name, _summarise_numbers(values))
+                metric = metric.merge(_summarise_numbers(key.line_start_re.findall(block)))
+            self._add_metric(key.name, metric)
         return True
 
     # -- timestamps ----------------------------------------------------------------------------
@@ -618,8 +618,9 @@ class BlockScanner:
 class _LogfmtKey:
     """Precompiled literals and regexes for one learned logfmt key.
 
-    ``simple_re`` matches the common value shapes (ints, plain decimals) faster than the full
-    number regex; when it matches every occurrence of the key it found every numeric value.
+    ``typed_re`` matches only the value shape seen in the head (digits, or a fixed number of
+    decimals), which is several times faster than the full number regex; when it matches every
+    occurrence of the key it found every value, else the block falls back to ``number_re``.
     ``non_numeric_start`` is the first byte shared by all head values when that byte cannot start
     a number (``path=/...``): if every occurrence is followed by it, the key has no samples.
     """
@@ -634,20 +635,44 @@ class _LogfmtKey:
         self.non_numeric_start = b""
         if len(starts) == 1 and not _NUMBER_START_RE.match(value_start := starts.pop()):
             self.non_numeric_start = self.spaced + value_start
-        self.simple_re = re.compile(b" " + escaped + rb"=([-+]?\d+(?:\.\d+)?)(?=\s|$)")
-        self.number_re = re.compile(b" " + escaped + b"=(" + NUMBER_PATTERN + rb")(?=\s|$)")
+        decimals = {_fixed_decimals(value) for value in values}
+        self.decimals = decimals.pop() if len(decimals) == 1 else None
+        if self.decimals == 0:
+            value_pattern = rb"[-+]?\d+"
+        elif self.decimals:
+            value_pattern = rb"[-+]?\d+\.\d{%d}" % self.decimals
+        else:
+            value_pattern = rb"[-+]?\d+(?:\.\d+)?"
+        self.typed_re = re.compile(b" " + escaped + b"=(" + value_pattern + rb")(?=\s)")
+        self.number_re = re.compile(b" " + escaped + b"=(" + NUMBER_PATTERN + rb")(?=\s)")
         self.line_start_re = re.compile(
-            b"^" + escaped + b"=(" + NUMBER_PATTERN + rb")(?=\s|$)", re.MULTILINE
+            b"^" + escaped + b"=(" + NUMBER_PATTERN + rb")(?=\s)", re.MULTILINE
         )
 
-    def spaced_values(self, block: bytes, spaced: int) -> list[bytes]:
-        """The numeric values of the block's ``spaced`` " key=" occurrences."""
+    def spaced_metric(self, block: bytes, spaced: int) -> Metric:
+        """The Metric of the block's ``spaced`` " key=" occurrences (block ends with b"\\n")."""
         if self.non_numeric_start and block.count(self.non_numeric_start) == spaced:
-            return []
-        values = self.simple_re.findall(block)
-        return values if len(values) == spaced else self.number_re.findall(block)
+            return Metric()
+        values = self.typed_re.findall(block)
+        if len(values) != spaced:
+            return _summarise_numbers(self.number_re.findall(block))
+        if self.decimals == 0:
+            return Metric.of(list(map(int, values)))
+        if self.decimals:
+            scaled = b" ".join(values).replace(b".", b"").split()
+            return Metric.of_scaled(list(map(int, scaled)), self.decimals)
+        return _summarise_numbers(values)
 
 
+def _fixed_decimals(value: bytes) -> int | None:
+    """0 for an int, d for a plain decimal with d decimals, None for anything else."""
+    match = _FIXED_DECIMAL_RE.fullmatch(value)
+    if match is None:
+        return None
+    return len(match.group(1) or b".") - 1
+
+
+_FIXED_DECIMAL_RE = re.compile(rb"[-+]?\d+(\.\d+)?")
 _NUMBER_START_RE = re.compile(rb"[-+.\d]")
 # Any key=value at a token start, run over b"\n" + whole lines.
 _LOGFMT_KEY_VALUE_RE = re.compile(rb"\s([A-Za-z_][\w.\-]*)=(\S*)")

@@ -444,6 +444,20 @@ def test_zstd_is_read_when_installed_and_explained_when_not(tmp_path, monkeypatc
     )
 
 
+def test_every_file_is_closed_after_a_scan(tmp_path):
+    paths = [
+        write(tmp_path, "a.gz", gzip.compress(LOG)),
+        write(tmp_path, "b.bz2", bz2.compress(LOG)),
+        write(tmp_path, "c.xz", lzma.compress(LOG)),
+        write(tmp_path, "d.log", LOG),
+        write(tmp_path, "e.gz", gzip.compress(LOG)[:100]),
+    ]
+    before = len(os.listdir("/proc/self/fd"))
+    for path in paths * 20:
+        scan_file(path, ScanConfig())
+    assert len(os.listdir("/proc/self/fd")) <= before
+
+
 def test_detect_compression_by_magic_bytes():
     assert detect_compression(gzip.compress(b"x")) == "gzip"
     assert detect_compression(bz2.compress(b"x")) == "bz2"
