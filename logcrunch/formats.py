@@ -125,6 +125,10 @@ class _DecimalText(bytes):
 
 
 _NOT_A_NUMBER = _NotANumber()
+_JSON_DECODER = json.JSONDecoder(
+    parse_float=lambda text: _DecimalText(text.encode()),
+    parse_constant=lambda _: _NOT_A_NUMBER,
+)
 
 
 def parse_json_object(content: bytes) -> dict | None:
@@ -132,12 +136,8 @@ def parse_json_object(content: bytes) -> dict | None:
     if not content.startswith(b"{"):
         return None
     try:
-        value = json.loads(
-            content,
-            parse_float=lambda text: _DecimalText(text.encode()),
-            parse_constant=lambda _: _NOT_A_NUMBER,
-        )
-    except (ValueError, RecursionError):
+        value = _JSON_DECODER.decode(content.decode("utf-8"))
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         return None
     return value if isinstance(value, dict) else None
 

@@ -2,9 +2,17 @@
 
 The file is read in ``chunk_size`` binary chunks and processed a block of whole lines at a time
 with C-level primitives (``bytes.count``, whole-block regexes); per-line Python only runs for the
-formats that need it (JSON, access, logcat) and for user patterns that cannot be searched over a
-whole block. A line longer than ``max_line_bytes`` is never held whole: it is counted, its level
-comes from its first ``max_line_bytes`` bytes, and its metrics and timestamp are ignored.
+formats that need it (JSON, access, logcat), for lines that do not fit the header shape learned
+from the file's head, and for user patterns that cannot be searched over a whole block. Every
+fast path is exact: tests/test_scan.py checks it against a per-line reference. A line longer than
+``max_line_bytes`` is never held whole: it is counted, its level comes from its first
+``max_line_bytes`` bytes, and its metrics and timestamp are ignored.
+
+Timestamps are looked for only in the first and last TIMESTAMP_PROBE_LINES lines of each block
+(parsing every line's timestamp would halve throughput), so first_ts / last_ts can miss a stamp
+that sits behind a longer run of unstamped lines (a huge stack trace) at a block's edge.
+
+The caller validates the ScanConfig once (``config.validate()``); scan_file assumes it is valid.
 
 Line model (shared with ``tests/reference_scan.py``): lines end at ``\\n``; a line's content is
 the line without its ``\\n`` and without one ``\\r`` just before it (also at end of file); a last
