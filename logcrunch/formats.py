@@ -390,6 +390,7 @@ def header_pattern(content: bytes) -> tuple[bytes, str] | None:
     bare, bracketed, keyed = match.groups()
     form = "bare" if bare else "bracketed" if bracketed else "keyed"
     parts: list[bytes] = []
+    kinds: list[str] = []
     previous_kind = ""
     for element in _HEADER_ELEMENT_RE.finditer(content, 0, match.start()):
         kind = element.lastgroup or "other"
@@ -410,10 +411,31 @@ def header_pattern(content: bytes) -> tuple[bytes, str] | None:
             parts.append(re.escape(text))
         else:
             parts.append(_ELEMENT_PATTERN[kind])
+        kinds.append(kind if kind != "other" else "other:" + text.decode("latin-1"))
         previous_kind = kind
     if previous_kind in ("cap", "upper", "lower", "digits", "key") or not parts:
         return None  # the token's left delimiter must be a fixed byte of the header
-    return b"".join(parts), form
+    guard = b"" if _cannot_start_continuation(kinds) else CONTINUATION_GUARD
+    return guard + b"".join(parts), form
+
+
+CONTINUATION_GUARD = b"(?!" + CONTINUATION_PATTERN.encode() + b")"
+
+
+def _cannot_start_continuation(kinds: list[str]) -> bool:
+    """True when no line matching a header that starts with these elements can be a
+    continuation line, so the (costly) continuation guard can be left out.
+
+    Continuation lines start with a blank, "Caused by: ", "Traceback (" or a class name made of
+    [A-Za-z0-9_$.] ending in Exception/Error/Throwable (two capitals at least). A header starting
+    with digits or punctuation cannot; nor can "Word  <digits>" (one capital, then a blank).
+    """
+    first = kinds[0]
+    if first == "digits":
+        return True
+    if first.startswith("other:"):
+        return first[6:] not in " \t_$"
+    return first == "cap" and kinds[1:3] == ["spaces", "digits"]
 
 
 def learn_header(head: bytes) -> HeaderShape | None:
@@ -428,9 +450,9 @@ def learn_header(head: bytes) -> HeaderShape | None:
     (pattern, form), count = votes.most_common(1)[0]
     if count < MIN_HEADER_VOTES:
         return None
-    guarded = b"(?!" + CONTINUATION_PATTERN.encode() + b")" + pattern + _TOKEN_AT[form].encode()
+    anchored = pattern + _TOKEN_AT[form].encode()
     return HeaderShape(
         pattern=pattern,
-        block_re=re.compile(b"\n(?:" + guarded + b")?"),
-        irregular_re=re.compile(b"\n(?!" + guarded + b")"),
+        block_re=re.compile(b"\n(?:" + anchored + b")?"),
+        irregular_re=re.compile(b"\n(?!" + anchored + b")"),
     )

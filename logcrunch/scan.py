@@ -28,6 +28,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from fractions import Fraction
 
 from logcrunch import defaults
 from logcrunch.formats import (
@@ -57,7 +58,14 @@ from logcrunch.readers import (
     open_decompressed,
     read_magic,
 )
-from logcrunch.summary import FileSummary, Metric, Number, merge_metrics, parse_number
+from logcrunch.summary import (
+    FileSummary,
+    Metric,
+    Number,
+    merge_metrics,
+    normalize,
+    parse_number,
+)
 
 __all__ = ["ScanConfig", "scan_file", "is_splittable", "detect_compression"]
 
@@ -574,27 +582,44 @@ class BlockScanner:
     def _scan_known_keys(self, block: bytes, equals: int) -> bool:
         """Fast path: every "=" of the block belongs to a learned key preceded by a space or a
         line start. Returns False (having done nothing) when that cannot be shown."""
-        # Each "=" ends at most one " key=" / "\nkey=" of distinct keys (keys hold no spaces), so
-        # equal totals prove every "=" belongs to a learned key at a token start.
-        spaced_counts = [(key, block.count(key.spaced)) for key in self.logfmt_keys]
-        if sum(count for _key, count in spaced_counts) == equals:
-            present = [(key, count, 0) for key, count in spaced_counts if count]
-        else:
-            present = []
-            total = 0
-            for key, spaced in spaced_counts:
-                line_started = block.count(key.line_started) + block.startswith(key.literal)
-                if spaced or line_started:
-                    present.append((key, spaced, line_started))
-                    total += spaced + line_started
-            if total != equals:
-                return False
-        for key, spaced, line_started in present:
+        occurrences = self._known_key_occurrences(block, equals)
+        if occurrences is None:
+            return False
+        for key, spaced, line_started in occurrences:
             metric = key.spaced_metric(block, spaced) if spaced else Metric()
             if line_started:
                 metric = metric.merge(_summarise_numbers(key.line_start_re.findall(block)))
             self._add_metric(key.name, metric)
         return True
+
+    def _known_key_occurrences(self, block: bytes, equals: int):
+        """[(key, " key=" count, line-start count)] of the keys that may hold numbers, or None
+        when some "=" of the block is not explained by a learned key at a token start.
+
+        Each "=" ends at most one " key=" / "\\nkey=" of distinct keys (keys hold no blanks), so
+        totals equal to the "=" count prove every "=" is accounted for. Keys whose values start
+        with a byte no number starts with (path=/...) are first counted with that byte: if the
+        totals still meet, none of their occurrences holds a number.
+        """
+        keys = self.logfmt_keys
+        quick = [block.count(key.non_numeric_start or key.spaced) for key in keys]
+        if sum(quick) == equals:
+            return [
+                (key, count, 0)
+                for key, count in zip(keys, quick, strict=True)
+                if count and not key.non_numeric_start
+            ]
+        spaced = [block.count(key.spaced) for key in keys]
+        if sum(spaced) == equals:
+            return [(key, count, 0) for key, count in zip(keys, spaced, strict=True) if count]
+        occurrences = []
+        total = 0
+        for key, spaced_count in zip(keys, spaced, strict=True):
+            line_started = block.count(key.line_started) + block.startswith(key.literal)
+            if spaced_count or line_started:
+                occurrences.append((key, spaced_count, line_started))
+                total += spaced_count + line_started
+        return occurrences if total == equals else None
 
     # -- timestamps ----------------------------------------------------------------------------
 
@@ -644,6 +669,7 @@ class _LogfmtKey:
         if len(starts) == 1 and not _NUMBER_START_RE.match(value_start := starts.pop()):
             self.non_numeric_start = self.spaced + value_start
         decimals = {_fixed_decimals(value) for value in values}
+        self.few_distinct = len(set(values)) * 4 <= len(values)
         self.decimals = decimals.pop() if len(decimals) == 1 else None
         if self.decimals == 0:
             value_pattern = rb"[-+]?\d+"
@@ -664,12 +690,33 @@ class _LogfmtKey:
         values = self.typed_re.findall(block)
         if len(values) != spaced:
             return _summarise_numbers(self.number_re.findall(block))
+        if self.decimals is None:
+            return _summarise_numbers(values)
+        if self.few_distinct:
+            # Latencies, status codes, counts: hashing the texts is cheaper than converting each.
+            counts = Counter(values)
+            if len(counts) * 4 <= len(values):
+                return _weighted_metric(counts, self.decimals)
         if self.decimals == 0:
             return Metric.of(list(map(int, values)))
-        if self.decimals:
-            scaled = b" ".join(values).replace(b".", b"").split()
-            return Metric.of_scaled(list(map(int, scaled)), self.decimals)
-        return _summarise_numbers(values)
+        scaled = b" ".join(values).replace(b".", b"").split()
+        return Metric.of_scaled(list(map(int, scaled)), self.decimals)
+
+
+def _weighted_metric(counts: Counter[bytes], decimals: int) -> Metric:
+    """Exact Metric of fixed-point texts given with their multiplicities (same as of_scaled)."""
+    pairs = [(int(text.replace(b".", b"")), count) for text, count in counts.items()]
+    scale = 10**decimals
+    scaled = [value for value, _count in pairs]
+    return Metric(
+        count=sum(count for _value, count in pairs),
+        total=normalize(Fraction(sum(value * count for value, count in pairs), scale)),
+        total_sq=normalize(
+            Fraction(sum(value * value * count for value, count in pairs), scale * scale)
+        ),
+        minimum=normalize(Fraction(min(scaled), scale)),
+        maximum=normalize(Fraction(max(scaled), scale)),
+    )
 
 
 def _fixed_decimals(value: bytes) -> int | None:

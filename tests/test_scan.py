@@ -221,6 +221,24 @@ def test_logfmt_metrics_are_exact(tmp_path):
         assert absent not in metrics
 
 
+@pytest.mark.parametrize("chunk_size", [100, 1 << 20])
+def test_low_and_high_cardinality_metrics_are_exact(tmp_path, chunk_size):
+    import random
+
+    rng = random.Random(3)
+    lines = []
+    for index in range(5000):
+        status = rng.choice([200, 200, 200, 404, 503])
+        ratio = f"{rng.choice(['-', ''])}{rng.randint(0, 2)}.{rng.randint(0, 9)}5"
+        lines.append(
+            f"Nov 27 02:00:01 node07 api[1]: INFO status={status} id={index * 7919} "
+            f"ratio={ratio} big={10**30 + index}\n"
+        )
+    path = write(tmp_path, "m.log", "".join(lines).encode())
+    config = ScanConfig(chunk_size=chunk_size)
+    assert scan_file(path, config) == reference_scan(path, config)
+
+
 def test_json_metrics_are_top_level_numbers_only(tmp_path):
     data = (
         b'{"level":"info","n":3,"f":0.25,"b":true,"s":"5","z":null,"o":{"x":1},"big":1e3}\n'
@@ -628,6 +646,19 @@ def test_ranges_at_every_offset_merge_to_the_whole_file(tmp_path, data):
         assert merged_ranges(path, config, [cut]) == whole, cut
     for width in (1, 2, 3, 7):
         assert merged_ranges(path, config, list(range(width, len(data) + 1, width))) == whole, width
+
+
+def test_learned_header_never_classifies_continuation_lines(tmp_path):
+    data = (
+        b"Worker pool: INFO started\nWorker pool: WARN slow\nWorker pool: INFO done\n" * 3
+        + b"Caused by: ERROR boom\n"
+        + b"Traceback (most recent call last): ERROR\n"
+        + b"Worker pool: ERROR real\n"
+    )
+    path = write(tmp_path, "w.log", data)
+    summary = scan_file(path, ScanConfig())
+    assert (summary.error_lines, summary.warn_lines) == (1, 3)
+    assert summary == reference_scan(path, ScanConfig())
 
 
 def test_range_uses_the_format_of_the_file_head(tmp_path):
