@@ -4,6 +4,7 @@ Production never sets ``LOGCRUNCH_FAULTS``; tests set it on worker processes to 
 batch system does to workers (SIGKILL mid-file) without racing against real file sizes:
 
 - ``crash:SUBSTRING`` - the process SIGKILLs itself when it starts reading a path containing it;
+- ``trace:FILE`` - append every path the process starts reading to FILE (to count reads);
 - ``hold:SUBSTRING:DIR`` - the process writes ``DIR/held.<pid>`` when it starts reading such a path
   and then waits (up to 60 s) until ``DIR/release`` exists, so a test can kill it mid-file.
 
@@ -25,7 +26,13 @@ def before_scan(path: str) -> None:
         return
     for rule in spec.split(";"):
         kind, _, rest = rule.partition(":")
-        if kind == "crash" and rest and rest in path:
+        if kind == "trace" and rest:
+            fd = os.open(rest, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            try:
+                os.write(fd, path.encode("utf-8", "surrogateescape") + b"\n")
+            finally:
+                os.close(fd)
+        elif kind == "crash" and rest and rest in path:
             os.kill(os.getpid(), signal.SIGKILL)
         elif kind == "hold":
             substring, _, directory = rest.partition(":")

@@ -29,7 +29,7 @@ from logcrunch.state import (
     StateDB,
     identity,
 )
-from logcrunch.worker import WorkerError, WorkerOptions, run_worker
+from logcrunch.worker import WorkerError, WorkerOptions, die_with_parent, run_worker
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +69,7 @@ def fingerprint(options: HeadOptions) -> dict:
 
 
 def _local_worker_main(options: WorkerOptions) -> None:
+    die_with_parent()
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
     try:
         code = run_worker(options)
@@ -153,7 +154,12 @@ def _run_locked(spec: JobSpec, db: StateDB, authkey: bytes, local_processes: int
         result = head.run(extra_liveness=local_liveness if local else None)
     finally:
         if local is not None:
-            local.join(timeout=10)
+            # Workers that heard "done" are exiting already; SIGTERM tells the rest (for example
+            # ones still connecting when an empty job ended) to stop waiting for us.
+            local.join(timeout=2 if head.broker.last_worker_contact() is not None else 0.1)
+            if local.is_alive():
+                local.terminate()
+                local.join(timeout=10)
             if local.is_alive():
                 local.kill()
                 local.join()

@@ -24,6 +24,10 @@ from logcrunch.summary import FileSummary
 log = logging.getLogger(__name__)
 
 HANDSHAKE_TIMEOUT = 10.0
+# A worker's call that gets no answer for this long (head frozen, link cut without a reset)
+# fails like a broken connection, so the worker reconnects instead of hanging forever.
+CALL_TIMEOUT = 60.0
+CONNECT_TIMEOUT = 10.0
 
 
 class HeadUnreachable(Exception):
@@ -70,11 +74,14 @@ class _GuardedServer(managers.Server):
         while True:
             try:
                 conn = self.listener.accept()
-            except OSError:
+                peer = self.listener.last_accepted
+            except (OSError, AttributeError):  # AttributeError: the listener was closed meanwhile
                 if getattr(self, "_closing", False):
                     return
                 continue
-            peer = self.listener.last_accepted
+            if getattr(self, "_closing", False):
+                conn.close()
+                return
             threading.Thread(target=self._guarded, args=(conn, peer), daemon=True).start()
 
     def _guarded(self, conn: connection.Connection, peer: Any) -> None:
@@ -126,11 +133,13 @@ class _GuardedServer(managers.Server):
 
 
 def _set_recv_timeout(conn: connection.Connection, seconds: float) -> None:
+    """Set SO_RCVTIMEO and SO_SNDTIMEO (0: none) on a connection's blocking socket."""
     sock = socket.socket(fileno=conn.fileno())  # shares the fd; detached below, never closed
     try:
         whole = int(seconds)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO,
-                        struct.pack("ll", whole, int((seconds - whole) * 1e6)))
+        value = struct.pack("ll", whole, int((seconds - whole) * 1e6))
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, value)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, value)
     finally:
         sock.detach()
 
@@ -139,6 +148,27 @@ def _peer_text(peer: Any) -> str:
     if isinstance(peer, tuple) and len(peer) >= 2:
         return f"{peer[0]}:{peer[1]}"
     return str(peer)
+
+
+def _client(address: tuple[str, int], family: Any = None, authkey: bytes | None = None):
+    """Like multiprocessing.connection.Client, with timeouts and TCP keepalive on the socket."""
+    sock = socket.create_connection(tuple(address), timeout=CONNECT_TIMEOUT)
+    try:
+        sock.settimeout(None)  # blocking again: Connection reads the raw fd
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+        conn = connection.Connection(sock.detach())
+    finally:
+        sock.close()
+    _set_recv_timeout(conn, HANDSHAKE_TIMEOUT)
+    if authkey is not None:
+        connection.answer_challenge(conn, authkey)
+        connection.deliver_challenge(conn, authkey)
+    _set_recv_timeout(conn, CALL_TIMEOUT)
+    return conn
+
+
+# Proxies look their client function up by serializer name; ours speaks plain pickle.
+managers.listener_client["logcrunch"] = (connection.Listener, _client)
 
 
 class _ClientManager(managers.BaseManager):
@@ -171,10 +201,18 @@ class BrokerServer:
     def close(self) -> None:
         self._server._closing = True
         self._server.stop_event.set()
+        listening = self._server.listener._listener._socket
+        try:
+            # close() alone does not wake a thread blocked in accept(); shutdown() does, so no
+            # late client is left in the backlog waiting for a handshake that never comes.
+            listening.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
         try:
             self._server.listener.close()
         except OSError:
             pass
+        self._thread.join(timeout=5)
 
 
 def connect(address: tuple[str, int], authkey: bytes) -> Any:
@@ -182,7 +220,8 @@ def connect(address: tuple[str, int], authkey: bytes) -> Any:
 
     Raises HeadUnreachable when nothing answers and AuthFailed when the keys differ.
     """
-    manager = _ClientManager(address=address, authkey=authkey)
+    _forget_cached_connection(address)
+    manager = _ClientManager(address=address, authkey=authkey, serializer="logcrunch")
     try:
         manager.connect()
         return manager.broker()
@@ -195,11 +234,33 @@ def connect(address: tuple[str, int], authkey: bytes) -> Any:
                               f"{exc or type(exc).__name__}") from None
 
 
+def _forget_cached_connection(address: tuple[str, int]) -> None:
+    """Drop this thread's cached proxy connection to ``address``.
+
+    BaseProxy caches one connection per address and thread, so after the head restarts a new
+    proxy would reuse the dead socket (BrokenPipeError) unless the cache is cleared.
+    """
+    cached = managers.BaseProxy._address_to_local.get(tuple(address))
+    if cached is not None:
+        local = cached[0]
+        connection_ = getattr(local, "connection", None)
+        if connection_ is not None:
+            try:
+                connection_.close()
+            except OSError:
+                pass
+            del local.connection
+
+
 def connect_with_retry(address: tuple[str, int], authkey: bytes, deadline: float,
                        clock: Callable[[], float] = time.monotonic,
                        wait: Callable[[float], Any] = time.sleep,
                        on_retry: Callable[[str, float], None] | None = None) -> Any:
-    """Connect, retrying with exponential backoff (0.2 s doubling to 5 s) until ``deadline``."""
+    """Connect, retrying with exponential backoff (0.2 s doubling to 5 s) until ``deadline``.
+
+    ``wait(seconds)`` may be an Event's wait: when it returns True (stop requested) this gives up
+    and returns None.
+    """
     delay = 0.2
     while True:
         try:
@@ -210,7 +271,8 @@ def connect_with_retry(address: tuple[str, int], authkey: bytes, deadline: float
                 raise
             if on_retry:
                 on_retry(str(exc), min(delay, remaining))
-            wait(min(delay, remaining))
+            if wait(min(delay, remaining)):
+                return None
             delay = min(delay * 2, 5.0)
 
 

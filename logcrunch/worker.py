@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 EXIT_DONE = 0
 EXIT_HEAD_LOST = 1
 EXIT_AUTH = 4  # internal: a child's auth failure; the node exits 1 with the message
+EXIT_CRASHED = 70  # internal: an unexpected exception in a child; it is restarted
 
 POLL_MIN_SECONDS = 0.05
 POLL_MAX_SECONDS = 1.0
@@ -127,7 +128,9 @@ class WorkerProcess:
                             max(0.0, deadline - time.monotonic()))
 
         self.proxy = connect_with_retry(self.options.address, self.options.authkey, deadline,
-                                        on_retry=on_retry)
+                                        wait=self.stop.wait, on_retry=on_retry)
+        if self.proxy is None:
+            raise HeadUnreachable("stopped while waiting for the head")
 
     def _call(self, method: str, *args):
         """Call the head; on a broken connection reconnect (with backoff) and retry once."""
@@ -155,8 +158,12 @@ class WorkerProcess:
             except AuthFailed as exc:
                 log.error("%s", exc)
                 return EXIT_AUTH
+            except CONNECTION_ERRORS:
+                self.proxy = None  # the head went away between calls: reconnect (with a deadline)
             except HeadUnreachable as exc:
                 self.proxy = None
+                if self.stop.is_set():
+                    return EXIT_DONE
                 if not self.options.forever:
                     log.error("%s; gave up after %.0f s of retrying", exc,
                               self.options.connect_timeout)
@@ -288,12 +295,26 @@ class _Heartbeat(threading.Thread):
 # ----- supervisor ----------------------------------------------------------------------------
 
 
+def die_with_parent() -> None:
+    """Ask Linux to SIGKILL this process when its parent dies, so no orphan keeps working."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass  # not Linux: orphans exit on their own once the head is gone
+
+
 def _child_main(options: WorkerOptions, status: _ChildStatus) -> None:
+    die_with_parent()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor decides on Ctrl-C
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
-    code = WorkerProcess(options, status, stop).run()
+    try:
+        code = WorkerProcess(options, status, stop).run()
+    except Exception:
+        log.exception("worker process crashed")
+        code = EXIT_CRASHED
     os._exit(code)
 
 

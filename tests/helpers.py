@@ -136,7 +136,13 @@ class Proc:
                 return match
 
     def wait(self, timeout: float = TIMEOUT) -> int:
-        code = self.popen.wait(timeout=timeout)
+        try:
+            code = self.popen.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            self.wait(timeout=10)
+            raise AssertionError(f"{self.popen.args[3:5]} still running after {timeout} s; "
+                                 f"output:\n{self.output}") from None
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:  # drain the pump
             try:
