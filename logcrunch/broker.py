@@ -22,8 +22,8 @@ import logging
 import threading
 import uuid
 from collections import deque
-from dataclasses import dataclass, field
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from logcrunch import defaults
