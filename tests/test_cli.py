@@ -1,0 +1,84 @@
+"""The click layer: help, usage errors that say how to fix them, keygen."""
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from logcrunch.cli import cli
+from tests.helpers import ROOT, run_logcrunch
+
+COMMANDS = sorted(cli.commands)
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help_with_an_example_and_is_in_the_readme(runner, command):
+    result = runner.invoke(cli, [command, "--help"], catch_exceptions=False)
+    assert result.exit_code == 0
+    assert "Example:" in result.output
+    assert f"logcrunch {command}" in (ROOT / "README.md").read_text()
+
+
+def test_readme_commands_are_the_ones_ci_runs():
+    readme = (ROOT / "README.md").read_text()
+    ci = (ROOT / ".ci" / "run").read_text()
+    test_command = "python3 -m venv .venv && . .venv/bin/activate && pip install -e '.[test]' " \
+                   "&& python -m pytest -q"
+    assert test_command in readme and test_command in ci
+    assert "pip install . && logcrunch run sample_logs --out report" in readme
+
+
+@pytest.mark.parametrize("args,message", [
+    (["run", "x", "--out", "o", "--metric", "nogroup"], "write NAME=REGEX"),
+    (["run", "x", "--out", "o", "--metric", "ms=(unclosed"], "not a valid regex"),
+    (["run", "x", "--out", "o", "--metric", "ms=\\d+"], "exactly one capture group"),
+    (["run", "x", "--out", "o", "--error-pattern", "[oops"], "not a valid regex"),
+    (["run", "x", "--out", "o", "-j", "0"], "0 is not in the range x>=1"),
+    (["run", "x", "--out", "o", "--max-attempts", "0"], "--max-attempts must be at least 1"),
+    (["run", "x", "--out", "o", "--worker-timeout", "0"], "--worker-timeout must be > 0"),
+    (["run", "x"], "Missing option '--out'"),
+    (["submit", "x", "--out", "o", "--bind", "head:notaport"], "HOST:PORT"),
+    (["work", "--server", "head:99999"], "PORT in 0-65535"),
+    (["work", "--server", "head", "--path-map", "nonsense"], "HEADPREFIX=LOCALPREFIX"),
+    (["report", "--run", "last", "--out", "o"], "give a run id"),
+])
+def test_bad_flags_fail_fast_with_exit_2_and_advice(runner, args, message, tmp_path):
+    os.chdir(tmp_path)
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+
+
+def test_work_without_any_key_file_refuses(runner, tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("LOGCRUNCH_AUTHKEY_FILE", raising=False)
+    result = runner.invoke(cli, ["work", "--server", "127.0.0.1:1"])
+    assert result.exit_code == 2
+    assert "logcrunch keygen" in result.output
+
+
+def test_keygen_writes_a_private_key_once(runner, tmp_path):
+    path = tmp_path / "k"
+    assert runner.invoke(cli, ["keygen", str(path)]).exit_code == 0
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    again = runner.invoke(cli, ["keygen", str(path)])
+    assert again.exit_code == 1 and "--force" in again.output
+    assert path.read_text() not in again.output
+
+
+def test_python_dash_m_and_sample_logs_run_clean(tmp_path):
+    result = run_logcrunch("run", str(ROOT / "sample_logs"), "--out", str(tmp_path / "report"),
+                           "--state", str(tmp_path / "s.db"), "-j", "2")
+    assert result.returncode == 0, result.stderr
+    files = (tmp_path / "report" / "files.csv").read_text().splitlines()
+    assert len(files) == 1 + sum(1 for p in Path(ROOT / "sample_logs").rglob("*") if p.is_file())
+    assert ",failed," not in "\n".join(files)
+
+
+def test_state_on_a_network_filesystem_is_refused(monkeypatch, tmp_path):
+    from logcrunch import state
+
+    monkeypatch.setattr(state, "filesystem_type", lambda path: "nfs4")
+    with pytest.raises(state.StateError, match="on nfs4"):
+        state.RunLock(str(tmp_path / "state.db")).acquire()

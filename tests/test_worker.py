@@ -1,0 +1,117 @@
+"""Worker behaviour with real processes: SIGTERM hand-back, path maps, --forever, timeouts."""
+
+import os
+import signal
+
+from logcrunch.worker import map_path
+from tests.helpers import (
+    Proc,
+    assert_matches_truth,
+    free_port,
+    make_key,
+    make_tree,
+    read_csv,
+    wait_for_file,
+)
+
+
+def submit(tmp_path, root, key, port, *extra, out="out", state="state.db"):
+    return Proc("submit", str(root), "--out", str(tmp_path / out), "--bind", f"127.0.0.1:{port}",
+                "--authkey-file", str(key), "--state", str(tmp_path / state), *extra)
+
+
+def work(port, key, *extra, env=None):
+    return Proc("work", "--server", f"127.0.0.1:{port}", "--authkey-file", str(key),
+                "--connect-timeout", "30", *extra, env=env)
+
+
+def test_map_path_uses_longest_prefix_and_whole_components():
+    mapping = (("/mnt/shared", "/data"), ("/mnt/shared/logs", "/fast/logs"))
+    assert map_path("/mnt/shared/logs/a.log", mapping) == "/fast/logs/a.log"
+    assert map_path("/mnt/shared/x.log", mapping) == "/data/x.log"
+    assert map_path("/mnt/sharedother/x.log", mapping) == "/mnt/sharedother/x.log"
+
+
+def test_sigterm_on_a_worker_hands_its_leases_back(tmp_path):
+    root = tmp_path / "logs"
+    truth = make_tree(root)
+    key = make_key(tmp_path / "key")
+    port = free_port()
+    hold = tmp_path / "hold"
+    hold.mkdir()
+    head = submit(tmp_path, root, key, port, "--lease-seconds", "300")
+    quitter = work(port, key, "-j", "1", env={"LOGCRUNCH_FAULTS": f"hold:app:{hold}"})
+    try:
+        wait_for_file(hold, "held.")
+        os.killpg(quitter.popen.pid, signal.SIGTERM)  # as systemd stops a unit
+        (hold / "release").touch()
+        assert quitter.wait() == 0, quitter.output
+        # the lease is 300 s: only a hand-back lets a second worker finish now
+        finisher = work(port, key, "-j", "1")
+        assert head.wait(timeout=60) == 0, head.output
+        assert finisher.wait() == 0
+    finally:
+        head.kill()
+    assert_matches_truth(tmp_path / "out", truth)
+
+
+def test_path_map_lets_a_node_read_its_own_mount(tmp_path):
+    root = tmp_path / "logs"
+    truth = make_tree(root, hosts=1)
+    mirror = tmp_path / "mirror"
+    root.rename(mirror)  # the head sees /logs (a link), the node's mount is /mirror
+    root.symlink_to(mirror)
+    key = make_key(tmp_path / "key")
+    port = free_port()
+    trace = tmp_path / "reads"
+    head = submit(tmp_path, root, key, port)
+    node = work(port, key, "-j", "1", "--path-map", f"{root}={mirror}",
+                env={"LOGCRUNCH_FAULTS": f"trace:{trace}"})
+    try:
+        assert head.wait() == 0, head.output
+        assert node.wait() == 0, node.output
+    finally:
+        head.kill()
+    assert all(line.startswith(str(mirror)) for line in trace.read_text().splitlines())
+    assert {row["path"] for row in read_csv(tmp_path / "out" / "files.csv")} == \
+        set(truth.per_file_lines)
+
+
+def test_forever_worker_serves_job_after_job_until_sigterm(tmp_path):
+    root = tmp_path / "logs"
+    truth = make_tree(root, hosts=1)
+    key = make_key(tmp_path / "key")
+    port = free_port()
+    node = work(port, key, "-j", "1", "--forever")
+    try:
+        for night in ("night1", "night2"):
+            head = submit(tmp_path, root, key, port, "--fresh", out=night)
+            assert head.wait() == 0, head.output
+            assert_matches_truth(tmp_path / night, truth)
+        assert node.popen.poll() is None  # still serving
+        os.killpg(node.popen.pid, signal.SIGTERM)
+        assert node.wait(timeout=30) == 0, node.output
+    finally:
+        node.kill()
+
+
+def test_file_that_hangs_its_worker_is_killed_after_file_timeout(tmp_path):
+    root = tmp_path / "logs"
+    make_tree(root, hosts=1, files_per_host=2)
+    key = make_key(tmp_path / "key")
+    port = free_port()
+    never = tmp_path / "never-released"
+    never.mkdir()
+    hung = sorted(str(p) for p in root.rglob("app0.log"))[0]
+    head = submit(tmp_path, root, key, port, "--file-timeout", "1", "--max-attempts", "2")
+    node = work(port, key, "-j", "1", env={"LOGCRUNCH_FAULTS": f"hold:app0.log:{never}"})
+    try:
+        assert head.wait() == 3, head.output
+        assert node.wait() == 0, node.output
+    finally:
+        head.kill()
+        node.kill()
+    rows = {row["path"]: row for row in read_csv(tmp_path / "out" / "files.csv")}
+    assert rows[hung]["status"] == "failed"
+    assert "timed out after 1 s" in rows[hung]["error"]
+    assert [r["status"] for p, r in rows.items() if p != hung] == ["ok"]
