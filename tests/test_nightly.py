@@ -8,6 +8,7 @@ from collections import Counter
 
 from tests.helpers import (
     Proc,
+    assert_matches_truth,
     comparable,
     free_port,
     make_key,
@@ -162,3 +163,83 @@ def test_cron_output_is_plain_log_lines_and_quiet_is_quiet(tmp_path):
     assert "logcrunch INFO" in loud.stderr
     quiet = run_logcrunch(*run_cmd(tmp_path, root, "--fresh", "--quiet"))
     assert quiet.returncode == 0 and quiet.stderr == ""
+
+
+def test_sigterm_on_the_head_stops_cleanly_and_the_rerun_resumes(tmp_path):
+    root = tmp_path / "logs"
+    truth = make_tree(root)
+    hold = tmp_path / "hold"
+    hold.mkdir()
+    first = Proc(*run_cmd(tmp_path, root), env={"LOGCRUNCH_FAULTS": f"hold:node02:{hold}"})
+    try:
+        wait_for_file(hold, "held.")
+        first.popen.send_signal(signal.SIGTERM)
+        assert first.wait() == 1, first.output
+    finally:
+        first.kill()
+    assert "stopped by SIGTERM" in first.output
+    assert not (tmp_path / "out").exists()  # no half report published
+    result = run_logcrunch(*run_cmd(tmp_path, root))
+    assert result.returncode == 0 and "(resumed)" in result.stderr
+    assert_matches_truth(tmp_path / "out", truth)
+
+
+def test_readme_crontab_line_runs_as_cron_would(tmp_path):
+    import re
+    import shutil
+    import subprocess
+    import sys
+
+    from tests.helpers import ROOT, child_env
+
+    line = next(text for text in (ROOT / "README.md").read_text().splitlines()
+                if text.startswith("0 2 * * * "))
+    command = line[len("0 2 * * * "):].replace("\\%", "%")  # what cron hands to sh
+    root = tmp_path / "logs"
+    truth = make_tree(root, hosts=2, files_per_host=2)
+    an_hour_ago = time.time() - 3600  # older than the line's --settle
+    for path in root.rglob("*"):
+        os.utime(path, (an_hour_ago, an_hour_ago))
+    home = tmp_path / "home"
+    make_key(home / ".config" / "logcrunch" / "authkey")
+    port = free_port()
+    command = (command.replace("/mnt/shared/logs", str(root))
+               .replace("/srv/reports", str(tmp_path / "reports"))
+               .replace("10.0.0.1:50070", f"127.0.0.1:{port}")
+               .replace("/var/log/logcrunch.log", str(tmp_path / "cron.log")))
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    (bindir / "logcrunch").write_text(f"#!/bin/sh\nexec {sys.executable} -m logcrunch \"$@\"\n")
+    (bindir / "logcrunch").chmod(0o755)
+    env = {"HOME": str(home), "PATH": f"{bindir}:/usr/bin:/bin", "SHELL": "/bin/sh",
+           "PYTHONPATH": child_env()["PYTHONPATH"],
+           "LOGCRUNCH_STATE": str(tmp_path / "state.db")}
+    node = Proc("work", "--server", f"127.0.0.1:{port}", "--authkey-file",
+                str(home / ".config" / "logcrunch" / "authkey"), "-j", "1",
+                "--connect-timeout", "60")
+    try:
+        cron = subprocess.run(["/bin/sh", "-c", command], env=env, stdin=subprocess.DEVNULL,
+                              timeout=120)
+        assert cron.returncode == 0, (tmp_path / "cron.log").read_text()
+        assert node.wait() == 0, node.output
+    finally:
+        node.kill()
+    (report,) = (tmp_path / "reports").iterdir()
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", report.name)
+    assert_matches_truth(report, truth)
+    assert (tmp_path / "cron.log").read_text() == ""  # --quiet: nothing to mail on success
+    shutil.rmtree(bindir)
+
+
+def test_settle_leaves_files_still_being_written_for_the_next_run(tmp_path):
+    root = tmp_path / "logs"
+    truth = make_tree(root, hosts=1, files_per_host=2, gzip_every=0)
+    older, fresh = sorted(truth.per_file_lines)
+    an_hour_ago = time.time() - 3600
+    os.utime(older, (an_hour_ago, an_hour_ago))
+    first = run_logcrunch(*run_cmd(tmp_path, root, "--incremental", "--settle", "600", out="n1"))
+    assert first.returncode == 0, first.stderr
+    assert [r["path"] for r in read_csv(tmp_path / "n1" / "files.csv")] == [older]
+    second = run_logcrunch(*run_cmd(tmp_path, root, "--incremental", out="n2"))
+    assert second.returncode == 0, second.stderr
+    assert [r["path"] for r in read_csv(tmp_path / "n2" / "files.csv")] == [fresh]
