@@ -117,27 +117,34 @@ def test_two_worker_hosts_produce_the_report_of_run(cluster, shared, tmp_path):
 
 def test_worker_process_killed_mid_file_is_retried_once(cluster, shared, tmp_path):
     port = next(_ports)
-    victim = sorted(shared.truth.per_file_lines)[1]
-    (hold,) = dirs(tmp_path, "hold")
+    hold1, hold2, traces = dirs(tmp_path, "hold1", "hold2", "traces")
     head = start_head(cluster, tmp_path, [shared.root], shared.key, port,
                       "--worker-timeout", "60", "--lease-seconds", "60")
-    nodes = [start_worker(host, port, shared.key, "-j", "2", "--connect-timeout", "30",
-                          faults=f"hold:{victim}:{hold}") for host in cluster.workers]
+    # Every process holds its first file until both hosts hold one (so neither host can miss the
+    # job); the victim host runs one process, so its trace names the file it is holding.
+    victim_host = start_worker(cluster.workers[0], port, shared.key, "-j", "1",
+                               "--connect-timeout", "30",
+                               faults=f"trace:{traces / 'victim'};hold:{ALL_FILES}:{hold1}")
+    other_host = start_worker(cluster.workers[1], port, shared.key, "-j", "2",
+                              "--connect-timeout", "30", faults=f"hold:{ALL_FILES}:{hold2}")
     try:
-        marker = wait_for_file(hold, "held.", timeout=60)
+        marker = wait_for_file(hold1, "held.", timeout=60)
+        wait_for_file(hold2, "held.", timeout=60)
+        (victim,) = (traces / "victim").read_text().splitlines()
         os.kill(int(marker.read_text()), signal.SIGKILL)  # mid-file, as a batch system would
-        (hold / "release").touch()
+        (hold1 / "release").touch()
+        (hold2 / "release").touch()
         assert head.wait(timeout=60) == 0, head.output
-        for node in nodes:
+        for node in (victim_host, other_host):
             assert node.wait(timeout=30) == 0, node.output
     finally:
-        stop_all(head, *nodes)
+        stop_all(head, victim_host, other_host)
     assert_matches_truth(tmp_path / "out", shared.truth)
     assert comparable(tmp_path / "out") == comparable(shared.reference)
     attempts = {row["path"]: row["attempts"] for row in read_csv(tmp_path / "out" / "files.csv")}
     assert attempts[victim] == "2"
     assert {v for path, v in attempts.items() if path != victim} == {"1"}
-    assert "died (killed by SIGKILL)" in "".join(node.output for node in nodes)
+    assert "died (killed by SIGKILL)" in victim_host.output
 
 
 def test_stopped_worker_past_its_lease_has_its_late_result_dropped(cluster, shared, tmp_path):
@@ -189,9 +196,16 @@ def test_poison_file_fails_after_max_attempts_with_exit_3(cluster, shared, poiso
     poison = str(poison_root / "node09" / "api" / "poison.log")
     head = start_head(cluster, tmp_path, [shared.root, poison_root], shared.key, port,
                       "--worker-timeout", "60", "--max-attempts", "3")
+    # Other files are held until both hosts hold one, so neither host can miss the job.
+    holds = dirs(tmp_path, "hold1", "hold2")
     nodes = [start_worker(host, port, shared.key, "-j", "2", "--connect-timeout", "30",
-                          faults="crash:api/poison.log") for host in cluster.workers]
+                          faults=f"crash:api/poison.log;hold:{ALL_FILES}:{hold}")
+             for host, hold in zip(cluster.workers, holds, strict=True)]
     try:
+        for hold in holds:
+            wait_for_file(hold, "held.", timeout=60)
+        for hold in holds:
+            (hold / "release").touch()
         assert head.wait(timeout=60) == 3, head.output
         for node in nodes:
             assert node.wait(timeout=30) == 0, node.output
@@ -252,14 +266,22 @@ def test_cut_off_worker_host_is_re_leased_and_gives_up_clearly(cluster, shared, 
 
 def test_workers_started_before_the_head_wait_then_work(cluster, shared, tmp_path):
     port = next(_ports)
-    nodes = [start_worker(host, port, shared.key, "-j", "2", "--connect-timeout", "60")
-             for host in cluster.workers]
+    holds = dirs(tmp_path, "hold1", "hold2")
+    # Each host holds its first file until both hold one: otherwise one host could finish the
+    # small job while the other is still in its retry backoff, and never see the head at all.
+    nodes = [start_worker(host, port, shared.key, "-j", "2", "--connect-timeout", "60",
+                          faults=f"hold:{ALL_FILES}:{hold}")
+             for host, hold in zip(cluster.workers, holds, strict=True)]
     head = None
     try:
         for node in nodes:  # both are up and retrying against a head that is not there yet
             node.wait_for(rf"cannot reach the head at {HEAD_ADDRESS}:{port}", timeout=30)
         head = start_head(cluster, tmp_path, [shared.root], shared.key, port,
                           "--worker-timeout", "60", wait_ready=False)
+        for hold in holds:
+            wait_for_file(hold, "held.", timeout=60)
+        for hold in holds:
+            (hold / "release").touch()
         assert head.wait(timeout=60) == 0, head.output
         for node in nodes:
             assert node.wait(timeout=30) == 0, node.output
