@@ -67,7 +67,27 @@ from logcrunch.summary import (
     parse_number,
 )
 
-__all__ = ["ScanConfig", "scan_file", "is_splittable", "detect_compression"]
+__all__ = ["ScanConfig", "scan_file", "is_splittable", "detect_compression", "native_scanner"]
+
+
+def _load_native():
+    """The C fast path (logcrunch/_fastscan.c), or None when it was not built or
+    LOGCRUNCH_NO_C is set to a non-empty value other than "0"."""
+    if os.environ.get("LOGCRUNCH_NO_C", "") not in ("", "0"):
+        return None
+    try:
+        from logcrunch import _fastscan
+    except ImportError:
+        return None
+    return _fastscan
+
+
+_native = _load_native()
+
+
+def native_scanner():
+    """The loaded C module (tests and benchmarks report which path ran), or None."""
+    return _native
 
 BINARY_REASON = "binary file (NUL byte in first 64 KiB)"
 NUMBER_PATTERN = rb"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
@@ -398,6 +418,12 @@ class BlockScanner:
         self.error_patterns = [_UserPattern(p) for p in config.error_patterns]
         self.warn_patterns = [_UserPattern(p) for p in config.warn_patterns]
         self.metric_patterns = [(name, _UserPattern(p)) for name, p in config.metric_patterns]
+        # The C path counts levels by the token rule (the rule of every non-per-line format) and
+        # sums every logfmt number; user level patterns still override its counts afterwards.
+        self.native = _native
+        self.native_levels = (
+            _native is not None and config.default_levels and not self.per_line_format
+        )
         self.logfmt_keys = _learn_logfmt_keys(sniffed_head)
         self.learning_budget = KEY_LEARNING_BLOCKS
         self.lines = self.error_lines = self.warn_lines = self.long_lines = 0
@@ -473,9 +499,18 @@ class BlockScanner:
             self.warn_lines += 1
 
     def _scan_short_lines(self, block: bytes) -> None:
-        self.lines += block.count(b"\n")
         builtin = Counter[int]()
-        if self.config.default_levels:
+        if self.native is not None:
+            lines, errors, warns, scaled, others = self.native.scan_lines(block, self.native_levels)
+            self.lines += lines
+            builtin[ERROR] = errors
+            builtin[WARN] = warns
+            self._add_native_metrics(scaled, others)
+        else:
+            self.lines += block.count(b"\n")
+        if self.native_levels:
+            pass  # counted above
+        elif self.config.default_levels:
             if self.per_line_format:
                 self._scan_special_lines(block, builtin)
             elif self.header is not None:
@@ -489,7 +524,8 @@ class BlockScanner:
             self._apply_user_levels(block, builtin)
         self.error_lines += builtin[ERROR]
         self.warn_lines += builtin[WARN]
-        self._scan_logfmt_metrics(block)
+        if self.native is None:
+            self._scan_logfmt_metrics(block)
         for name, pattern in self.metric_patterns:
             values = self.samples.setdefault(name, [])
             for _start, _end, content in pattern.matching_lines(block):
@@ -558,6 +594,32 @@ class BlockScanner:
                 builtin[line_level(content, file_format)] += 1
 
     # -- logfmt metrics ------------------------------------------------------------------------
+
+    def _add_native_metrics(self, scaled: dict[bytes, list[tuple]], others: list[tuple]) -> None:
+        """Fold in what _fastscan.scan_lines found: per (key, decimals) aggregates of values
+        scaled by 10**decimals, and the (key, text) numbers it left to Python."""
+        for key, rows in scaled.items():
+            metric = Metric()
+            for decimals, count, total, total_sq, minimum, maximum in rows:
+                if decimals:
+                    scale = 10**decimals
+                    part = Metric(
+                        count=count,
+                        total=normalize(Fraction(total, scale)),
+                        total_sq=normalize(Fraction(total_sq, scale * scale)),
+                        minimum=normalize(Fraction(minimum, scale)),
+                        maximum=normalize(Fraction(maximum, scale)),
+                    )
+                else:
+                    part = Metric(count, total, total_sq, minimum, maximum)
+                metric = metric.merge(part)
+            self._add_metric(key.decode("ascii"), metric)
+        if others:
+            by_key: dict[bytes, list[bytes]] = {}
+            for key, text in others:
+                by_key.setdefault(key, []).append(text)
+            for key, texts in by_key.items():
+                self._add_metric(key.decode("ascii"), _summarise_numbers(texts))
 
     def _scan_logfmt_metrics(self, block: bytes) -> None:
         equals = block.count(b"=")

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from logcrunch import formats
+from logcrunch import formats, scan
 from logcrunch.scan import ScanConfig, detect_compression, is_splittable, scan_file
 from logcrunch.summary import STATUS_FAILED, STATUS_OK, STATUS_SKIPPED, FileSummary, Metric
 
@@ -24,6 +24,18 @@ sys.path.insert(0, str(Path(__file__).parent))
 from reference_scan import reference_scan  # noqa: E402
 
 SAMPLE_LOGS = Path(__file__).parent.parent / "sample_logs"
+
+
+@pytest.fixture(autouse=True, scope="module", params=["c", "python"])
+def scan_path(request):
+    """Run every test of this module through the C fast path and through the pure-Python one."""
+    saved = scan._native
+    if request.param == "python":
+        scan._native = None
+    elif saved is None:
+        pytest.skip("logcrunch._fastscan is not built (see tests/test_speed_paths.py)")
+    yield request.param
+    scan._native = saved
 
 
 def write(tmp_path: Path, name: str, data: bytes) -> str:

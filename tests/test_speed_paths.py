@@ -1,0 +1,222 @@
+"""The fast paths agree with the simple ones: the C scanner (logcrunch/_fastscan.c) line by line
+against formats.token_level and the per-line reference, its exact integer arithmetic at the edges
+(long numbers, overflowing sums, more keys than its table holds), and split files end to end."""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+import shutil
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from logcrunch import formats, scan
+from logcrunch.scan import ScanConfig, scan_file
+
+sys.path.insert(0, str(Path(__file__).parent))
+from reference_scan import reference_scan  # noqa: E402
+
+native = scan.native_scanner()
+needs_c = pytest.mark.skipif(native is None, reason="logcrunch._fastscan is not built")
+
+
+def test_c_extension_is_built_where_a_compiler_exists():
+    if os.environ.get("LOGCRUNCH_NO_C", "") not in ("", "0"):
+        pytest.skip("LOGCRUNCH_NO_C is set")
+    headers = Path(sysconfig.get_paths()["include"]) / "Python.h"
+    if not (shutil.which("gcc") or shutil.which("cc")) or not headers.exists():
+        pytest.skip("no C compiler or Python headers here")
+    assert native is not None, "pip install -e . should have built logcrunch._fastscan"
+
+
+def test_logcrunch_no_c_forces_the_python_path():
+    code = "from logcrunch.scan import native_scanner; print(native_scanner() is None)"
+    env = {**os.environ, "LOGCRUNCH_NO_C": "1"}
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
+    assert result.stdout.strip() == "True"
+
+
+# --- the level rule, line by line ----------------------------------------------------------------
+
+LEVEL_FRAGMENTS = [
+    b"ERROR", b"ERR", b"WARN", b"WARNING", b"INFO", b"INFORMATION", b"FATAL", b"EMERGENCY",
+    b"error", b"Warn", b"information", b"fine", b"[", b"]", b"[core:", b"[a.b-c_d:", b"[9:",
+    b"level=", b"lvl=", b"severity=", b"Level=", b'"', b"'", b"Caused by: ", b"Traceback (",
+    b"java.io.", b"IOException", b"Exception", b"XError", b"Throwable", b"$", b".", b"_",
+    b" ", b"\t", b"\r", b"\x0b", b"\x0c", b"\x1c", b":", b",", b";", b"|", b"<", b">", b"(",
+    b")", b"=", b"x", b"Q", b"7", b"\xff", b"\x00", b"ERRORS", b"s", b"l",
+]  # fmt: skip
+
+
+def c_line_level(content: bytes) -> int:
+    _lines, errors, warns, _metrics, _others = native.scan_lines(content + b"\n", True)
+    return formats.ERROR if errors else formats.WARN if warns else formats.NEUTRAL
+
+
+@needs_c
+@settings(max_examples=3000, deadline=None)
+@given(
+    st.one_of(
+        st.lists(st.sampled_from(LEVEL_FRAGMENTS), max_size=12).map(b"".join),
+        st.binary(max_size=40).map(lambda raw: raw.replace(b"\n", b" ")),
+    )
+)
+def test_c_level_is_the_token_rule(content):
+    content = content.replace(b"\n", b"")
+    visible = content[:-1] if content.endswith(b"\r") else content
+    assert c_line_level(content) == formats.token_level(visible)
+
+
+@needs_c
+@pytest.mark.parametrize(
+    "line",
+    [
+        b"Nov 27 02:00:01 node07 api[4242]: WARN request handled path=/x latency_ms=123",
+        b"java.lang.IllegalStateException: ERROR in state machine",
+        b"a.9b.CError: ERROR",
+        b"$.Error ERROR",
+        b"Error: ERROR",
+        b"XError\tFATAL",
+        b"x..YError ERROR",
+        b"[core:warn] [x:ERROR]",
+        b"[x:y:error] WARN",
+        b'level="Error',
+        b"lvl='fatal' ",
+        b"slevel=error WARN",
+        b"\x0bERROR",
+        b"(FATAL)",
+        b"ERROR\r",
+    ],
+)
+def test_c_level_on_tricky_lines(line):
+    visible = line[:-1] if line.endswith(b"\r") else line
+    assert c_line_level(line) == formats.token_level(visible)
+
+
+# --- logfmt numbers against the reference ---------------------------------------------------------
+
+KEY_FRAGMENTS = [b"a", b"latency_ms", b"x.y-z", b"_k", b"9", b"", b"a=b", b"ratio", b"A"]
+VALUE_FRAGMENTS = [
+    b"0", b"1", b"7", b"12", b"999999999", b"-", b"+", b".", b"e", b"E", b"3", b"ms",
+    b"123456789012345678", b"00", b"=", b"/x", b"5",
+]  # fmt: skip
+SEPARATORS = [b" ", b"\t", b"  ", b"\r ", b"\x0b", b"\x1c"]
+
+
+@st.composite
+def logfmt_lines(draw):
+    tokens = []
+    for _ in range(draw(st.integers(0, 6))):
+        key = draw(st.sampled_from(KEY_FRAGMENTS))
+        value = b"".join(draw(st.lists(st.sampled_from(VALUE_FRAGMENTS), max_size=5)))
+        # Exact arithmetic on 1e999999999 takes forever, in the scanner as in the reference.
+        value = re.sub(rb"([eE][-+]?)\d{3,}", rb"\g<1>12", value)
+        tokens.append(key + b"=" + value)
+        tokens.append(draw(st.sampled_from(SEPARATORS)))
+    prefix = draw(st.sampled_from([b"", b"INFO ", b"WARN x ", b"\tat ", b"ERROR\x1c"]))
+    return prefix + b"".join(tokens)
+
+
+@settings(
+    max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    lines=st.lists(logfmt_lines(), max_size=30),
+    crlf=st.booleans(),
+    chunk_size=st.sampled_from([16, 1 << 20]),
+)
+def test_scanner_logfmt_numbers_match_the_reference(tmp_path, lines, crlf, chunk_size):
+    data = b"".join(line + (b"\r\n" if crlf else b"\n") for line in lines)
+    path = tmp_path / "m.log"
+    path.write_bytes(data)
+    config = ScanConfig(chunk_size=chunk_size)
+    assert scan_file(str(path), config) == reference_scan(str(path), config)
+
+
+def test_long_numbers_and_overflowing_sums_stay_exact(tmp_path):
+    biggest = 10**18 - 1  # the largest value the C path keeps in int64
+    lines = [f"v={biggest} w=-{biggest} d=0.{'9' * 17} e={'9' * 19} f=1.{'0' * 17}1" for _ in range(400)]
+    lines += ["v=-1 w=5 d=-99999999999999999.9 e=-1e30 f=+.5 g=1.5E-3"]
+    path = tmp_path / "big.log"
+    path.write_bytes("\n".join(lines).encode())
+    summary = scan_file(str(path), ScanConfig())
+    assert summary == reference_scan(str(path), ScanConfig())
+    assert summary.metrics["v"].total_sq == 400 * biggest**2 + 1  # > 2**127: spilled to Python
+
+
+def test_more_keys_than_the_c_table_holds_stay_exact(tmp_path):
+    lines = [" ".join(f"k{row}_{col}={row}.{col}" for col in range(10)) for row in range(7000)]
+    path = tmp_path / "keys.log"
+    path.write_bytes(("\n".join(lines) + "\n").encode())
+    config = ScanConfig(chunk_size=64 << 20)
+    summary = scan_file(str(path), config)
+    assert len(summary.metrics) == 70000
+    assert summary == reference_scan(str(path), config)
+
+
+# --- split files end to end ------------------------------------------------------------------------
+
+
+def split_log() -> bytes:
+    """A log whose 1000-byte split boundaries fall inside "\\r\\n", just after "\\n" and mid-line."""
+    data = bytearray()
+    row = 0
+
+    def line(width: int | None = None) -> bytes:
+        nonlocal row
+        row += 1
+        text = (
+            f"Nov 27 02:{row % 60:02d}:00 node07 api[42]: {('INFO', 'WARN', 'ERROR')[row % 3]} "
+            f"handled latency_ms={row} ratio=-0.{row % 100:02d}"
+        ).encode()
+        return text if width is None else (text + b" " + b"p" * width)[:width]
+
+    for boundary in range(1000, 12_001, 1000):
+        mode = boundary // 1000 % 3
+        while boundary - len(data) > 160:
+            data += line() + (b"\r\n" if row % 2 else b"\n")
+        if mode == 0:  # "\r" | "\n"
+            data += line(boundary - 1 - len(data)) + b"\r\n"
+        elif mode == 1:  # "\n" | next line
+            data += line(boundary - 1 - len(data)) + b"\n"
+    return bytes(data)
+
+
+def run_report(tmp_path: Path, log_dir: Path, name: str, *options: str) -> dict[str, list[dict]]:
+    out = tmp_path / name
+    command = [sys.executable, "-m", "logcrunch", "run", str(log_dir), "--out", str(out)]
+    command += ["--state", str(tmp_path / f"{name}-state" / "state.db"), "-q", *options]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    tables = {}
+    for table in ("files", "metrics", "summary"):
+        with open(out / f"{table}.csv", newline="") as handle:
+            rows = list(csv.DictReader(handle))
+        for row in rows:
+            row.pop("worker", None)
+            row.pop("seconds", None)
+        tables[table] = rows
+    return tables
+
+
+def test_split_file_report_equals_the_unsplit_one(tmp_path):
+    data = split_log()
+    assert any(data[k * 1000 - 1 : k * 1000 + 1] == b"\r\n" for k in range(1, 12))
+    assert any(data[k * 1000 - 1 : k * 1000] == b"\n" for k in range(1, 12))
+    log_dir = tmp_path / "logs"
+    log_dir.mkdir()
+    (log_dir / "big.log").write_bytes(data)
+    (log_dir / "small.log").write_bytes(data[:500])
+    whole = run_report(tmp_path, log_dir, "whole", "-j", "1")
+    split = run_report(tmp_path, log_dir, "split", "-j", "2", "--split-size", "1000")
+    assert split == whole
+    assert whole["files"][0]["lines"] == str(data.count(b"\n"))
