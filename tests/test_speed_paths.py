@@ -220,3 +220,36 @@ def test_split_file_report_equals_the_unsplit_one(tmp_path):
     split = run_report(tmp_path, log_dir, "split", "-j", "2", "--split-size", "1000")
     assert split == whole
     assert whole["files"][0]["lines"] == str(data.count(b"\n"))
+
+
+# --- gzip through isal and through the standard library ------------------------------------------
+
+
+@pytest.mark.parametrize("inflate", ["isal", "stdlib"])
+def test_gzip_reads_the_same_with_isal_and_zlib(tmp_path, monkeypatch, inflate):
+    from logcrunch import readers
+
+    if inflate == "isal":
+        if readers._fast_gzip is None:
+            pytest.skip("isal is not installed (pip install 'logcrunch[fast]')")
+    else:
+        monkeypatch.setattr(readers, "_fast_gzip", None)
+    import gzip
+
+    data = split_log() * 50
+    plain = tmp_path / "p.log"
+    plain.write_bytes(data)
+    packed = tmp_path / "p.log.gz"
+    packed.write_bytes(gzip.compress(data[:7000]) + gzip.compress(data[7000:]))  # two members
+    expected = scan_file(str(plain), ScanConfig())
+    summary = scan_file(str(packed), ScanConfig(chunk_size=4096))
+    assert (summary.lines, summary.error_lines, summary.metrics) == (
+        expected.lines,
+        expected.error_lines,
+        expected.metrics,
+    )
+    truncated = tmp_path / "t.log.gz"
+    truncated.write_bytes(gzip.compress(data)[:-100])
+    failed = scan_file(str(truncated), ScanConfig())
+    assert (failed.status, failed.lines) == ("failed", 0)
+    assert failed.error.startswith("truncated gzip stream")

@@ -1,0 +1,475 @@
+"""End-to-end throughput of logcrunch against mawk, a per-line Python loop and the bare-read limit.
+
+    python benchmarks/bench.py --size-mb 320 --repeat 3
+
+Generates (once, deterministically, in --dir) 16 plain files of a syslog layout with a level word
+and logfmt metrics, a .gz copy of them and one file holding them all; reads everything once so
+every contender runs from the page cache; then times, in this one invocation: `logcrunch run`
+(the real CLI, a throwaway --state each run) with -j 1 and -j 2, the mawk script an operator would
+write (benchmarks/operator.awk), the seed-style per-line Python loop (on 2 of the 16 files: it is
+slow), `cat | wc -l` and `grep -c`; on the .gz copy logcrunch (with and without isal) against
+`zcat | mawk`; one big file split across 2 workers against 1; and the peak RSS of a worker on a
+file that is one 500 MiB line. Every contender's numbers are checked against logcrunch's.
+
+MB/s is decimal megabytes of input (uncompressed size for .gz too) per second of wall time,
+median of --repeat runs; "cpu" is user+sys seconds of the contender's processes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import random
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+AWK_SCRIPT = HERE / "operator.awk"
+FILES = 16
+CORPUS_VERSION = 1
+LEVELS = ["INFO"] * 8 + ["WARN", "ERROR", "DEBUG"]
+
+
+# --- the corpus ----------------------------------------------------------------------------------
+
+
+def write_log(path: Path, size: int, seed: int) -> None:
+    """About ``size`` bytes of lines like
+    ``Nov 27 02:00:01 node07 api[4242]: WARN request handled path=/x latency_ms=123 bytes=5321
+    ratio=-0.25``, the same bytes for the same seed."""
+    rng = random.Random(seed)
+    written = 0
+    with open(path, "w", newline="\n") as out:
+        while written < size:
+            lines = []
+            for index in range(5000):
+                lines.append(
+                    f"Nov 27 {index % 24:02d}:{index % 60:02d}:{rng.randrange(60):02d} "
+                    f"node{rng.randint(1, 32):02d} api[{rng.randint(1000, 9999)}]: "
+                    f"{rng.choice(LEVELS)} request handled path=/v1/{rng.choice('abcxyz')} "
+                    f"latency_ms={rng.randint(1, 2500)} bytes={rng.randint(100, 999_999)} "
+                    f"ratio={rng.choice('-+')}0.{rng.randrange(100):02d}\n"
+                )
+            text = "".join(lines)
+            out.write(text)
+            written += len(text)
+
+
+def build_corpus(root: Path, size_mb: int) -> dict[str, list[Path]]:
+    manifest = root / "corpus.json"
+    wanted = {"version": CORPUS_VERSION, "size_mb": size_mb, "files": FILES}
+    plain = [root / "plain" / f"app-{index:02d}.log" for index in range(FILES)]
+    packed = [root / "gz" / f"app-{index:02d}.log.gz" for index in range(FILES)]
+    big = root / "big" / "all.log"
+    if not (manifest.exists() and json.loads(manifest.read_text()) == wanted):
+        print(f"generating {size_mb} MB in {root} ...", file=sys.stderr)
+        shutil.rmtree(root, ignore_errors=True)
+        for folder in ("plain", "gz", "big"):
+            (root / folder).mkdir(parents=True)
+        for index, path in enumerate(plain):
+            write_log(path, size_mb * 1_000_000 // FILES, seed=index)
+        procs = [subprocess.Popen(["gzip", "-6", "-k", "-f", str(path)]) for path in plain]
+        for proc in procs:
+            proc.wait()
+        for path, target in zip(plain, packed, strict=True):
+            Path(str(path) + ".gz").rename(target)
+        with open(big, "wb") as out:
+            for path in plain:
+                with open(path, "rb") as part:
+                    shutil.copyfileobj(part, out, 1 << 20)
+        manifest.write_text(json.dumps(wanted))
+    return {"plain": plain, "gz": packed, "big": [big]}
+
+
+def warm(paths: list[Path]) -> None:
+    for path in paths:
+        with open(path, "rb") as handle:
+            while handle.read(1 << 24):
+                pass
+
+
+# --- running contenders --------------------------------------------------------------------------
+
+
+def timed(command, shell=False, env=None) -> tuple[float, float, str]:
+    """(wall seconds, cpu seconds of the children, stdout) of one run."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    result = subprocess.run(
+        command, shell=shell, env=env, capture_output=True, text=True, check=False
+    )
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if result.returncode != 0:
+        raise SystemExit(f"{command!r} failed ({result.returncode}): {result.stderr[-2000:]}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu, result.stdout
+
+
+def logcrunch_command(target: Path, work: Path, *options: str) -> list[str]:
+    out = Path(tempfile.mkdtemp(dir=work))
+    return [
+        sys.executable, "-m", "logcrunch", "run", str(target), "--out", str(out / "report"),
+        "--state", str(out / "state.db"), "-q", *options,
+    ]  # fmt: skip
+
+
+def read_report(command: list[str]) -> dict:
+    """Totals and per-metric rows of the report a logcrunch_command wrote."""
+    report = Path(command[command.index("--out") + 1])
+    with open(report / "summary.csv", newline="") as handle:
+        total = next(row for row in csv.DictReader(handle) if row["group"] == "*")
+    with open(report / "metrics.csv", newline="") as handle:
+        metrics = {row["metric"]: row for row in csv.DictReader(handle) if row["path"] == "*"}
+    return {
+        "lines": int(total["lines"]),
+        "error_lines": int(total["error_lines"]),
+        "warn_lines": int(total["warn_lines"]),
+        "metrics": metrics,
+    }
+
+
+class Result:
+    def __init__(self, name: str, megabytes: float):
+        self.name = name
+        self.megabytes = megabytes
+        self.walls: list[float] = []
+        self.cpus: list[float] = []
+        self.note = ""
+
+    @property
+    def wall(self) -> float:
+        return statistics.median(self.walls)
+
+    @property
+    def rate(self) -> float:
+        return self.megabytes / self.wall
+
+    @property
+    def cpu_rate(self) -> float:
+        return self.megabytes / max(statistics.median(self.cpus), 1e-9)
+
+
+def run(results, name, megabytes, repeat, make_command, shell=False, env=None):
+    """Time ``make_command()`` ``repeat`` times; returns (Result, stdout and command of the last)."""
+    result = Result(name, megabytes)
+    for _ in range(repeat):
+        command = make_command()
+        wall, cpu, stdout = timed(command, shell=shell, env=env)
+        result.walls.append(wall)
+        result.cpus.append(cpu)
+    results.append(result)
+    print(f"  {name}: {result.rate:.0f} MB/s", file=sys.stderr)
+    return result, stdout, command
+
+
+# --- checking numbers ----------------------------------------------------------------------------
+
+
+def parse_awk(stdout: str) -> dict:
+    parsed: dict = {"metrics": {}}
+    for line in stdout.splitlines():
+        fields = line.split()
+        if fields[0] == "lines":
+            parsed["lines"], parsed["error_lines"], parsed["warn_lines"] = map(int, fields[1:])
+        elif fields[0] == "metric":
+            name, count, total, total_sq, low, high = fields[1:]
+            parsed["metrics"][name] = (int(count), *map(float, (total, total_sq, low, high)))
+    return parsed
+
+
+def compare_awk(ours: dict, awk: dict) -> str:
+    """"" when the counts agree exactly and sums to float precision; else what differs."""
+    problems = []
+    notes = []
+    for key in ("lines", "error_lines", "warn_lines"):
+        if ours[key] != awk[key]:
+            problems.append(f"{key} {awk[key]} != {ours[key]}")
+    if set(ours["metrics"]) != set(awk["metrics"]):
+        problems.append(f"metric names {sorted(awk['metrics'])} != {sorted(ours['metrics'])}")
+    for name, row in ours["metrics"].items():
+        if name not in awk["metrics"]:
+            continue
+        count, total, total_sq, low, high = awk["metrics"][name]
+        exact = [int(row["count"]), float(row["sum"]), float(row["sum_sq"])]
+        if count != exact[0] or float(row["min"]) != low or float(row["max"]) != high:
+            problems.append(f"{name}: count/min/max differ")
+        for label, theirs, mine, text in (
+            ("sum", total, exact[1], row["sum"]),
+            ("sum_sq", total_sq, exact[2], row["sum_sq"]),
+        ):
+            error = abs(theirs - mine) / max(abs(mine), 1e-300)
+            if error > 1e-9:
+                problems.append(f"{name} {label} off by {error:.1e}")
+            elif theirs != mine or ("." not in text and abs(theirs) >= 2**53):
+                notes.append(f"{name} {label} {error:.0e}")
+    if problems:
+        return "MISMATCH: " + "; ".join(problems)
+    return ("agrees; float rounding: " + ", ".join(notes)) if notes else "agrees"
+
+
+def seed_loop(paths: list[str]) -> None:
+    """The seed's per-line loop, exact: print the totals as JSON (Fractions as strings)."""
+    from logcrunch.summary import Metric, parse_number
+
+    lines = errors = warns = 0
+    samples: dict[str, list] = {}
+    for path in paths:
+        with open(path, "rb") as handle:
+            for line in handle:
+                lines += 1
+                fields = line.split()
+                level = fields[5] if len(fields) > 5 else b""
+                errors += level == b"ERROR"
+                warns += level == b"WARN"
+                for token in fields[6:]:
+                    key, equals, value = token.partition(b"=")
+                    if equals:
+                        try:
+                            number = parse_number(value)
+                        except ValueError:
+                            continue
+                        samples.setdefault(key.decode(), []).append(number)
+    metrics = {name: Metric.of(values) for name, values in samples.items()}
+    print(json.dumps({
+        "lines": lines, "error_lines": errors, "warn_lines": warns,
+        "metrics": {n: [str(getattr(m, f)) for f in Metric.__slots__] for n, m in metrics.items()},
+    }))  # fmt: skip
+
+
+def scan_exact(paths: list[Path]) -> dict:
+    from logcrunch.scan import ScanConfig, scan_file
+    from logcrunch.summary import Metric, merge_metrics
+
+    totals = {"lines": 0, "error_lines": 0, "warn_lines": 0}
+    metrics: dict = {}
+    for path in paths:
+        summary = scan_file(str(path), ScanConfig())
+        for key in totals:
+            totals[key] += getattr(summary, key)
+        merge_metrics(metrics, summary.metrics)
+    totals["metrics"] = {
+        n: [str(getattr(m, f)) for f in Metric.__slots__] for n, m in metrics.items()
+    }
+    return totals
+
+
+# --- memory --------------------------------------------------------------------------------------
+
+
+def descendants(pid: int) -> list[int]:
+    found = []
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return found
+    for child in map(int, children):
+        found.append(child)
+        found.extend(descendants(child))
+    return found
+
+
+def peak_rss_kib(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def one_line_memory(work: Path, mib: int) -> tuple[str, dict]:
+    """Peak RSS of the head and of the worker on a file that is one ``mib`` MiB line."""
+    folder = work / "oneline"
+    folder.mkdir(exist_ok=True)
+    path = folder / "one-line.log"
+    with open(path, "wb") as out:
+        out.write(b"Nov 27 02:00:01 node07 api[4242]: ERROR huge ")
+        piece = b"latency_ms=1 " * (1 << 16)
+        for _ in range(mib * (1 << 20) // len(piece)):
+            out.write(piece)
+    command = logcrunch_command(folder, work, "-j", "1")
+    peaks: dict[int, int] = {}
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    done = threading.Event()
+
+    def poll() -> None:
+        while not done.is_set():
+            for pid in [proc.pid, *descendants(proc.pid)]:
+                peaks[pid] = max(peaks.get(pid, 0), peak_rss_kib(pid))
+            time.sleep(0.02)
+
+    poller = threading.Thread(target=poll)
+    poller.start()
+    proc.wait()
+    done.set()
+    poller.join()
+    path.unlink()
+    report = read_report(command)
+    head = peaks.pop(proc.pid, 0)
+    worker = max(peaks.values(), default=0)
+    facts = {"head_mib": head / 1024, "worker_mib": worker / 1024, **report}
+    with open(Path(command[command.index("--out") + 1]) / "files.csv", newline="") as handle:
+        facts["long_lines"] = int(next(csv.DictReader(handle))["long_lines"])
+    return str(path), facts
+
+
+# --- main ----------------------------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size-mb", type=int, default=320, help="corpus size (default 320)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per contender (median)")
+    parser.add_argument("--dir", default="/tmp/logcrunch-bench", help="where the corpus lives")
+    parser.add_argument("--one-line-mib", type=int, default=500, help="0 skips the RSS test")
+    parser.add_argument("--seed-loop", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.seed_loop:
+        seed_loop(args.seed_loop)
+        return
+    for tool in ("mawk", "zcat", "gzip", "grep", "wc"):
+        if not shutil.which(tool):
+            raise SystemExit(f"{tool} is needed")
+    root = Path(args.dir)
+    corpus = build_corpus(root, args.size_mb)
+    plain, packed, big = corpus["plain"], corpus["gz"], corpus["big"]
+    warm(plain + packed + big)
+    work = Path(tempfile.mkdtemp(prefix="logcrunch-bench-run-"))
+    megabytes = sum(path.stat().st_size for path in plain) / 1e6
+    files = " ".join(map(str, plain))
+    gz_files = " ".join(map(str, packed))
+    from logcrunch.readers import _fast_gzip
+    from logcrunch.scan import native_scanner
+
+    print(f"corpus: {megabytes:.0f} MB in {FILES} files; C scanner: "
+          f"{'yes' if native_scanner() else 'NO'}; isal: {'yes' if _fast_gzip else 'no'}",
+          file=sys.stderr)  # fmt: skip
+    results: list[Result] = []
+    repeat = args.repeat
+    mawk = f"mawk -f {AWK_SCRIPT}"
+
+    # plain text
+    wc, out, _ = run(results, "cat | wc -l", megabytes, repeat, lambda: f"cat {files} | wc -l", True)
+    wc_lines = int(out)
+    grep, out, _ = run(
+        results, "grep -c ' ERROR '", megabytes, repeat, lambda: f"grep -h -c ' ERROR ' {files}", True
+    )
+    grep_errors = sum(map(int, out.split()))
+    awk, out, _ = run(results, "mawk (operator.awk)", megabytes, repeat, lambda: f"{mawk} {files}", True)
+    awk_numbers = parse_awk(out)
+    one, _, command = run(
+        results, "logcrunch run -j 1", megabytes, repeat,
+        lambda: logcrunch_command(root / "plain", work, "-j", "1"),
+    )  # fmt: skip
+    ours = read_report(command)
+    two, _, command = run(
+        results, "logcrunch run -j 2", megabytes, repeat,
+        lambda: logcrunch_command(root / "plain", work, "-j", "2"),
+    )  # fmt: skip
+    two.note = "agrees" if read_report(command) == ours else "MISMATCH with -j 1"
+    seed_paths = [str(path) for path in plain[:2]]
+    seed_megabytes = sum(os.path.getsize(path) for path in seed_paths) / 1e6
+    seed, out, _ = run(
+        results, "per-line Python loop (2 files)", seed_megabytes, 1,
+        lambda: [sys.executable, __file__, "--seed-loop", *seed_paths],
+    )  # fmt: skip
+    seed.note = "agrees (exact)" if json.loads(out) == scan_exact(plain[:2]) else "MISMATCH"
+    wc.note = "agrees" if wc_lines == ours["lines"] else f"MISMATCH {wc_lines}"
+    grep.note = "agrees" if grep_errors == ours["error_lines"] else f"MISMATCH {grep_errors}"
+    awk.note = compare_awk(ours, awk_numbers)
+    one.note = "reference"
+
+    # gzip
+    gz_awk, out, _ = run(
+        results, "zcat | mawk", megabytes, repeat, lambda: f"zcat {gz_files} | {mawk}", True
+    )
+    gz_awk.note = compare_awk(ours, parse_awk(out))
+    gz_ours, _, command = run(
+        results, "logcrunch run -j 1 (.gz, isal)" if _fast_gzip else "logcrunch run -j 1 (.gz)",
+        megabytes, repeat, lambda: logcrunch_command(root / "gz", work, "-j", "1"),
+    )  # fmt: skip
+    gz_ours.note = "agrees" if read_report(command) == ours else "MISMATCH"
+    gz_zlib = None
+    if _fast_gzip:
+        env = {**os.environ, "LOGCRUNCH_NO_ISAL": "1"}
+        gz_zlib, _, command = run(
+            results, "logcrunch run -j 1 (.gz, zlib)", megabytes, repeat,
+            lambda: logcrunch_command(root / "gz", work, "-j", "1"), env=env,
+        )  # fmt: skip
+        gz_zlib.note = "agrees" if read_report(command) == ours else "MISMATCH"
+    zcat, _, _ = run(
+        results, "zcat > /dev/null", megabytes, repeat, lambda: f"zcat {gz_files} >/dev/null", True
+    )
+    zcat.note = "(inflate only)"
+
+    # one big file
+    split_size = str(max(1, int(megabytes * 1e6) // 8))
+    big_one, _, command = run(
+        results, "one big file, -j 1", megabytes, repeat,
+        lambda: logcrunch_command(big[0], work, "-j", "1", "--split-size", str(10**15)),
+    )  # fmt: skip
+    big_report = read_report(command)
+    big_one.note = "agrees" if big_report == ours else "MISMATCH"
+    big_two, _, command = run(
+        results, f"one big file, -j 2 --split-size {split_size}", megabytes, repeat,
+        lambda: logcrunch_command(big[0], work, "-j", "2", "--split-size", split_size),
+    )  # fmt: skip
+    big_two.note = "agrees" if read_report(command) == big_report else "MISMATCH"
+
+    memory = one_line_memory(work, args.one_line_mib)[1] if args.one_line_mib else None
+    shutil.rmtree(work, ignore_errors=True)
+
+    sys.stderr.flush()
+    print(f"\nMachine: {os.cpu_count()} cores, {platform_name()}; corpus {megabytes:.0f} MB in "
+          f"{FILES} files; median of {repeat} runs (the Python loop: 1 run on 2 files)\n")  # fmt: skip
+    print("| contender | MB/s (wall) | MB per cpu-s | x mawk | x cat\\|wc -l | numbers |")
+    print("|---|---:|---:|---:|---:|---|")
+    for result in results:
+        print(
+            f"| {result.name.replace('|', chr(92) + '|')} | {result.rate:.0f} | {result.cpu_rate:.0f} | "
+            f"{result.rate / awk.rate:.2f} | {result.rate / wc.rate:.2f} | {result.note} |"
+        )
+    print("\n| ratio | value | target |")
+    print("|---|---:|---|")
+    rows = [
+        ("logcrunch -j 1 / mawk (plain)", one.rate / awk.rate, ">= 3"),
+        ("logcrunch -j 1 / cat|wc -l", one.rate / wc.rate, "(how close to reading the bytes)"),
+        ("logcrunch -j 1 .gz / zcat|mawk", gz_ours.rate / gz_awk.rate, ">= 2"),
+        ("logcrunch -j 2 / -j 1 (16 files)", two.rate / one.rate, ">= 1.8"),
+        ("one big file: -j 2 split / -j 1", big_two.rate / big_one.rate, "(> 1)"),
+    ]
+    if gz_zlib is not None:
+        rows.insert(3, ("logcrunch .gz: isal / zlib", gz_ours.rate / gz_zlib.rate, ""))
+    for label, value, target in rows:
+        print(f"| {label.replace('|', chr(92) + '|')} | {value:.2f} | {target} |")
+    if memory:
+        print(
+            f"\nOne {args.one_line_mib} MiB line, -j 1: worker peak RSS {memory['worker_mib']:.0f} MiB "
+            f"(target < 150), head {memory['head_mib']:.0f} MiB; lines={memory['lines']} "
+            f"error_lines={memory['error_lines']} long_lines={memory['long_lines']}"
+        )
+
+
+def platform_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "unknown CPU"
+
+
+if __name__ == "__main__":
+    main()
