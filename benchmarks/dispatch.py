@@ -1,6 +1,7 @@
 """Dispatch overhead per file: our leased/batched queue versus no queue and versus the seed design.
 
-Usage: python benchmarks/dispatch.py [--files 20000] [--workers 2] [--repeat 3] [--dir DIR]
+Usage: python benchmarks/dispatch.py [--files 20000] [--workers 2] [--repeat 3] [--nodelay-variant]
+                                     [--dir DIR]
 
 Generates FILES tiny log files (3 short lines each) and times, in one invocation (median of REPEAT):
 
