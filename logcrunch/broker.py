@@ -296,12 +296,19 @@ class Broker:
         """A supervisor saw its process die: requeue that lease now instead of at its expiry."""
         with self._lock:
             self._touch(worker, now)
+            self._told_done.add(worker)  # a dead process never asks again
             lease = self._leases.get(lease_id)
             if lease is None:
                 return 0
             if current is not None:
                 lease.current = current
             return len(self._release(lease, reason))
+
+    def leave(self, worker: str, now: float) -> None:
+        """A worker process says goodbye (stopped, or its node's job is over): stop waiting for it."""
+        with self._lock:
+            self._touch(worker, now)
+            self._told_done.add(worker)
 
     # ----- internals (lock held) -------------------------------------------------------------
 

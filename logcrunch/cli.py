@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import functools
 import logging
@@ -173,9 +174,18 @@ class _ProgressView:
                      stats.done, stats.total, stats.bytes_done / 2**20,
                      stats.bytes_total / 2**20, progress.workers_active, stats.failed)
 
+    def logging_redirected(self):
+        """While the bar is up, log lines go through tqdm so they do not tear the bar."""
+        if not self.use_bar:
+            return contextlib.nullcontext()
+        from tqdm.contrib.logging import logging_redirect_tqdm
+
+        return logging_redirect_tqdm()
+
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
+            self.bar = None
 
 
 def _job_spec(options: HeadOptions, out_dir: str, kw) -> JobSpec:
@@ -204,8 +214,9 @@ def _run_head(spec: JobSpec, authkey: bytes, quiet: bool, local_processes: int |
 
     started = time.monotonic()
     try:
-        outcome = run_job(spec, authkey, local_processes=local_processes,
-                          on_progress=view, on_head_ready=install_signals)
+        with view.logging_redirected():
+            outcome = run_job(spec, authkey, local_processes=local_processes,
+                              on_progress=view, on_head_ready=install_signals)
     except LockHeld as exc:
         click.echo(f"logcrunch: {exc}", err=True)
         sys.exit(defaults.EXIT_LOCKED)

@@ -66,6 +66,9 @@ class BrokerService:
     def worker_lost(self, worker: str, lease_id: str, current: int | None, reason: str) -> int:
         return self._broker.worker_lost(worker, lease_id, current, reason, self._clock())
 
+    def leave(self, worker: str) -> None:
+        self._broker.leave(worker, self._clock())
+
 
 class _GuardedServer(managers.Server):
     """A manager server that logs and drops unauthenticated or broken connections quietly."""
@@ -88,6 +91,8 @@ class _GuardedServer(managers.Server):
         try:
             # A receive timeout on the blocking fd, so a silent client cannot pin the handshake.
             _set_recv_timeout(conn, HANDSHAKE_TIMEOUT)
+            _set_socket_option(conn, socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            _set_socket_option(conn, socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
             connection.deliver_challenge(conn, self.authkey)
             connection.answer_challenge(conn, self.authkey)
             _set_recv_timeout(conn, 0)
@@ -96,8 +101,9 @@ class _GuardedServer(managers.Server):
             conn.close()
             return
         except (OSError, EOFError, ValueError) as exc:
-            log.warning("dropped a connection from %s during the handshake: %s",
-                        _peer_text(peer), exc or type(exc).__name__)
+            # A worker process exiting mid-connect looks the same as a port scanner: not an alarm.
+            log.info("dropped a connection from %s during the handshake: %s",
+                     _peer_text(peer), exc or type(exc).__name__)
             conn.close()
             return
         try:
@@ -144,6 +150,28 @@ def _set_recv_timeout(conn: connection.Connection, seconds: float) -> None:
         sock.detach()
 
 
+def _set_socket_option(conn: connection.Connection, level: int, option: int, value: int) -> None:
+    sock = socket.socket(fileno=conn.fileno())  # shares the fd; detached below, never closed
+    try:
+        sock.setsockopt(level, option, value)
+    except OSError:
+        pass  # not a TCP socket (e.g. in tests): nothing to tune
+    finally:
+        sock.detach()
+
+
+def set_call_timeout(proxy: Any, seconds: float) -> None:
+    """Bound how long a call may wait for the head, on this connection and on new ones.
+
+    Workers tie it to the job's lease: past that the head has re-leased the work anyway.
+    """
+    global CALL_TIMEOUT
+    CALL_TIMEOUT = seconds
+    conn = getattr(getattr(proxy, "_tls", None), "connection", None)
+    if conn is not None:
+        _set_recv_timeout(conn, seconds)
+
+
 def _peer_text(peer: Any) -> str:
     if isinstance(peer, tuple) and len(peer) >= 2:
         return f"{peer[0]}:{peer[1]}"
@@ -156,6 +184,9 @@ def _client(address: tuple[str, int], family: Any = None, authkey: bytes | None 
     try:
         sock.settimeout(None)  # blocking again: Connection reads the raw fd
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+        # Messages over 16 KiB go out as header + body; without NODELAY each waits ~40 ms for a
+        # delayed ACK, which costs more than everything else a lease round trip does.
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         conn = connection.Connection(sock.detach())
     finally:
         sock.close()

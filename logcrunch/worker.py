@@ -35,6 +35,7 @@ from logcrunch.transport import (
     AuthFailed,
     HeadUnreachable,
     connect_with_retry,
+    set_call_timeout,
 )
 
 log = logging.getLogger(__name__)
@@ -114,6 +115,7 @@ class WorkerProcess:
         self.stop = stop or threading.Event()
         self.name = f"{options.name}:{os.getpid()}"
         self.proxy = None
+        self.heartbeat: _Heartbeat | None = None
         self.files_done = 0
 
     # -- connection ---------------------------------------------------------------------------
@@ -144,6 +146,21 @@ class WorkerProcess:
 
     def run(self) -> int:
         """Serve jobs until the head says the job is over (or, with ``forever``, until stopped)."""
+        try:
+            return self._serve()
+        finally:
+            self._say_goodbye()
+
+    def _say_goodbye(self) -> None:
+        """Tell the head we are gone, so it does not wait for us at the end (best effort)."""
+        if self.proxy is None or not self.stop.is_set():
+            return
+        try:
+            self.proxy.leave(self.name)
+        except Exception:  # the head may be gone already; nothing to do about it
+            pass
+
+    def _serve(self) -> int:
         while not self.stop.is_set():
             try:
                 if self.proxy is None:
@@ -171,6 +188,9 @@ class WorkerProcess:
         return EXIT_DONE
 
     def _work_job(self, job: JobInfo) -> None:
+        # Past twice the lease the head has re-leased our work: waiting longer for an answer
+        # (a cut link, a frozen head) only delays reconnecting.
+        set_call_timeout(self.proxy, max(2 * job.lease_seconds, 10.0))
         if self.status is not None:
             self.status.timeout.value = float(job.file_timeout or 0)
         poll = POLL_MIN_SECONDS
@@ -190,8 +210,11 @@ class WorkerProcess:
         """Scan one leased batch and hand the results back; returns how many were accepted."""
         if self.status is not None:
             self.status.set_lease(lease_id)
-        beat = _Heartbeat(self, lease_id, job.heartbeat_seconds)
-        beat.start()
+        if self.heartbeat is None:
+            self.heartbeat = _Heartbeat(self)
+            self.heartbeat.start()
+        beat = self.heartbeat
+        beat.begin(lease_id, job.heartbeat_seconds)
         accepted = 0
         pending: list[tuple[int, FileSummary]] = []
         last_flush = clock()
@@ -213,7 +236,7 @@ class WorkerProcess:
             # Closing the lease returns whatever we did not get to (stop or lost lease).
             accepted += self._call("complete", self.name, lease_id, pending, True)
         finally:
-            beat.finish()
+            beat.end()
             if self.status is not None:
                 self.status.set_task(None)
                 self.status.set_lease(None)
@@ -231,24 +254,35 @@ class WorkerProcess:
 
 
 class _Heartbeat(threading.Thread):
-    """Extends a lease while the child works on it; notices when the head took it away.
+    """Extends the current lease while the child works on it; notices when the head took it away.
 
-    Beats every ``interval``, and soon (at most every ``MIN_GAP``) after the child moves to a new
-    file, so the head knows which file a worker was reading when it died.
+    One thread (and one connection) per worker process, reused for every lease. It beats every
+    ``interval`` and soon (at most every ``MIN_GAP``) after the child moves to a new file, so the
+    head knows which file a worker was reading when it died.
     """
 
     MIN_GAP = 0.25
 
-    def __init__(self, worker: WorkerProcess, lease_id: str, interval: float) -> None:
+    def __init__(self, worker: WorkerProcess) -> None:
         super().__init__(daemon=True, name="logcrunch-heartbeat")
         self.worker = worker
-        self.lease_id = lease_id
-        self.interval = interval
+        self.interval = defaults.HEARTBEAT_SECONDS
+        self._lock = threading.Lock()
+        self._lease_id: str | None = None
         self._current: int | None = None
-        self._sent: int | None = None
+        self._sent: tuple[str | None, int | None] = (None, None)
         self.lost = threading.Event()
         self._wake = threading.Event()
         self._done = threading.Event()
+
+    def begin(self, lease_id: str, interval: float) -> None:
+        with self._lock:
+            self._lease_id, self._current, self.interval = lease_id, None, interval
+            self.lost.clear()
+
+    def end(self) -> None:
+        with self._lock:
+            self._lease_id = None
 
     @property
     def current(self) -> int | None:
@@ -265,25 +299,25 @@ class _Heartbeat(threading.Thread):
         while not self._done.is_set():
             self._wake.wait(self.interval)
             self._wake.clear()
-            if self._done.is_set():
-                return
-            now = time.monotonic()
-            if self._current == self._sent and now - last_beat < self.interval:
+            with self._lock:
+                lease_id, current = self._lease_id, self._current
+            if self._done.is_set() or lease_id is None:
                 continue
-            if now - last_beat < self.MIN_GAP:
-                if self._done.wait(self.MIN_GAP - (now - last_beat)):
-                    return
+            now = time.monotonic()
+            if (lease_id, current) == self._sent and now - last_beat < self.interval:
+                continue
+            if now - last_beat < self.MIN_GAP and self._done.wait(self.MIN_GAP - (now - last_beat)):
+                return
             try:
                 if proxy is None:
                     proxy = connect_with_retry(self.worker.options.address,
                                                self.worker.options.authkey,
                                                time.monotonic() + self.interval)
-                current = self._current
-                if not proxy.heartbeat(self.worker.name, self.lease_id, current):
-                    self.lost.set()
-                    return
-                self._sent = current
-                last_beat = time.monotonic()
+                alive = proxy.heartbeat(self.worker.name, lease_id, current)
+                self._sent, last_beat = (lease_id, current), time.monotonic()
+                with self._lock:
+                    if not alive and self._lease_id == lease_id:
+                        self.lost.set()
             except (HeadUnreachable, AuthFailed, *CONNECTION_ERRORS):
                 proxy = None  # the main loop will notice too; keep trying while we work
 
@@ -344,11 +378,16 @@ def run_worker(options: WorkerOptions, on_event: Callable[[str], None] | None = 
         process.start()
         return _Child(process, status, f"{options.name}:{process.pid}")
 
-    def on_signal(signum, _frame) -> None:
-        stopping.set()
+    job_over = threading.Event()
+
+    def stop_children() -> None:
         for child in children:
             if child.process.is_alive():
                 os.kill(child.process.pid, signal.SIGTERM)
+
+    def on_signal(signum, _frame) -> None:
+        stopping.set()
+        stop_children()
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
@@ -363,6 +402,11 @@ def run_worker(options: WorkerOptions, on_event: Callable[[str], None] | None = 
                 child.process.join()
                 children.remove(child)
                 code = child.process.exitcode
+                if code == EXIT_DONE and not stopping.is_set():
+                    # The head told this process the job is over, so it is over for its
+                    # siblings too, including any still waiting to (re)connect.
+                    job_over.set()
+                    stop_children()
                 if code in (EXIT_DONE, EXIT_HEAD_LOST, EXIT_AUTH):
                     codes.append(code)
                     continue
@@ -381,7 +425,7 @@ def run_worker(options: WorkerOptions, on_event: Callable[[str], None] | None = 
             child.process.kill()
     if EXIT_AUTH in codes:
         raise WorkerError("authentication failed: this node's authkey differs from the head's")
-    if EXIT_HEAD_LOST in codes and not stopping.is_set():
+    if EXIT_HEAD_LOST in codes and not stopping.is_set() and not job_over.is_set():
         host, port = options.address
         raise WorkerError(
             f"lost the head at {host}:{port} (or could not reach it) and gave up after "

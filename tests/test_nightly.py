@@ -174,6 +174,7 @@ def test_sigterm_on_the_head_stops_cleanly_and_the_rerun_resumes(tmp_path):
     try:
         wait_for_file(hold, "held.")
         first.popen.send_signal(signal.SIGTERM)
+        (hold / "release").touch()  # the worker finishes its file and goes
         assert first.wait() == 1, first.output
     finally:
         first.kill()
