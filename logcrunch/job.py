@@ -64,8 +64,12 @@ class JobOutcome:
 
 
 def fingerprint(options: HeadOptions) -> dict:
-    """What makes two runs "the same command" for resuming and for incremental comparisons."""
-    return {"scan": dataclasses.asdict(options.scan), "walk": dataclasses.asdict(options.walk)}
+    """What makes two runs "the same command" for resuming and for incremental comparisons.
+
+    The split size is part of it: stored byte ranges of one layout cannot be joined with another's.
+    """
+    return {"scan": dataclasses.asdict(options.scan), "walk": dataclasses.asdict(options.walk),
+            "split_bytes": options.split_bytes}
 
 
 def _local_worker_main(options: WorkerOptions) -> None:

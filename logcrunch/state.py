@@ -395,18 +395,24 @@ class StateDB:
     def report_input(self, run_id: int) -> ReportInput:
         """Rebuild a run's report input from the database (split files' ranges joined)."""
         ranges: dict[str, list[tuple[int, FileSummary]]] = {}
+        expected: dict[str, int] = {}
         roots: dict[str, str] = {}
-        for path, start, root, summary in self._db.execute(
-                "SELECT path, range_start, root, summary FROM results WHERE run_id = ? "
-                "ORDER BY path, range_start", (run_id,)):
+        for path, start, count, root, summary in self._db.execute(
+                "SELECT path, range_start, range_count, root, summary FROM results "
+                "WHERE run_id = ? ORDER BY path, range_start", (run_id,)):
             text = _text(path)
             ranges.setdefault(text, []).append((start, summary_from_json(summary)))
+            expected[text] = count
             roots[text] = _text(root)
         summaries: dict[str, FileSummary] = {}
         for path, parts in ranges.items():
             whole = parts[0][1]
             for _start, part in parts[1:]:
                 whole = whole.merge_range(part)
+            if len(parts) != expected[path]:  # only in a run that did not finish
+                whole = FileSummary.failed(
+                    path, f"incomplete: {len(parts)} of {expected[path]} byte ranges scanned",
+                    size_bytes=whole.size_bytes)
             summaries[path] = whole
         unchanged = {_text(path): _text(root) for path, root in self._db.execute(
             "SELECT path, root FROM seen WHERE run_id = ? AND unchanged = 1", (run_id,))}

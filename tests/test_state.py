@@ -96,3 +96,15 @@ def test_lock_is_exclusive_and_names_its_holder(tmp_path):
             RunLock(path).acquire()
     with RunLock(path):  # released: can be taken again
         pass
+
+
+def test_split_file_report_joins_ranges_and_flags_missing_ones(tmp_path):
+    db = StateDB(str(tmp_path / "s.db"))
+    run, _ = db.start_run(["/logs"], {}, False, "out", fresh=False)
+    db.store_results(run.run_id, [(FileSummary("/logs/big", lines=2, size_bytes=30), "/logs", 0, 3),
+                                  (FileSummary("/logs/big", lines=5, size_bytes=30), "/logs", 10, 3)])
+    partial = db.report_input(run.run_id).summaries["/logs/big"]
+    assert partial.status == "failed" and "2 of 3 byte ranges" in partial.error
+    db.store_results(run.run_id, [(FileSummary("/logs/big", lines=1, size_bytes=30), "/logs", 20, 3)])
+    whole = db.report_input(run.run_id).summaries["/logs/big"]
+    assert (whole.status, whole.lines) == ("ok", 8)
