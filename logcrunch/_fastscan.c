@@ -85,6 +85,17 @@ static const struct {
     {"fine", 4, NEUTRAL},
 };
 #define LONGEST_WORD 11
+#define WORD_COUNT ((int)(sizeof(LEVEL_WORDS) / sizeof(LEVEL_WORDS[0])))
+static short WORDS_OF_LENGTH[LONGEST_WORD + 1][WORD_COUNT + 1]; /* indexes, -1 terminated */
+
+static void init_words(void) {
+    for (int length = 0; length <= LONGEST_WORD; length++) {
+        int used = 0;
+        for (int i = 0; i < WORD_COUNT; i++)
+            if (LEVEL_WORDS[i].length == length) WORDS_OF_LENGTH[length][used++] = (short)i;
+        WORDS_OF_LENGTH[length][used] = -1;
+    }
+}
 
 /* Level of a letters-only word compared case-insensitively, or -1 when it is no level word.
  * ``bare`` excludes "information", which has no UPPERCASE bare spelling (formats._UPPER_ALT). */
@@ -92,12 +103,11 @@ static int word_level(const unsigned char *text, Py_ssize_t length, int bare) {
     char lowered[LONGEST_WORD];
     if (length < 3 || length > LONGEST_WORD) return -1;
     for (Py_ssize_t i = 0; i < length; i++) lowered[i] = (char)(text[i] | 0x20);
-    for (size_t i = 0; i < sizeof(LEVEL_WORDS) / sizeof(LEVEL_WORDS[0]); i++) {
-        const char *word = LEVEL_WORDS[i].word;
-        if (LEVEL_WORDS[i].length == length && word[0] == lowered[0] &&
-            memcmp(word, lowered, length) == 0) {
+    for (const short *index = WORDS_OF_LENGTH[length]; *index >= 0; index++) {
+        const char *word = LEVEL_WORDS[*index].word;
+        if (word[0] == lowered[0] && memcmp(word, lowered, length) == 0) {
             if (bare && length == 11) return -1; /* "information" */
-            return LEVEL_WORDS[i].level;
+            return LEVEL_WORDS[*index].level;
         }
     }
     return -1;
@@ -458,21 +468,17 @@ static int scan_pairs(Table *table, PyObject *others, const unsigned char *s, Py
     for (;;) {
         const unsigned char *equals = memchr(from, '=', end - from);
         if (equals == NULL) return 0;
+        /* The token runs from the blank before "=" (or the line start) to the next blank; its
+         * key is everything before this, its first "=", and must be [A-Za-z_][\w.\-]*. */
         const unsigned char *key = equals;
-        while (key > from && !is_space(key[-1])) key--;
+        while (key > from && is_key_char(key[-1])) key--;
+        int good_key = key < equals && (is_alpha(key[0]) || key[0] == '_') &&
+                       (key == from || is_space(key[-1]));
         const unsigned char *value_end = equals + 1;
         while (value_end < end && !is_space(*value_end)) value_end++;
         from = value_end;
-        Py_ssize_t key_length = equals - key;
-        if (key_length == 0 || !(is_alpha(key[0]) || key[0] == '_')) continue;
-        int good_key = 1;
-        for (Py_ssize_t i = 1; i < key_length; i++) {
-            if (!is_key_char(key[i])) {
-                good_key = 0;
-                break;
-            }
-        }
         if (!good_key) continue;
+        Py_ssize_t key_length = equals - key;
         int64_t scaled;
         int decimals;
         int kind = parse_value(equals + 1, value_end, &scaled, &decimals);
@@ -592,5 +598,6 @@ static struct PyModuleDef module_def = {
 
 PyMODINIT_FUNC PyInit__fastscan(void) {
     init_classes();
+    init_words();
     return PyModule_Create(&module_def);
 }
