@@ -5,11 +5,12 @@
 Generates (once, deterministically, in --dir) 16 plain files of a syslog layout with a level word
 and logfmt metrics, a .gz copy of them and one file holding them all; reads everything once so
 every contender runs from the page cache; then times, in this one invocation: `logcrunch run`
-(the real CLI, a throwaway --state each run) with -j 1 and -j 2, the mawk script an operator would
-write (benchmarks/operator.awk), the seed-style per-line Python loop (on 2 of the 16 files: it is
-slow), `cat | wc -l` and `grep -c`; on the .gz copy logcrunch (with and without isal) against
-`zcat | mawk`; one big file split across 2 workers against 1; and the peak RSS of a worker on a
-file that is one 500 MiB line. Every contender's numbers are checked against logcrunch's.
+(the real CLI, a throwaway --state each run) with -j 1 and -j 2 (and once without its C scanner),
+the mawk script an operator would write (benchmarks/operator.awk), the seed-style per-line Python
+loop (on 2 of the 16 files: it is slow), `cat | wc -l` and `grep -c`; on the .gz copy logcrunch
+(with and without isal) against `zcat | mawk`; one big file split across 2 workers against 1; and
+the peak RSS of a worker on a file that is one 500 MiB line. Every contender's numbers are
+checked against logcrunch's.
 
 MB/s is decimal megabytes of input (uncompressed size for .gz too) per second of wall time,
 median of --repeat runs; "cpu" is user+sys seconds of the contender's processes.
@@ -378,6 +379,12 @@ def main() -> None:
         lambda: logcrunch_command(root / "plain", work, "-j", "2"),
     )  # fmt: skip
     two.note = "agrees" if read_report(command) == ours else "MISMATCH with -j 1"
+    no_c, _, command = run(
+        results, "logcrunch run -j 1, LOGCRUNCH_NO_C=1 (1 run)", megabytes, 1,
+        lambda: logcrunch_command(root / "plain", work, "-j", "1"),
+        env={**os.environ, "LOGCRUNCH_NO_C": "1"},
+    )  # fmt: skip
+    no_c.note = "agrees" if read_report(command) == ours else "MISMATCH"
     seed_paths = [str(path) for path in plain[:2]]
     seed_megabytes = sum(os.path.getsize(path) for path in seed_paths) / 1e6
     seed, out, _ = run(

@@ -8,6 +8,12 @@ fast path is exact: tests/test_scan.py checks it against a per-line reference. A
 ``max_line_bytes`` is never held whole: it is counted, its level comes from its first
 ``max_line_bytes`` bytes, and its metrics and timestamp are ignored.
 
+When the optional C extension ``logcrunch._fastscan`` is built (``pip install`` builds it where a
+compiler exists; ``LOGCRUNCH_NO_C=1`` turns it off), each block's line count, token-rule levels
+(non-per-line formats with default levels) and logfmt number sums come from one C pass over the
+block instead; exponent forms and numbers of more than 18 digits are handed back to Python.
+tests/test_scan.py runs every test on both paths.
+
 Timestamps are looked for only in the first and last TIMESTAMP_PROBE_LINES lines of each block
 (parsing every line's timestamp would halve throughput), so first_ts / last_ts can miss a stamp
 that sits behind a longer run of unstamped lines (a huge stack trace) at a block's edge.
