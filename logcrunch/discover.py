@@ -25,6 +25,11 @@ class FoundFile:
     device: int
     mtime_ns: int = 0
 
+    @property
+    def identity(self) -> str:
+        """Device, inode, size and mtime: what tells a file apart from its older self."""
+        return f"{self.device}:{self.inode}:{self.size}:{self.mtime_ns}"
+
 
 @dataclass(frozen=True, slots=True)
 class WalkError:
@@ -55,7 +60,7 @@ def walk(roots: list[str], options: WalkOptions = WalkOptions()) -> Iterator[Fou
     followed links) is yielded once.
     """
     seen_dirs: set[tuple[int, int]] = set()
-    seen_files: set[str] = set()
+    seen_files: set[tuple[int, int]] = set()  # (device, inode): a file reached twice counts once
     for given_root in roots:
         root = os.path.abspath(given_root)
         try:
@@ -64,8 +69,8 @@ def walk(roots: list[str], options: WalkOptions = WalkOptions()) -> Iterator[Fou
             yield WalkError(root, root, _reason(exc))
             continue
         if stat.S_ISREG(info.st_mode):
-            if root not in seen_files:
-                seen_files.add(root)
+            if (info.st_dev, info.st_ino) not in seen_files:
+                seen_files.add((info.st_dev, info.st_ino))
                 yield FoundFile(root, os.path.dirname(root), info.st_size, info.st_mtime,
                                 info.st_ino, info.st_dev, info.st_mtime_ns)
             continue
@@ -74,7 +79,8 @@ def walk(roots: list[str], options: WalkOptions = WalkOptions()) -> Iterator[Fou
 
 
 def _walk_dir(directory: str, root: str, options: WalkOptions,
-              seen_dirs: set[tuple[int, int]], seen_files: set[str]) -> Iterator[FoundFile | WalkError]:
+              seen_dirs: set[tuple[int, int]],
+              seen_files: set[tuple[int, int]]) -> Iterator[FoundFile | WalkError]:
     try:
         with os.scandir(directory) as listing:
             entries = sorted(listing, key=lambda entry: entry.name)
@@ -108,9 +114,9 @@ def _walk_dir(directory: str, root: str, options: WalkOptions,
                 continue
             if options.modified_before is not None and info.st_mtime > options.modified_before:
                 continue  # still being written: the next run takes it
-            if entry.path in seen_files:
+            if (info.st_dev, info.st_ino) in seen_files:
                 continue
-            seen_files.add(entry.path)
+            seen_files.add((info.st_dev, info.st_ino))
             yield FoundFile(entry.path, root, info.st_size, info.st_mtime, info.st_ino,
                             info.st_dev, info.st_mtime_ns)
         # sockets, FIFOs and devices are not logs: reading a FIFO would hang a worker

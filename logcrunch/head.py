@@ -89,19 +89,23 @@ class Head:
     """One job on the head. Hooks let the caller persist results and skip known files."""
 
     def __init__(self, options: HeadOptions, authkey: bytes,
-                 resume: dict[str, dict[int, FileSummary]] | None = None,
+                 resume: dict[str, tuple[str, dict[int, FileSummary]]] | None = None,
                  is_unchanged: Callable[[FoundFile], bool] | None = None,
-                 persist: Callable[[list[tuple[FileSummary, str, int, int]]], None] | None = None,
+                 persist: Callable[[list[tuple[FileSummary, str, int, int, str]]], None]
+                 | None = None,
+                 discard: Callable[[str], None] | None = None,
                  on_found: Callable[[FoundFile, bool], None] | None = None,
                  on_progress: Callable[[Progress], None] | None = None,
                  clock: Callable[[], float] = time.monotonic) -> None:
         """Hooks (all optional):
 
-        - ``resume``: results a previous attempt of this run already stored, path -> {range
-          start: summary}; those files (or ranges) are not dispatched again.
+        - ``resume``: results a previous attempt of this run already stored, path -> (file
+          identity, {range start: summary}); files still of that identity (or their stored ranges)
+          are not dispatched again. A file that changed since is read again whole, after
+          ``discard(path)`` drops its stale results.
         - ``is_unchanged(found)``: True to skip a file as unchanged (incremental runs).
-        - ``persist(rows)``: commit (summary, root, range_start, range_count) rows durably; called
-          before the worker's results are acknowledged.
+        - ``persist(rows)``: commit (summary, root, range_start, range_count, identity) rows
+          durably; called before the worker's results are acknowledged.
         - ``on_found(found, unchanged)``: every file the walk yields.
         """
         options.validate()
@@ -115,6 +119,8 @@ class Head:
         self.resume = resume or {}
         self.is_unchanged = is_unchanged
         self.persist = persist
+        self.discard = discard
+        self._identity: dict[str, str] = {}
         self.on_found = on_found
         self.on_progress = on_progress
         self.clock = clock
@@ -203,11 +209,17 @@ class Head:
         if isinstance(found, WalkError):
             failure = FileSummary.failed(found.path, found.reason, format="directory")
             if self.persist and found.path not in self.resume:
-                self.persist([(failure, found.root, 0, 1)])
+                self.persist([(failure, found.root, 0, 1, "")])
             self._keep(failure)
             return
-        unchanged = (found.path not in self.resume and self.is_unchanged is not None
-                     and self.is_unchanged(found))
+        stored_identity, stored = self.resume.get(found.path, ("", {}))
+        if stored and stored_identity != found.identity:
+            if self.discard:
+                self.discard(found.path)  # it changed since: its old results must not count
+            stored = {}
+        with self._lock:
+            self._identity[found.path] = found.identity
+        unchanged = (not stored and self.is_unchanged is not None and self.is_unchanged(found))
         if self.on_found:
             self.on_found(found, unchanged)
         if unchanged:
@@ -219,7 +231,6 @@ class Head:
         starts: list[int] = [0]
         if found.size > split and is_splittable(found.path):
             starts = list(range(0, found.size, split))
-        stored = self.resume.get(found.path, {})
         with self._lock:
             self._range_count[found.path] = len(starts)
             self._ranges[found.path] = {s: stored[s] for s in starts if s in stored}
@@ -234,7 +245,8 @@ class Head:
 
     def _persist_batch(self, batch: list[tuple[Task, FileSummary]]) -> None:
         rows = [(summary, self._roots.get(task.path, ""), task.start,
-                 self._range_count.get(task.path, 1)) for task, summary in batch]
+                 self._range_count.get(task.path, 1), self._identity.get(task.path, ""))
+                for task, summary in batch]
         self.persist(rows)
 
     def _collect(self) -> None:

@@ -134,6 +134,7 @@ def _run_locked(spec: JobSpec, db: StateDB, authkey: bytes, local_processes: int
     head = Head(options, authkey, resume=resume,
                 is_unchanged=is_unchanged if spec.incremental else None,
                 persist=lambda rows: db.store_results(run.run_id, rows),
+                discard=lambda path: db.discard_results(run.run_id, path),
                 on_found=on_found, on_progress=on_progress)
     local = None
     if local_processes:

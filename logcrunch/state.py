@@ -28,7 +28,7 @@ from logcrunch.discover import FoundFile
 from logcrunch.report import ReportInput
 from logcrunch.summary import FileSummary, Metric, Number
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 DEFAULT_STATE_PATH = "~/.local/state/logcrunch/state.db"
 STATE_ENV = "LOGCRUNCH_STATE"
 
@@ -82,6 +82,12 @@ _MIGRATIONS = {
             unchanged INTEGER NOT NULL,
             PRIMARY KEY (run_id, path)
         );
+    """,
+    # 2: results remember the identity of the file they describe, so a resumed run re-reads a
+    # file that changed since; seen rows remember the device (inodes repeat across filesystems).
+    2: """
+        ALTER TABLE results ADD COLUMN identity TEXT NOT NULL DEFAULT '';
+        ALTER TABLE seen ADD COLUMN device INTEGER NOT NULL DEFAULT 0
     """,
 }
 
@@ -341,16 +347,19 @@ class StateDB:
     # -- results --
 
     def store_results(self, run_id: int,
-                      rows: list[tuple[FileSummary, str, int, int]]) -> None:
-        """Commit a batch of (summary, root, range_start, range_count) in one transaction."""
+                      rows: list[tuple[FileSummary, str, int, int, str]]) -> None:
+        """Commit a batch of (summary, root, range_start, range_count, identity) in one transaction.
+
+        A row for a (path, range) the run already has is ignored: the first result counts.
+        """
         with self._lock:
             self._db.execute("BEGIN")
             try:
                 self._db.executemany(
                     "INSERT OR IGNORE INTO results (run_id, path, range_start, range_count, root, "
-                    "status, summary) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    "status, summary, identity) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     [(run_id, _blob(s.path), start, count, _blob(root), s.status,
-                      summary_to_json(s)) for s, root, start, count in rows])
+                      summary_to_json(s), ident) for s, root, start, count, ident in rows])
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
@@ -362,24 +371,31 @@ class StateDB:
             try:
                 self._db.executemany(
                     "INSERT OR REPLACE INTO seen (run_id, path, root, inode, size, mtime_ns, "
-                    "unchanged) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    "unchanged, device) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     [(run_id, _blob(f.path), _blob(f.root), f.inode, f.size, f.mtime_ns,
-                      int(unchanged)) for f, unchanged in files])
+                      int(unchanged), f.device) for f, unchanged in files])
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
 
-    def stored_ranges(self, run_id: int) -> dict[str, dict[int, FileSummary]]:
-        """What a resumed run already has: path -> {range_start: summary}."""
-        out: dict[str, dict[int, FileSummary]] = {}
-        for path, start, summary in self._db.execute(
-                "SELECT path, range_start, summary FROM results WHERE run_id = ?", (run_id,)):
-            out.setdefault(_text(path), {})[start] = summary_from_json(summary)
+    def stored_ranges(self, run_id: int) -> dict[str, tuple[str, dict[int, FileSummary]]]:
+        """What a resumed run already has: path -> (file identity, {range_start: summary})."""
+        out: dict[str, tuple[str, dict[int, FileSummary]]] = {}
+        for path, start, summary, ident in self._db.execute(
+                "SELECT path, range_start, summary, identity FROM results WHERE run_id = ?",
+                (run_id,)):
+            out.setdefault(_text(path), (ident, {}))[1][start] = summary_from_json(summary)
         return out
 
-    def known_identities(self, roots: list[str], options: dict) -> set[tuple[int, int, int]]:
-        """(inode, size, mtime_ns) of the files the last finished run over these roots covered.
+    def discard_results(self, run_id: int, path: str) -> None:
+        """Forget a file's stored results (it changed since they were made)."""
+        with self._lock:
+            self._db.execute("DELETE FROM results WHERE run_id = ? AND path = ?",
+                             (run_id, _blob(path)))
+
+    def known_identities(self, roots: list[str], options: dict) -> set[str]:
+        """Identities of the files the last finished run over these roots covered.
 
         Files that failed there are left out, so they are tried again.
         """
@@ -390,9 +406,9 @@ class StateDB:
         if row is None or row[0] is None:
             return set()
         return {
-            (inode, size, mtime_ns)
-            for inode, size, mtime_ns in self._db.execute(
-                "SELECT s.inode, s.size, s.mtime_ns FROM seen s WHERE s.run_id = ? AND NOT "
+            f"{device}:{inode}:{size}:{mtime_ns}"
+            for device, inode, size, mtime_ns in self._db.execute(
+                "SELECT s.device, s.inode, s.size, s.mtime_ns FROM seen s WHERE s.run_id = ? AND NOT "
                 "EXISTS (SELECT 1 FROM results r WHERE r.run_id = s.run_id AND r.path = s.path "
                 "AND r.status = 'failed')", (row[0],))
         }
@@ -424,5 +440,5 @@ class StateDB:
         return ReportInput(summaries, roots, unchanged)
 
 
-def identity(found: FoundFile) -> tuple[int, int, int]:
-    return (found.inode, found.size, found.mtime_ns)
+def identity(found: FoundFile) -> str:
+    return found.identity

@@ -40,12 +40,15 @@ def test_include_and_exclude_globs(fs):
 def test_symlinks_not_followed_by_default_and_loops_terminate(fs):
     make_tree(fs)
     fs.create_symlink("/logs/n1/loop", "/logs")
-    fs.create_symlink("/logs/n1/link.log", "/logs/top.log")
+    fs.create_symlink("/logs/n1/current.log", "/logs/top.log")  # a "current" link
+    fs.create_file("/elsewhere/ext.log", contents="x\n")
+    fs.create_symlink("/logs/n1/ext.log", "/elsewhere/ext.log")
     assert paths(walk(["/logs"])) == ["/logs/top.log", "/logs/n1/api/app.log",
                                       "/logs/n1/api/app.log.1.gz", "/logs/n2/db/db.log"]
     followed = paths(walk(["/logs"], WalkOptions(follow_symlinks=True)))
-    assert "/logs/n1/link.log" in followed
-    assert len(followed) == len(set(followed))  # the loop was entered once at most
+    assert "/logs/n1/ext.log" in followed
+    assert "/logs/n1/current.log" not in followed  # same file as top.log: counted once
+    assert len(followed) == len(set(followed)) == 5  # the loop was entered once at most
 
 
 def test_unreadable_directory_is_reported():
