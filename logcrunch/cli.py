@@ -17,10 +17,10 @@ from logcrunch import __version__, defaults
 from logcrunch.authkey import AuthKeyError, ephemeral_key, generate_key, load_key, resolve_key_path
 from logcrunch.discover import WalkOptions
 from logcrunch.head import HeadOptions, Progress, unique_roots
-from logcrunch.job import JobSpec, export_report, list_runs, run_job
+from logcrunch.job import JobSpec, ReportError, export_report, list_runs, run_job
 from logcrunch.scan import ScanConfig
 from logcrunch.state import DEFAULT_STATE_PATH, STATE_ENV, LockHeld, StateError, default_state_path
-from logcrunch.transport import parse_address
+from logcrunch.transport import BindError, parse_address
 
 log = logging.getLogger("logcrunch")
 
@@ -59,7 +59,8 @@ def walk_options(func):
 
 def head_options(func):
     @click.option("--out", "out_dir", required=True, metavar="DIR",
-                  help="Directory for files.csv, metrics.csv and summary.csv.")
+                  help="Directory for files.csv, metrics.csv and summary.csv; strftime patterns "
+                       "allowed (/srv/reports/%Y-%m-%d).")
     @click.option("--worker-timeout", type=float, default=defaults.WORKER_TIMEOUT,
                   show_default=True, metavar="SECONDS",
                   help="Give up (exit 1) when no worker has been seen for this long.")
@@ -72,7 +73,8 @@ def head_options(func):
     @click.option("--split-size", type=int, default=defaults.SPLIT_MIN_BYTES, show_default=True,
                   metavar="BYTES", help="Plain files larger than this are split across workers.")
     @click.option("--state", "state_path", envvar=STATE_ENV, metavar="PATH",
-                  help=f"State database (default {DEFAULT_STATE_PATH}); its lock sits beside it.")
+                  help=f"State database (or ${STATE_ENV}; default {DEFAULT_STATE_PATH}); its "
+                       "lock sits beside it. Must be on a local disk.")
     @click.option("--incremental", is_flag=True,
                   help="Only files new or changed since the last finished run over these roots.")
     @click.option("--fresh", is_flag=True,
@@ -220,7 +222,9 @@ def _run_head(spec: JobSpec, authkey: bytes, quiet: bool, local_processes: int |
     except LockHeld as exc:
         click.echo(f"logcrunch: {exc}", err=True)
         sys.exit(defaults.EXIT_LOCKED)
-    except (StateError, OSError) as exc:
+    except BindError as exc:
+        raise click.UsageError(str(exc)) from None
+    except (StateError, ReportError, OSError) as exc:
         raise click.ClickException(str(exc)) from None
     finally:
         view.close()
@@ -263,7 +267,7 @@ def cli() -> None:
 
 
 @cli.command()
-@click.argument("roots", nargs=-1, required=True, type=click.Path())
+@click.argument("roots", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option("-j", "--processes", type=click.IntRange(min=1), default=os.cpu_count() or 1,
               show_default=True, help="Local worker processes.")
 @head_options
@@ -283,7 +287,7 @@ def run(roots, processes, out_dir, quiet, **kw):
 
 
 @cli.command()
-@click.argument("roots", nargs=-1, required=True, type=click.Path())
+@click.argument("roots", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option("--bind", default=f"0.0.0.0:{defaults.DEFAULT_PORT}", show_default=True,
               envvar="LOGCRUNCH_BIND", metavar="HOST:PORT",
               help="Interface and port to serve workers on (the authkey guards it).")
@@ -383,7 +387,7 @@ def keygen(path, force):
 
 def state_option(func):
     @click.option("--state", "state_path", envvar=STATE_ENV, metavar="PATH",
-                  help=f"State database (default {DEFAULT_STATE_PATH}).")
+                  help=f"State database (or ${STATE_ENV}; default {DEFAULT_STATE_PATH}).")
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         return func(*args, **kwargs)
@@ -393,9 +397,12 @@ def state_option(func):
 @cli.command("report")
 @click.option("--run", "run_ref", default="latest", show_default=True, metavar="ID|latest",
               help="Which run to export.")
-@click.option("--out", "out_dir", required=True, metavar="DIR", help="Where to write the CSVs.")
+@click.option("--out", "out_dir", required=True, metavar="DIR",
+              help="Where to write the CSVs (strftime patterns allowed).")
+@click.option("--allow-incomplete", is_flag=True,
+              help="Also export a run that did not finish (written without _SUCCESS).")
 @state_option
-def report_command(run_ref, out_dir, state_path):
+def report_command(run_ref, out_dir, allow_incomplete, state_path):
     """Re-export the CSV reports of a past run from the state database.
 
     \b
@@ -407,7 +414,8 @@ def report_command(run_ref, out_dir, state_path):
                                  param_hint="--run")
     try:
         run_record, paths = export_report(
-            os.path.expanduser(state_path or default_state_path()), run_ref, out_dir)
+            os.path.expanduser(state_path or default_state_path()), run_ref, out_dir,
+            allow_incomplete)
     except (StateError, OSError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"wrote run {run_record.run_id} ({run_record.status}) to "
@@ -415,7 +423,8 @@ def report_command(run_ref, out_dir, state_path):
 
 
 @cli.command("runs")
-@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True,
+              help="How many runs to list.")
 @state_option
 def runs_command(limit, state_path):
     """List recorded runs, newest first: id, start, end, roots, files ok/failed, status.

@@ -183,9 +183,11 @@ class Head:
             if self.on_progress:
                 self._report_progress(self.clock() - started)
         finally:
+            self.stop_requested.set()  # the walk stops too, whatever ended the run
             self.broker.stop()
             self._let_workers_hear_done()
             self.server.close()
+            walker.join(timeout=5)
         return HeadResult(dict(self._summaries), dict(self._roots), dict(self._unchanged),
                           aborted, self.broker.rejected_results)
 
@@ -284,6 +286,8 @@ class Head:
         seen = "no worker connected" if self.broker.last_worker_contact() is None else \
             "every worker went away"
         host, port = self.address
+        if host in ("0.0.0.0", "::", ""):
+            host = "THIS-HOST"
         return (f"{seen} for {self.options.worker_timeout:g} s with {stats.queued + stats.leased} "
                 f"tasks left; start workers with `logcrunch work --server {host}:{port}` "
                 f"(same authkey), or raise --worker-timeout")

@@ -126,13 +126,17 @@ def write_summary(report: ReportInput, fp: IO[str]) -> None:
                       t.files_unchanged])
 
 
-def publish_reports(report: ReportInput, out_dir: str) -> list[str]:
+def publish_reports(report: ReportInput, out_dir: str, success_marker: bool = True) -> list[str]:
     """Write the three CSVs atomically into ``out_dir``, then ``_SUCCESS``; returns the paths.
 
     On any error (ENOSPC included) the previous files are left untouched and no temporary file
-    is left behind; the error propagates.
+    is left behind; the error propagates. Temporary files a killed writer left are removed first.
     """
     os.makedirs(out_dir, exist_ok=True)
+    for name in os.listdir(out_dir):
+        if name.startswith(tuple(f".{n}." for n in (*REPORT_FILES, SUCCESS_MARKER))) and \
+                name.endswith(".tmp"):
+            os.unlink(os.path.join(out_dir, name))
     marker = os.path.join(out_dir, SUCCESS_MARKER)
     writers = {
         "files.csv": lambda fp: write_files(report.summaries.values(), fp),
@@ -150,7 +154,8 @@ def publish_reports(report: ReportInput, out_dir: str) -> list[str]:
         for tmp, final in staged:
             os.replace(tmp, final)
         staged = []
-        _stage_and_replace(out_dir, SUCCESS_MARKER, lambda fp: None)
+        if success_marker:
+            _stage_and_replace(out_dir, SUCCESS_MARKER, lambda fp: None)
         _fsync_dir(out_dir)
     finally:
         for tmp, _final in staged:

@@ -245,8 +245,10 @@ def run_keys(roots: Iterable[str], options: dict, incremental: bool) -> tuple[st
 class StateDB:
     """The state database. Thread-safe: manager threads persist results while the head reads."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, create: bool = True) -> None:
         self.path = path
+        if not create and not os.path.exists(path):
+            raise StateError(f"no state database at {path}; check --state / ${STATE_ENV}")
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         try:
             self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None,
@@ -330,11 +332,15 @@ class StateDB:
             "SELECT run_id FROM runs ORDER BY run_id DESC LIMIT ?", (limit,))]
         return [self.get_run(run_id) for run_id in ids]
 
-    def finish_run(self, run_id: int, status: str) -> None:
+    def finish_run(self, run_id: int, status: str,
+                   summaries: Iterable[FileSummary] | None = None) -> None:
+        """Record how a run ended; ``summaries`` (the merged per-file ones) give the counts."""
+        if summaries is None:
+            summaries = self.report_input(run_id).summaries.values()
+        counts: dict[str, int] = {}
+        for summary in summaries:
+            counts[summary.status] = counts.get(summary.status, 0) + 1
         with self._lock:
-            counts = dict(self._db.execute(
-                "SELECT status, count(DISTINCT path) FROM results WHERE run_id = ? "
-                "GROUP BY status", (run_id,)).fetchall())
             unchanged = self._db.execute(
                 "SELECT count(*) FROM seen WHERE run_id = ? AND unchanged = 1",
                 (run_id,)).fetchone()[0]

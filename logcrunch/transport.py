@@ -34,6 +34,10 @@ class HeadUnreachable(Exception):
     """The head could not be reached (not up yet, gone, or the network is cut)."""
 
 
+class BindError(Exception):
+    """The head cannot listen on the address asked for; the message says what to do."""
+
+
 class AuthFailed(Exception):
     """The head rejected this node's key (or this node rejected the head's)."""
 
@@ -103,7 +107,7 @@ class _GuardedServer(managers.Server):
         except (OSError, EOFError, ValueError) as exc:
             # A worker process exiting mid-connect looks the same as a port scanner: not an alarm.
             log.info("dropped a connection from %s during the handshake: %s",
-                     _peer_text(peer), exc or type(exc).__name__)
+                     _peer_text(peer), str(exc) or type(exc).__name__)
             conn.close()
             return
         try:
@@ -217,7 +221,12 @@ class BrokerServer:
         manager_cls = type("_BoundManager", (managers.BaseManager,), {})
         manager_cls.register("broker", callable=lambda: service)
         # Built directly: BaseManager.get_server() ignores a subclass's _Server on Python 3.11.
-        self._server = _GuardedServer(manager_cls._registry, address, authkey, "pickle")
+        try:
+            self._server = _GuardedServer(manager_cls._registry, address, authkey, "pickle")
+        except OSError as exc:
+            raise BindError(f"cannot listen on {address[0]}:{address[1]}: "
+                            f"{exc.strerror or exc}; choose another --bind (an address of this "
+                            "host and a free port)") from None
         self._thread = threading.Thread(target=self._server.accepter, daemon=True,
                                         name="logcrunch-accepter")
         self._server.stop_event = threading.Event()

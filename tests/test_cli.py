@@ -30,15 +30,15 @@ def test_readme_commands_are_the_ones_ci_runs():
 
 
 @pytest.mark.parametrize("args,message", [
-    (["run", "x", "--out", "o", "--metric", "nogroup"], "write NAME=REGEX"),
-    (["run", "x", "--out", "o", "--metric", "ms=(unclosed"], "not a valid regex"),
-    (["run", "x", "--out", "o", "--metric", "ms=\\d+"], "exactly one capture group"),
-    (["run", "x", "--out", "o", "--error-pattern", "[oops"], "not a valid regex"),
-    (["run", "x", "--out", "o", "-j", "0"], "0 is not in the range x>=1"),
-    (["run", "x", "--out", "o", "--max-attempts", "0"], "--max-attempts must be at least 1"),
-    (["run", "x", "--out", "o", "--worker-timeout", "0"], "--worker-timeout must be > 0"),
-    (["run", "x"], "Missing option '--out'"),
-    (["submit", "x", "--out", "o", "--bind", "head:notaport"], "HOST:PORT"),
+    (["run", ".", "--out", "o", "--metric", "nogroup"], "write NAME=REGEX"),
+    (["run", ".", "--out", "o", "--metric", "ms=(unclosed"], "not a valid regex"),
+    (["run", ".", "--out", "o", "--metric", "ms=\\d+"], "exactly one capture group"),
+    (["run", ".", "--out", "o", "--error-pattern", "[oops"], "not a valid regex"),
+    (["run", ".", "--out", "o", "-j", "0"], "0 is not in the range x>=1"),
+    (["run", ".", "--out", "o", "--max-attempts", "0"], "--max-attempts must be at least 1"),
+    (["run", ".", "--out", "o", "--worker-timeout", "0"], "--worker-timeout must be > 0"),
+    (["run", "."], "Missing option '--out'"),
+    (["submit", ".", "--out", "o", "--bind", "head:notaport"], "HOST:PORT"),
     (["work", "--server", "head:99999"], "PORT in 0-65535"),
     (["work", "--server", "head", "--path-map", "nonsense"], "HEADPREFIX=LOCALPREFIX"),
     (["report", "--run", "last", "--out", "o"], "give a run id"),
@@ -82,3 +82,26 @@ def test_state_on_a_network_filesystem_is_refused(monkeypatch, tmp_path):
     monkeypatch.setattr(state, "filesystem_type", lambda path: "nfs4")
     with pytest.raises(state.StateError, match="on nfs4"):
         state.RunLock(str(tmp_path / "state.db")).acquire()
+
+
+def test_missing_root_is_a_usage_error(runner, tmp_path):
+    result = runner.invoke(cli, ["run", str(tmp_path / "typo"), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2 and "does not exist" in result.output
+
+
+def test_unusable_bind_address_is_a_usage_error_and_records_no_run(runner, tmp_path):
+    key = tmp_path / "key"
+    assert runner.invoke(cli, ["keygen", str(key)]).exit_code == 0
+    result = runner.invoke(cli, ["submit", str(tmp_path), "--out", str(tmp_path / "o"),
+                                 "--bind", "192.0.2.1:5000", "--authkey-file", str(key),
+                                 "--state", str(tmp_path / "s.db")])
+    assert result.exit_code == 2
+    assert "cannot listen on 192.0.2.1:5000" in result.output and "--bind" in result.output
+    runs = runner.invoke(cli, ["runs", "--state", str(tmp_path / "s.db")])
+    assert runs.output.strip().count("\n") == 0  # header only
+
+
+def test_runs_with_a_mistyped_state_path_creates_nothing(runner, tmp_path):
+    result = runner.invoke(cli, ["runs", "--state", str(tmp_path / "nope" / "s.db")])
+    assert result.exit_code == 1 and "no state database" in result.output
+    assert not (tmp_path / "nope").exists()

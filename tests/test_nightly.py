@@ -250,3 +250,20 @@ def test_settle_leaves_files_still_being_written_for_the_next_run(tmp_path):
     second = run_logcrunch(*run_cmd(tmp_path, root, "--incremental", out="n2"))
     assert second.returncode == 0, second.stderr
     assert [r["path"] for r in read_csv(tmp_path / "n2" / "files.csv")] == [fresh]
+
+
+def test_report_that_cannot_be_written_leaves_the_run_resumable(tmp_path):
+    root = tmp_path / "logs"
+    truth = make_tree(root, hosts=1, files_per_host=2)
+    (tmp_path / "afile").write_text("not a directory")
+    failed = run_logcrunch(*run_cmd(tmp_path, root, out="afile/sub"))
+    assert failed.returncode == 1
+    assert "cannot write the report to" in failed.stderr and "run the same command" in failed.stderr
+    runs = run_logcrunch("runs", "--state", str(tmp_path / "state.db")).stdout.splitlines()
+    assert runs[1].split(",")[3] == "incomplete"
+    refused = run_logcrunch("report", "--run", "latest", "--out", str(tmp_path / "x"),
+                            "--state", str(tmp_path / "state.db"))
+    assert refused.returncode == 1 and "--allow-incomplete" in refused.stderr
+    again = run_logcrunch(*run_cmd(tmp_path, root))
+    assert again.returncode == 0 and "(resumed)" in again.stderr
+    assert_matches_truth(tmp_path / "out", truth)
