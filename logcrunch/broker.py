@@ -58,6 +58,7 @@ class Lease:
     task_ids: list[int]
     expiry: float
     current: int | None = None  # the task the worker said it is reading
+    current_since: float = 0.0  # when it first said so
 
 
 @dataclass(slots=True)
@@ -159,11 +160,22 @@ class Broker:
     def expire(self, now: float) -> list[Task]:
         """Return expired leases' tasks to the queue; returns tasks that became final failures."""
         with self._lock:
-            expired = [lease for lease in self._leases.values() if lease.expiry <= now]
             failed: list[Task] = []
-            for lease in expired:
-                failed += self._release(lease, "lease expired (worker stopped heartbeating)")
+            for lease in list(self._leases.values()):
+                if lease.expiry <= now:
+                    failed += self._release(lease, "lease expired (worker stopped heartbeating)")
+                elif self._stuck(lease, now):
+                    # Heartbeats come from a side thread, so a reader hung in the kernel (a dead
+                    # NFS server) would keep its lease forever; progress is what counts.
+                    failed += self._release(
+                        lease, f"timed out: no progress for {now - lease.current_since:.0f} s")
             return failed
+
+    def _stuck(self, lease: Lease, now: float) -> bool:
+        # The worker's own supervisor kills a slow reader at file_timeout; this is the backstop
+        # for a node that cannot (the grace of one lease lets the supervisor's precise reason win).
+        return bool(self.file_timeout) and lease.current is not None and \
+            now - lease.current_since > self.file_timeout + self.lease_seconds
 
     def is_done(self) -> bool:
         with self._lock:
@@ -249,7 +261,8 @@ class Broker:
             if lease is None:
                 return False
             lease.expiry = now + self.lease_seconds
-            lease.current = current
+            if current != lease.current:
+                lease.current, lease.current_since = current, now
             return True
 
     def complete(self, worker: str, lease_id: str, results: list[tuple[int, FileSummary]],

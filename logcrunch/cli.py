@@ -66,8 +66,10 @@ def head_options(func):
                   help="Give up (exit 1) when no worker has been seen for this long.")
     @click.option("--max-attempts", type=int, default=defaults.MAX_ATTEMPTS, show_default=True,
                   help="A file whose worker dies this many times is marked failed.")
-    @click.option("--file-timeout", type=float, default=0.0, metavar="SECONDS",
-                  help="Kill a worker process that spends longer on one file (0: no limit).")
+    @click.option("--file-timeout", type=float, default=defaults.FILE_TIMEOUT, show_default=True,
+                  metavar="SECONDS",
+                  help="Kill a worker process that spends longer on one file (a hung NFS read, "
+                       "a pathological file) and retry it elsewhere; 0: no limit.")
     @click.option("--lease-seconds", type=float, default=defaults.LEASE_SECONDS,
                   show_default=True, help="How long a silent worker keeps its tasks.")
     @click.option("--split-size", type=int, default=defaults.SPLIT_MIN_BYTES, show_default=True,

@@ -18,6 +18,7 @@ DEFAULT_PORT = 50070
 LEASE_SECONDS = 30.0  # a lease's lifetime; heartbeats extend it
 HEARTBEAT_SECONDS = 5.0
 MAX_ATTEMPTS = 3
+FILE_TIMEOUT = 1800.0  # one file (or split range) taking longer than this is presumed hung
 LEASE_TARGET_BYTES = 64 * 1024 * 1024  # how many bytes one lease should hold, roughly
 LEASE_MAX_FILES = 256
 RESULT_BATCH_FILES = 64  # results are sent back in batches of this many ...

@@ -173,7 +173,8 @@ class FileSummary:
             return self
         if later.status != STATUS_OK:
             return FileSummary.failed(
-                self.path, later.error, format=self.format, size_bytes=self.size_bytes
+                self.path, later.error, format=self.format, size_bytes=self.size_bytes,
+                attempts=max(self.attempts, later.attempts),
             )
         return FileSummary(
             path=self.path,

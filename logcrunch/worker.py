@@ -23,6 +23,7 @@ import signal
 import socket
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -44,6 +45,7 @@ EXIT_DONE = 0
 EXIT_HEAD_LOST = 1
 EXIT_AUTH = 4  # internal: a child's auth failure; the node exits 1 with the message
 EXIT_CRASHED = 70  # internal: an unexpected exception in a child; it is restarted
+RESTART_WINDOW = 600.0  # seconds
 
 POLL_MIN_SECONDS = 0.05
 POLL_MAX_SECONDS = 1.0
@@ -62,7 +64,7 @@ class WorkerOptions:
     forever: bool = False
     connect_timeout: float = defaults.CONNECT_RETRY_SECONDS  # waiting for an absent head
     name: str = field(default_factory=socket.gethostname)
-    max_restarts: int = 20  # per node and job: a child that keeps dying is not restarted forever
+    max_restarts: int = 20  # within RESTART_WINDOW: processes that keep dying are not restarted
 
     def validate(self) -> None:
         if self.processes < 1:
@@ -369,7 +371,8 @@ def run_worker(options: WorkerOptions, on_event: Callable[[str], None] | None = 
     ctx = multiprocessing.get_context("fork")
     children: list[_Child] = []
     stopping = threading.Event()
-    restarts = 0
+    restarts: deque[float] = deque()  # when processes were restarted, within RESTART_WINDOW
+    gave_up = False
     codes: list[int] = []
 
     def spawn() -> _Child:
@@ -413,16 +416,26 @@ def run_worker(options: WorkerOptions, on_event: Callable[[str], None] | None = 
                 reason = _death_reason(code)
                 notify(f"worker process {child.name} died ({reason})")
                 _report_loss(options, child, reason)
-                if stopping.is_set() or restarts >= options.max_restarts:
-                    codes.append(EXIT_HEAD_LOST if not stopping.is_set() else EXIT_DONE)
+                now = time.monotonic()
+                while restarts and now - restarts[0] > RESTART_WINDOW:
+                    restarts.popleft()
+                if stopping.is_set():
+                    codes.append(EXIT_DONE)
                     continue
-                restarts += 1
+                if len(restarts) >= options.max_restarts:
+                    gave_up = True
+                    codes.append(EXIT_CRASHED)
+                    continue
+                restarts.append(now)
                 children.append(spawn())
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         for child in children:
             child.process.kill()
+    if gave_up and not job_over.is_set():
+        raise WorkerError(f"worker processes keep dying ({options.max_restarts} restarts within "
+                          f"{RESTART_WINDOW:.0f} s); see the messages above")
     if EXIT_AUTH in codes:
         raise WorkerError("authentication failed: this node's authkey differs from the head's")
     if EXIT_HEAD_LOST in codes and not stopping.is_set() and not job_over.is_set():

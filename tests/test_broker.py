@@ -153,3 +153,20 @@ def test_concurrent_leases_never_hand_out_a_task_twice():
         thread.join(timeout=30)
     assert len(seen) == len(set(seen)) == 2000
     assert len(broker.take_results()) == 2000
+
+
+def test_lease_without_progress_is_taken_back_even_while_heartbeating():
+    broker = Broker(lease_seconds=10, file_timeout=60)
+    broker.add_task("/hung.log", 100)
+    broker.close_submissions()
+    _s, lease_id, (task,) = broker.lease("w", broker.job_id, now=0)
+    now = 0
+    while now < 75:  # the side thread keeps beating while the reader is stuck on one file
+        now += 5
+        assert broker.heartbeat("w", lease_id, task.task_id, now)
+        assert broker.expire(now) == []
+    now += 5
+    assert broker.heartbeat("w", lease_id, task.task_id, now)
+    broker.expire(now)
+    assert not broker.heartbeat("w", lease_id, task.task_id, now)  # taken back
+    assert broker._tasks[task.task_id].attempts == 1
