@@ -420,17 +420,19 @@ class BlockScanner:
         self.format = file_format
         self.year = year
         self.per_line_format = file_format in (JSON, ACCESS, LOGCAT)
-        self.header = None if self.per_line_format else learn_header(sniffed_head)
-        self.error_patterns = [_UserPattern(p) for p in config.error_patterns]
-        self.warn_patterns = [_UserPattern(p) for p in config.warn_patterns]
-        self.metric_patterns = [(name, _UserPattern(p)) for name, p in config.metric_patterns]
         # The C path counts levels by the token rule (the rule of every non-per-line format) and
         # sums every logfmt number; user level patterns still override its counts afterwards.
+        # What the Python path learns from the head (header shape, logfmt keys) it does not need.
         self.native = _native
         self.native_levels = (
             _native is not None and config.default_levels and not self.per_line_format
         )
-        self.logfmt_keys = _learn_logfmt_keys(sniffed_head)
+        uses_header = not (self.per_line_format or self.native_levels)
+        self.header = learn_header(sniffed_head) if uses_header else None
+        self.error_patterns = [_UserPattern(p) for p in config.error_patterns]
+        self.warn_patterns = [_UserPattern(p) for p in config.warn_patterns]
+        self.metric_patterns = [(name, _UserPattern(p)) for name, p in config.metric_patterns]
+        self.logfmt_keys = _learn_logfmt_keys(sniffed_head) if _native is None else []
         self.learning_budget = KEY_LEARNING_BLOCKS
         self.lines = self.error_lines = self.warn_lines = self.long_lines = 0
         self.first_ts = self.last_ts = ""
