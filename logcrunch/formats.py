@@ -152,7 +152,10 @@ def json_level(obj: dict) -> int:
         if isinstance(value, str):
             return LEVEL_OF_WORD.get(value.strip().lower().encode(), NEUTRAL)
         if isinstance(value, _DecimalText):
-            value = parse_number(value)
+            try:
+                value = parse_number(value)
+            except ValueError:
+                return NEUTRAL
         if isinstance(value, int | Fraction) and not isinstance(value, bool):
             return ERROR if value >= 50 else WARN if value >= 40 else NEUTRAL
     return NEUTRAL
@@ -160,11 +163,17 @@ def json_level(obj: dict) -> int:
 
 def json_metrics(obj: dict) -> list[tuple[str, Number]]:
     """Every top-level field of a JSON object whose value is a number (booleans are not)."""
-    return [
-        (key, parse_number(value) if isinstance(value, _DecimalText) else value)
-        for key, value in obj.items()
-        if isinstance(value, int | _DecimalText) and not isinstance(value, bool)
-    ]
+    samples: list[tuple[str, Number]] = []
+    for key, value in obj.items():
+        if isinstance(value, bool) or not isinstance(value, int | _DecimalText):
+            continue
+        if isinstance(value, _DecimalText):
+            try:
+                value = parse_number(value)
+            except ValueError:
+                continue  # exponent out of range: not a sample
+        samples.append((key, value))
+    return samples
 
 
 def json_number_fields(obj: dict) -> list[tuple[str, int | bytes]]:

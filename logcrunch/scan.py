@@ -845,7 +845,9 @@ def _summarise_numbers(values: list[bytes]) -> Metric:
     others: list[Number] = []
     for value in values:
         if b"e" in value or b"E" in value:
-            others.append(parse_number(value))
+            number = _number_or_none(value)  # None: exponent out of range, not a sample
+            if number is not None:
+                others.append(number)
         elif b"." in value:
             whole, fraction = value.split(b".")
             digits = whole + fraction

@@ -21,6 +21,7 @@ STATUS_OK = "ok"
 STATUS_SKIPPED = "skipped"
 STATUS_FAILED = "failed"
 
+MAX_EXPONENT = 4000  # far beyond a double's range (1e308), still cheap to hold exactly
 _NUMBER_RE = re.compile(rb"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 
 
@@ -34,6 +35,10 @@ def parse_number(text: bytes | str) -> Number:
         raise ValueError(f"not a number: {raw[:40]!r}")
     if b"." not in raw and b"e" not in raw and b"E" not in raw:
         return int(raw)
+    mantissa, _e, exponent = raw.lower().partition(b"e")
+    if exponent and abs(int(exponent)) > MAX_EXPONENT:
+        # An exact 1e999999999 would take hours and gigabytes; no real metric is that large.
+        raise ValueError(f"exponent out of range: {raw[:40]!r}")
     return normalize(Fraction(raw.decode()))
 
 

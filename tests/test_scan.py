@@ -739,3 +739,13 @@ def test_random_ranges_merge_to_the_whole_file(tmp_path_factory, data, cut_fract
     assert (
         merged_ranges(path, config, cuts) == scan_file(path, config) == reference_scan(path, config)
     )
+
+
+def test_absurd_exponent_is_no_sample_and_does_not_stall(tmp_path):
+    path = tmp_path / "a.log"
+    path.write_bytes(b"Nov 27 02:00:01 n api[1]: INFO x=1e999999999 y=2\n"
+                     b'{"level":"info","x":1e999999999,"y":3}\n')
+    summary = scan_file(str(path), ScanConfig())
+    assert summary.lines == 2
+    assert "x" not in summary.metrics
+    assert summary.metrics["y"].count >= 1

@@ -99,3 +99,10 @@ def test_merge_metrics_copies():
     merge_metrics(into, source)
     assert into["x"].count == 2 and source["x"].count == 1
     assert math.isclose(into["x"].stddev, 0.0)
+
+
+def test_absurd_exponents_are_not_numbers():
+    for text in ("1e999999999", "-2.5E-999999999999"):
+        with pytest.raises(ValueError, match="exponent out of range"):
+            parse_number(text)
+    assert parse_number("1e300") == 10**300
