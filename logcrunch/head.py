@@ -24,7 +24,7 @@ from logcrunch.transport import BrokerServer
 
 log = logging.getLogger(__name__)
 
-TICK_SECONDS = 0.1
+TICK_SECONDS = 0.05
 
 
 @dataclass

@@ -48,7 +48,7 @@ EXIT_CRASHED = 70  # internal: an unexpected exception in a child; it is restart
 RESTART_WINDOW = 600.0  # seconds
 
 POLL_MIN_SECONDS = 0.05
-POLL_MAX_SECONDS = 1.0
+POLL_MAX_SECONDS = 0.25  # an idle worker must hear "done" quickly: the head waits for it
 
 
 class WorkerError(Exception):
