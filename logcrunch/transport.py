@@ -105,9 +105,12 @@ class _GuardedServer(managers.Server):
             conn.close()
             return
         except (OSError, EOFError, ValueError) as exc:
-            # A worker process exiting mid-connect looks the same as a port scanner: not an alarm.
-            log.info("dropped a connection from %s during the handshake: %s",
-                     _peer_text(peer), str(exc) or type(exc).__name__)
+            # A worker process exiting mid-connect (a reset or EOF) is routine; anything else
+            # (garbage, an oversized message) is worth a line, but no alarm.
+            routine = isinstance(exc, EOFError | ConnectionResetError | BrokenPipeError)
+            log.log(logging.DEBUG if routine else logging.INFO,
+                    "dropped a connection from %s during the handshake: %s",
+                    _peer_text(peer), str(exc) or type(exc).__name__)
             conn.close()
             return
         try:

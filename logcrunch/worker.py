@@ -152,6 +152,9 @@ class WorkerProcess:
             return self._serve()
         finally:
             self._say_goodbye()
+            if self.heartbeat is not None:  # not mid-connect when the process exits
+                self.heartbeat.finish()
+                self.heartbeat.join(timeout=2)
 
     def _say_goodbye(self) -> None:
         """Tell the head we are gone, so it does not wait for us at the end (best effort)."""
