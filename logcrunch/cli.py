@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import functools
 import logging
 import os
 import signal
@@ -28,78 +27,77 @@ log = logging.getLogger("logcrunch")
 # ----- shared option groups ------------------------------------------------------------------
 
 
-def scan_options(func):
-    @click.option("--error-pattern", "error_patterns", multiple=True, metavar="REGEX",
-                  help="A line matching REGEX is an error line, whatever its level. Repeatable.")
-    @click.option("--warn-pattern", "warn_patterns", multiple=True, metavar="REGEX",
-                  help="A line matching REGEX is a warning line (error patterns win). Repeatable.")
-    @click.option("--metric", "metric_specs", multiple=True, metavar="NAME=REGEX",
-                  help="Extra metric: each match of REGEX's one capture group is a sample of NAME.")
-    @click.option("--no-default-levels", is_flag=True,
-                  help="Classify lines only by --error-pattern/--warn-pattern.")
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        return func(*args, **kwargs)
-    return wrapper
+def _options(*decorators):
+    """Several click options as one decorator (applied in the order listed)."""
+
+    def apply(func):
+        for decorator in reversed(decorators):
+            func = decorator(func)
+        return func
+
+    return apply
 
 
-def walk_options(func):
-    @click.option("--include", multiple=True, metavar="GLOB",
-                  help="Only files whose name (or path below the root, if GLOB has a /) matches.")
-    @click.option("--exclude", multiple=True, metavar="GLOB",
-                  help="Skip files and directories matching GLOB. Repeatable.")
-    @click.option("--hidden", is_flag=True, help="Also scan hidden files and directories.")
-    @click.option("--follow-symlinks", is_flag=True,
-                  help="Follow symbolic links (each directory is still entered once).")
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        return func(*args, **kwargs)
-    return wrapper
+scan_options = _options(
+    click.option("--error-pattern", "error_patterns", multiple=True, metavar="REGEX",
+                 help="A line matching REGEX is an error line, whatever its level. Repeatable."),
+    click.option("--warn-pattern", "warn_patterns", multiple=True, metavar="REGEX",
+                 help="A line matching REGEX is a warning line (error patterns win). Repeatable."),
+    click.option("--metric", "metric_specs", multiple=True, metavar="NAME=REGEX",
+                 help="Extra metric: each match of REGEX's one capture group is a sample of NAME."),
+    click.option("--no-default-levels", is_flag=True,
+                 help="Classify lines only by --error-pattern/--warn-pattern."),
+)
 
 
-def head_options(func):
-    @click.option("--out", "out_dir", required=True, metavar="DIR",
-                  help="Directory for files.csv, metrics.csv and summary.csv; strftime patterns "
-                       "allowed (/srv/reports/%Y-%m-%d).")
-    @click.option("--worker-timeout", type=float, default=defaults.WORKER_TIMEOUT,
-                  show_default=True, metavar="SECONDS",
-                  help="Give up (exit 1) when no worker has been seen for this long.")
-    @click.option("--max-attempts", type=int, default=defaults.MAX_ATTEMPTS, show_default=True,
-                  help="A file whose worker dies this many times is marked failed.")
-    @click.option("--file-timeout", type=float, default=defaults.FILE_TIMEOUT, show_default=True,
-                  metavar="SECONDS",
-                  help="Kill a worker process that spends longer on one file (a hung NFS read, "
-                       "a pathological file) and retry it elsewhere; 0: no limit.")
-    @click.option("--lease-seconds", type=float, default=defaults.LEASE_SECONDS,
-                  show_default=True, help="How long a silent worker keeps its tasks.")
-    @click.option("--split-size", type=int, default=defaults.SPLIT_MIN_BYTES, show_default=True,
-                  metavar="BYTES", help="Plain files larger than this are split across workers.")
-    @click.option("--state", "state_path", envvar=STATE_ENV, metavar="PATH",
-                  help=f"State database (or ${STATE_ENV}; default {DEFAULT_STATE_PATH}); its "
-                       "lock sits beside it. Must be on a local disk.")
-    @click.option("--incremental", is_flag=True,
-                  help="Only files new or changed since the last finished run over these roots.")
-    @click.option("--fresh", is_flag=True,
-                  help="Start over instead of resuming an unfinished run of the same command.")
-    @click.option("--settle", type=float, default=0.0, metavar="SECONDS",
-                  help="Leave files modified in the last SECONDS for the next run.")
-    @click.option("-q", "--quiet", is_flag=True, help="Print only warnings and errors.")
-    @scan_options
-    @walk_options
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        return func(*args, **kwargs)
-    return wrapper
+walk_options = _options(
+    click.option("--include", multiple=True, metavar="GLOB",
+                 help="Only files whose name (or path below the root, if GLOB has a /) matches."),
+    click.option("--exclude", multiple=True, metavar="GLOB",
+                 help="Skip files and directories matching GLOB. Repeatable."),
+    click.option("--hidden", is_flag=True, help="Also scan hidden files and directories."),
+    click.option("--follow-symlinks", is_flag=True,
+                 help="Follow symbolic links (each directory is still entered once)."),
+)
 
 
-def authkey_option(func):
-    @click.option("--authkey-file", envvar=defaults.AUTHKEY_ENV, metavar="PATH",
-                  help=f"Shared key file (or ${defaults.AUTHKEY_ENV}; default "
-                       f"{defaults.AUTHKEY_DEFAULT_PATH}).")
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        return func(*args, **kwargs)
-    return wrapper
+head_options = _options(
+    click.option("--out", "out_dir", required=True, metavar="DIR",
+                 help="Directory for files.csv, metrics.csv and summary.csv; strftime patterns "
+                      "allowed (/srv/reports/%Y-%m-%d)."),
+    click.option("--worker-timeout", type=float, default=defaults.WORKER_TIMEOUT,
+                 show_default=True, metavar="SECONDS",
+                 help="Give up (exit 1) when no worker has been seen for this long."),
+    click.option("--max-attempts", type=int, default=defaults.MAX_ATTEMPTS, show_default=True,
+                 help="A file whose worker dies this many times is marked failed."),
+    click.option("--file-timeout", type=float, default=defaults.FILE_TIMEOUT, show_default=True,
+                 metavar="SECONDS",
+                 help="Kill a worker process that spends longer on one file (a hung NFS read, "
+                      "a pathological file) and retry it elsewhere; 0: no limit."),
+    click.option("--lease-seconds", type=float, default=defaults.LEASE_SECONDS,
+                 show_default=True, help="How long a silent worker keeps its tasks."),
+    click.option("--split-size", type=int, default=defaults.SPLIT_MIN_BYTES, show_default=True,
+                 metavar="BYTES", help="Plain files larger than this are split across workers."),
+    click.option("--state", "state_path", envvar=STATE_ENV, metavar="PATH",
+                 help=f"State database (or ${STATE_ENV}; default {DEFAULT_STATE_PATH}); its "
+                      "lock sits beside it. Must be on a local disk."),
+    click.option("--incremental", is_flag=True,
+                 help="Only files new or changed since the last finished run over these roots."),
+    click.option("--fresh", is_flag=True,
+                 help="Start over instead of resuming an unfinished run of the same command."),
+    click.option("--settle", type=float, default=0.0, metavar="SECONDS",
+                 help="Leave files modified in the last SECONDS for the next run."),
+    click.option("-q", "--quiet", is_flag=True, help="Print only warnings and errors."),
+    scan_options,
+    walk_options,
+)
+
+
+authkey_option = _options(
+    click.option("--authkey-file", envvar=defaults.AUTHKEY_ENV, metavar="PATH",
+                 help=f"Shared key file (or ${defaults.AUTHKEY_ENV}; default "
+                      f"{defaults.AUTHKEY_DEFAULT_PATH})."),
+)
 
 
 # ----- helpers -------------------------------------------------------------------------------
@@ -387,13 +385,10 @@ def keygen(path, force):
     click.echo(f"wrote a new authkey to {written} (mode 0600); copy it to every node")
 
 
-def state_option(func):
-    @click.option("--state", "state_path", envvar=STATE_ENV, metavar="PATH",
-                  help=f"State database (or ${STATE_ENV}; default {DEFAULT_STATE_PATH}).")
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        return func(*args, **kwargs)
-    return wrapper
+state_option = _options(
+    click.option("--state", "state_path", envvar=STATE_ENV, metavar="PATH",
+                 help=f"State database (or ${STATE_ENV}; default {DEFAULT_STATE_PATH})."),
+)
 
 
 @cli.command("report")
