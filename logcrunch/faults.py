@@ -42,9 +42,10 @@ def before_scan(path: str) -> None:
 
 def _hold(directory: str) -> None:
     marker = os.path.join(directory, f"held.{os.getpid()}")
-    with open(marker + ".tmp", "w") as fp:
+    staging = os.path.join(directory, f".staging.{os.getpid()}")  # no "held." prefix: unseen
+    with open(staging, "w") as fp:
         fp.write(str(os.getpid()))
-    os.replace(marker + ".tmp", marker)  # appears complete, never half-written
+    os.replace(staging, marker)  # appears complete, never half-written
     release = os.path.join(directory, "release")
     deadline = time.monotonic() + 60
     while not os.path.exists(release) and time.monotonic() < deadline:

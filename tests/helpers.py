@@ -211,7 +211,8 @@ def wait_for_files(directory: Path, prefix: str, count: int = 1,
     """Wait for ``count`` marker files (e.g. written by the `hold` fault) to appear."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        found = sorted(p for p in directory.iterdir() if p.name.startswith(prefix))
+        found = sorted(p for p in directory.iterdir()
+                       if p.name.startswith(prefix) and not p.name.endswith(".tmp"))
         if len(found) >= count:
             return found
         time.sleep(0.02)  # polling a condition, with a deadline

@@ -117,6 +117,7 @@ def test_stopped_worker_late_result_is_dropped(tmp_path, tree, key):
     the_head = head(tmp_path, root, key, "--lease-seconds", "2")
     port = head_port(the_head)
     sleeper = worker(port, key, "-j", "1", env={"LOGCRUNCH_FAULTS": f"hold:{victim}:{first_hold}"})
+    stopped_pid = None
     try:
         stopped_pid = int(wait_for_file(first_hold, "held.").read_text())
         os.kill(stopped_pid, signal.SIGSTOP)  # past its lease: heartbeats stop too
@@ -130,7 +131,8 @@ def test_stopped_worker_late_result_is_dropped(tmp_path, tree, key):
         assert the_head.wait() == 0, the_head.output
         assert other.wait() == 0, other.output
     finally:
-        os.kill(stopped_pid, signal.SIGCONT) if the_head.popen.poll() is None else None
+        if stopped_pid is not None and the_head.popen.poll() is None:
+            os.kill(stopped_pid, signal.SIGCONT)
         for proc in (the_head, sleeper):
             proc.kill()
     assert_matches_truth(tmp_path / "out", truth)
