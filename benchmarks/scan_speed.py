@@ -7,41 +7,23 @@ Also times mawk's line count + level count on the same file when mawk is install
 from __future__ import annotations
 
 import os
-import random
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
+
+from bench import write_log  # benchmarks/ is on sys.path when this runs as a script
 
 from logcrunch.scan import ScanConfig, scan_file
-
-
-def generate(path: str, megabytes: int) -> None:
-    rng = random.Random(1)
-    levels = ["INFO"] * 8 + ["WARN", "ERROR", "DEBUG"]
-    target = megabytes * 1_000_000
-    written = 0
-    with open(path, "w") as out:
-        while written < target:
-            lines = []
-            for index in range(10_000):
-                lines.append(
-                    f"Nov 27 02:{index % 60:02d}:{index % 60:02d} node{rng.randint(1, 20):02d} "
-                    f"api[{rng.randint(1000, 9999)}]: {rng.choice(levels)} request handled path=/x "
-                    f"latency_ms={rng.randint(1, 999)} bytes={rng.randint(100, 99999)} "
-                    f"ratio={rng.choice('-+')}0.{rng.randint(0, 99):02d}\n"
-                )
-            block = "".join(lines)
-            out.write(block)
-            written += len(block)
 
 
 def main() -> None:
     megabytes = int(sys.argv[1]) if len(sys.argv) > 1 and sys.argv[1].isdigit() else 100
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "bench.log")
-        generate(path, megabytes)
+        write_log(Path(path), megabytes * 1_000_000, seed=1)  # the corpus bench.py uses
         size = os.path.getsize(path)
         scan_file(path, ScanConfig())  # warm the page cache
         if "--profile" in sys.argv:
