@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import itertools
 import logging
+import os
 import threading
-import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -104,7 +104,7 @@ class Broker:
     file_timeout: float = 0.0
     lease_target_bytes: int = defaults.LEASE_TARGET_BYTES
     lease_max_files: int = defaults.LEASE_MAX_FILES
-    job_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    job_id: str = field(default_factory=lambda: _new_id())
     # Called (under the lock) with each batch of results about to be accepted, before the worker
     # hears back: the head commits them to its state database here. If it raises, the batch is
     # not accepted and the error is kept in `persist_error`.
@@ -112,6 +112,9 @@ class Broker:
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
+        # Signalled (under the lock) whenever tasks are queued or finish, the job closes or stops,
+        # or a worker hears "done": long-polling workers and the head's loop wait on it.
+        self._changed = threading.Condition(self._lock)
         self._ids = itertools.count(1)
         self._tasks: dict[int, Task] = {}
         self._queue: deque[int] = deque()
@@ -138,17 +141,42 @@ class Broker:
             self._queue.append(task.task_id)
             self._stats.total += 1
             self._stats.bytes_total += task.weight
+            self._changed.notify_all()
             return task
 
     def close_submissions(self) -> None:
         """No more tasks will be added: once all are finished the job is done."""
         with self._lock:
             self._closed = True
+            self._changed.notify_all()
 
     def stop(self) -> None:
         """Tell workers the job is over (they exit or wait for the next job)."""
         with self._lock:
             self._stopping = True
+            self._changed.notify_all()
+
+    def wake(self) -> None:
+        """Wake everyone waiting on the broker (the head's loop, long-polling workers)."""
+        with self._lock:
+            self._changed.notify_all()
+
+    def wait_for_news(self, timeout: float) -> None:
+        """Block up to ``timeout`` until results are waiting to be taken or the job is done."""
+        with self._lock:
+            if not self._results and not self._all_finished() and not self._stopping:
+                self._changed.wait(timeout)
+
+    def wait_until_workers_told_done(self, clock: Callable[[], float], timeout: float) -> bool:
+        """Block up to ``timeout`` until every recent worker has heard the job is over."""
+        deadline = clock() + timeout
+        with self._lock:
+            while self._not_told_done(clock()):
+                remaining = deadline - clock()
+                if remaining <= 0:
+                    return False
+                self._changed.wait(remaining)
+            return True
 
     def take_results(self) -> list[tuple[Task, FileSummary]]:
         """Drain the accepted results (each task appears exactly once over the job)."""
@@ -184,8 +212,7 @@ class Broker:
     def workers_not_told_done(self, now: float) -> int:
         """Workers seen lately that have not yet been told the job is over."""
         with self._lock:
-            return sum(1 for w in self._workers.values()
-                       if w.worker not in self._told_done and now - w.last_seen <= self.lease_seconds)
+            return self._not_told_done(now)
 
     def stats(self) -> BrokerStats:
         with self._lock:
@@ -212,6 +239,7 @@ class Broker:
             self._touch(worker, now)
             if self._stopping or self._all_finished():
                 self._told_done.add(worker)
+                self._changed.notify_all()
                 return None
             return JobInfo(self.job_id, self.scan_config, self.lease_seconds,
                            self.heartbeat_seconds, self.file_timeout)
@@ -225,33 +253,54 @@ class Broker:
         of a past job: fetch the job again or exit).
         """
         with self._lock:
-            self._touch(worker, now)
-            if job_id != self.job_id or self._stopping or self._all_finished():
-                return "done", None, []
-            # Fair share: with few tasks left, do not let one worker take them all.
-            active = sum(1 for w in self._workers.values()
-                         if now - w.last_seen <= self.lease_seconds)
-            fair = -(-len(self._queue) // (2 * max(1, active)))
-            limit = max(1, min(max_files or self.lease_max_files, self.lease_max_files, fair))
-            picked: list[int] = []
-            weight = 0
-            while self._queue and len(picked) < limit and weight < self.lease_target_bytes:
-                task = self._tasks[self._queue[0]]
-                if task.solo and picked:
-                    break
-                self._queue.popleft()
-                picked.append(task.task_id)
-                weight += task.weight
-                if task.solo:
-                    break
-            if not picked:
-                return "wait", None, []
-            lease = Lease(uuid.uuid4().hex, worker, picked, now + self.lease_seconds)
-            self._leases[lease.lease_id] = lease
-            for task_id in picked:
-                self._holder[task_id] = lease.lease_id
-            # Copies, so the caller never shares mutable state with the broker.
-            return "work", lease.lease_id, [_copy(self._tasks[t]) for t in picked]
+            return self._lease(worker, job_id, now, max_files)
+
+    def lease_waiting(self, worker: str, job_id: str, clock: Callable[[], float],
+                      max_files: int | None = None,
+                      wait: float = 0.0) -> tuple[str, str | None, list[Task]]:
+        """`lease`, but while the answer would be ``"wait"`` block up to ``wait`` seconds for work.
+
+        A long poll: an idle worker gets a task (or "done") the moment there is one, with no
+        polling delay and no traffic while it waits.
+        """
+        deadline = clock() + wait
+        with self._lock:
+            while True:
+                answer = self._lease(worker, job_id, clock(), max_files)
+                remaining = deadline - clock()
+                if answer[0] != "wait" or remaining <= 0:
+                    return answer
+                self._changed.wait(remaining)
+
+    def _lease(self, worker: str, job_id: str, now: float,
+               max_files: int | None) -> tuple[str, str | None, list[Task]]:
+        self._touch(worker, now)
+        if job_id != self.job_id or self._stopping or self._all_finished():
+            return "done", None, []
+        # Fair share: with few tasks left, do not let one worker take them all.
+        active = sum(1 for w in self._workers.values()
+                     if now - w.last_seen <= self.lease_seconds)
+        fair = -(-len(self._queue) // (2 * max(1, active)))
+        limit = max(1, min(max_files or self.lease_max_files, self.lease_max_files, fair))
+        picked: list[int] = []
+        weight = 0
+        while self._queue and len(picked) < limit and weight < self.lease_target_bytes:
+            task = self._tasks[self._queue[0]]
+            if task.solo and picked:
+                break
+            self._queue.popleft()
+            picked.append(task.task_id)
+            weight += task.weight
+            if task.solo:
+                break
+        if not picked:
+            return "wait", None, []
+        lease = Lease(_new_id(), worker, picked, now + self.lease_seconds)
+        self._leases[lease.lease_id] = lease
+        for task_id in picked:
+            self._holder[task_id] = lease.lease_id
+        # Copies, so the caller never shares mutable state with the broker.
+        return "work", lease.lease_id, [_copy(self._tasks[t]) for t in picked]
 
     def heartbeat(self, worker: str, lease_id: str, current: int | None, now: float) -> bool:
         """Extend a lease; ``current`` is the task being read. False when the lease is gone."""
@@ -310,6 +359,7 @@ class Broker:
         with self._lock:
             self._touch(worker, now)
             self._told_done.add(worker)  # a dead process never asks again
+            self._changed.notify_all()
             lease = self._leases.get(lease_id)
             if lease is None:
                 return 0
@@ -322,8 +372,13 @@ class Broker:
         with self._lock:
             self._touch(worker, now)
             self._told_done.add(worker)
+            self._changed.notify_all()
 
     # ----- internals (lock held) -------------------------------------------------------------
+
+    def _not_told_done(self, now: float) -> int:
+        return sum(1 for w in self._workers.values()
+                   if w.worker not in self._told_done and now - w.last_seen <= self.lease_seconds)
 
     def _all_finished(self) -> bool:
         return self._closed and len(self._finished) == len(self._tasks)
@@ -353,6 +408,7 @@ class Broker:
             self._stats.failed += 1
         self._stats.done += 1
         self._stats.bytes_done += task.weight
+        self._changed.notify_all()
 
     def _requeue(self, task_id: int, penalise: bool) -> None:
         self._holder.pop(task_id, None)
@@ -361,6 +417,7 @@ class Broker:
             task.attempts += 1
         # Put retried tasks first: they are the oldest work and the likeliest to be slow.
         self._queue.appendleft(task_id)
+        self._changed.notify_all()
 
     def _release(self, lease: Lease, reason: str) -> list[Task]:
         """Drop a lease; returns tasks that ran out of attempts and were finalised as failed."""
@@ -396,6 +453,11 @@ class Broker:
             else:
                 self._requeue(task_id, penalise=False)
         return failed
+
+
+def _new_id() -> str:
+    """A random 128-bit id (job, lease); os.urandom rather than uuid, which is slow to import."""
+    return os.urandom(16).hex()
 
 
 def _copy(task: Task) -> Task:

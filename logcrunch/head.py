@@ -141,6 +141,7 @@ class Head:
 
     def request_stop(self, reason: str) -> None:
         """Stop the job soon (signal handlers call this); the run ends with exit code 1."""
+        # No broker call here: a signal handler runs on the main thread, which may hold its lock.
         self.stop_reason = reason
         self.stop_requested.set()
 
@@ -178,7 +179,7 @@ class Head:
                 if self.on_progress and now - last_progress >= 0.5:
                     last_progress = now
                     self._report_progress(now - started)
-                self.stop_requested.wait(TICK_SECONDS)
+                self.broker.wait_for_news(TICK_SECONDS)  # woken at once by results or the end
             self._collect()
             if self.on_progress:
                 self._report_progress(self.clock() - started)
@@ -300,9 +301,8 @@ class Head:
 
     def _let_workers_hear_done(self) -> None:
         """Give connected workers a moment to learn the job is over before the server closes."""
-        deadline = self.clock() + min(5.0, self.broker.heartbeat_seconds * 2 + 1.0)
-        while self.broker.workers_not_told_done(self.clock()) and self.clock() < deadline:
-            time.sleep(0.05)
+        self.broker.wait_until_workers_told_done(
+            self.clock, min(5.0, self.broker.heartbeat_seconds * 2 + 1.0))
 
 
 def unique_roots(roots: Iterable[str]) -> tuple[str, ...]:

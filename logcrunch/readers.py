@@ -8,20 +8,35 @@ library otherwise; zstd needs the optional ``zstandard`` package. Every failure 
 
 from __future__ import annotations
 
-import bz2
 import errno
-import gzip
-import lzma
 import os
 import zlib
 from typing import BinaryIO
 
-try:  # optional (pip install 'logcrunch[fast]'): inflates about twice as fast as zlib
-    from isal import igzip as _fast_gzip
-except ImportError:  # pragma: no cover - depends on the environment
-    _fast_gzip = None
-if os.environ.get("LOGCRUNCH_NO_ISAL", "") not in ("", "0"):  # benchmarks compare both
-    _fast_gzip = None
+# The decompression modules are imported on first use: most runs are mostly plain text, and every
+# millisecond of start-up is paid by every run.
+_gzip_module = None  # the module whose GzipFile inflates: isal.igzip if available, else gzip
+
+
+def gzip_module():
+    """isal.igzip (the optional ``[fast]`` extra, about twice as fast as zlib), else gzip."""
+    global _gzip_module
+    if _gzip_module is None:
+        _gzip_module = _choose_gzip_module()
+    return _gzip_module
+
+
+def _choose_gzip_module():
+    if os.environ.get("LOGCRUNCH_NO_ISAL", "") in ("", "0"):  # benchmarks compare both
+        try:
+            from isal import igzip
+
+            return igzip
+        except ImportError:  # pragma: no cover - depends on the environment
+            pass
+    import gzip
+
+    return gzip
 
 GZIP = "gzip"
 BZ2 = "bz2"
@@ -73,10 +88,14 @@ def open_decompressed(path: str, compression: str | None) -> BinaryIO:
     if compression is None:
         return raw
     if compression == GZIP:
-        stream = (_fast_gzip or gzip).GzipFile(fileobj=raw, mode="rb")
+        stream = gzip_module().GzipFile(fileobj=raw, mode="rb")
     elif compression == BZ2:
+        import bz2
+
         stream = bz2.BZ2File(raw)
     elif compression == XZ:
+        import lzma
+
         stream = lzma.LZMAFile(raw)
     elif compression == ZSTD:
         try:
@@ -159,6 +178,8 @@ class _ZstdReader:
 
 def decompression_errors() -> tuple[type[BaseException], ...]:
     """Exception types that mean "this compressed file is corrupt", optional libraries included."""
+    import lzma
+
     errors: list[type[BaseException]] = [OSError, EOFError, ValueError, zlib.error, lzma.LZMAError]
     try:
         from isal import isal_zlib
@@ -195,6 +216,9 @@ def describe_read_error(exc: BaseException, compression: str | None) -> str:
         return one_line(f"truncated {kind} stream: {exc}")
     if isinstance(exc, OSError) and exc.errno is not None:
         return describe_os_error(exc)
+    import gzip
+    import lzma
+
     if isinstance(exc, (gzip.BadGzipFile, zlib.error, lzma.LZMAError, OSError, ValueError)):
         return one_line(f"corrupt {kind} stream: {exc}")
     return one_line(f"corrupt {kind} stream: {type(exc).__name__}: {exc}")

@@ -30,10 +30,10 @@ from __future__ import annotations
 import os
 import re
 import stat
+import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
 from fractions import Fraction
 
 from logcrunch import defaults
@@ -200,7 +200,7 @@ def scan_file(path: str, config: ScanConfig, start: int = 0, end: int | None = N
         )
     if start < 0 or (end is not None and end < start):
         return FileSummary.failed(path, f"bad byte range [{start}, {end})", size_bytes=size)
-    year = datetime.fromtimestamp(info.st_mtime).year
+    year = time.localtime(info.st_mtime).tm_year
     try:
         stream = open_decompressed(path, compression)
     except ReadError as exc:

@@ -28,6 +28,9 @@ HANDSHAKE_TIMEOUT = 10.0
 # fails like a broken connection, so the worker reconnects instead of hanging forever.
 CALL_TIMEOUT = 60.0
 CONNECT_TIMEOUT = 10.0
+# The longest a lease call may block waiting for work: well under CALL_TIMEOUT and a lease, so a
+# waiting worker still counts as alive and hears about a stop soon.
+MAX_LEASE_WAIT = 2.0
 
 
 class HeadUnreachable(Exception):
@@ -56,9 +59,11 @@ class BrokerService:
     def job(self, worker: str) -> JobInfo | None:
         return self._broker.job(worker, self._clock())
 
-    def lease(self, worker: str, job_id: str,
-              max_files: int | None = None) -> tuple[str, str | None, list[Task]]:
-        return self._broker.lease(worker, job_id, self._clock(), max_files)
+    def lease(self, worker: str, job_id: str, max_files: int | None = None,
+              wait: float = 0.0) -> tuple[str, str | None, list[Task]]:
+        """Lease tasks; with ``wait`` (a long poll, capped) block until there is work or news."""
+        wait = max(0.0, min(float(wait), MAX_LEASE_WAIT, self._broker.lease_seconds / 4))
+        return self._broker.lease_waiting(worker, job_id, self._clock, max_files, wait)
 
     def heartbeat(self, worker: str, lease_id: str, current: int | None) -> bool:
         return self._broker.heartbeat(worker, lease_id, current, self._clock())
@@ -257,6 +262,9 @@ class BrokerServer:
         self._thread.start()
 
     def close(self) -> None:
+        """Stop accepting and close the listening socket (idempotent)."""
+        if getattr(self._server, "_closing", False):
+            return
         self._server._closing = True
         self._server.stop_event.set()
         listening = self._server.listener._listener._socket
@@ -277,12 +285,24 @@ def connect(address: tuple[str, int], authkey: bytes) -> Any:
     """Connect once; returns a proxy to the head's BrokerService.
 
     Raises HeadUnreachable when nothing answers and AuthFailed when the keys differ.
+
+    BaseManager's own client path (``connect()``, then the typeid method, which also sends
+    incref/decref) opens five connections with a full challenge handshake each before the first
+    call; this asks the server to ``create`` the proxy's token over one connection, and the proxy
+    opens the second for its calls. The service lives as long as the head, so the proxy keeps no
+    reference count (nothing to release when a worker dies).
     """
     _forget_cached_connection(address)
-    manager = _ClientManager(address=address, authkey=authkey, serializer="logcrunch")
     try:
-        manager.connect()
-        return manager.broker()
+        conn = _client(address, authkey=authkey)
+        try:
+            ident, exposed = managers.dispatch(conn, None, "create", ("broker",))
+        finally:
+            conn.close()
+        # The proxy connects on its first call (the keys are known to match by then).
+        token = managers.Token("broker", tuple(address), ident)
+        return managers.AutoProxy(token, "logcrunch", authkey=authkey, exposed=exposed,
+                                  incref=False)
     except AuthenticationError:
         raise AuthFailed(
             "authentication failed: this node's authkey differs from the head's"

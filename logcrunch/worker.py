@@ -14,7 +14,6 @@ retry with backoff until ``reconnect_timeout`` and then exit with a clear messag
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import multiprocessing
 import multiprocessing.connection
@@ -47,8 +46,7 @@ EXIT_AUTH = 4  # internal: a child's auth failure; the node exits 1 with the mes
 EXIT_CRASHED = 70  # internal: an unexpected exception in a child; it is restarted
 RESTART_WINDOW = 600.0  # seconds
 
-POLL_MIN_SECONDS = 0.05
-POLL_MAX_SECONDS = 0.25  # an idle worker must hear "done" quickly: the head waits for it
+LEASE_WAIT_SECONDS = 2.0  # an idle worker's lease call waits this long on the head (long poll)
 
 
 class WorkerError(Exception):
@@ -94,6 +92,8 @@ class _ChildStatus:
     """What a child is doing, in shared memory the supervisor can read after the child dies."""
 
     def __init__(self, ctx: multiprocessing.context.BaseContext) -> None:
+        import ctypes  # here, not at the top: only a worker node needs it
+
         self.task_id = ctx.Value(ctypes.c_longlong, 0, lock=False)  # 0: none
         self.started = ctx.Value(ctypes.c_double, 0.0, lock=False)  # monotonic start of it
         self.timeout = ctx.Value(ctypes.c_double, 0.0, lock=False)  # 0: no per-file limit
@@ -198,17 +198,14 @@ class WorkerProcess:
         set_call_timeout(self.proxy, max(2 * job.lease_seconds, 10.0))
         if self.status is not None:
             self.status.timeout.value = float(job.file_timeout or 0)
-        poll = POLL_MIN_SECONDS
         while not self.stop.is_set():
-            state, lease_id, tasks = self._call("lease", self.name, job.job_id)
+            # The head holds the call until there is work or the job ends (no polling delay).
+            state, lease_id, tasks = self._call("lease", self.name, job.job_id, None,
+                                                LEASE_WAIT_SECONDS)
             if state == "done":
                 return
-            if state == "wait":
-                self.stop.wait(poll)
-                poll = min(poll * 2, POLL_MAX_SECONDS)
-                continue
-            poll = POLL_MIN_SECONDS
-            self.work_lease(job, lease_id, tasks)
+            if state == "work":
+                self.work_lease(job, lease_id, tasks)
 
     def work_lease(self, job: JobInfo, lease_id: str, tasks: list[Task],
                    clock: Callable[[], float] = time.monotonic) -> int:
@@ -336,6 +333,8 @@ class _Heartbeat(threading.Thread):
 
 def die_with_parent() -> None:
     """Ask Linux to SIGKILL this process when its parent dies, so no orphan keeps working."""
+    import ctypes
+
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG

@@ -170,3 +170,56 @@ def test_lease_without_progress_is_taken_back_even_while_heartbeating():
     broker.expire(now)
     assert not broker.heartbeat("w", lease_id, task.task_id, now)  # taken back
     assert broker._tasks[task.task_id].attempts == 1
+
+
+# --- long polls: waiting callers are woken by the change they wait for, not by a timer ------------
+
+
+def _in_thread(call):
+    """Run ``call`` in a thread; returns (thread, box) where box[0] receives its result."""
+    box = []
+    thread = threading.Thread(target=lambda: box.append(call()), daemon=True)
+    thread.start()
+    return thread, box
+
+
+
+
+def test_waiting_lease_gets_a_task_the_moment_one_is_queued():
+    broker = Broker()
+    thread, box = _in_thread(lambda: broker.lease_waiting("w", broker.job_id, lambda: 0.0,
+                                                          wait=3600))
+    broker.add_task("/a", 1)
+    thread.join(timeout=10)
+    assert not thread.is_alive()
+    state, _lease, tasks = box[0]
+    assert state == "work" and [t.path for t in tasks] == ["/a"]
+
+
+def test_waiting_lease_hears_done_when_the_job_ends():
+    broker = Broker()
+    thread, box = _in_thread(lambda: broker.lease_waiting("w", broker.job_id, lambda: 0.0,
+                                                          wait=3600))
+    broker.close_submissions()  # nothing was found: the job is over
+    thread.join(timeout=10)
+    assert not thread.is_alive() and box[0][0] == "done"
+
+
+def test_waiting_lease_gives_up_with_wait_at_its_deadline():
+    broker = Broker()
+    ticks = iter(range(100))
+    assert broker.lease_waiting("w", broker.job_id, lambda: next(ticks), wait=0.5)[0] == "wait"
+
+
+def test_head_wakes_for_results_and_for_workers_hearing_done():
+    broker = make_broker(files=1)
+    _s, lease_id, tasks = broker.lease("w", broker.job_id, now=0)
+    thread, box = _in_thread(lambda: broker.wait_for_news(3600) or "woken")
+    broker.complete("w", lease_id, [ok(t) for t in tasks], now=1)
+    thread.join(timeout=10)
+    assert not thread.is_alive() and box == ["woken"]
+    broker.stop()
+    thread, box = _in_thread(lambda: broker.wait_until_workers_told_done(lambda: 1.0, 3600))
+    assert broker.job("w", now=1) is None  # the worker hears the job is over
+    thread.join(timeout=10)
+    assert not thread.is_alive() and box == [True]
