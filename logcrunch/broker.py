@@ -6,6 +6,8 @@ knows nothing about sockets or files: time is passed in (``now``) so leases can 
 sleeping.
 
 Delivery rules:
+- Tasks are handed out largest first (retried ones before all others), and a worker with nothing
+  to do waits in its lease call until there is something (a long poll), not in a polling loop.
 - A worker *leases* a batch of tasks. The lease has a deadline; the worker's heartbeats extend it.
 - When a lease expires (worker killed, node gone, network cut) or a worker reports a lost process,
   its unfinished tasks go back on the queue. The task the worker was reading gets its attempt count
@@ -17,6 +19,7 @@ Delivery rules:
 
 from __future__ import annotations
 
+import heapq
 import itertools
 import logging
 import os
@@ -112,12 +115,18 @@ class Broker:
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
-        # Signalled (under the lock) whenever tasks are queued or finish, the job closes or stops,
-        # or a worker hears "done": long-polling workers and the head's loop wait on it.
-        self._changed = threading.Condition(self._lock)
+        # Both share the lock. `_work`: a task was queued or the job ended (long-polling workers
+        # wait on it); `_news`: results came in, the job ended or a worker heard so (the head's
+        # loop waits on it). Two, so that queueing 20,000 tasks does not wake the head 20,000 times.
+        self._work = threading.Condition(self._lock)
+        self._news = threading.Condition(self._lock)
         self._ids = itertools.count(1)
         self._tasks: dict[int, Task] = {}
-        self._queue: deque[int] = deque()
+        # Queued task ids, as a heap of (class, -bytes, task_id): retried tasks first (the oldest
+        # work, the likeliest to be slow), then the largest first - the classic greedy for a short
+        # makespan: big files start early and small ones fill the gaps at the end, so no worker is
+        # left reading one big (or unsplittable .gz) file while the others sit idle.
+        self._queue: list[tuple[int, int, int]] = []
         self._leases: dict[str, Lease] = {}
         self._holder: dict[int, str] = {}  # task_id -> lease_id
         self._results: deque[tuple[Task, FileSummary]] = deque()
@@ -138,34 +147,34 @@ class Broker:
         with self._lock:
             task = Task(next(self._ids), path, size, mtime, start, end)
             self._tasks[task.task_id] = task
-            self._queue.append(task.task_id)
+            heapq.heappush(self._queue, (1, -task.weight, task.task_id))
             self._stats.total += 1
             self._stats.bytes_total += task.weight
-            self._changed.notify_all()
+            self._work.notify()
             return task
 
     def close_submissions(self) -> None:
         """No more tasks will be added: once all are finished the job is done."""
         with self._lock:
             self._closed = True
-            self._changed.notify_all()
+            self._notify_all()
 
     def stop(self) -> None:
         """Tell workers the job is over (they exit or wait for the next job)."""
         with self._lock:
             self._stopping = True
-            self._changed.notify_all()
+            self._notify_all()
 
     def wake(self) -> None:
         """Wake everyone waiting on the broker (the head's loop, long-polling workers)."""
         with self._lock:
-            self._changed.notify_all()
+            self._notify_all()
 
     def wait_for_news(self, timeout: float) -> None:
         """Block up to ``timeout`` until results are waiting to be taken or the job is done."""
         with self._lock:
             if not self._results and not self._all_finished() and not self._stopping:
-                self._changed.wait(timeout)
+                self._news.wait(timeout)
 
     def wait_until_workers_told_done(self, clock: Callable[[], float], timeout: float) -> bool:
         """Block up to ``timeout`` until every recent worker has heard the job is over."""
@@ -175,7 +184,7 @@ class Broker:
                 remaining = deadline - clock()
                 if remaining <= 0:
                     return False
-                self._changed.wait(remaining)
+                self._news.wait(remaining)
             return True
 
     def take_results(self) -> list[tuple[Task, FileSummary]]:
@@ -239,7 +248,7 @@ class Broker:
             self._touch(worker, now)
             if self._stopping or self._all_finished():
                 self._told_done.add(worker)
-                self._changed.notify_all()
+                self._news.notify_all()
                 return None
             return JobInfo(self.job_id, self.scan_config, self.lease_seconds,
                            self.heartbeat_seconds, self.file_timeout)
@@ -270,7 +279,7 @@ class Broker:
                 remaining = deadline - clock()
                 if answer[0] != "wait" or remaining <= 0:
                     return answer
-                self._changed.wait(remaining)
+                self._work.wait(remaining)
 
     def _lease(self, worker: str, job_id: str, now: float,
                max_files: int | None) -> tuple[str, str | None, list[Task]]:
@@ -285,10 +294,10 @@ class Broker:
         picked: list[int] = []
         weight = 0
         while self._queue and len(picked) < limit and weight < self.lease_target_bytes:
-            task = self._tasks[self._queue[0]]
+            task = self._tasks[self._queue[0][2]]
             if task.solo and picked:
                 break
-            self._queue.popleft()
+            heapq.heappop(self._queue)
             picked.append(task.task_id)
             weight += task.weight
             if task.solo:
@@ -359,7 +368,7 @@ class Broker:
         with self._lock:
             self._touch(worker, now)
             self._told_done.add(worker)  # a dead process never asks again
-            self._changed.notify_all()
+            self._news.notify_all()
             lease = self._leases.get(lease_id)
             if lease is None:
                 return 0
@@ -372,9 +381,13 @@ class Broker:
         with self._lock:
             self._touch(worker, now)
             self._told_done.add(worker)
-            self._changed.notify_all()
+            self._news.notify_all()
 
     # ----- internals (lock held) -------------------------------------------------------------
+
+    def _notify_all(self) -> None:
+        self._work.notify_all()
+        self._news.notify_all()
 
     def _not_told_done(self, now: float) -> int:
         return sum(1 for w in self._workers.values()
@@ -408,16 +421,17 @@ class Broker:
             self._stats.failed += 1
         self._stats.done += 1
         self._stats.bytes_done += task.weight
-        self._changed.notify_all()
+        self._news.notify_all()
+        if self._all_finished():
+            self._work.notify_all()  # waiting workers hear "done" now
 
     def _requeue(self, task_id: int, penalise: bool) -> None:
         self._holder.pop(task_id, None)
         task = self._tasks[task_id]
         if penalise:
             task.attempts += 1
-        # Put retried tasks first: they are the oldest work and the likeliest to be slow.
-        self._queue.appendleft(task_id)
-        self._changed.notify_all()
+        heapq.heappush(self._queue, (0, -task.weight, task_id))  # retried: ahead of the rest
+        self._work.notify_all()
 
     def _release(self, lease: Lease, reason: str) -> list[Task]:
         """Drop a lease; returns tasks that ran out of attempts and were finalised as failed."""

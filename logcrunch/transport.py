@@ -207,7 +207,7 @@ def _peer_text(peer: Any) -> str:
 
 def _client(address: tuple[str, int], family: Any = None, authkey: bytes | None = None):
     """Like multiprocessing.connection.Client, with timeouts and TCP keepalive on the socket."""
-    sock = socket.create_connection(tuple(address), timeout=CONNECT_TIMEOUT)
+    sock = _open_socket(address[0], address[1])
     try:
         sock.settimeout(None)  # blocking again: Connection reads the raw fd
         # Messages over 16 KiB go out as header + body; without NODELAY each waits ~40 ms for a
@@ -223,6 +223,28 @@ def _client(address: tuple[str, int], family: Any = None, authkey: bytes | None 
         connection.deliver_challenge(conn, authkey)
     _set_recv_timeout(conn, CALL_TIMEOUT)
     return conn
+
+
+def _open_socket(host: str, port: int) -> socket.socket:
+    """A TCP connection; an IP literal is connected directly, a name is resolved first.
+
+    (create_connection would run every literal through getaddrinfo too, whose first call in a
+    process imports the IDNA codec: milliseconds on each worker process's first connection.)
+    """
+    for family in (socket.AF_INET, socket.AF_INET6):
+        try:
+            socket.inet_pton(family, host)
+        except OSError:
+            continue
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            sock.settimeout(CONNECT_TIMEOUT)
+            sock.connect((host, port))
+        except BaseException:
+            sock.close()
+            raise
+        return sock
+    return socket.create_connection((host, port), timeout=CONNECT_TIMEOUT)
 
 
 # Proxies look their client function up by serializer name; ours speaks plain pickle.

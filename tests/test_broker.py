@@ -223,3 +223,30 @@ def test_head_wakes_for_results_and_for_workers_hearing_done():
     assert broker.job("w", now=1) is None  # the worker hears the job is over
     thread.join(timeout=10)
     assert not thread.is_alive() and box == [True]
+
+
+def test_largest_tasks_go_first_and_retried_ones_before_them():
+    broker = Broker(lease_seconds=10, lease_max_files=1)
+    for name, size in [("small", 1), ("big", 1000), ("medium", 50)]:
+        broker.add_task(f"/logs/{name}.log", size)
+
+    def next_path():
+        state, lease_id, tasks = broker.lease("w", broker.job_id, now=0)
+        return (tasks[0].path, lease_id, tasks) if state == "work" else (state, None, [])
+
+    path, lease_id, tasks = next_path()
+    assert path == "/logs/big.log"
+    broker.complete("w", lease_id, [ok(t) for t in tasks], now=0)
+    path, lease_id, tasks = next_path()
+    assert path == "/logs/medium.log"
+    broker.add_task("/logs/huge.log", 10**6)  # the walk finds a bigger one meanwhile
+    broker.complete("w", lease_id, [], now=0, lease_finished=True)  # medium is handed back
+    broker.close_submissions()
+    order = []
+    while True:
+        path, lease_id, tasks = next_path()
+        if path == "done":
+            break
+        order.append(path)
+        broker.complete("w", lease_id, [ok(t) for t in tasks], now=0)
+    assert order == ["/logs/medium.log", "/logs/huge.log", "/logs/small.log"]

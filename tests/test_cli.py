@@ -76,6 +76,22 @@ def test_python_dash_m_and_sample_logs_run_clean(tmp_path):
     assert ",failed," not in "\n".join(files)
 
 
+def test_console_script_flushes_everything_before_its_fast_exit(tmp_path):
+    # main() leaves with os._exit: whatever was printed or logged must be out first, and the
+    # exit code must be the command's.
+    state = str(tmp_path / "s.db")
+    ran = run_logcrunch("run", str(ROOT / "sample_logs"), "--out", str(tmp_path / "r"),
+                        "--state", state, "-j", "1")
+    assert ran.returncode == 0 and "wrote" in ran.stderr  # the last log line made it out
+    runs = run_logcrunch("runs", "--state", state)
+    assert runs.returncode == 0 and runs.stdout.endswith(",ok,9,0,0,0,0," + str(ROOT / "sample_logs")
+                                                         + "," + str(tmp_path / "r") + "\n")
+    missing = run_logcrunch("report", "--state", state, "--run", "7", "--out", str(tmp_path / "x"))
+    assert missing.returncode == 1 and "7" in missing.stderr
+    bad = run_logcrunch("run", "--bogus")
+    assert bad.returncode == 2 and "No such option" in bad.stderr
+
+
 def test_state_on_a_network_filesystem_is_refused(monkeypatch, tmp_path):
     from logcrunch import state
 

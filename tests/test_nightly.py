@@ -29,7 +29,10 @@ def test_head_killed_mid_run_resumes_without_rereading_stored_files(tmp_path):
     truth = make_tree(root)
     key = make_key(tmp_path / "key")
     port = free_port()
-    last = sorted(truth.per_file_lines)[-1]
+    # The smallest file is leased last (largest first): the run is held on it, mid-way.
+    by_size = sorted(truth.per_file_lines, key=os.path.getsize)
+    assert os.path.getsize(by_size[0]) < os.path.getsize(by_size[1])
+    last = by_size[0]
     hold, trace = tmp_path / "hold", tmp_path / "reads.txt"
     hold.mkdir()
     submit = ("submit", str(root), "--out", str(tmp_path / "out"), "--bind", f"127.0.0.1:{port}",
