@@ -533,12 +533,16 @@ def main() -> None:
         # Marginal throughput: the extra megabytes of the bigger corpus over the extra seconds.
         marginal = {}
         for jobs, small, large in ((1, one, many_one), (2, two, many_two)):
-            marginal[jobs] = (scale_mb - megabytes) / max(large.wall - small.wall, 1e-9)
+            extra_seconds = large.wall - small.wall
+            if scale_mb <= megabytes or extra_seconds <= 0:
+                continue  # one copy, or runs too noisy to tell: no estimate
+            marginal[jobs] = (scale_mb - megabytes) / extra_seconds
             fixed = small.wall - megabytes / marginal[jobs]
             rows.append((f"-j {jobs}: throughput without the fixed cost (MB/s); fixed cost (s)",
                          marginal[jobs], f"fixed {fixed:.2f} s of the {small.wall:.2f} s run"))
-        rows.append(("logcrunch -j 2 / -j 1, throughput without the fixed cost",
-                     marginal[2] / marginal[1], "(how the scan itself scales)"))
+        if len(marginal) == 2:
+            rows.append(("logcrunch -j 2 / -j 1, throughput without the fixed cost",
+                         marginal[2] / marginal[1], "(how the scan itself scales)"))
     if gz_zlib is not None:
         rows.insert(3, ("logcrunch .gz: isal / zlib", gz_ours.rate / gz_zlib.rate, ""))
     for label, value, target in rows:
