@@ -81,6 +81,9 @@ class JobInfo:
     lease_seconds: float
     heartbeat_seconds: float
     file_timeout: float = 0.0  # 0: no limit; else a worker process is killed past it
+    # What the head's calls understand. 2: lease() takes a wait (long poll). A head from before
+    # sends a JobInfo without this field; workers read it with getattr(job, "protocol", 1).
+    protocol: int = 2
 
 
 @dataclass
@@ -265,21 +268,28 @@ class Broker:
             return self._lease(worker, job_id, now, max_files)
 
     def lease_waiting(self, worker: str, job_id: str, clock: Callable[[], float],
-                      max_files: int | None = None,
-                      wait: float = 0.0) -> tuple[str, str | None, list[Task]]:
+                      max_files: int | None = None, wait: float = 0.0,
+                      caller_alive: Callable[[], bool] | None = None,
+                      ) -> tuple[str, str | None, list[Task]]:
         """`lease`, but while the answer would be ``"wait"`` block up to ``wait`` seconds for work.
 
         A long poll: an idle worker gets a task (or "done") the moment there is one, with no
-        polling delay and no traffic while it waits.
+        polling delay and no traffic while it waits. ``caller_alive()`` is asked after every wait:
+        a worker killed while it waited must not be handed tasks it will never read (they would
+        sit until the lease expired, and then count against the file).
         """
         deadline = clock() + wait
+        waited = False
         with self._lock:
             while True:
+                if waited and caller_alive is not None and not caller_alive():
+                    return "wait", None, []  # nobody is listening for the answer
                 answer = self._lease(worker, job_id, clock(), max_files)
                 remaining = deadline - clock()
                 if answer[0] != "wait" or remaining <= 0:
                     return answer
                 self._work.wait(remaining)
+                waited = True
 
     def _lease(self, worker: str, job_id: str, now: float,
                max_files: int | None) -> tuple[str, str | None, list[Task]]:

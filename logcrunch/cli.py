@@ -470,10 +470,13 @@ def _exit_now(code: object) -> None:
     elif isinstance(code, int):
         status = code
     else:  # sys.exit("message"): print it and exit 1, like the interpreter does
-        print(code, file=sys.stderr)
+        if sys.stderr is not None:
+            print(code, file=sys.stderr)
         status = 1
     logging.shutdown()
     for stream in (sys.stdout, sys.stderr):
+        if stream is None:  # started with that descriptor closed (`>&-`): nothing to flush
+            continue
         try:
             stream.flush()
         except (OSError, ValueError):  # a closed pipe (`logcrunch runs | head -1`)

@@ -69,8 +69,12 @@ def fingerprint(options: HeadOptions) -> dict:
     """What makes two runs "the same command" for resuming and for incremental comparisons.
 
     The split size is part of it: stored byte ranges of one layout cannot be joined with another's.
+    The read buffer size is not: it changes no number, and a new default must not make every
+    incremental run start from scratch or orphan an unfinished run.
     """
-    return {"scan": dataclasses.asdict(options.scan), "walk": dataclasses.asdict(options.walk),
+    scan = dataclasses.asdict(options.scan)
+    scan.pop("chunk_size")
+    return {"scan": scan, "walk": dataclasses.asdict(options.walk),
             "split_bytes": options.split_bytes}
 
 

@@ -9,6 +9,7 @@ library otherwise; zstd needs the optional ``zstandard`` package. Every failure 
 from __future__ import annotations
 
 import errno
+import importlib
 import os
 import zlib
 from typing import BinaryIO
@@ -90,13 +91,9 @@ def open_decompressed(path: str, compression: str | None) -> BinaryIO:
     if compression == GZIP:
         stream = gzip_module().GzipFile(fileobj=raw, mode="rb")
     elif compression == BZ2:
-        import bz2
-
-        stream = bz2.BZ2File(raw)
+        stream = _stdlib_module("bz2", compression, raw).BZ2File(raw)
     elif compression == XZ:
-        import lzma
-
-        stream = lzma.LZMAFile(raw)
+        stream = _stdlib_module("lzma", compression, raw).LZMAFile(raw)
     elif compression == ZSTD:
         try:
             import zstandard
@@ -108,6 +105,15 @@ def open_decompressed(path: str, compression: str | None) -> BinaryIO:
         raw.close()
         raise ReadError(f"unknown compression {compression!r}")
     return _OwningStream(stream, raw)  # type: ignore[return-value]
+
+
+def _stdlib_module(name: str, compression: str, raw: BinaryIO):
+    """Import a decompression module on first use; a Python built without it fails the file."""
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        raw.close()
+        raise ReadError(f"{compression}-compressed: this Python was built without {name}") from None
 
 
 class _OwningStream:
@@ -178,9 +184,13 @@ class _ZstdReader:
 
 def decompression_errors() -> tuple[type[BaseException], ...]:
     """Exception types that mean "this compressed file is corrupt", optional libraries included."""
-    import lzma
+    errors: list[type[BaseException]] = [OSError, EOFError, ValueError, zlib.error]
+    try:
+        import lzma
 
-    errors: list[type[BaseException]] = [OSError, EOFError, ValueError, zlib.error, lzma.LZMAError]
+        errors.append(lzma.LZMAError)
+    except ImportError:  # pragma: no cover - a Python built without lzma
+        pass
     try:
         from isal import isal_zlib
 
@@ -216,12 +226,15 @@ def describe_read_error(exc: BaseException, compression: str | None) -> str:
         return one_line(f"truncated {kind} stream: {exc}")
     if isinstance(exc, OSError) and exc.errno is not None:
         return describe_os_error(exc)
-    import gzip
-    import lzma
-
-    if isinstance(exc, (gzip.BadGzipFile, zlib.error, lzma.LZMAError, OSError, ValueError)):
+    if isinstance(exc, (*decompression_errors(), _bad_gzip_error())):
         return one_line(f"corrupt {kind} stream: {exc}")
     return one_line(f"corrupt {kind} stream: {type(exc).__name__}: {exc}")
+
+
+def _bad_gzip_error() -> type[BaseException]:
+    import gzip
+
+    return gzip.BadGzipFile
 
 
 def one_line(text: str, limit: int = 200) -> str:

@@ -9,6 +9,7 @@ every call with the head's own clock (node clocks may disagree) and exposes only
 from __future__ import annotations
 
 import logging
+import select
 import socket
 import struct
 import threading
@@ -63,7 +64,9 @@ class BrokerService:
               wait: float = 0.0) -> tuple[str, str | None, list[Task]]:
         """Lease tasks; with ``wait`` (a long poll, capped) block until there is work or news."""
         wait = max(0.0, min(float(wait), MAX_LEASE_WAIT, self._broker.lease_seconds / 4))
-        return self._broker.lease_waiting(worker, job_id, self._clock, max_files, wait)
+        conn = getattr(_serving, "conn", None)
+        alive = None if conn is None else (lambda: not _peer_hung_up(conn))
+        return self._broker.lease_waiting(worker, job_id, self._clock, max_files, wait, alive)
 
     def heartbeat(self, worker: str, lease_id: str, current: int | None) -> bool:
         return self._broker.heartbeat(worker, lease_id, current, self._clock())
@@ -79,8 +82,28 @@ class BrokerService:
         self._broker.leave(worker, self._clock())
 
 
+# The connection the current server thread serves (so a long poll can tell its caller left).
+_serving = threading.local()
+
+
+def _peer_hung_up(conn: connection.Connection) -> bool:
+    """True when a client waiting for an answer has closed its end (or sent something it should
+    not have while waiting): the socket is readable. A live caller sends nothing mid-call."""
+    try:
+        return bool(select.select([conn.fileno()], [], [], 0)[0])
+    except (OSError, ValueError):
+        return True
+
+
 class _GuardedServer(managers.Server):
     """A manager server that logs and drops unauthenticated or broken connections quietly."""
+
+    def serve_client(self, conn: connection.Connection) -> None:
+        _serving.conn = conn
+        try:
+            super().serve_client(conn)
+        finally:
+            _serving.conn = None
 
     def accepter(self) -> None:
         while True:
@@ -314,7 +337,7 @@ def connect(address: tuple[str, int], authkey: bytes) -> Any:
     opens the second for its calls. The service lives as long as the head, so the proxy keeps no
     reference count (nothing to release when a worker dies).
     """
-    _forget_cached_connection(address)
+    forget_connection(address)
     try:
         conn = _client(address, authkey=authkey)
         try:
@@ -334,7 +357,7 @@ def connect(address: tuple[str, int], authkey: bytes) -> Any:
                               f"{exc or type(exc).__name__}") from None
 
 
-def _forget_cached_connection(address: tuple[str, int]) -> None:
+def forget_connection(address: tuple[str, int]) -> None:
     """Drop this thread's cached proxy connection to ``address``.
 
     BaseProxy caches one connection per address and thread, so after the head restarts a new

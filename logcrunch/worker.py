@@ -35,6 +35,7 @@ from logcrunch.transport import (
     AuthFailed,
     HeadUnreachable,
     connect_with_retry,
+    forget_connection,
     set_call_timeout,
 )
 
@@ -47,6 +48,7 @@ EXIT_CRASHED = 70  # internal: an unexpected exception in a child; it is restart
 RESTART_WINDOW = 600.0  # seconds
 
 LEASE_WAIT_SECONDS = 2.0  # an idle worker's lease call waits this long on the head (long poll)
+OLD_HEAD_POLL_SECONDS = 0.25  # between lease calls to a head that does not long-poll
 
 
 class WorkerError(Exception):
@@ -198,14 +200,21 @@ class WorkerProcess:
         set_call_timeout(self.proxy, max(2 * job.lease_seconds, 10.0))
         if self.status is not None:
             self.status.timeout.value = float(job.file_timeout or 0)
+        # A head from before long polls (protocol 1, which has no such field) answers at once and
+        # would reject the wait argument: ask it the old way, pausing between asks.
+        long_poll = vars(job).get("protocol", 1) >= 2
         while not self.stop.is_set():
-            # The head holds the call until there is work or the job ends (no polling delay).
-            state, lease_id, tasks = self._call("lease", self.name, job.job_id, None,
-                                                LEASE_WAIT_SECONDS)
+            if long_poll:  # the head holds the call until there is work or the job ends
+                state, lease_id, tasks = self._call("lease", self.name, job.job_id, None,
+                                                    LEASE_WAIT_SECONDS)
+            else:
+                state, lease_id, tasks = self._call("lease", self.name, job.job_id)
             if state == "done":
                 return
             if state == "work":
                 self.work_lease(job, lease_id, tasks)
+            elif not long_poll:
+                self.stop.wait(OLD_HEAD_POLL_SECONDS)
 
     def work_lease(self, job: JobInfo, lease_id: str, tasks: list[Task],
                    clock: Callable[[], float] = time.monotonic) -> int:
@@ -481,3 +490,5 @@ def _report_loss(options: WorkerOptions, child: _Child, reason: str) -> None:
         proxy.worker_lost(child.name, lease_id, task_id, reason)
     except (HeadUnreachable, AuthFailed, *CONNECTION_ERRORS):
         pass  # the lease will expire on its own
+    finally:
+        forget_connection(options.address)  # deaths are rare: do not hold a head thread meanwhile

@@ -1,6 +1,7 @@
 """The broker's lease rules, in memory, with the clock passed in (no network, no sleeping)."""
 
 import threading
+import time
 
 from logcrunch.broker import Broker
 from logcrunch.summary import FileSummary
@@ -175,11 +176,16 @@ def test_lease_without_progress_is_taken_back_even_while_heartbeating():
 # --- long polls: waiting callers are woken by the change they wait for, not by a timer ------------
 
 
-def _in_thread(call):
-    """Run ``call`` in a thread; returns (thread, box) where box[0] receives its result."""
+def _in_thread(call, condition):
+    """Run ``call`` in a thread until it waits on ``condition``; returns (thread, box) where
+    box[0] receives its result."""
     box = []
     thread = threading.Thread(target=lambda: box.append(call()), daemon=True)
     thread.start()
+    deadline = time.monotonic() + 10
+    while not condition._waiters:  # so the notification under test is what wakes it
+        assert time.monotonic() < deadline and thread.is_alive(), "the call never waited"
+        time.sleep(0.005)  # polling a condition, with a deadline
     return thread, box
 
 
@@ -188,7 +194,7 @@ def _in_thread(call):
 def test_waiting_lease_gets_a_task_the_moment_one_is_queued():
     broker = Broker()
     thread, box = _in_thread(lambda: broker.lease_waiting("w", broker.job_id, lambda: 0.0,
-                                                          wait=3600))
+                                                          wait=3600), broker._work)
     broker.add_task("/a", 1)
     thread.join(timeout=10)
     assert not thread.is_alive()
@@ -199,7 +205,7 @@ def test_waiting_lease_gets_a_task_the_moment_one_is_queued():
 def test_waiting_lease_hears_done_when_the_job_ends():
     broker = Broker()
     thread, box = _in_thread(lambda: broker.lease_waiting("w", broker.job_id, lambda: 0.0,
-                                                          wait=3600))
+                                                          wait=3600), broker._work)
     broker.close_submissions()  # nothing was found: the job is over
     thread.join(timeout=10)
     assert not thread.is_alive() and box[0][0] == "done"
@@ -207,19 +213,24 @@ def test_waiting_lease_hears_done_when_the_job_ends():
 
 def test_waiting_lease_gives_up_with_wait_at_its_deadline():
     broker = Broker()
-    ticks = iter(range(100))
-    assert broker.lease_waiting("w", broker.job_id, lambda: next(ticks), wait=0.5)[0] == "wait"
+    times = iter([0.0, 0.0, 0.0])  # then the clock jumps past the deadline
+    waits = []
+    real_wait = broker._work.wait
+    broker._work.wait = lambda timeout: waits.append(timeout) or real_wait(timeout)
+    answer = broker.lease_waiting("w", broker.job_id, lambda: next(times, 100.0), wait=0.05)
+    assert answer[0] == "wait" and waits == [0.05]  # it did wait, once, for what was left
 
 
 def test_head_wakes_for_results_and_for_workers_hearing_done():
     broker = make_broker(files=1)
     _s, lease_id, tasks = broker.lease("w", broker.job_id, now=0)
-    thread, box = _in_thread(lambda: broker.wait_for_news(3600) or "woken")
+    thread, box = _in_thread(lambda: broker.wait_for_news(3600) or "woken", broker._news)
     broker.complete("w", lease_id, [ok(t) for t in tasks], now=1)
     thread.join(timeout=10)
     assert not thread.is_alive() and box == ["woken"]
     broker.stop()
-    thread, box = _in_thread(lambda: broker.wait_until_workers_told_done(lambda: 1.0, 3600))
+    thread, box = _in_thread(lambda: broker.wait_until_workers_told_done(lambda: 1.0, 3600),
+                             broker._news)
     assert broker.job("w", now=1) is None  # the worker hears the job is over
     thread.join(timeout=10)
     assert not thread.is_alive() and box == [True]

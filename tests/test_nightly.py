@@ -270,3 +270,19 @@ def test_report_that_cannot_be_written_leaves_the_run_resumable(tmp_path):
     again = run_logcrunch(*run_cmd(tmp_path, root))
     assert again.returncode == 0 and "(resumed)" in again.stderr
     assert_matches_truth(tmp_path / "out", truth)
+
+
+def test_a_runs_identity_ignores_the_read_buffer_but_not_what_changes_numbers():
+    # A new default buffer size must not make the next --incremental run re-read everything.
+    import dataclasses
+
+    from logcrunch.head import HeadOptions
+    from logcrunch.job import fingerprint
+    from logcrunch.scan import ScanConfig
+
+    base = HeadOptions(roots=("/logs",))
+    rebuffered = dataclasses.replace(base, scan=ScanConfig(chunk_size=4096))
+    longer_lines = dataclasses.replace(base, scan=ScanConfig(max_line_bytes=4096))
+    assert fingerprint(rebuffered) == fingerprint(base)
+    assert fingerprint(longer_lines) != fingerprint(base)
+    assert fingerprint(dataclasses.replace(base, split_bytes=10)) != fingerprint(base)

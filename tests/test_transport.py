@@ -1,9 +1,14 @@
 """The transport's client: how many connections a worker opens, and what a wrong key gets."""
 
+import subprocess
+import sys
+import time
+
 import pytest
 
 from logcrunch import transport
 from logcrunch.broker import Broker
+from tests.helpers import child_env
 
 
 @pytest.fixture
@@ -50,3 +55,48 @@ def test_nobody_listening_is_head_unreachable(served):
     server.close()
     with pytest.raises(transport.HeadUnreachable):
         transport.connect((host, port), b"k" * 32)
+
+
+def _until(predicate, timeout=20.0):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)  # polling a condition, with a deadline
+
+
+def test_a_worker_killed_while_long_polling_is_not_handed_a_lease():
+    broker = Broker(lease_seconds=30)  # a job whose task comes only after the worker died
+    dead_end = transport.BrokerServer(broker, ("127.0.0.1", 0), b"k" * 32)
+    dead_end.start()
+    host, port = dead_end.address
+    child = subprocess.Popen([sys.executable, "-c", (
+        "from logcrunch import transport\n"
+        f"p = transport.connect(({host!r}, {port}), {b'k' * 32!r})\n"
+        "job = p.job('w1')\n"
+        "p.lease('w1', job.job_id, None, 2.0)\n")], env=child_env())
+    try:
+        _until(lambda: len(broker._work._waiters) == 1)  # its lease call waits in the head
+        child.kill()  # SIGKILL, as a batch system does
+        child.wait(timeout=10)
+        broker.add_task("/logs/a.log", 10)
+        live = transport.connect((host, port), b"k" * 32)
+        job = live.job("w2")
+        state, _lease, tasks = live.lease("w2", job.job_id, None, 2.0)
+        assert state == "work" and [t.path for t in tasks] == ["/logs/a.log"]
+        assert broker._tasks[tasks[0].task_id].attempts == 0  # nothing counted against the file
+    finally:
+        child.kill()
+        dead_end.close()
+
+
+def test_the_lease_wait_is_capped_by_the_head(monkeypatch):
+    broker = Broker(lease_seconds=2)
+    asked = []
+    monkeypatch.setattr(broker, "lease_waiting", lambda *args: asked.append(args[4]) or ("wait",))
+    service = transport.BrokerService(broker)
+    service.lease("w", broker.job_id, None, 3600)
+    broker.lease_seconds = 3600
+    service.lease("w", broker.job_id, None, 3600)
+    service.lease("w", broker.job_id, None, -5)
+    # a quarter of the lease (the worker must still count as alive), at most MAX_LEASE_WAIT
+    assert asked == [0.5, transport.MAX_LEASE_WAIT, 0.0]
