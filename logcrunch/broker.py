@@ -34,6 +34,10 @@ from logcrunch.summary import FileSummary
 
 log = logging.getLogger(__name__)
 
+# After a node reports a dead process, how long the end of a job waits for its replacement to
+# connect and hear "done" (so the node exits 0 rather than "lost the head").
+RESTART_GRACE_SECONDS = 3.0
+
 
 @dataclass(slots=True)
 class Task:
@@ -138,6 +142,8 @@ class Broker:
         self._closed = False
         self._stopping = False
         self._told_done: set[str] = set()
+        self._losses: dict[str, float] = {}  # node -> when it last reported a dead process
+        self._heard_done: dict[str, float] = {}  # node -> when one of its processes heard "done"
         self._stats = BrokerStats()
         self.rejected_results = 0
         self.persist_error: BaseException | None = None
@@ -184,10 +190,14 @@ class Broker:
         deadline = clock() + timeout
         with self._lock:
             while self._not_told_done(clock()):
-                remaining = deadline - clock()
+                now = clock()
+                remaining = deadline - now
                 if remaining <= 0:
                     return False
-                self._news.wait(remaining)
+                # A restart grace ends without any notification: wake for that too.
+                graces = [lost_at + RESTART_GRACE_SECONDS - now for node, lost_at
+                          in self._losses.items() if self._restarting(node, lost_at, now)]
+                self._news.wait(min([remaining, *graces]) + 0.001)
             return True
 
     def take_results(self) -> list[tuple[Task, FileSummary]]:
@@ -251,6 +261,7 @@ class Broker:
             self._touch(worker, now)
             if self._stopping or self._all_finished():
                 self._told_done.add(worker)
+                self._heard_done[_node_of(worker)] = now
                 self._news.notify_all()
                 return None
             return JobInfo(self.job_id, self.scan_config, self.lease_seconds,
@@ -373,24 +384,36 @@ class Broker:
             return accepted
 
     def worker_lost(self, worker: str, lease_id: str, current: int | None, reason: str,
-                    now: float) -> int:
-        """A supervisor saw its process die: requeue that lease now instead of at its expiry."""
+                    now: float) -> tuple[int, bool]:
+        """A supervisor saw its process die: requeue that lease now instead of at its expiry.
+
+        Returns (files that became final failures, whether the job is over now). A supervisor
+        told the job is over restarts nothing; otherwise the head gives the node's replacement
+        process a moment (RESTART_GRACE_SECONDS) to connect and hear the end of the job.
+        """
         with self._lock:
             self._touch(worker, now)
             self._told_done.add(worker)  # a dead process never asks again
-            self._news.notify_all()
+            node = _node_of(worker)
+            self._losses[node] = now
+            failed = 0
             lease = self._leases.get(lease_id)
-            if lease is None:
-                return 0
-            if current is not None:
-                lease.current = current
-            return len(self._release(lease, reason))
+            if lease is not None:
+                if current is not None:
+                    lease.current = current
+                failed = len(self._release(lease, reason))
+            over = self._stopping or self._all_finished()
+            if over:
+                self._heard_done[node] = now
+            self._news.notify_all()
+            return failed, over
 
     def leave(self, worker: str, now: float) -> None:
         """A worker process says goodbye (stopped, or its node's job is over): stop waiting for it."""
         with self._lock:
             self._touch(worker, now)
             self._told_done.add(worker)
+            self._heard_done[_node_of(worker)] = now
             self._news.notify_all()
 
     # ----- internals (lock held) -------------------------------------------------------------
@@ -400,8 +423,15 @@ class Broker:
         self._news.notify_all()
 
     def _not_told_done(self, now: float) -> int:
+        """Workers seen lately that have not heard the job is over, plus nodes that lost a process
+        moments ago and have not heard it since (their replacement may be connecting)."""
         return sum(1 for w in self._workers.values()
-                   if w.worker not in self._told_done and now - w.last_seen <= self.lease_seconds)
+                   if w.worker not in self._told_done and now - w.last_seen <= self.lease_seconds) \
+            + sum(1 for node, lost_at in self._losses.items() if self._restarting(node, lost_at, now))
+
+    def _restarting(self, node: str, lost_at: float, now: float) -> bool:
+        return now - lost_at <= RESTART_GRACE_SECONDS and \
+            self._heard_done.get(node, float("-inf")) < lost_at
 
     def _all_finished(self) -> bool:
         return self._closed and len(self._finished) == len(self._tasks)
@@ -477,6 +507,11 @@ class Broker:
             else:
                 self._requeue(task_id, penalise=False)
         return failed
+
+
+def _node_of(worker: str) -> str:
+    """The node part of a worker's name ("host:pid")."""
+    return worker.rpartition(":")[0] or worker
 
 
 def _new_id() -> str:

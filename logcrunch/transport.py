@@ -75,7 +75,8 @@ class BrokerService:
                  lease_finished: bool = False) -> int:
         return self._broker.complete(worker, lease_id, results, self._clock(), lease_finished)
 
-    def worker_lost(self, worker: str, lease_id: str, current: int | None, reason: str) -> int:
+    def worker_lost(self, worker: str, lease_id: str, current: int | None,
+                    reason: str) -> tuple[int, bool]:
         return self._broker.worker_lost(worker, lease_id, current, reason, self._clock())
 
     def leave(self, worker: str) -> None:

@@ -426,7 +426,13 @@ def run_worker(options: WorkerOptions, on_event: Callable[[str], None] | None = 
                     continue
                 reason = _death_reason(code)
                 notify(f"worker process {child.name} died ({reason})")
-                _report_loss(options, child, reason)
+                if _report_loss(options, child, reason) and not options.forever:
+                    # That death ended the job (its file failed for good): nothing to restart,
+                    # and the siblings can stop too (a --forever node restarts and waits on).
+                    job_over.set()
+                    stop_children()
+                    codes.append(EXIT_DONE)
+                    continue
                 now = time.monotonic()
                 while restarts and now - restarts[0] > RESTART_WINDOW:
                     restarts.popleft()
@@ -477,18 +483,20 @@ def _death_reason(code: int | None) -> str:
     return f"exit code {code}"
 
 
-def _report_loss(options: WorkerOptions, child: _Child, reason: str) -> None:
-    """Tell the head now which lease and task a dead child held (best effort)."""
+def _report_loss(options: WorkerOptions, child: _Child, reason: str) -> bool:
+    """Tell the head now which lease and task a dead child held (best effort); returns True when
+    the head says that ended the job."""
     lease_id = child.status.lease_id.value.decode()
     if not lease_id:
-        return
+        return False
     task_id = child.status.task_id.value or None
     if child.status.timeout.value < 0:
         reason = f"timed out after {-child.status.timeout.value:g} s"
     try:
         proxy = connect_with_retry(options.address, options.authkey, time.monotonic() + 5.0)
-        proxy.worker_lost(child.name, lease_id, task_id, reason)
+        answer = proxy.worker_lost(child.name, lease_id, task_id, reason)
     except (HeadUnreachable, AuthFailed, *CONNECTION_ERRORS):
-        pass  # the lease will expire on its own
+        return False  # the lease will expire on its own
     finally:
         forget_connection(options.address)  # deaths are rare: do not hold a head thread meanwhile
+    return isinstance(answer, tuple) and bool(answer[1])  # a head from before answers an int

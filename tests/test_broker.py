@@ -3,7 +3,7 @@
 import threading
 import time
 
-from logcrunch.broker import Broker
+from logcrunch.broker import RESTART_GRACE_SECONDS, Broker
 from logcrunch.summary import FileSummary
 
 
@@ -261,3 +261,31 @@ def test_largest_tasks_go_first_and_retried_ones_before_them():
         order.append(path)
         broker.complete("w", lease_id, [ok(t) for t in tasks], now=0)
     assert order == ["/logs/medium.log", "/logs/huge.log", "/logs/small.log"]
+
+
+def test_loss_report_says_when_it_ended_the_job_and_the_end_waits_for_a_restart():
+    broker = Broker(lease_seconds=10, max_attempts=1)
+    broker.add_task("/logs/poison.log", 10)
+    broker.add_task("/logs/fine.log", 5)
+    broker.close_submissions()
+    _s, lease_id, (poison,) = broker.lease("n1:10", broker.job_id, now=0, max_files=1)
+    _s, other, (fine,) = broker.lease("n2:20", broker.job_id, now=0, max_files=1)
+    assert broker.worker_lost("n1:10", lease_id, poison.task_id, "killed", now=1) == (1, False)
+    broker.complete("n2:20", other, [ok(fine)], now=2)
+    assert broker.job("n2:20", now=2) is None  # n2 hears the end
+    # n1 lost a process at t=1 and has not heard the end: its replacement may be connecting
+    assert broker.workers_not_told_done(2.5) == 1
+    assert broker.job("n1:11", now=2.6) is None
+    assert broker.workers_not_told_done(2.7) == 0
+    assert broker.workers_not_told_done(1 + RESTART_GRACE_SECONDS + 0.1) == 0
+
+
+def test_loss_that_fails_the_last_file_tells_the_supervisor_the_job_is_over():
+    broker = Broker(lease_seconds=10, max_attempts=1)
+    broker.add_task("/logs/poison.log", 10)
+    broker.close_submissions()
+    _s, lease_id, (poison,) = broker.lease("n1:10", broker.job_id, now=0)
+    assert broker.worker_lost("n1:10", lease_id, poison.task_id, "killed", now=1) == (1, True)
+    assert broker.workers_not_told_done(1.5) == 0  # nothing to wait for: n1 heard it
+    # a restart without a lease (nothing to report) changes nothing
+    assert broker.worker_lost("n1:11", "no-such-lease", None, "killed", now=2) == (0, True)
