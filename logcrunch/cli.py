@@ -254,6 +254,14 @@ def _run_head(spec: JobSpec, authkey: bytes, quiet: bool, local_processes: int |
 # ----- commands ------------------------------------------------------------------------------
 
 
+def _usable_cpus() -> int:
+    """CPUs this process may run on (taskset, cpusets), not all the machine has."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):  # not Linux
+        return os.cpu_count() or 1
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="logcrunch")
 def cli() -> None:
@@ -268,7 +276,7 @@ def cli() -> None:
 
 @cli.command()
 @click.argument("roots", nargs=-1, required=True, type=click.Path(exists=True))
-@click.option("-j", "--processes", type=click.IntRange(min=1), default=os.cpu_count() or 1,
+@click.option("-j", "--processes", type=click.IntRange(min=1), default=_usable_cpus(),
               show_default=True, help="Local worker processes.")
 @head_options
 def run(roots, processes, out_dir, quiet, **kw):
@@ -316,7 +324,7 @@ def submit(roots, bind, authkey_file, out_dir, quiet, **kw):
               help=f"The head (`logcrunch submit`) to work for; port {defaults.DEFAULT_PORT} "
                    "by default.")
 @authkey_option
-@click.option("-j", "--processes", type=click.IntRange(min=1), default=os.cpu_count() or 1,
+@click.option("-j", "--processes", type=click.IntRange(min=1), default=_usable_cpus(),
               show_default=True, help="Scanning processes on this node.")
 @click.option("--path-map", multiple=True, metavar="HEADPREFIX=LOCALPREFIX",
               help="This node mounts the share elsewhere: rewrite path prefixes. Repeatable.")

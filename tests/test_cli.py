@@ -121,3 +121,10 @@ def test_runs_with_a_mistyped_state_path_creates_nothing(runner, tmp_path):
     result = runner.invoke(cli, ["runs", "--state", str(tmp_path / "nope" / "s.db")])
     assert result.exit_code == 1 and "no state database" in result.output
     assert not (tmp_path / "nope").exists()
+
+
+def test_default_processes_are_the_cpus_this_process_may_use(monkeypatch):
+    from logcrunch import cli as cli_module
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 3, 5}, raising=False)
+    assert cli_module._usable_cpus() == 3  # taskset -c 0,3,5 on a bigger machine
