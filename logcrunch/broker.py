@@ -142,8 +142,9 @@ class Broker:
         self._closed = False
         self._stopping = False
         self._told_done: set[str] = set()
-        self._losses: dict[str, float] = {}  # node -> when it last reported a dead process
-        self._heard_done: dict[str, float] = {}  # node -> when one of its processes heard "done"
+        # Dead processes a supervisor reported: name -> (node, when, settled). Settled: the report
+        # itself told the supervisor the job is over (it restarts nothing).
+        self._losses: dict[str, tuple[str, float, bool]] = {}
         self._stats = BrokerStats()
         self.rejected_results = 0
         self.persist_error: BaseException | None = None
@@ -189,16 +190,18 @@ class Broker:
         """Block up to ``timeout`` until every recent worker has heard the job is over."""
         deadline = clock() + timeout
         with self._lock:
-            while self._not_told_done(clock()):
+            while True:
                 now = clock()
+                if not self._not_told_done(now):
+                    return True
                 remaining = deadline - now
                 if remaining <= 0:
                     return False
                 # A restart grace ends without any notification: wake for that too.
-                graces = [lost_at + RESTART_GRACE_SECONDS - now for node, lost_at
-                          in self._losses.items() if self._restarting(node, lost_at, now)]
+                graces = [loss[1] + RESTART_GRACE_SECONDS - now
+                          for dead, loss in self._losses.items()
+                          if self._restarting(dead, *loss, now)]
                 self._news.wait(min([remaining, *graces]) + 0.001)
-            return True
 
     def take_results(self) -> list[tuple[Task, FileSummary]]:
         """Drain the accepted results (each task appears exactly once over the job)."""
@@ -261,7 +264,6 @@ class Broker:
             self._touch(worker, now)
             if self._stopping or self._all_finished():
                 self._told_done.add(worker)
-                self._heard_done[_node_of(worker)] = now
                 self._news.notify_all()
                 return None
             return JobInfo(self.job_id, self.scan_config, self.lease_seconds,
@@ -388,14 +390,13 @@ class Broker:
         """A supervisor saw its process die: requeue that lease now instead of at its expiry.
 
         Returns (files that became final failures, whether the job is over now). A supervisor
-        told the job is over restarts nothing; otherwise the head gives the node's replacement
-        process a moment (RESTART_GRACE_SECONDS) to connect and hear the end of the job.
+        told the job is over restarts nothing; otherwise, if the job ends within
+        RESTART_GRACE_SECONDS, the head waits that long for the replacement process (a process of
+        the same node first seen after the loss) to connect and hear that it is over.
         """
         with self._lock:
             self._touch(worker, now)
             self._told_done.add(worker)  # a dead process never asks again
-            node = _node_of(worker)
-            self._losses[node] = now
             failed = 0
             lease = self._leases.get(lease_id)
             if lease is not None:
@@ -403,8 +404,7 @@ class Broker:
                     lease.current = current
                 failed = len(self._release(lease, reason))
             over = self._stopping or self._all_finished()
-            if over:
-                self._heard_done[node] = now
+            self._losses[worker] = (_node_of(worker), now, over)
             self._news.notify_all()
             return failed, over
 
@@ -413,7 +413,6 @@ class Broker:
         with self._lock:
             self._touch(worker, now)
             self._told_done.add(worker)
-            self._heard_done[_node_of(worker)] = now
             self._news.notify_all()
 
     # ----- internals (lock held) -------------------------------------------------------------
@@ -427,11 +426,17 @@ class Broker:
         moments ago and have not heard it since (their replacement may be connecting)."""
         return sum(1 for w in self._workers.values()
                    if w.worker not in self._told_done and now - w.last_seen <= self.lease_seconds) \
-            + sum(1 for node, lost_at in self._losses.items() if self._restarting(node, lost_at, now))
+            + sum(1 for dead, loss in self._losses.items() if self._restarting(dead, *loss, now))
 
-    def _restarting(self, node: str, lost_at: float, now: float) -> bool:
-        return now - lost_at <= RESTART_GRACE_SECONDS and \
-            self._heard_done.get(node, float("-inf")) < lost_at
+    def _restarting(self, dead: str, node: str, lost_at: float, settled: bool, now: float) -> bool:
+        """Whether a node may still be starting the replacement of process ``dead``, lost at
+        ``lost_at``: not settled, within the grace, and no process of that node first seen since
+        has heard the job is over. (Nodes can share a hostname, e.g. network namespaces on one
+        machine: a process seen before the loss may belong to another node.)"""
+        if settled or now - lost_at > RESTART_GRACE_SECONDS:
+            return False
+        return not any(w.first_seen >= lost_at and w.worker != dead and w.worker in self._told_done
+                       and _node_of(w.worker) == node for w in self._workers.values())
 
     def _all_finished(self) -> bool:
         return self._closed and len(self._finished) == len(self._tasks)

@@ -425,10 +425,11 @@ def run_worker(options: WorkerOptions, on_event: Callable[[str], None] | None = 
                     codes.append(code)
                     continue
                 reason = _death_reason(code)
-                notify(f"worker process {child.name} died ({reason})")
+                died = f"worker process {child.name} died ({reason})"
                 if _report_loss(options, child, reason) and not options.forever:
                     # That death ended the job (its file failed for good): nothing to restart,
                     # and the siblings can stop too (a --forever node restarts and waits on).
+                    notify(f"{died}; that ended the job")
                     job_over.set()
                     stop_children()
                     codes.append(EXIT_DONE)
@@ -437,12 +438,15 @@ def run_worker(options: WorkerOptions, on_event: Callable[[str], None] | None = 
                 while restarts and now - restarts[0] > RESTART_WINDOW:
                     restarts.popleft()
                 if stopping.is_set():
+                    notify(died)
                     codes.append(EXIT_DONE)
                     continue
                 if len(restarts) >= options.max_restarts:
+                    notify(died)
                     gave_up = True
                     codes.append(EXIT_CRASHED)
                     continue
+                notify(f"{died}; restarting it")
                 restarts.append(now)
                 children.append(spawn())
     finally:
@@ -485,10 +489,9 @@ def _death_reason(code: int | None) -> str:
 
 def _report_loss(options: WorkerOptions, child: _Child, reason: str) -> bool:
     """Tell the head now which lease and task a dead child held (best effort); returns True when
-    the head says that ended the job."""
+    the head says that ended the job. A child that held no lease is reported too: the head then
+    knows to give its replacement a moment at the end of the job."""
     lease_id = child.status.lease_id.value.decode()
-    if not lease_id:
-        return False
     task_id = child.status.task_id.value or None
     if child.status.timeout.value < 0:
         reason = f"timed out after {-child.status.timeout.value:g} s"

@@ -227,3 +227,14 @@ def make_key(path: Path) -> Path:
     result = run_logcrunch("keygen", str(path))
     assert result.returncode == 0, result.stderr
     return path
+
+
+def expect_exits(head: Proc, head_code: int, *nodes: Proc) -> None:
+    """Wait for the head to exit with ``head_code`` and every node with 0; kill all regardless."""
+    try:
+        assert head.wait() == head_code, head.output
+        for node in nodes:
+            assert node.wait() == 0, node.output
+    finally:
+        for proc in (*nodes, head):
+            proc.kill()

@@ -263,21 +263,46 @@ def test_largest_tasks_go_first_and_retried_ones_before_them():
     assert order == ["/logs/medium.log", "/logs/huge.log", "/logs/small.log"]
 
 
-def test_loss_report_says_when_it_ended_the_job_and_the_end_waits_for_a_restart():
+def test_end_of_job_waits_for_the_replacement_of_a_lost_process_even_on_a_shared_hostname():
+    # Two nodes named "h" (network namespaces share a hostname): node A loses h:10 and restarts
+    # it as h:11; node B's h:20 hearing "done" says nothing about A's replacement.
     broker = Broker(lease_seconds=10, max_attempts=1)
     broker.add_task("/logs/poison.log", 10)
     broker.add_task("/logs/fine.log", 5)
     broker.close_submissions()
-    _s, lease_id, (poison,) = broker.lease("n1:10", broker.job_id, now=0, max_files=1)
-    _s, other, (fine,) = broker.lease("n2:20", broker.job_id, now=0, max_files=1)
-    assert broker.worker_lost("n1:10", lease_id, poison.task_id, "killed", now=1) == (1, False)
-    broker.complete("n2:20", other, [ok(fine)], now=2)
-    assert broker.job("n2:20", now=2) is None  # n2 hears the end
-    # n1 lost a process at t=1 and has not heard the end: its replacement may be connecting
-    assert broker.workers_not_told_done(2.5) == 1
-    assert broker.job("n1:11", now=2.6) is None
+    _s, lease_id, (poison,) = broker.lease("h:10", broker.job_id, now=0, max_files=1)
+    _s, other, (fine,) = broker.lease("h:20", broker.job_id, now=0, max_files=1)
+    assert broker.worker_lost("h:10", lease_id, poison.task_id, "killed", now=1) == (1, False)
+    broker.complete("h:20", other, [ok(fine)], now=2)
+    assert broker.job("h:20", now=2) is None  # B hears the end
+    assert broker.workers_not_told_done(2.5) == 1  # A's replacement may be connecting
+    assert broker.job("h:11", now=2.6) is None  # it does, and hears the end
     assert broker.workers_not_told_done(2.7) == 0
+
+
+def test_restart_grace_ends_on_its_own():
+    broker = make_broker(files=1)
+    _s, lease_id, (task,) = broker.lease("h:10", broker.job_id, now=0)
+    assert broker.worker_lost("h:11", "", None, "exit code 70", now=1) == (0, False)  # no lease
+    broker.complete("h:10", lease_id, [ok(task)], now=2)
+    assert broker.job("h:10", now=2) is None  # seen before the loss: it is not the replacement
+    assert broker.workers_not_told_done(1 + RESTART_GRACE_SECONDS - 0.1) == 1
     assert broker.workers_not_told_done(1 + RESTART_GRACE_SECONDS + 0.1) == 0
+
+
+def test_waiting_for_the_end_wakes_when_a_restart_grace_runs_out(monkeypatch):
+    import logcrunch.broker as broker_module
+
+    monkeypatch.setattr(broker_module, "RESTART_GRACE_SECONDS", 0.2)
+    broker = make_broker(files=1)
+    _s, lease_id, (task,) = broker.lease("h:10", broker.job_id, now=time.monotonic())
+    broker.complete("h:10", lease_id, [ok(task)], now=time.monotonic())
+    broker.worker_lost("h:11", "", None, "killed", now=time.monotonic())  # before the job ended
+    assert broker.job("h:10", now=time.monotonic()) is None
+    started = time.monotonic()
+    # nobody of that node connects again: the wait ends with the grace, not with the timeout
+    assert broker.wait_until_workers_told_done(time.monotonic, timeout=60)
+    assert time.monotonic() - started < 30
 
 
 def test_loss_that_fails_the_last_file_tells_the_supervisor_the_job_is_over():
@@ -286,6 +311,4 @@ def test_loss_that_fails_the_last_file_tells_the_supervisor_the_job_is_over():
     broker.close_submissions()
     _s, lease_id, (poison,) = broker.lease("n1:10", broker.job_id, now=0)
     assert broker.worker_lost("n1:10", lease_id, poison.task_id, "killed", now=1) == (1, True)
-    assert broker.workers_not_told_done(1.5) == 0  # nothing to wait for: n1 heard it
-    # a restart without a lease (nothing to report) changes nothing
-    assert broker.worker_lost("n1:11", "no-such-lease", None, "killed", now=2) == (0, True)
+    assert broker.workers_not_told_done(1.5) == 0  # settled: the supervisor restarts nothing

@@ -13,6 +13,7 @@ from tests.helpers import (
     Proc,
     assert_matches_truth,
     comparable,
+    expect_exits,
     free_port,
     make_key,
     make_tree,
@@ -140,19 +141,19 @@ def test_stopped_worker_late_result_is_dropped(tmp_path, tree, key):
     assert re.search(r"dropped \d+ late or duplicate results", the_head.output)
 
 
+def poison_run(tmp_path, root, key, attempts, poison):
+    """A run whose 2-process node SIGKILLs itself reading ``poison``: head exits 3, node 0."""
+    the_head = head(tmp_path, root, key, "--max-attempts", str(attempts))
+    node = worker(head_port(the_head), key, "-j", "2", env={"LOGCRUNCH_FAULTS": f"crash:{poison}"})
+    expect_exits(the_head, 3, node)
+    return node
+
+
 def test_poison_file_fails_after_max_attempts_and_run_exits_3(tmp_path, tree, key):
     root, truth = tree
     poison = root / "node01" / "api" / "poison.log"
     poison.write_text("Nov 27 02:00:01 node01 api[1]: ERROR this one kills its reader\n")
-    the_head = head(tmp_path, root, key, "--max-attempts", "3")
-    port = head_port(the_head)
-    node = worker(port, key, "-j", "2", env={"LOGCRUNCH_FAULTS": "crash:api/poison.log"})
-    try:
-        assert the_head.wait() == 3, the_head.output
-        assert node.wait() == 0, node.output
-    finally:
-        node.kill()
-        the_head.kill()
+    poison_run(tmp_path, root, key, 3, "api/poison.log")
     rows = {row["path"]: row for row in read_csv(tmp_path / "out" / "files.csv")}
     assert rows[str(poison)]["status"] == "failed"
     assert rows[str(poison)]["attempts"] == "3"
@@ -161,6 +162,17 @@ def test_poison_file_fails_after_max_attempts_and_run_exits_3(tmp_path, tree, ke
     summary = read_csv(tmp_path / "out" / "summary.csv")[0]
     assert (summary["files_failed"], int(summary["lines"])) == ("1", truth.lines)
     assert int(summary["error_lines"]) == truth.error_lines
+
+
+def test_a_death_that_ends_the_job_restarts_nothing_and_the_node_exits_0(tmp_path, key):
+    # The head may close the moment the last file fails for good; a replacement process would
+    # then find no head and the node would report "lost the head" after a good run.
+    root = tmp_path / "logs"
+    root.mkdir()
+    (root / "poison.log").write_text("Nov 27 02:00:01 node01 api[1]: ERROR kills its reader\n")
+    node = poison_run(tmp_path, root, key, 1, "poison.log")
+    assert "died (killed by SIGKILL); that ended the job" in node.output
+    assert "restarting it" not in node.output
 
 
 def test_workers_started_before_the_head_wait_then_work(tmp_path, tree, key):

@@ -8,6 +8,7 @@ from logcrunch.worker import LEASE_WAIT_SECONDS, WorkerOptions, WorkerProcess, m
 from tests.helpers import (
     Proc,
     assert_matches_truth,
+    expect_exits,
     free_port,
     make_key,
     make_tree,
@@ -106,12 +107,7 @@ def test_file_that_hangs_its_worker_is_killed_after_file_timeout(tmp_path):
     hung = sorted(str(p) for p in root.rglob("app0.log"))[0]
     head = submit(tmp_path, root, key, port, "--file-timeout", "1", "--max-attempts", "2")
     node = work(port, key, "-j", "1", env={"LOGCRUNCH_FAULTS": f"hold:app0.log:{never}"})
-    try:
-        assert head.wait() == 3, head.output
-        assert node.wait() == 0, node.output
-    finally:
-        head.kill()
-        node.kill()
+    expect_exits(head, 3, node)
     rows = {row["path"]: row for row in read_csv(tmp_path / "out" / "files.csv")}
     assert rows[hung]["status"] == "failed"
     assert "timed out after 1 s" in rows[hung]["error"]
