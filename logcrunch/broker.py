@@ -515,7 +515,8 @@ class Broker:
 
 
 def _node_of(worker: str) -> str:
-    """The node part of a worker's name ("host:pid")."""
+    """The node part of a worker process's name: "host:node" of "host:node:pid" (see
+    worker.process_name; a worker from before names itself "host:pid", and its node is "host")."""
     return worker.rpartition(":")[0] or worker
 
 

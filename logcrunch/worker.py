@@ -76,6 +76,13 @@ class WorkerOptions:
                 raise ValueError("--path-map takes HEADPREFIX=LOCALPREFIX, both non-empty")
 
 
+def process_name(host: str, node_pid: int, pid: int) -> str:
+    """How the head knows a worker process: ``host:node:pid``, where ``node`` is the pid of the
+    node's supervisor (the `logcrunch work` process), so two nodes on one host (or on hosts that
+    share a name) are still told apart."""
+    return f"{host}:{node_pid}:{pid}"
+
+
 def map_path(path: str, path_map: tuple[tuple[str, str], ...]) -> str:
     """Translate a head path to this node's mount point (longest matching prefix wins)."""
     best = None
@@ -113,11 +120,11 @@ class WorkerProcess:
     """One scanning process's loop; `run()` returns an exit code."""
 
     def __init__(self, options: WorkerOptions, status: _ChildStatus | None = None,
-                 stop: threading.Event | None = None) -> None:
+                 stop: threading.Event | None = None, node_pid: int | None = None) -> None:
         self.options = options
         self.status = status
         self.stop = stop or threading.Event()
-        self.name = f"{options.name}:{os.getpid()}"
+        self.name = process_name(options.name, node_pid or os.getpid(), os.getpid())
         self.proxy = None
         self.heartbeat: _Heartbeat | None = None
         self.files_done = 0
@@ -358,7 +365,7 @@ def _child_main(options: WorkerOptions, status: _ChildStatus) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor decides on Ctrl-C
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
     try:
-        code = WorkerProcess(options, status, stop).run()
+        code = WorkerProcess(options, status, stop, node_pid=os.getppid()).run()
     except Exception:
         log.exception("worker process crashed")
         code = EXIT_CRASHED
@@ -390,7 +397,7 @@ def run_worker(options: WorkerOptions, on_event: Callable[[str], None] | None = 
         status = _ChildStatus(ctx)
         process = ctx.Process(target=_child_main, args=(options, status), daemon=True)
         process.start()
-        return _Child(process, status, f"{options.name}:{process.pid}")
+        return _Child(process, status, process_name(options.name, os.getpid(), process.pid))
 
     job_over = threading.Event()
 

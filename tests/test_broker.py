@@ -264,28 +264,29 @@ def test_largest_tasks_go_first_and_retried_ones_before_them():
 
 
 def test_end_of_job_waits_for_the_replacement_of_a_lost_process_even_on_a_shared_hostname():
-    # Two nodes named "h" (network namespaces share a hostname): node A loses h:10 and restarts
-    # it as h:11; node B's h:20 hearing "done" says nothing about A's replacement.
+    # Two nodes on hosts named "h" (network namespaces share a hostname), told apart by their
+    # supervisor's pid: node A (100) loses h:100:10 and restarts it as h:100:11; node B (200)
+    # starts after the loss and does the rest. B hearing "done" says nothing about A.
     broker = Broker(lease_seconds=10, max_attempts=1)
     broker.add_task("/logs/poison.log", 10)
     broker.add_task("/logs/fine.log", 5)
     broker.close_submissions()
-    _s, lease_id, (poison,) = broker.lease("h:10", broker.job_id, now=0, max_files=1)
-    _s, other, (fine,) = broker.lease("h:20", broker.job_id, now=0, max_files=1)
-    assert broker.worker_lost("h:10", lease_id, poison.task_id, "killed", now=1) == (1, False)
-    broker.complete("h:20", other, [ok(fine)], now=2)
-    assert broker.job("h:20", now=2) is None  # B hears the end
+    _s, lease_id, (poison,) = broker.lease("h:100:10", broker.job_id, now=0, max_files=1)
+    assert broker.worker_lost("h:100:10", lease_id, poison.task_id, "killed", now=1) == (1, False)
+    _s, other, (fine,) = broker.lease("h:200:20", broker.job_id, now=1.5, max_files=1)
+    broker.complete("h:200:20", other, [ok(fine)], now=2)
+    assert broker.job("h:200:20", now=2) is None  # B hears the end
     assert broker.workers_not_told_done(2.5) == 1  # A's replacement may be connecting
-    assert broker.job("h:11", now=2.6) is None  # it does, and hears the end
+    assert broker.job("h:100:11", now=2.6) is None  # it does, and hears the end
     assert broker.workers_not_told_done(2.7) == 0
 
 
 def test_restart_grace_ends_on_its_own():
     broker = make_broker(files=1)
-    _s, lease_id, (task,) = broker.lease("h:10", broker.job_id, now=0)
-    assert broker.worker_lost("h:11", "", None, "exit code 70", now=1) == (0, False)  # no lease
-    broker.complete("h:10", lease_id, [ok(task)], now=2)
-    assert broker.job("h:10", now=2) is None  # seen before the loss: it is not the replacement
+    _s, lease_id, (task,) = broker.lease("h:1:10", broker.job_id, now=0)
+    assert broker.worker_lost("h:1:11", "", None, "exit code 70", now=1) == (0, False)  # no lease
+    broker.complete("h:1:10", lease_id, [ok(task)], now=2)
+    assert broker.job("h:1:10", now=2) is None  # seen before the loss: it is not the replacement
     assert broker.workers_not_told_done(1 + RESTART_GRACE_SECONDS - 0.1) == 1
     assert broker.workers_not_told_done(1 + RESTART_GRACE_SECONDS + 0.1) == 0
 
@@ -295,10 +296,11 @@ def test_waiting_for_the_end_wakes_when_a_restart_grace_runs_out(monkeypatch):
 
     monkeypatch.setattr(broker_module, "RESTART_GRACE_SECONDS", 0.2)
     broker = make_broker(files=1)
-    _s, lease_id, (task,) = broker.lease("h:10", broker.job_id, now=time.monotonic())
-    broker.complete("h:10", lease_id, [ok(task)], now=time.monotonic())
-    broker.worker_lost("h:11", "", None, "killed", now=time.monotonic())  # before the job ended
-    assert broker.job("h:10", now=time.monotonic()) is None
+    _s, lease_id, (task,) = broker.lease("h:1:10", broker.job_id, now=time.monotonic())
+    assert broker.worker_lost("h:1:11", "", None, "killed", now=time.monotonic()) == (0, False)
+    broker.complete("h:1:10", lease_id, [ok(task)], now=time.monotonic())
+    assert broker.job("h:1:10", now=time.monotonic()) is None
+    assert broker.workers_not_told_done(time.monotonic()) == 1  # the grace is running
     started = time.monotonic()
     # nobody of that node connects again: the wait ends with the grace, not with the timeout
     assert broker.wait_until_workers_told_done(time.monotonic, timeout=60)
