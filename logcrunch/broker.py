@@ -175,11 +175,6 @@ class Broker:
             self._stopping = True
             self._notify_all()
 
-    def wake(self) -> None:
-        """Wake everyone waiting on the broker (the head's loop, long-polling workers)."""
-        with self._lock:
-            self._notify_all()
-
     def wait_for_news(self, timeout: float) -> None:
         """Block up to ``timeout`` until results are waiting to be taken or the job is done."""
         with self._lock:

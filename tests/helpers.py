@@ -206,17 +206,28 @@ def assert_matches_truth(report_dir: Path, truth: Truth) -> None:
         assert int(overall[name]["sum"]) == truth.metric_sum[name]
 
 
+def wait_until(predicate, what: str, timeout: float = TIMEOUT):
+    """Poll ``predicate`` until it returns something true (returned), or fail after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = predicate()
+        if result:
+            return result
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"{what} within {timeout} s")
+        time.sleep(0.01)  # polling a condition, with a deadline
+
+
 def wait_for_files(directory: Path, prefix: str, count: int = 1,
                    timeout: float = TIMEOUT) -> list[Path]:
     """Wait for ``count`` marker files (e.g. written by the `hold` fault) to appear."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = sorted(p for p in directory.iterdir()
+
+    def found() -> list[Path]:
+        names = sorted(p for p in directory.iterdir()
                        if p.name.startswith(prefix) and not p.name.endswith(".tmp"))
-        if len(found) >= count:
-            return found
-        time.sleep(0.02)  # polling a condition, with a deadline
-    raise AssertionError(f"fewer than {count} {prefix}* in {directory} within {timeout} s")
+        return names if len(names) >= count else []
+
+    return wait_until(found, f"{count} {prefix}* in {directory}", timeout)
 
 
 def wait_for_file(directory: Path, prefix: str, timeout: float = TIMEOUT) -> Path:

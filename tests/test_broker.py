@@ -5,6 +5,7 @@ import time
 
 from logcrunch.broker import RESTART_GRACE_SECONDS, Broker
 from logcrunch.summary import FileSummary
+from tests.helpers import wait_until
 
 
 def make_broker(files=3, **kw):
@@ -182,10 +183,9 @@ def _in_thread(call, condition):
     box = []
     thread = threading.Thread(target=lambda: box.append(call()), daemon=True)
     thread.start()
-    deadline = time.monotonic() + 10
-    while not condition._waiters:  # so the notification under test is what wakes it
-        assert time.monotonic() < deadline and thread.is_alive(), "the call never waited"
-        time.sleep(0.005)  # polling a condition, with a deadline
+    # so that the notification under test is what wakes it
+    wait_until(lambda: condition._waiters or not thread.is_alive(), "the call waiting", 10)
+    assert thread.is_alive(), "the call returned without waiting"
     return thread, box
 
 

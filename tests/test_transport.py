@@ -2,13 +2,12 @@
 
 import subprocess
 import sys
-import time
 
 import pytest
 
 from logcrunch import transport
 from logcrunch.broker import Broker
-from tests.helpers import child_env
+from tests.helpers import child_env, wait_until
 
 
 @pytest.fixture
@@ -57,13 +56,6 @@ def test_nobody_listening_is_head_unreachable(served):
         transport.connect((host, port), b"k" * 32)
 
 
-def _until(predicate, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.01)  # polling a condition, with a deadline
-
-
 def test_a_worker_killed_while_long_polling_is_not_handed_a_lease():
     broker = Broker(lease_seconds=30)  # a job whose task comes only after the worker died
     dead_end = transport.BrokerServer(broker, ("127.0.0.1", 0), b"k" * 32)
@@ -75,7 +67,7 @@ def test_a_worker_killed_while_long_polling_is_not_handed_a_lease():
         "job = p.job('w1')\n"
         "p.lease('w1', job.job_id, None, 2.0)\n")], env=child_env())
     try:
-        _until(lambda: len(broker._work._waiters) == 1)  # its lease call waits in the head
+        wait_until(lambda: len(broker._work._waiters) == 1, "the lease call waiting in the head")
         child.kill()  # SIGKILL, as a batch system does
         child.wait(timeout=10)
         broker.add_task("/logs/a.log", 10)
