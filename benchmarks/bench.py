@@ -185,35 +185,28 @@ class Result:
 
 def run(results, name, megabytes, repeat, make_command, shell=False, env=None):
     """Time ``make_command()`` ``repeat`` times; returns (Result, stdout and command of the last)."""
-    result = Result(name, megabytes)
-    for _ in range(repeat):
-        command = make_command()
-        wall, cpu, stdout = timed(command, shell=shell, env=env)
-        result.walls.append(wall)
-        result.cpus.append(cpu)
-    results.append(result)
-    print(f"  {name}: {result.rate:.0f} MB/s", file=sys.stderr)
+    ((result, command, stdout),) = run_interleaved(
+        results, [(name, megabytes, make_command)], repeat, shell=shell, env=env)
     return result, stdout, command
 
 
-def run_interleaved(results, specs, repeat):
+def run_interleaved(results, specs, repeat, shell=False, env=None):
     """Like `run` for several contenders at once, alternating them run by run, so a machine that
     slows down or speeds up meanwhile (shared, noisy) weighs on every one of them alike.
 
-    ``specs``: (name, megabytes, make_command); returns [(Result, command of its last run)].
+    ``specs``: (name, megabytes, make_command); returns [(Result, command, stdout of its last run)].
     """
-    out = [(Result(name, megabytes), None) for name, megabytes, _make in specs]
+    out = [[Result(name, megabytes), None, ""] for name, megabytes, _make in specs]
     for _ in range(repeat):
-        for index, (_name, _mb, make_command) in enumerate(specs):
-            command = make_command()
-            wall, cpu, _stdout = timed(command)
-            out[index][0].walls.append(wall)
-            out[index][0].cpus.append(cpu)
-            out[index] = (out[index][0], command)
-    for result, _command in out:
+        for last, (_name, _mb, make_command) in zip(out, specs, strict=True):
+            last[1] = make_command()
+            wall, cpu, last[2] = timed(last[1], shell=shell, env=env)
+            last[0].walls.append(wall)
+            last[0].cpus.append(cpu)
+    for result, _command, _stdout in out:
         results.append(result)
         print(f"  {result.name}: {result.rate:.0f} MB/s", file=sys.stderr)
-    return out
+    return [tuple(last) for last in out]
 
 
 # --- checking numbers ----------------------------------------------------------------------------
@@ -442,7 +435,7 @@ def main() -> None:
              lambda: logcrunch_command(root / "scale", work, "-j", "2")),
         ]  # fmt: skip
     timed_runs = run_interleaved(results, specs, repeat)
-    (one, command), (two, command_two) = timed_runs[:2]
+    (one, command, _), (two, command_two, _) = timed_runs[:2]
     ours = read_report(command)
     two.note = "agrees" if read_report(command_two) == ours else "MISMATCH with -j 1"
     no_c, _, command = run(
@@ -493,7 +486,7 @@ def main() -> None:
     split = [] if big_mb * 1e6 > 2 * defaults.SPLIT_MIN_BYTES else \
         ["--split-size", str(int(big_mb * 1e6) // 8)]
     big_label = f"one {big_mb:.0f} MB file"
-    (big_one, command), (big_two, command_two) = run_interleaved(results, [
+    (big_one, command, _), (big_two, command_two, _) = run_interleaved(results, [
         (f"{big_label}, -j 1 unsplit", big_mb,
          lambda: logcrunch_command(big[0], work, "-j", "1", "--split-size", str(10**15))),
         (f"{big_label}, -j 2 split " + (" ".join(split) or "(default --split-size)"), big_mb,
@@ -506,7 +499,7 @@ def main() -> None:
 
     scaling = None
     if corpus["scale"]:
-        (many_one, command), (many_two, command_two) = timed_runs[2:]
+        (many_one, command, _), (many_two, command_two, _) = timed_runs[2:]
         many = read_report(command)
         scaled = args.scale_copies
         same = (many["lines"], many["error_lines"]) == (ours["lines"] * scaled,
