@@ -234,18 +234,31 @@ def wait_for_file(directory: Path, prefix: str, timeout: float = TIMEOUT) -> Pat
     return wait_for_files(directory, prefix, 1, timeout)[0]
 
 
+def write_bad_key(path: Path, problem: str) -> str:
+    """Write a key file that must be refused ("short" or "world-readable"); returns the advice
+    the refusal must give."""
+    if problem == "short":
+        path.write_text("short\n")
+        os.chmod(path, 0o600)
+        return "at least 32"
+    make_key(path)
+    os.chmod(path, 0o644)
+    return f"chmod 600 {path}"
+
+
 def make_key(path: Path) -> Path:
     result = run_logcrunch("keygen", str(path))
     assert result.returncode == 0, result.stderr
     return path
 
 
-def expect_exits(head: Proc, head_code: int, *nodes: Proc) -> None:
+def expect_exits(head: Proc, head_code: int, *nodes: Proc, head_timeout: float = TIMEOUT,
+                 node_timeout: float = TIMEOUT) -> None:
     """Wait for the head to exit with ``head_code`` and every node with 0; kill all regardless."""
     try:
-        assert head.wait() == head_code, head.output
+        assert head.wait(timeout=head_timeout) == head_code, head.output
         for node in nodes:
-            assert node.wait() == 0, node.output
+            assert node.wait(timeout=node_timeout) == 0, node.output
     finally:
         for proc in (*nodes, head):
             proc.kill()

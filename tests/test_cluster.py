@@ -21,6 +21,7 @@ from tests.helpers import (
     run_logcrunch,
     wait_for_file,
     wait_for_files,
+    write_bad_key,
 )
 
 
@@ -234,14 +235,7 @@ def test_garbage_client_does_not_stall_the_head(tmp_path, tree, key):
 @pytest.mark.parametrize("problem", ["short", "world-readable"])
 def test_bad_key_files_are_refused_with_advice(tmp_path, problem):
     key = tmp_path / "key"
-    if problem == "short":
-        key.write_text("short\n")
-        os.chmod(key, 0o600)
-        expected = "at least 32"
-    else:
-        make_key(key)
-        os.chmod(key, 0o644)
-        expected = f"chmod 600 {key}"
+    expected = write_bad_key(key, problem)
     for args in (["work", "--server", "127.0.0.1:1"], ["submit", str(tmp_path), "--out",
                                                        str(tmp_path / "o")]):
         result = run_logcrunch(*args, "--authkey-file", str(key))

@@ -20,12 +20,14 @@ from tests.helpers import (
     Proc,
     assert_matches_truth,
     comparable,
+    expect_exits,
     make_key,
     make_tree,
     read_csv,
     run_logcrunch,
     wait_for_file,
     wait_for_files,
+    write_bad_key,
 )
 from tests.netns import HEAD_ADDRESS, ClusterUnavailable, Host, VirtualCluster
 
@@ -87,6 +89,13 @@ def dirs(tmp_path: Path, *names: str) -> list[Path]:
     return made
 
 
+def release_and_expect(holds, head: Proc, head_code: int, *nodes: Proc) -> None:
+    """Release every held worker; then the head must exit with ``head_code``, every node with 0."""
+    for hold in holds:
+        (hold / "release").touch()
+    expect_exits(head, head_code, *nodes, head_timeout=60, node_timeout=30)
+
+
 def stop_all(*procs: Proc | None) -> None:
     for proc in procs:
         if proc is not None:
@@ -104,11 +113,7 @@ def test_two_worker_hosts_produce_the_report_of_run(cluster, shared, tmp_path):
     try:
         wait_for_file(hold1, "held.", timeout=60)
         wait_for_file(hold2, "held.", timeout=60)
-        (hold1 / "release").touch()
-        (hold2 / "release").touch()
-        assert head.wait(timeout=60) == 0, head.output
-        for node in nodes:
-            assert node.wait(timeout=30) == 0, node.output
+        release_and_expect((hold1, hold2), head, 0, *nodes)
     finally:
         stop_all(head, *nodes)
     assert comparable(tmp_path / "out") == comparable(shared.reference)
@@ -132,11 +137,7 @@ def test_worker_process_killed_mid_file_is_retried_once(cluster, shared, tmp_pat
         wait_for_file(hold2, "held.", timeout=60)
         (victim,) = (traces / "victim").read_text().splitlines()
         os.kill(int(marker.read_text()), signal.SIGKILL)  # mid-file, as a batch system would
-        (hold1 / "release").touch()
-        (hold2 / "release").touch()
-        assert head.wait(timeout=60) == 0, head.output
-        for node in (victim_host, other_host):
-            assert node.wait(timeout=30) == 0, node.output
+        release_and_expect((hold1, hold2), head, 0, victim_host, other_host)
     finally:
         stop_all(head, victim_host, other_host)
     assert_matches_truth(tmp_path / "out", shared.truth)
@@ -204,11 +205,7 @@ def test_poison_file_fails_after_max_attempts_with_exit_3(cluster, shared, poiso
     try:
         for hold in holds:
             wait_for_file(hold, "held.", timeout=60)
-        for hold in holds:
-            (hold / "release").touch()
-        assert head.wait(timeout=60) == 3, head.output
-        for node in nodes:
-            assert node.wait(timeout=30) == 0, node.output
+        release_and_expect(holds, head, 3, *nodes)
     finally:
         stop_all(head, *nodes)
     rows = {row["path"]: row for row in read_csv(tmp_path / "out" / "files.csv")}
@@ -280,11 +277,7 @@ def test_workers_started_before_the_head_wait_then_work(cluster, shared, tmp_pat
                           "--worker-timeout", "60", wait_ready=False)
         for hold in holds:
             wait_for_file(hold, "held.", timeout=60)
-        for hold in holds:
-            (hold / "release").touch()
-        assert head.wait(timeout=60) == 0, head.output
-        for node in nodes:
-            assert node.wait(timeout=30) == 0, node.output
+        release_and_expect(holds, head, 0, *nodes)
     finally:
         stop_all(head, *nodes)
     assert_matches_truth(tmp_path / "out", shared.truth)
@@ -316,14 +309,7 @@ def test_wrong_key_is_refused_and_the_head_keeps_serving(cluster, shared, tmp_pa
 @pytest.mark.parametrize("problem", ["short", "world-readable"])
 def test_bad_key_files_are_refused_with_advice_on_every_host(cluster, shared, tmp_path, problem):
     key = tmp_path / "key"
-    if problem == "short":
-        key.write_text("short\n")
-        os.chmod(key, 0o600)
-        expected = "at least 32"
-    else:
-        make_key(key)
-        os.chmod(key, 0o644)
-        expected = f"chmod 600 {key}"
+    expected = write_bad_key(key, problem)
     port = next(_ports)
     procs = [start_head(cluster, tmp_path, [shared.root], key, port, wait_ready=False),
              start_worker(cluster.workers[0], port, key, "-j", "1", "--connect-timeout", "5")]

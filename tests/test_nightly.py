@@ -102,12 +102,17 @@ def test_incremental_runs_process_only_new_and_changed_files(tmp_path):
     assert [row["path"] for row in files] == sorted([str(new_file), plain[1]])
 
 
-def test_second_concurrent_run_exits_75_without_touching_anything(tmp_path):
+def start_held_run(tmp_path):
+    """A `logcrunch run` over a small tree that stops on its first file until hold/release."""
     root = tmp_path / "logs"
     make_tree(root, hosts=1, files_per_host=2)
     hold = tmp_path / "hold"
     hold.mkdir()
-    first = Proc(*run_cmd(tmp_path, root), env={"LOGCRUNCH_FAULTS": f"hold:app:{hold}"})
+    return root, hold, Proc(*run_cmd(tmp_path, root), env={"LOGCRUNCH_FAULTS": f"hold:app:{hold}"})
+
+
+def test_second_concurrent_run_exits_75_without_touching_anything(tmp_path):
+    root, hold, first = start_held_run(tmp_path)
     try:
         wait_for_file(hold, "held.")
         started = time.monotonic()
@@ -126,11 +131,7 @@ def test_second_concurrent_run_exits_75_without_touching_anything(tmp_path):
 
 
 def test_stale_lock_of_a_dead_run_is_taken_over(tmp_path):
-    root = tmp_path / "logs"
-    make_tree(root, hosts=1, files_per_host=2)
-    hold = tmp_path / "hold"
-    hold.mkdir()
-    first = Proc(*run_cmd(tmp_path, root), env={"LOGCRUNCH_FAULTS": f"hold:app:{hold}"})
+    root, hold, first = start_held_run(tmp_path)
     wait_for_file(hold, "held.")
     first.kill()  # SIGKILL: the lock file stays, its flock dies with the process
     assert (tmp_path / "state.db.lock").exists()
