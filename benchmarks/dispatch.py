@@ -1,6 +1,7 @@
 """Dispatch overhead per file: our leased/batched queue versus no queue and versus the seed design.
 
-Usage: python benchmarks/dispatch.py [--files 20000] [--workers 2] [--repeat 3] [--nodelay-variant]
+Usage: python benchmarks/dispatch.py [--files 20000] [--workers 2] [--repeat 3]
+                                     [--baseline-tree DIR]
                                      [--dir DIR]
 
 Generates FILES tiny log files (3 short lines each) and times, in one invocation (median of REPEAT):
@@ -11,9 +12,9 @@ Generates FILES tiny log files (3 short lines each) and times, in one invocation
                 (walk, leases, batching, result merge; no state DB, no reports, no CLI start-up)
   logcrunch-run `logcrunch run DIR -j WORKERS` end to end (CLI start-up, walk, queue, SQLite
                 state commits, CSV reports), fresh --state each time
-  queue-nodelay queue-only with TCP_NODELAY set on both ends of every connection (patched in at
-                run time by this script; only with --nodelay-variant): what the fix proposed in
-                DISPATCH.md buys
+  queue@baseline, queue@this (only with --baseline-tree DIR) queue-only run in a fresh
+                interpreter by the logcrunch checkout in DIR, and by this checkout: the same
+                work timed before and after a change, interleaved in one invocation
   seed-style    multiprocessing BaseManager with a task Queue and a result Queue: the master puts
                 every path (one round trip each), each of WORKERS processes gets one path, scans
                 it and puts the summary back (one round trip each way per file)
@@ -28,14 +29,12 @@ See benchmarks/DISPATCH.md for results.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import logging
 import multiprocessing
 import os
 import queue
 import resource
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -44,7 +43,6 @@ import time
 from multiprocessing.managers import BaseManager
 from pathlib import Path
 
-from logcrunch import transport
 from logcrunch.authkey import ephemeral_key
 from logcrunch.discover import WalkOptions, walk
 from logcrunch.head import Head, HeadOptions
@@ -118,41 +116,23 @@ def time_queue_only(root: Path, workers: int, files: int) -> float:
     return elapsed
 
 
-def _set_nodelay(fd: int) -> None:
-    sock = socket.socket(fileno=fd)
-    try:
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    finally:
-        sock.detach()
+# queue-only as a program, so a checkout of another version can run it (before/after figures).
+QUEUE_PROGRAM = """
+import multiprocessing, os, sys, time
+sys.path.insert(0, sys.argv[4])
+from benchmarks.dispatch import time_queue_only
+print(time_queue_only(sys.argv[1], int(sys.argv[2]), int(sys.argv[3])))
+"""
 
 
-@contextlib.contextmanager
-def nodelay_patch():
-    """Set TCP_NODELAY on client and server sockets of logcrunch.transport while inside."""
-    original_client, original_guarded = transport._client, transport._GuardedServer._guarded
-
-    def client(address, family=None, authkey=None):
-        conn = original_client(address, family, authkey)
-        _set_nodelay(conn.fileno())
-        return conn
-
-    def guarded(self, conn, peer):
-        _set_nodelay(conn.fileno())
-        return original_guarded(self, conn, peer)
-
-    transport.managers.listener_client["logcrunch"] = (transport.connection.Listener, client)
-    transport._GuardedServer._guarded = guarded
-    try:
-        yield
-    finally:
-        transport.managers.listener_client["logcrunch"] = (transport.connection.Listener,
-                                                           original_client)
-        transport._GuardedServer._guarded = original_guarded
-
-
-def time_queue_nodelay(root: Path, workers: int, files: int) -> float:
-    with nodelay_patch():
-        return time_queue_only(root, workers, files)
+def time_queue_in(tree: str, root: Path, workers: int, files: int) -> float:
+    """queue-only, run by the logcrunch in ``tree`` (a checkout) in a fresh interpreter; returns
+    the wall time it measured itself (so interpreter start-up is not counted)."""
+    env = {**os.environ, "PYTHONPATH": tree}
+    done = subprocess.run([sys.executable, "-c", QUEUE_PROGRAM, str(root), str(workers),
+                           str(files), tree], env=env, capture_output=True, text=True,
+                          check=True, cwd=tree)
+    return float(done.stdout.split()[-1])
 
 
 def time_logcrunch_run(root: Path, scratch: Path, workers: int, files: int) -> float:
@@ -253,8 +233,9 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=20_000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=3, help="runs per contender (median kept)")
-    parser.add_argument("--nodelay-variant", action="store_true",
-                        help="also time queue-only with TCP_NODELAY patched in")
+    parser.add_argument("--baseline-tree", metavar="DIR",
+                        help="also time queue-only as run by the logcrunch checkout in DIR and by "
+                             "this one, each in a fresh interpreter (a before/after comparison)")
     parser.add_argument("--dir", help="where to generate the files (default: a new dir in /tmp)")
     args = parser.parse_args()
     # The head logs a spurious warning when a worker exits mid-handshake (see DISPATCH.md).
@@ -267,8 +248,9 @@ def main() -> None:
         time_single_process(paths)  # warm the page cache and the imports
         runs: dict[str, list[tuple[float, float]]] = {
             name: [] for name in ("scan-1proc", "walk", "queue-only", "logcrunch-run", "seed-style")}
-        if args.nodelay_variant:
-            runs["queue-nodelay"] = []
+        if args.baseline_tree:
+            runs["queue@baseline"] = []
+            runs["queue@this"] = []
         for _ in range(args.repeat):  # interleaved, so drift hits every contender alike
             runs["scan-1proc"].append(measure(time_single_process, paths))
             runs["walk"].append(measure(time_walk, root))
@@ -276,9 +258,12 @@ def main() -> None:
             runs["logcrunch-run"].append(
                 measure(time_logcrunch_run, root, base, args.workers, args.files))
             runs["seed-style"].append(measure(time_seed_style, paths, args.workers))
-            if args.nodelay_variant:
-                runs["queue-nodelay"].append(
-                    measure(time_queue_nodelay, root, args.workers, args.files))
+            if args.baseline_tree:
+                runs["queue@baseline"].append(measure(
+                    time_queue_in, args.baseline_tree, root, args.workers, args.files))
+                runs["queue@this"].append(measure(
+                    time_queue_in, str(Path(__file__).resolve().parent.parent), root,
+                    args.workers, args.files))
         print(table(runs, args))
     finally:
         shutil.rmtree(base, ignore_errors=True)

@@ -1,12 +1,15 @@
 /* logcrunch._fastscan: the level rule and the logfmt number sums of a block of whole lines, in C.
  *
  * One call scans a block of complete lines (each ending in "\n") and returns
- *   (lines, error_lines, warn_lines, metrics, others)
+ *   (lines, error_lines, warn_lines, metrics, others, refused)
  * where metrics maps each logfmt key (bytes) to a list of
  *   (decimals, count, total, total_sq, minimum, maximum)
  * aggregates of its values scaled by 10**decimals (Python ints, exact), and others is a list of
  * (key, value text) pairs the C code leaves to Python: exponent forms, numbers of more than
- * MAX_DIGITS digits, and keys beyond the MAX_ENTRIES table.
+ * MAX_DIGITS digits, and keys beyond the MAX_ENTRIES table. The numbers aggregated here (at most
+ * MAX_DIGITS digits, no exponent) are always kept samples (summary.kept_number); those whose key
+ * the per-file metric cap already refuses (longer than max_key bytes, or sorting after ceiling:
+ * summary.MetricCap) are only counted, in refused, and never enter the table.
  *
  * The rules are those of logcrunch/formats.py (token_level) and of the logfmt pairs of
  * tests/reference_scan.py; each branch below cites the regex it stands for. Python's bytes
@@ -450,6 +453,22 @@ static int parse_value(const unsigned char *v, const unsigned char *end, int64_t
     return SCALED;
 }
 
+typedef struct {
+    const unsigned char *ceiling; /* NULL: no ceiling */
+    Py_ssize_t ceiling_length;
+    Py_ssize_t max_key;
+    Py_ssize_t refused;
+} Cap;
+
+/* True when samples of key are certain to be over the per-file cap (bytes order = str order). */
+static int cap_refuses(const Cap *cap, const unsigned char *key, Py_ssize_t length) {
+    if (length > cap->max_key) return 1;
+    if (cap->ceiling == NULL) return 0;
+    Py_ssize_t common = length < cap->ceiling_length ? length : cap->ceiling_length;
+    int order = memcmp(key, cap->ceiling, common);
+    return order > 0 || (order == 0 && length > cap->ceiling_length);
+}
+
 static int add_other(PyObject *others, const unsigned char *key, Py_ssize_t key_length,
                      const unsigned char *value, Py_ssize_t value_length) {
     PyObject *pair = Py_BuildValue("(y#y#)", (const char *)key, key_length, (const char *)value,
@@ -461,7 +480,8 @@ static int add_other(PyObject *others, const unsigned char *key, Py_ssize_t key_
 }
 
 /* The logfmt numbers of one line s[0:n] (the "\r" of "\r\n" is whitespace, so it may stay). */
-static int scan_pairs(Table *table, PyObject *others, const unsigned char *s, Py_ssize_t n) {
+static int scan_pairs(Table *table, PyObject *others, Cap *cap, const unsigned char *s,
+                      Py_ssize_t n) {
     const unsigned char *end = s + n;
     const unsigned char *from = s;
     int ordinal = 0;
@@ -484,6 +504,10 @@ static int scan_pairs(Table *table, PyObject *others, const unsigned char *s, Py
         int kind = parse_value(equals + 1, value_end, &scaled, &decimals);
         if (kind == NOT_A_NUMBER) continue;
         if (kind == SCALED) {
+            if (cap_refuses(cap, key, key_length)) {
+                cap->refused++;
+                continue;
+            }
             Entry *entry = table_entry(table, key, key_length, decimals, ordinal++);
             if (entry != NULL) {
                 if (entry_add(entry, scaled) < 0) return -1;
@@ -534,15 +558,24 @@ static PyObject *build_metrics(Table *table) {
 }
 
 PyDoc_STRVAR(scan_lines_doc,
-             "scan_lines(block, levels) -> (lines, error_lines, warn_lines, metrics, others)\n\n"
+             "scan_lines(block, levels, ceiling=None, max_key=-1)\n"
+             "    -> (lines, error_lines, warn_lines, metrics, others, refused)\n\n"
              "Scan a block of whole lines (each ending in b'\\n'). With levels false the level\n"
              "counts are 0. metrics: {key: [(decimals, count, total, total_sq, min, max)]} of\n"
-             "values scaled by 10**decimals; others: [(key, text)] numbers left to Python.");
+             "values scaled by 10**decimals; others: [(key, text)] numbers left to Python;\n"
+             "refused: how many aggregated numbers had a key longer than max_key (-1: no limit)\n"
+             "or sorting after ceiling (bytes), which are left out.");
 
 static PyObject *scan_lines(PyObject *module, PyObject *args) {
     Py_buffer view;
     int levels;
-    if (!PyArg_ParseTuple(args, "y*p:scan_lines", &view, &levels)) return NULL;
+    const char *ceiling = NULL;
+    Py_ssize_t ceiling_length = 0, max_key = -1;
+    if (!PyArg_ParseTuple(args, "y*p|z#n:scan_lines", &view, &levels, &ceiling, &ceiling_length,
+                          &max_key))
+        return NULL;
+    Cap cap = {(const unsigned char *)ceiling, ceiling_length,
+               max_key < 0 ? PY_SSIZE_T_MAX : max_key, 0};
     const unsigned char *data = view.buf;
     const unsigned char *end = data + view.len;
     Py_ssize_t lines = 0, error_lines = 0, warn_lines = 0;
@@ -568,7 +601,7 @@ static PyObject *scan_lines(PyObject *module, PyObject *args) {
             error_lines += level == ERROR;
             warn_lines += level == WARN;
         }
-        if (scan_pairs(&table, others, line, length) < 0) {
+        if (scan_pairs(&table, others, &cap, line, length) < 0) {
             failed = 1;
             break;
         }
@@ -577,7 +610,8 @@ static PyObject *scan_lines(PyObject *module, PyObject *args) {
     if (!failed) {
         PyObject *metrics = build_metrics(&table);
         if (metrics)
-            result = Py_BuildValue("(nnnNO)", lines, error_lines, warn_lines, metrics, others);
+            result = Py_BuildValue("(nnnNOn)", lines, error_lines, warn_lines, metrics, others,
+                                   cap.refused);
     }
     table_free(&table);
     Py_DECREF(others);

@@ -51,6 +51,10 @@ class Task:
     end: int | None = None
     attempts: int = 0
     solo: bool = False
+    # The file's inode and device as the walk saw them (0: unknown): a worker refuses to read a
+    # file that has been replaced since (another file renamed or linked into its place).
+    inode: int = 0
+    device: int = 0
 
     @property
     def weight(self) -> int:
@@ -85,9 +89,13 @@ class JobInfo:
     lease_seconds: float
     heartbeat_seconds: float
     file_timeout: float = 0.0  # 0: no limit; else a worker process is killed past it
-    # What the head's calls understand. 2: lease() takes a wait (long poll). A head from before
-    # sends a JobInfo without this field; workers read it with getattr(job, "protocol", 1).
-    protocol: int = 2
+    # The protocol version of the head (see logcrunch.channel; 3: data-only, authenticated
+    # messages; heads and workers of different versions refuse each other at the handshake).
+    protocol: int = 3
+    # The roots the head walks, as (path, device) pairs: without --allow-root a worker reads only
+    # below these. follow_symlinks: whether the walk followed links (else the worker never does).
+    roots: tuple[tuple[str, int], ...] = ()
+    follow_symlinks: bool = False
 
 
 @dataclass
@@ -115,6 +123,8 @@ class Broker:
     lease_target_bytes: int = defaults.LEASE_TARGET_BYTES
     lease_max_files: int = defaults.LEASE_MAX_FILES
     job_id: str = field(default_factory=lambda: _new_id())
+    roots: tuple[tuple[str, int], ...] = ()  # announced to workers (see JobInfo)
+    follow_symlinks: bool = False
     # Called (under the lock) with each batch of results about to be accepted, before the worker
     # hears back: the head commits them to its state database here. If it raises, the batch is
     # not accepted and the error is kept in `persist_error`.
@@ -147,15 +157,17 @@ class Broker:
         self._losses: dict[str, tuple[str, float, bool]] = {}
         self._stats = BrokerStats()
         self.rejected_results = 0
+        self.refused_results = 0  # invalid summaries, recorded as failures
         self.persist_error: BaseException | None = None
 
     # ----- head side -------------------------------------------------------------------------
 
     def add_task(self, path: str, size: int, mtime: float = 0.0, start: int = 0,
-                 end: int | None = None) -> Task:
+                 end: int | None = None, inode: int = 0, device: int = 0) -> Task:
         """Queue a file (or byte range) for scanning."""
         with self._lock:
-            task = Task(next(self._ids), path, size, mtime, start, end)
+            task = Task(next(self._ids), path, size, mtime, start, end, inode=inode,
+                        device=device)
             self._tasks[task.task_id] = task
             heapq.heappush(self._queue, (1, -task.weight, task.task_id))
             self._stats.total += 1
@@ -262,7 +274,8 @@ class Broker:
                 self._news.notify_all()
                 return None
             return JobInfo(self.job_id, self.scan_config, self.lease_seconds,
-                           self.heartbeat_seconds, self.file_timeout)
+                           self.heartbeat_seconds, self.file_timeout, roots=self.roots,
+                           follow_symlinks=self.follow_symlinks)
 
     def lease(self, worker: str, job_id: str, now: float,
               max_files: int | None = None) -> tuple[str, str | None, list[Task]]:
@@ -361,6 +374,7 @@ class Broker:
                              summary.path, worker)
                     continue
                 task = self._tasks[task_id]
+                summary = self._checked(worker, task, summary)
                 summary.attempts = task.attempts + 1
                 batch.append((task, summary))
             if batch and not self._persist(batch):
@@ -379,6 +393,18 @@ class Broker:
                         self._requeue(task_id, penalise=False)
                     del self._leases[lease_id]
             return accepted
+
+    def _checked(self, worker: str, task: Task, summary: FileSummary) -> FileSummary:
+        """The summary, or a failure saying why it was refused (a peer's summary is untrusted)."""
+        from logcrunch.validation import summary_problem  # here: validation imports this module
+
+        problem = summary_problem(summary, task, self.scan_config)
+        if not problem:
+            return summary
+        self.refused_results += 1
+        log.warning("refused the summary of %s from %s: %s", task.path, worker, problem)
+        return FileSummary.failed(task.path, f"the worker's summary was refused: {problem}",
+                                  size_bytes=task.size, worker=str(worker)[:256])
 
     def worker_lost(self, worker: str, lease_id: str, current: int | None, reason: str,
                     now: float) -> tuple[int, bool]:
@@ -522,4 +548,4 @@ def _new_id() -> str:
 
 def _copy(task: Task) -> Task:
     return Task(task.task_id, task.path, task.size, task.mtime, task.start, task.end,
-                task.attempts, task.solo)
+                task.attempts, task.solo, task.inode, task.device)

@@ -16,7 +16,15 @@ from logcrunch import __version__, defaults
 from logcrunch.authkey import AuthKeyError, ephemeral_key, generate_key, load_key, resolve_key_path
 from logcrunch.discover import WalkOptions
 from logcrunch.head import HeadOptions, Progress, unique_roots
-from logcrunch.job import JobSpec, ReportError, export_report, list_runs, run_job
+from logcrunch.job import (
+    JobOutcome,
+    JobSpec,
+    OutDirError,
+    ReportError,
+    export_report,
+    list_runs,
+    run_job,
+)
 from logcrunch.scan import ScanConfig
 from logcrunch.state import DEFAULT_STATE_PATH, STATE_ENV, LockHeld, StateError, default_state_path
 from logcrunch.transport import BindError, parse_address
@@ -47,6 +55,15 @@ scan_options = _options(
                  help="Extra metric: each match of REGEX's one capture group is a sample of NAME."),
     click.option("--no-default-levels", is_flag=True,
                  help="Classify lines only by --error-pattern/--warn-pattern."),
+    click.option("--max-metrics", type=click.IntRange(min=1), default=defaults.MAX_METRICS,
+                 show_default=True, metavar="N",
+                 help="Distinct metric names kept per file: the alphabetically first N; samples "
+                      "of the others are counted in files.csv's samples_over_metric_cap."),
+    click.option("--max-expansion", type=click.IntRange(min=1), default=defaults.MAX_EXPANSION,
+                 show_default=True, metavar="RATIO",
+                 help="A compressed file that decompresses to more than RATIO times its size "
+                      f"(past the first {defaults.EXPANSION_FLOOR_BYTES >> 20} MiB) fails as a "
+                      "compression bomb."),
 )
 
 
@@ -108,7 +125,9 @@ def _setup_logging(quiet: bool) -> None:
                         format="%(asctime)s logcrunch %(levelname)s %(message)s", force=True)
 
 
-def _scan_config(error_patterns, warn_patterns, metric_specs, no_default_levels) -> ScanConfig:
+def _scan_config(error_patterns, warn_patterns, metric_specs, no_default_levels,
+                 max_metrics=defaults.MAX_METRICS, max_expansion=defaults.MAX_EXPANSION
+                 ) -> ScanConfig:
     metrics = []
     for spec in metric_specs:
         name, sep, regex = spec.partition("=")
@@ -117,7 +136,8 @@ def _scan_config(error_patterns, warn_patterns, metric_specs, no_default_levels)
                                      param_hint="--metric")
         metrics.append((name, regex))
     return ScanConfig(error_patterns=tuple(error_patterns), warn_patterns=tuple(warn_patterns),
-                      metric_patterns=tuple(metrics), default_levels=not no_default_levels)
+                      metric_patterns=tuple(metrics), default_levels=not no_default_levels,
+                      max_metrics=max_metrics, max_expansion=max_expansion)
 
 
 def _head_options(roots, kw, bind) -> HeadOptions:
@@ -127,7 +147,7 @@ def _head_options(roots, kw, bind) -> HeadOptions:
         walk=WalkOptions(include=tuple(kw["include"]), exclude=tuple(kw["exclude"]),
                          hidden=kw["hidden"], follow_symlinks=kw["follow_symlinks"]),
         scan=_scan_config(kw["error_patterns"], kw["warn_patterns"], kw["metric_specs"],
-                          kw["no_default_levels"]),
+                          kw["no_default_levels"], kw["max_metrics"], kw["max_expansion"]),
         worker_timeout=kw["worker_timeout"], lease_seconds=kw["lease_seconds"],
         max_attempts=kw["max_attempts"], file_timeout=kw["file_timeout"],
         split_bytes=kw["split_size"],
@@ -220,35 +240,53 @@ def _run_head(spec: JobSpec, authkey: bytes, quiet: bool, local_processes: int |
             outcome = run_job(spec, authkey, local_processes=local_processes,
                               on_progress=view, on_head_ready=install_signals)
     except LockHeld as exc:
-        click.echo(f"logcrunch: {exc}", err=True)
-        sys.exit(defaults.EXIT_LOCKED)
-    except BindError as exc:
+        _fail(str(exc), defaults.EXIT_LOCKED)
+    except (BindError, OutDirError) as exc:
         raise click.UsageError(str(exc)) from None
-    except (StateError, ReportError, OSError) as exc:
+    except StateError as exc:  # one line, no traceback: it says what to do
+        _fail(str(exc), defaults.EXIT_INCOMPLETE)
+    except (ReportError, OSError) as exc:
         raise click.ClickException(str(exc)) from None
     finally:
         view.close()
+    _log_outcome(outcome, spec, time.monotonic() - started)
+    sys.exit(outcome.exit_code)
+
+
+def _fail(message: str, exit_code: int) -> None:
+    click.echo(f"logcrunch: {message}", err=True)
+    sys.exit(exit_code)
+
+
+def _log_outcome(outcome: JobOutcome, spec: JobSpec, seconds: float) -> None:
     result = outcome.result
     counts = {"ok": 0, "skipped": 0, "failed": 0}
     for summary in result.summaries.values():
         counts[summary.status] = counts.get(summary.status, 0) + 1
     unchanged = f", {len(result.unchanged)} unchanged" if spec.incremental else ""
-    log.info("run %d%s: %d files (%d ok, %d skipped, %d failed%s) in %.1f s",
+    deferred = f", {len(result.deferred)} deferred" if spec.settle_seconds else ""
+    log.info("run %d%s: %d files (%d ok, %d skipped, %d failed%s%s) in %.1f s",
              outcome.run.run_id, " (resumed)" if outcome.resumed else "", len(result.summaries),
-             counts["ok"], counts["skipped"], counts["failed"], unchanged,
-             time.monotonic() - started)
+             counts["ok"], counts["skipped"], counts["failed"], unchanged, deferred, seconds)
     if result.rejected_results:
         log.info("dropped %d late or duplicate results (each file is counted once)",
                  result.rejected_results)
+    if result.deferred:
+        # Worth a warning only when the report covers nothing else: --settle too long?
+        level = logging.INFO if result.summaries or result.unchanged else logging.WARNING
+        log.log(level, "%d files deferred by --settle (modified in the last %g s); the next run "
+                "reads them", len(result.deferred), spec.settle_seconds)
     if result.aborted:
         log.error("run %d did not finish: %s. Its results so far are kept: run the same "
                   "command again to resume", outcome.run.run_id, result.aborted)
+    elif outcome.nothing_found:
+        log.error("%s. Nothing was written: the previous report in %s is left as it was",
+                  outcome.nothing_found, outcome.out_dir)
     else:
         log.info("wrote %s", outcome.out_dir)
         if outcome.exit_code == defaults.EXIT_FILES_FAILED:
             log.warning("some files failed; see the error column of %s",
                         os.path.join(outcome.out_dir, "files.csv"))
-    sys.exit(outcome.exit_code)
 
 
 # ----- commands ------------------------------------------------------------------------------
@@ -285,6 +323,9 @@ def run(roots, processes, out_dir, quiet, **kw):
     Uses the same queue and worker code as a cluster run, over loopback with a random
     one-time key.
 
+    Exit codes: 0 done, 3 some files failed, 4 no file found under ROOTS (nothing written),
+    1 could not finish (run it again to resume), 2 usage, 75 another run holds the state lock.
+
     \b
     Example:
       logcrunch run sample_logs --out report -j 2
@@ -304,7 +345,8 @@ def run(roots, processes, out_dir, quiet, **kw):
 def submit(roots, bind, authkey_file, out_dir, quiet, **kw):
     """Serve ROOTS' files to workers on other nodes, collect their summaries, write the reports.
 
-    Only paths travel to workers; they read the files from the shared disk.
+    Only paths travel to workers; they read the files from the shared disk. Exit codes as for
+    `logcrunch run`.
 
     \b
     Example:
@@ -319,6 +361,15 @@ def submit(roots, bind, authkey_file, out_dir, quiet, **kw):
     _run_head(spec, _load_authkey(authkey_file), quiet, local_processes=None)
 
 
+class _AllowedRoot(click.Path):
+    """An existing directory, absolute; from the environment, a ':'-separated list."""
+
+    envvar_list_splitter = os.pathsep
+
+    def __init__(self) -> None:
+        super().__init__(exists=True, file_okay=False, dir_okay=True)
+
+
 @cli.command()
 @click.option("--server", required=True, envvar="LOGCRUNCH_SERVER", metavar="HOST[:PORT]",
               help=f"The head (`logcrunch submit`) to work for; port {defaults.DEFAULT_PORT} "
@@ -328,21 +379,30 @@ def submit(roots, bind, authkey_file, out_dir, quiet, **kw):
               show_default=True, help="Scanning processes on this node.")
 @click.option("--path-map", multiple=True, metavar="HEADPREFIX=LOCALPREFIX",
               help="This node mounts the share elsewhere: rewrite path prefixes. Repeatable.")
+@click.option("--allow-root", "allow_roots", multiple=True, envvar="LOGCRUNCH_ALLOW_ROOT",
+              type=_AllowedRoot(), metavar="DIR",
+              help="Read only files below DIR (repeatable; $LOGCRUNCH_ALLOW_ROOT takes a "
+                   "':'-separated list). Without it, only below the roots the head announces for "
+                   "the job; a path outside is refused and reported as a failed file.")
 @click.option("--forever", is_flag=True,
               help="Keep serving job after job (for a systemd unit) instead of exiting.")
 @click.option("--connect-timeout", type=float, default=defaults.CONNECT_RETRY_SECONDS,
               show_default=True, metavar="SECONDS",
               help="How long to keep retrying an absent or lost head before giving up.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only warnings and errors.")
-def work(server, authkey_file, processes, path_map, forever, connect_timeout, quiet):
+def work(server, authkey_file, processes, path_map, allow_roots, forever, connect_timeout, quiet):
     """Take file paths from the head, scan them from the shared disk, send summaries back.
 
     Exits 0 when the head says the job is done; non-zero with a message when the head cannot be
     reached within --connect-timeout or the keys differ.
 
+    Reads only regular files below --allow-root (or, without it, below the roots the head
+    announces), never following a symlink unless the head's walk does (--follow-symlinks), and
+    only the file the walk saw (same inode); anything else is reported as a failed file.
+
     \b
     Example:
-      logcrunch work --server head01:50070 -j 8
+      logcrunch work --server head01:50070 -j 8 --allow-root /mnt/shared/logs
     """
     from logcrunch.worker import WorkerError, WorkerOptions, run_worker
 
@@ -359,7 +419,8 @@ def work(server, authkey_file, processes, path_map, forever, connect_timeout, qu
                                      "/mnt/shared/logs=/data/logs", param_hint="--path-map")
         mappings.append((head_prefix, local_prefix))
     options = WorkerOptions(address=address, authkey=_load_authkey(authkey_file),
-                            processes=processes, path_map=tuple(mappings), forever=forever,
+                            processes=processes, path_map=tuple(mappings),
+                            allow_roots=tuple(allow_roots), forever=forever,
                             connect_timeout=connect_timeout)
     try:
         options.validate()
@@ -401,7 +462,7 @@ state_option = _options(
 
 @cli.command("report")
 @click.option("--run", "run_ref", default="latest", show_default=True, metavar="ID|latest",
-              help="Which run to export.")
+              help="Which run to export (latest: the latest that finished).")
 @click.option("--out", "out_dir", required=True, metavar="DIR",
               help="Where to write the CSVs (strftime patterns allowed).")
 @click.option("--allow-incomplete", is_flag=True,
@@ -409,6 +470,8 @@ state_option = _options(
 @state_option
 def report_command(run_ref, out_dir, allow_incomplete, state_path):
     """Re-export the CSV reports of a past run from the state database.
+
+    `latest` is the latest run that finished; give a run id (see `logcrunch runs`) for another.
 
     \b
     Example:
@@ -421,6 +484,8 @@ def report_command(run_ref, out_dir, allow_incomplete, state_path):
         run_record, paths = export_report(
             os.path.expanduser(state_path or default_state_path()), run_ref, out_dir,
             allow_incomplete)
+    except OutDirError as exc:
+        raise click.UsageError(str(exc)) from None
     except (StateError, OSError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"wrote run {run_record.run_id} ({run_record.status}) to "

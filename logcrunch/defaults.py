@@ -5,13 +5,34 @@ EXIT_OK = 0
 EXIT_INCOMPLETE = 1  # the run could not finish (no worker came, head stopped, ...)
 EXIT_USAGE = 2
 EXIT_FILES_FAILED = 3  # finished, but some files failed (listed in files.csv)
+EXIT_NO_FILES = 4  # the roots hold no file at all (not mounted? --include typo?); nothing written
 EXIT_LOCKED = 75  # EX_TEMPFAIL: another run holds the state lock
+
+# Walking.
+MAX_WALK_DEPTH = 1000  # directories deeper than this below their root are reported, not entered
 
 # Scanning.
 CHUNK_SIZE = 1024 * 1024  # bytes read per step: bounds worker memory; fits in L2, faster than 4 MiB
 MAX_LINE_BYTES = 1024 * 1024  # longer lines are counted as over-long and not held in memory
 BINARY_SNIFF_BYTES = 64 * 1024  # a NUL in these first bytes marks a file as binary
 SPLIT_MIN_BYTES = 256 * 1024 * 1024  # plain files larger than this are split into byte ranges
+
+# Which metric samples are kept (summary.parse_number): a finite decimal of at most
+# MAX_SIGNIFICANT_DIGITS significant digits (a double has 17; real metrics have fewer than 20)
+# that is 0 or of magnitude between 10**MIN_SAMPLE_EXPONENT and the largest double. Every kept
+# value, its square and their sums then stay small exact numbers (sum_sq of 10**12 samples has
+# under 1,400 digits) that store, merge and print quickly. Others count in samples_out_of_range.
+MAX_SIGNIFICANT_DIGITS = 40
+MIN_SAMPLE_EXPONENT = -320  # |x| >= 1e-320: the subnormal doubles, where a double still holds x
+# Distinct metric names kept per file: beyond that, the alphabetically first MAX_METRICS are
+# kept (the same names however the file is split); the rest count in samples_over_metric_cap.
+MAX_METRICS = 100  # real layouts have under 40 numeric keys; bounds a file's metrics.csv rows
+MAX_METRIC_NAME_CHARS = 200  # a longer key (JSON keys can be 1 MB) is no metric name
+PENDING_METRIC_NAMES = 1000  # names held before being folded in (and capped), per scanner
+# Compressed files: decompressing more than MAX_EXPANSION times the compressed size (beyond the
+# first EXPANSION_FLOOR_BYTES, always allowed) fails the file as a compression bomb.
+MAX_EXPANSION = 1000  # real logs compress 5-50x (bz2/xz up to ~300x); deflate tops out at ~1030x
+EXPANSION_FLOOR_BYTES = 64 * 1024 * 1024
 
 # Network / broker.
 DEFAULT_PORT = 50070

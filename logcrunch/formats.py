@@ -25,7 +25,7 @@ from collections import Counter
 from dataclasses import dataclass
 from fractions import Fraction
 
-from logcrunch.summary import Number, parse_number
+from logcrunch.summary import int_is_kept, parse_number
 
 ERROR = 2
 WARN = 1
@@ -117,11 +117,12 @@ _JSON_LEVEL_KEYS = ("level", "severity", "lvl")
 
 
 class _NotANumber:
-    """Stands in for JSON's NaN / Infinity, which are not metric samples."""
+    """Stands in for JSON's NaN / Infinity: numbers outside the kept range, never samples."""
 
 
 class _DecimalText(bytes):
-    """A JSON decimal kept as its text; converted exactly only when it is used."""
+    """A JSON decimal (or an integer too long for int()) kept as its text; converted exactly,
+    under the kept-range rule, only when it is used."""
 
 
 _NOT_A_NUMBER = _NotANumber()
@@ -129,23 +130,39 @@ _JSON_DECODER = json.JSONDecoder(
     parse_float=lambda text: _DecimalText(text.encode()),
     parse_constant=lambda _: _NOT_A_NUMBER,
 )
+# For the rare line the fast decoder refuses: int() raises ValueError past 4300 digits, which
+# would make a whole line of valid JSON "not JSON". Here every integer stays text too.
+_JSON_DECODER_TEXT_INTS = json.JSONDecoder(
+    parse_float=lambda text: _DecimalText(text.encode()),
+    parse_int=lambda text: _DecimalText(text.encode()),
+    parse_constant=lambda _: _NOT_A_NUMBER,
+)
 
 
 def parse_json_object(content: bytes) -> dict | None:
-    """Parse a JSON-object line exactly (decimals become Fractions); None if it is not one."""
+    """Parse a JSON-object line exactly (decimals stay text, see json_number_fields); None if it
+    is not one. Integers of any length are fine."""
     if not content.startswith(b"{"):
         return None
     try:
-        value = _JSON_DECODER.decode(content.decode("utf-8"))
-    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+        text = content.decode("utf-8")
+    except ValueError:
         return None
+    try:
+        value = _JSON_DECODER.decode(text)
+    except (ValueError, RecursionError):
+        try:
+            value = _JSON_DECODER_TEXT_INTS.decode(text)
+        except (ValueError, RecursionError):
+            return None
     return value if isinstance(value, dict) else None
 
 
 def json_level(obj: dict) -> int:
     """The level class of a JSON object's ``level`` / ``severity`` / ``lvl`` field.
 
-    Strings are looked up in any case; numbers follow the pino/bunyan scale (40 warn, 50+ error).
+    Strings are looked up in any case; numbers follow the pino/bunyan scale (40 warn, 50+ error);
+    a number outside the kept range is no level.
     """
     for key in _JSON_LEVEL_KEYS:
         value = obj.get(key)
@@ -161,28 +178,35 @@ def json_level(obj: dict) -> int:
     return NEUTRAL
 
 
-def json_metrics(obj: dict) -> list[tuple[str, Number]]:
-    """Every top-level field of a JSON object whose value is a number (booleans are not)."""
-    samples: list[tuple[str, Number]] = []
+def json_number_fields(obj: dict) -> list[tuple[str, int | bytes | None]]:
+    """Every top-level field of a JSON object whose value is a number (booleans are not).
+
+    Each value is a kept int, a decimal's text (bytes: the scanner converts those in bulk and
+    applies the kept-range rule), or None for a number that is not kept (NaN, Infinity, an int
+    outside the range).
+    """
+    fields: list[tuple[str, int | bytes | None]] = []
     for key, value in obj.items():
-        if isinstance(value, bool) or not isinstance(value, int | _DecimalText):
-            continue
-        if isinstance(value, _DecimalText):
-            try:
-                value = parse_number(value)
-            except ValueError:
-                continue  # exponent out of range: not a sample
-        samples.append((key, value))
-    return samples
+        kind = type(value)
+        if kind is int:
+            fields.append((key, value if int_is_kept(value) else None))
+        elif kind is _DecimalText:
+            fields.append((key, value))
+        elif kind is _NotANumber:
+            fields.append((key, None))
+    return fields
 
 
-def json_number_fields(obj: dict) -> list[tuple[str, int | bytes]]:
-    """Like json_metrics, but decimals stay as their text (for bulk exact conversion)."""
-    return [
-        (key, value)
-        for key, value in obj.items()
-        if isinstance(value, int | _DecimalText) and not isinstance(value, bool)
-    ]
+def json_raw_numbers(obj: dict) -> list[tuple[str, object]]:
+    """(key, value) of the top-level number fields as decoded, for the tests' reference: ints,
+    decimal or long-int texts (bytes), or the NaN / Infinity stand-in (``is_json_constant``)."""
+    return [(key, value) for key, value in obj.items()
+            if type(value) in (int, _DecimalText, _NotANumber)]
+
+
+def is_json_constant(value: object) -> bool:
+    """True for the stand-in of JSON's NaN / Infinity / -Infinity."""
+    return type(value) is _NotANumber
 
 
 def access_level(status: bytes) -> int:
@@ -292,7 +316,7 @@ def _render(year, month, day, hour, minute, second, fraction=None, offset=None) 
         return None
     text = f"{y:04d}-{mo:02d}-{d:02d}T{h:02d}:{mi:02d}:{s:02d}"
     if fraction:
-        text += "." + fraction.decode()
+        text += "." + fraction[:9].decode()  # nanoseconds at most, however many digits
     if offset:
         offset = offset.decode()
         if offset != "Z" and ":" not in offset:

@@ -12,12 +12,23 @@ import logging
 import os
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from logcrunch import defaults
 from logcrunch.broker import Broker, BrokerStats, Task
-from logcrunch.discover import FoundFile, WalkError, WalkOptions, walk
+from logcrunch.discover import (
+    DEFERRED_REASON,
+    STATUS_DEFERRED,
+    DeferredFile,
+    Entry,
+    FoundFile,
+    SkippedEntry,
+    WalkError,
+    WalkOptions,
+    walk,
+)
 from logcrunch.scan import ScanConfig, is_splittable
 from logcrunch.summary import FileSummary
 from logcrunch.transport import BrokerServer
@@ -25,6 +36,7 @@ from logcrunch.transport import BrokerServer
 log = logging.getLogger(__name__)
 
 TICK_SECONDS = 0.05
+DEFERRED_BATCH = 500  # deferred rows stored per commit
 
 
 @dataclass
@@ -69,6 +81,13 @@ class HeadResult:
     unchanged: dict[str, str]  # path -> root, for files skipped as unchanged (incremental)
     aborted: str = ""  # why the run could not finish; empty when it did
     rejected_results: int = 0
+    deferred: dict[str, FileSummary] = field(default_factory=dict)  # left by --settle, not read
+    passed_over: dict[str, int] = field(default_factory=dict)  # what the walk options left out
+
+    @property
+    def found_nothing(self) -> bool:
+        """The roots held no file at all: nothing read, skipped, failed, unchanged or deferred."""
+        return not (self.summaries or self.unchanged or self.deferred)
 
     @property
     def failed(self) -> int:
@@ -96,6 +115,7 @@ class Head:
                  discard: Callable[[str], None] | None = None,
                  on_found: Callable[[FoundFile, bool], None] | None = None,
                  on_progress: Callable[[Progress], None] | None = None,
+                 on_dispatch: Callable[[], None] | None = None,
                  clock: Callable[[], float] = time.monotonic) -> None:
         """Hooks (all optional):
 
@@ -107,6 +127,9 @@ class Head:
         - ``persist(rows)``: commit (summary, root, range_start, range_count, identity) rows
           durably; called before the worker's results are acknowledged.
         - ``on_found(found, unchanged)``: every file the walk yields.
+        - ``on_dispatch()``: once, just before the first task is queued for the workers (local
+          workers wait for it, so a job with nothing to read never has them knock at a closed
+          door).
         """
         options.validate()
         self.options = options
@@ -114,7 +137,9 @@ class Head:
                              heartbeat_seconds=max(0.2, min(defaults.HEARTBEAT_SECONDS,
                                                             options.lease_seconds / 4)),
                              max_attempts=options.max_attempts, file_timeout=options.file_timeout,
-                             on_accept=self._persist_batch if persist else None)
+                             on_accept=self._persist_batch if persist else None,
+                             roots=_announced_roots(options.roots),
+                             follow_symlinks=options.walk.follow_symlinks)
         self.server = BrokerServer(self.broker, options.bind, authkey)
         self.resume = resume or {}
         self.is_unchanged = is_unchanged
@@ -123,6 +148,8 @@ class Head:
         self._identity: dict[str, str] = {}
         self.on_found = on_found
         self.on_progress = on_progress
+        self.on_dispatch = on_dispatch
+        self._dispatched = False
         self.clock = clock
         self.stop_requested = threading.Event()
         self.stop_reason = ""
@@ -131,6 +158,9 @@ class Head:
         self._summaries: dict[str, FileSummary] = {}
         self._roots: dict[str, str] = {}
         self._unchanged: dict[str, str] = {}
+        self._deferred: dict[str, FileSummary] = {}
+        self._deferred_rows: list[tuple[FileSummary, str, int, int, str]] = []
+        self._passed_over: Counter = Counter()
         self._ranges: dict[str, dict[int, FileSummary]] = {}
         self._range_count: dict[str, int] = {}
         self._lock = threading.Lock()
@@ -190,30 +220,38 @@ class Head:
             self.server.close()
             walker.join(timeout=5)
         return HeadResult(dict(self._summaries), dict(self._roots), dict(self._unchanged),
-                          aborted, self.broker.rejected_results)
+                          aborted, self.broker.rejected_results, deferred=dict(self._deferred),
+                          passed_over=dict(self._passed_over))
 
     # -- internals ----------------------------------------------------------------------------
 
     def _walk(self) -> None:
         try:
-            for found in walk(list(self.options.roots), self.options.walk):
+            for found in walk(list(self.options.roots), self.options.walk,
+                              passed_over=self._passed_over):
                 if self.stop_requested.is_set():
                     return
                 self._submit(found)
+            self._store_deferred()
         except BaseException as exc:  # surfaced by run(); a thread must not die silently
             self._walk_error = exc
         finally:
             self._walking = False
             self.broker.close_submissions()
 
-    def _submit(self, found: FoundFile | WalkError) -> None:
+    def _submit(self, found: Entry) -> None:
         with self._lock:
             self._roots[found.path] = found.root
-        if isinstance(found, WalkError):
-            failure = FileSummary.failed(found.path, found.reason, format="directory")
+        if isinstance(found, WalkError | SkippedEntry):
+            # Rows of the walk itself: persisted and kept, never dispatched.
+            row = FileSummary.failed(found.path, found.reason, format=found.format) \
+                if isinstance(found, WalkError) else FileSummary.skipped(found.path, found.reason)
             if self.persist and found.path not in self.resume:
-                self.persist([(failure, found.root, 0, 1, "")])
-            self._keep(failure)
+                self.persist([(row, found.root, 0, 1, "")])
+            self._keep(row)
+            return
+        if isinstance(found, DeferredFile):
+            self._defer(found)
             return
         stored_identity, stored = self.resume.get(found.path, ("", {}))
         if stored and stored_identity != found.identity:
@@ -240,11 +278,35 @@ class Head:
         if len(stored) and all(start in stored for start in starts):
             self._maybe_join(found.path, found.size)
             return
+        if not self._dispatched:
+            self._dispatched = True
+            if self.on_dispatch:
+                self.on_dispatch()
         for start in starts:
             if start in stored:
                 continue
             end = min(start + split, found.size) if len(starts) > 1 else None
-            self.broker.add_task(found.path, found.size, found.mtime, start, end)
+            self.broker.add_task(found.path, found.size, found.mtime, start, end,
+                                 inode=found.inode, device=found.device)
+
+    def _defer(self, found: DeferredFile) -> None:
+        """A file left for the next run: a row (status deferred), not read, not "seen"."""
+        row = FileSummary(found.path, status=STATUS_DEFERRED, error=DEFERRED_REASON,
+                          size_bytes=found.size)
+        if found.path in self.resume and self.discard:
+            self.discard(found.path)  # stored by an earlier attempt, changed since
+        with self._lock:
+            self._deferred[found.path] = row
+        # Stored without an identity, so a resumed attempt that finds it settled reads it; in
+        # batches, as there may be many (one durable commit costs milliseconds).
+        self._deferred_rows.append((row, found.root, 0, 1, ""))
+        if len(self._deferred_rows) >= DEFERRED_BATCH:
+            self._store_deferred()
+
+    def _store_deferred(self) -> None:
+        if self.persist and self._deferred_rows:
+            self.persist(self._deferred_rows)
+        self._deferred_rows = []
 
     def _persist_batch(self, batch: list[tuple[Task, FileSummary]]) -> None:
         rows = [(summary, self._roots.get(task.path, ""), task.start,
@@ -303,6 +365,18 @@ class Head:
         """Give connected workers a moment to learn the job is over before the server closes."""
         self.broker.wait_until_workers_told_done(
             self.clock, min(5.0, self.broker.heartbeat_seconds * 2 + 1.0))
+
+
+def _announced_roots(roots: Iterable[str]) -> tuple[tuple[str, int], ...]:
+    """The roots as (path, device) for workers: where they may read without --allow-root."""
+    announced = []
+    for root in roots:
+        try:
+            device = os.stat(root).st_dev
+        except OSError:
+            device = 0
+        announced.append((root, device))
+    return tuple(announced)
 
 
 def unique_roots(roots: Iterable[str]) -> tuple[str, ...]:

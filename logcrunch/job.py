@@ -3,6 +3,19 @@
 `run_job` is what `logcrunch submit` and `logcrunch run` call. With ``local_processes`` it forks a
 local worker supervisor that connects to the head over loopback with an ephemeral key — the same
 queue, the same worker code, no shortcut.
+
+How a job ends (the exit codes cron relies on):
+
+- ``--out`` is checked before anything else: a report that could not be written is an
+  `OutDirError` (exit 2) before the walk, not after the scan.
+- A run that finished publishes its report and is recorded as finished (ok / files_failed): it is
+  the baseline of later incremental runs.
+- A run whose roots hold no file at all (nothing read, skipped, failed, unchanged or deferred)
+  publishes nothing, leaves the previous report alone, and is recorded ``empty`` (never resumed,
+  never a baseline, not ``latest``): exit 4, with a message naming the likely cause.
+- A run that could not finish (no worker, a signal, the state database cannot be written) keeps
+  what it stored and is recorded incomplete, or left ``running`` when even that cannot be written:
+  either way the same command resumes it.
 """
 
 from __future__ import annotations
@@ -11,6 +24,7 @@ import dataclasses
 import logging
 import multiprocessing
 import os
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -21,6 +35,7 @@ from logcrunch.discover import FoundFile
 from logcrunch.head import Head, HeadOptions, HeadResult, Progress
 from logcrunch.report import publish_reports
 from logcrunch.state import (
+    EMPTY,
     FINISHED,
     FINISHED_FAILED_FILES,
     FINISHED_OK,
@@ -63,6 +78,15 @@ class JobOutcome:
     published: bool
     resumed: bool
     exit_code: int
+    nothing_found: str = ""  # with exit 4: what was found instead, and the likely cause
+
+
+class ReportError(Exception):
+    """The reports could not be written; the run's results are kept for a rerun."""
+
+
+class OutDirError(Exception):
+    """``--out`` cannot take the reports; the message says why and what to do (exit 2)."""
 
 
 def fingerprint(options: HeadOptions) -> dict:
@@ -70,18 +94,282 @@ def fingerprint(options: HeadOptions) -> dict:
 
     The split size is part of it: stored byte ranges of one layout cannot be joined with another's.
     The read buffer size is not: it changes no number, and a new default must not make every
-    incremental run start from scratch or orphan an unfinished run.
+    incremental run start from scratch or orphan an unfinished run. Nor are the caps on metric
+    names and decompression when they are at their defaults: runs from before the caps existed
+    (which only hostile files tell apart) stay the same command.
     """
     scan = dataclasses.asdict(options.scan)
     scan.pop("chunk_size")
+    for name, default in (("max_metrics", defaults.MAX_METRICS),
+                          ("max_expansion", defaults.MAX_EXPANSION)):
+        if scan.get(name) == default:
+            del scan[name]
     return {"scan": scan, "walk": dataclasses.asdict(options.walk),
             "split_bytes": options.split_bytes}
 
 
-def _local_worker_main(options: WorkerOptions, state_path: str) -> None:
+def check_out_dir(out_dir: str) -> None:
+    """Raise OutDirError now if the reports could not be written to ``out_dir`` later.
+
+    An existing directory must take a new file (tried with a temporary file, removed at once); a
+    missing one must be creatable: its nearest existing ancestor must be a writable directory.
+    Nothing is created, so a run that fails later leaves no trace here.
+    """
+    path = os.path.abspath(out_dir)
+    if os.path.lexists(path):
+        if not os.path.isdir(path):
+            raise OutDirError(f"--out {out_dir} exists and is not a directory; give a directory "
+                              "(it is created if missing), or move that file away")
+        try:
+            fd, probe = tempfile.mkstemp(prefix=".logcrunch-probe.", dir=path)
+            os.close(fd)
+            os.unlink(probe)
+        except OSError as exc:
+            raise OutDirError(f"--out {out_dir}: cannot write there ({_why(exc)}); give a "
+                              "directory you can write, or fix its permissions") from None
+        return
+    ancestor = os.path.dirname(path)
+    while not os.path.lexists(ancestor):
+        ancestor = os.path.dirname(ancestor)
+    if not os.path.isdir(ancestor):
+        raise OutDirError(f"--out {out_dir} cannot be created: {ancestor} is not a directory; "
+                          "give another --out")
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        read_only = os.statvfs(ancestor).f_flag & os.ST_RDONLY
+        why = "read-only file system" if read_only else "permission denied"
+        raise OutDirError(f"--out {out_dir} cannot be created: {ancestor} is not writable ({why}); "
+                          "give a directory you can write, or fix its permissions")
+
+
+def _why(exc: OSError) -> str:
+    return exc.strerror.lower() if exc.strerror else str(exc)
+
+
+def nothing_found_message(roots: list[str], passed_over: dict[str, int]) -> str:
+    """Why a run found no file, as far as the walk can tell."""
+    message = f"found no files under {' '.join(roots)}"
+    if not passed_over:
+        return message + " (is the share mounted? is it the right directory?)"
+    described = {"not included": "not matching --include", "excluded": "matching --exclude",
+                 "hidden": "hidden (--hidden takes them)",
+                 "symlinks not followed": "symlinks not followed (see --follow-symlinks)",
+                 "dangling symlinks": "dangling symlinks"}
+    details = ", ".join(f"{count} {described.get(what, what)}"
+                        for what, count in sorted(passed_over.items()))
+    question = " (do --include/--exclude match anything?)" \
+        if {"not included", "excluded"} & passed_over.keys() else ""
+    return f"{message}; passed over: {details}{question}"
+
+
+def run_job(spec: JobSpec, authkey: bytes, local_processes: int | None = None,
+            on_progress: Callable[[Progress], None] | None = None,
+            on_head_ready: Callable[[Head], None] | None = None) -> JobOutcome:
+    """Run (or resume) one job to the end and publish its reports.
+
+    Raises OutDirError when ``--out`` cannot take the reports (before anything is touched),
+    LockHeld when another run holds the state lock (nothing is touched then), StateError when the
+    state database is unusable or cannot be written (one line saying what to do; the run is left
+    resumable), ReportError when the reports cannot be written. Reports are published only for
+    runs that finished; an aborted run keeps what it did in the state database (run the same
+    command again to resume) and leaves the previous report alone, as does a run that found no
+    file (exit 4).
+    """
+    spec.validate()
+    out_dir = time.strftime(spec.out_pattern)
+    check_out_dir(out_dir)
+    with RunLock(spec.state_path):
+        db = StateDB(spec.state_path)
+        try:  # closed before the lock is released: see RunLock
+            return _run_locked(spec, out_dir, db, authkey, local_processes, on_progress,
+                               on_head_ready)
+        finally:
+            db.close()
+
+
+class _SeenFiles:
+    """The files a run saw, recorded in batches (from the walk thread) for incremental runs."""
+
+    def __init__(self, db: StateDB) -> None:
+        self.db = db
+        self.run_id = 0
+        self._pending: list[tuple[FoundFile, bool]] = []
+        self._lock = threading.Lock()
+
+    def add(self, found: FoundFile, unchanged: bool) -> None:
+        with self._lock:
+            self._pending.append((found, unchanged))
+            if len(self._pending) >= SEEN_BATCH:
+                self._flush()
+
+    def flush(self) -> None:
+        with self._lock:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._pending:
+            self.db.record_seen(self.run_id, self._pending)
+            self._pending = []
+
+
+def _run_locked(spec: JobSpec, out_dir: str, db: StateDB, authkey: bytes,
+                local_processes: int | None, on_progress, on_head_ready) -> JobOutcome:
+    options = spec.head
+    roots = list(options.roots)
+    same_command = fingerprint(options)
+    if spec.settle_seconds:
+        options = dataclasses.replace(options, walk=dataclasses.replace(
+            options.walk, modified_before=time.time() - spec.settle_seconds))
+    known: set[str] = set()
+    seen = _SeenFiles(db)
+    run_ids: list[int] = []  # set once the run is recorded, read by the hooks below
+    # Write failures of the state database in the head's threads: the run stops, and says this.
+    failures: list[StateError] = []
+
+    def noting_failures(write):
+        def guarded(*args):
+            try:
+                with db.writing():
+                    write(*args)
+            except StateError as exc:
+                failures.append(exc)
+                raise
+        return guarded
+
+    local = _LocalWorkers(local_processes, authkey, spec.state_path) if local_processes else None
+    # The head binds its port here, before the run is recorded: a bad --bind leaves no trace.
+    head = Head(options, authkey,
+                is_unchanged=(lambda found: identity(found) in known) if spec.incremental else None,
+                persist=noting_failures(lambda rows: db.store_results(run_ids[0], rows)),
+                discard=noting_failures(lambda path: db.discard_results(run_ids[0], path)),
+                on_found=noting_failures(seen.add), on_progress=on_progress,
+                on_dispatch=local.work_queued if local else None)
+    run, resumed = db.start_run(roots, same_command, spec.incremental, out_dir, spec.fresh)
+    run_ids.append(run.run_id)
+    seen.run_id = run.run_id
+    try:
+        if resumed:
+            head.resume = db.stored_ranges(run.run_id)
+            log.info("resuming run %d: %d files already done", run.run_id, len(head.resume))
+        if spec.incremental:
+            known.update(db.known_identities(roots, same_command))
+        result = _serve(head, local, on_head_ready)
+        if failures:
+            raise failures[0]
+        seen.flush()
+        exit_code, nothing_found = _conclude(db, run.run_id, result, bool(head.resume), roots,
+                                             out_dir)
+    except BaseException:
+        _mark_incomplete(db, run.run_id)
+        raise
+    published = exit_code in (defaults.EXIT_OK, defaults.EXIT_FILES_FAILED)
+    return JobOutcome(db.get_run(run.run_id), result, out_dir, published, resumed, exit_code,
+                      nothing_found)
+
+
+def _conclude(db: StateDB, run_id: int, result: HeadResult, has_stored: bool, roots: list[str],
+              out_dir: str) -> tuple[int, str]:
+    """Record how the run ended, publishing its report if it finished; (exit code, and for exit
+    4 the message)."""
+    if result.aborted:
+        db.finish_run(run_id, INCOMPLETE)
+        return defaults.EXIT_INCOMPLETE, ""
+    if result.found_nothing:
+        # Results an earlier attempt stored stay resumable; with none, nothing to resume.
+        db.finish_run(run_id, INCOMPLETE if has_stored else EMPTY, ())
+        return defaults.EXIT_NO_FILES, nothing_found_message(roots, result.passed_over)
+    report = db.report_input(run_id)
+    failed = any(s.status == "failed" for s in report.summaries.values())
+    try:
+        publish_reports(report, out_dir)
+    except OSError as exc:
+        raise ReportError(f"cannot write the report to {out_dir}: {exc}. The results are "
+                          "kept: fix that and run the same command again") from None
+    # Finished only once the report is out: an unpublished run is resumed next time, and is
+    # never the baseline of an incremental run.
+    db.finish_run(run_id, FINISHED_FAILED_FILES if failed else FINISHED_OK,
+                  report.summaries.values())
+    return (defaults.EXIT_FILES_FAILED if failed else defaults.EXIT_OK), ""
+
+
+def _mark_incomplete(db: StateDB, run_id: int) -> None:
+    """Best effort: on a full or read-only disk the run stays "running", which the same command
+    resumes just the same (the lock, not the status, keeps two runs apart)."""
+    try:
+        db.finish_run(run_id, INCOMPLETE)
+    except Exception as exc:  # the error being raised already says what went wrong
+        log.debug("could not mark run %d incomplete: %s", run_id, exc)
+
+
+# ----- local workers (`logcrunch run`) -------------------------------------------------------
+
+
+class _LocalWorkers:
+    """The worker supervisor `logcrunch run` forks, started only once there is work.
+
+    It is forked before the head starts its threads (forking a threaded process is unsafe) but
+    waits until the head queues its first task. A night with nothing new ends without a worker
+    ever starting, let alone knocking at the door of a head that has already closed it (which
+    printed "cannot reach the head" warnings on every quiet incremental run).
+    """
+
+    def __init__(self, processes: int, authkey: bytes, state_path: str) -> None:
+        self._ctx = multiprocessing.get_context("fork")
+        self._wake = self._ctx.Event()  # set at the first task, or when the head has ended
+        self._has_work = self._ctx.Value("b", 0, lock=False)
+        self.processes = processes
+        self.authkey = authkey
+        self.state_path = state_path
+        self.process: multiprocessing.process.BaseProcess | None = None
+
+    def start(self, address: tuple[str, int]) -> None:
+        options = WorkerOptions(address=address, authkey=self.authkey, processes=self.processes,
+                                connect_timeout=30.0)
+        self.process = self._ctx.Process(
+            target=_local_worker_main,
+            args=(options, self.state_path, self._wake, self._has_work),
+            name="logcrunch-local-workers")
+        self.process.start()
+
+    def work_queued(self) -> None:
+        """The head's on_dispatch hook: the first task is about to be queued."""
+        self._has_work.value = 1
+        self._wake.set()
+
+    def exited_early(self, head: Head) -> str:
+        if not self.process.is_alive() and not head.broker.is_done():
+            return f"the local worker processes exited early (exit code {self.process.exitcode})"
+        return ""
+
+    def stop(self, head: Head) -> None:
+        """After the head's end: an idle supervisor leaves at once; workers that heard "done" are
+        leaving already; SIGTERM tells the rest (say, still connecting to an aborted head)."""
+        self._wake.set()
+        heard = not self._has_work.value or head.broker.last_worker_contact() is not None
+        self.process.join(timeout=2 if heard else 0.1)
+        if self.process.is_alive():
+            self.process.terminate()
+            self.process.join(timeout=10)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+
+
+def _local_worker_main(options: WorkerOptions, state_path: str, wake, has_work) -> None:
     die_with_parent()
     _close_inherited(state_path)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
+    # Local workers say only what went wrong. Their head is this run, which reports the rest, and
+    # its port was bound before they were forked and stays open while it runs: a refused
+    # connection ("cannot reach the head ..., retrying") only means it has closed its door at the
+    # end of the job (a small job can end before the last worker has connected). A head that
+    # never answers still shows: the workers give up with an error, the head times out.
+    logging.getLogger("logcrunch.worker").setLevel(logging.ERROR)
+    head_pid = os.getppid()
+    while not wake.wait(5.0):
+        if os.getppid() != head_pid:  # the head died (where PDEATHSIG does not exist)
+            os._exit(0)
+    if not has_work.value:  # the job ended with nothing to read: nothing to connect for
+        os._exit(0)
     try:
         code = run_worker(options)
     except WorkerError as exc:
@@ -109,147 +397,40 @@ def _close_inherited(state_path: str) -> None:
             continue
 
 
-def run_job(spec: JobSpec, authkey: bytes, local_processes: int | None = None,
-            on_progress: Callable[[Progress], None] | None = None,
-            on_head_ready: Callable[[Head], None] | None = None) -> JobOutcome:
-    """Run (or resume) one job to the end and publish its reports.
-
-    Raises LockHeld when another run holds the state lock (nothing is touched then), StateError
-    when the state database is unusable, OSError when the reports cannot be written.
-    Reports are published only for runs that finished; an aborted run keeps what it did in the
-    state database (run the same command again to resume) and leaves the previous report alone.
-    """
-    spec.validate()
-    with RunLock(spec.state_path):
-        db = StateDB(spec.state_path)
-        try:
-            return _run_locked(spec, db, authkey, local_processes, on_progress, on_head_ready)
-        finally:
-            db.close()
-
-
-class ReportError(Exception):
-    """The reports could not be written; the run's results are kept for a rerun."""
-
-
-def _run_locked(spec: JobSpec, db: StateDB, authkey: bytes, local_processes: int | None,
-                on_progress, on_head_ready) -> JobOutcome:
-    options = spec.head
-    roots = list(options.roots)
-    same_command = fingerprint(options)
-    out_dir = time.strftime(spec.out_pattern)
-    if spec.settle_seconds:
-        options = dataclasses.replace(options, walk=dataclasses.replace(
-            options.walk, modified_before=time.time() - spec.settle_seconds))
-    known: set[str] = set()
-    seen: list[tuple[FoundFile, bool]] = []
-    seen_lock = threading.Lock()
-    run_ids: list[int] = []  # set once the run is recorded, read by the hooks below
-
-    def on_found(found: FoundFile, unchanged: bool) -> None:
-        with seen_lock:
-            seen.append((found, unchanged))
-            if len(seen) >= SEEN_BATCH:
-                db.record_seen(run_ids[0], seen)
-                seen.clear()
-
-    # The head binds its port here, before the run is recorded: a bad --bind leaves no trace.
-    head = Head(options, authkey,
-                is_unchanged=(lambda found: identity(found) in known) if spec.incremental else None,
-                persist=lambda rows: db.store_results(run_ids[0], rows),
-                discard=lambda path: db.discard_results(run_ids[0], path),
-                on_found=on_found, on_progress=on_progress)
-    run, resumed = db.start_run(roots, same_command, spec.incremental, out_dir, spec.fresh)
-    run_ids.append(run.run_id)
-    try:
-        if resumed:
-            head.resume = db.stored_ranges(run.run_id)
-            log.info("resuming run %d: %d files already done", run.run_id, len(head.resume))
-        if spec.incremental:
-            known.update(db.known_identities(roots, same_command))
-        result = _serve(head, authkey, local_processes, on_head_ready, spec.state_path)
-        with seen_lock:
-            if seen:
-                db.record_seen(run.run_id, seen)
-                seen.clear()
-        if result.aborted:
-            db.finish_run(run.run_id, INCOMPLETE)
-            return JobOutcome(db.get_run(run.run_id), result, out_dir, False, resumed,
-                              defaults.EXIT_INCOMPLETE)
-        if not result.summaries and not result.unchanged:
-            log.warning("found no files under %s", " ".join(roots))
-        report = db.report_input(run.run_id)
-        failed = any(s.status == "failed" for s in report.summaries.values())
-        try:
-            publish_reports(report, out_dir)
-        except OSError as exc:
-            raise ReportError(f"cannot write the report to {out_dir}: {exc}. The results are "
-                              "kept: fix that and run the same command again") from None
-        # Finished only once the report is out: an unpublished run is resumed next time, and is
-        # never the baseline of an incremental run.
-        db.finish_run(run.run_id, FINISHED_FAILED_FILES if failed else FINISHED_OK,
-                      report.summaries.values())
-    except BaseException:
-        db.finish_run(run.run_id, INCOMPLETE)
-        raise
-    return JobOutcome(db.get_run(run.run_id), result, out_dir, True, resumed,
-                      defaults.EXIT_FILES_FAILED if failed else defaults.EXIT_OK)
-
-
-def _serve(head: Head, authkey: bytes, local_processes: int | None, on_head_ready,
-           state_path: str) -> HeadResult:
+def _serve(head: Head, local: _LocalWorkers | None, on_head_ready) -> HeadResult:
     """Run the head to the end, with local worker processes if asked."""
-    local = None
-    if local_processes:
-        # Fork before the head starts its threads: forking a threaded process is unsafe.
-        ctx = multiprocessing.get_context("fork")
-        local = ctx.Process(
-            target=_local_worker_main,
-            args=(WorkerOptions(address=head.address, authkey=authkey,
-                                processes=local_processes, connect_timeout=30.0), state_path),
-            name="logcrunch-local-workers",
-        )
-        local.start()
+    if local is not None:
+        local.start(head.address)
     if on_head_ready:
         on_head_ready(head)
-
-    def local_liveness() -> str:
-        if local is not None and not local.is_alive() and not head.broker.is_done():
-            return f"the local worker processes exited early (exit code {local.exitcode})"
-        return ""
-
     try:
-        return head.run(extra_liveness=local_liveness if local else None)
+        return head.run(extra_liveness=(lambda: local.exited_early(head)) if local else None)
     finally:
         if local is not None:
-            # Workers that heard "done" are exiting already; SIGTERM tells the rest (for example
-            # ones still connecting when an empty job ended) to stop waiting for us.
-            local.join(timeout=2 if head.broker.last_worker_contact() is not None else 0.1)
-            if local.is_alive():
-                local.terminate()
-                local.join(timeout=10)
-            if local.is_alive():
-                local.kill()
-                local.join()
+            local.stop(head)
 
 
 def export_report(state_path: str, run_ref: str, out_dir: str,
                   allow_incomplete: bool = False) -> tuple[RunRecord, list[str]]:
-    """Re-export the CSVs of a past run (``run_ref``: a run id or ``latest``).
+    """Re-export the CSVs of a past run (``run_ref``: a run id, or ``latest``: the latest run
+    that finished).
 
     A run that did not finish is refused unless ``allow_incomplete``; then its report is written
-    without the ``_SUCCESS`` marker.
+    without the ``_SUCCESS`` marker. A run that found nothing has no report to export.
     """
+    out_dir = time.strftime(out_dir)
+    check_out_dir(out_dir)
     db = StateDB(state_path, create=False)
     try:
         run_id = db.latest_run_id() if run_ref == "latest" else int(run_ref)
         run = db.get_run(run_id)
         finished = run.status in FINISHED
+        if run.status == EMPTY:
+            raise StateError(f"run {run_id} found no files; it has no report to export")
         if not finished and not allow_incomplete:
             raise StateError(f"run {run_id} is {run.status}, its report would be partial; run the "
                              "same command again to resume it, or pass --allow-incomplete")
-        paths = publish_reports(db.report_input(run_id), time.strftime(out_dir),
-                                success_marker=finished)
+        paths = publish_reports(db.report_input(run_id), out_dir, success_marker=finished)
         return run, paths
     finally:
         db.close()

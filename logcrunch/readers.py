@@ -1,9 +1,12 @@
-"""Open a log file as a stream of decompressed bytes, whatever its compression.
+"""Open a log file once and read it as a stream of decompressed bytes, whatever its compression.
 
+``open_raw`` is the default opener: it never blocks (a FIFO without a writer), and refuses what
+is not a regular file. ``BoundedReader`` reads the opened file only up to its size at open.
 Compression is recognised by magic bytes, never by the file name. gzip uses python-isal when it is
 importable (about twice as fast here; ``LOGCRUNCH_NO_ISAL=1`` turns it off) and the standard
-library otherwise; zstd needs the optional ``zstandard`` package. Every failure surfaces as
-:class:`ReadError` with a one-line reason.
+library otherwise; zstd needs the optional ``zstandard`` package. ``decompressing`` fails a
+stream that expands more than a given number of bytes (a compression bomb). Every failure
+surfaces as :class:`ReadError` with a one-line reason.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import errno
 import importlib
 import os
+import stat
 import zlib
 from typing import BinaryIO
 
@@ -67,68 +71,152 @@ def detect_compression(head: bytes) -> str | None:
     return None
 
 
-def read_magic(path: str) -> bytes:
-    """Return the first bytes of ``path``; raises ReadError."""
-    try:
-        with open(path, "rb") as raw:
-            return raw.read(MAGIC_BYTES)
-    except OSError as exc:
-        raise ReadError(describe_os_error(exc)) from None
+_FILE_TYPES = (
+    (stat.S_ISFIFO, "fifo"),
+    (stat.S_ISSOCK, "socket"),
+    (stat.S_ISCHR, "character device"),
+    (stat.S_ISBLK, "block device"),
+)
 
 
-def open_decompressed(path: str, compression: str | None) -> BinaryIO:
-    """Open ``path`` for binary reading through the right decompressor; raises ReadError.
+def file_type_problem(mode: int) -> str:
+    """Why a file of this st_mode is not read ("" for a regular file): "is a directory",
+    "not a regular file (fifo)", "(socket)", "(character device)", "(block device)"."""
+    if stat.S_ISREG(mode):
+        return ""
+    if stat.S_ISDIR(mode):
+        return "is a directory"
+    for test, name in _FILE_TYPES:
+        if test(mode):
+            return f"not a regular file ({name})"
+    return "not a regular file"
 
-    The returned object's ``read(n)`` may raise any decompression error: wrap reads with
-    :func:`describe_read_error`.
+
+def open_raw(path: str) -> BinaryIO:
+    """The default opener of logcrunch.scan.scan_file: ``path`` opened read-only, unbuffered.
+
+    O_NONBLOCK makes opening a FIFO without a writer return at once (and O_NOCTTY keeps a
+    terminal device from becoming ours); the file is then checked with fstat and anything but a
+    regular file is closed and refused with ReadError (file_type_problem). Raises OSError when
+    the file cannot be opened.
     """
     try:
-        raw = open(path, "rb")  # noqa: SIM115 - the caller closes the returned stream
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
     except OSError as exc:
-        raise ReadError(describe_os_error(exc)) from None
-    if compression is None:
-        return raw
+        if exc.errno == errno.ENXIO:  # a socket (or a device without its driver) cannot be opened
+            problem = file_type_problem(os.stat(path).st_mode)
+            if problem:
+                raise ReadError(problem) from None
+        raise
+    try:
+        problem = file_type_problem(os.fstat(fd).st_mode)
+        if problem:
+            raise ReadError(problem)
+        return os.fdopen(fd, "rb", buffering=0)
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+class BoundedReader:
+    """Reads an opened file only up to ``size`` (its size at open), whatever it grows to.
+
+    ``position`` is the offset of the next byte; ``ended_early`` says the file ended before
+    ``size`` (it was truncated while being read). Decompressors read through it too.
+    """
+
+    def __init__(self, raw: BinaryIO, size: int) -> None:
+        self.raw = raw
+        self.size = size
+        self.position = 0
+        self.ended_early = False
+
+    def read(self, count: int = -1) -> bytes:
+        remaining = self.size - self.position
+        if count < 0 or count > remaining:
+            count = remaining
+        if count <= 0:
+            return b""
+        data = self.raw.read(count) or b""
+        if not data:
+            self.ended_early = True
+        self.position += len(data)
+        return data
+
+    def readinto(self, buffer) -> int:
+        """Like read, into ``buffer`` (isal's gzip reader reads this way)."""
+        view = memoryview(buffer).cast("B")
+        data = self.read(len(view))
+        view[: len(data)] = data
+        return len(data)
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        self.position = self.raw.seek(offset, whence)
+        return self.position
+
+    def tell(self) -> int:
+        return self.position
+
+    def readable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        """The opener's file is closed by whoever opened it."""
+
+
+def expansion_problem(ratio: int) -> str:
+    return (f"decompresses to more than {ratio} times its size (a compression bomb?); "
+            "raise --max-expansion to read it")
+
+
+def decompressing(source: BoundedReader, compression: str, max_bytes: int, ratio: int):
+    """A stream of the decompressed bytes of ``source``; raises ReadError.
+
+    Its ``read(n)`` may raise any decompression error (wrap reads with describe_read_error), and
+    raises ReadError(expansion_problem(ratio)) once more than ``max_bytes`` came out.
+    """
     if compression == GZIP:
-        stream = gzip_module().GzipFile(fileobj=raw, mode="rb")
+        stream = gzip_module().GzipFile(fileobj=source, mode="rb")
     elif compression == BZ2:
-        stream = _stdlib_module("bz2", compression, raw).BZ2File(raw)
+        stream = _stdlib_module("bz2", compression).BZ2File(source)
     elif compression == XZ:
-        stream = _stdlib_module("lzma", compression, raw).LZMAFile(raw)
+        stream = _stdlib_module("lzma", compression).LZMAFile(source)
     elif compression == ZSTD:
         try:
             import zstandard
         except ImportError:
-            raw.close()
             raise ReadError(ZSTD_MISSING) from None
-        stream = _ZstdReader(raw, zstandard.ZstdDecompressor())
+        stream = _ZstdReader(source, zstandard.ZstdDecompressor())
     else:
-        raw.close()
         raise ReadError(f"unknown compression {compression!r}")
-    return _OwningStream(stream, raw)  # type: ignore[return-value]
+    return _LimitedStream(stream, max_bytes, ratio)
 
 
-def _stdlib_module(name: str, compression: str, raw: BinaryIO):
+def _stdlib_module(name: str, compression: str):
     """Import a decompression module on first use; a Python built without it fails the file."""
     try:
         return importlib.import_module(name)
     except ImportError:
-        raw.close()
         raise ReadError(f"{compression}-compressed: this Python was built without {name}") from None
 
 
-class _OwningStream:
-    """A decompressing stream that also closes the raw file it reads (the stdlib ones do not)."""
+class _LimitedStream:
+    """A decompressing stream that fails once more than ``max_bytes`` came out of it."""
 
-    def __init__(self, stream, raw: BinaryIO):
+    def __init__(self, stream, max_bytes: int, ratio: int):
         self.stream = stream
-        self.raw = raw
-        self.read = stream.read
+        self.remaining = max_bytes
+        self.ratio = ratio
+
+    def read(self, count: int = -1) -> bytes:
+        data = self.stream.read(count)
+        self.remaining -= len(data)
+        if self.remaining < 0:
+            raise ReadError(expansion_problem(self.ratio))
+        return data
 
     def close(self) -> None:
-        try:
-            self.stream.close()
-        finally:
-            self.raw.close()
+        self.stream.close()
 
     def __enter__(self):
         return self
@@ -139,9 +227,14 @@ class _OwningStream:
 
 class _ZstdReader:
     """Reads concatenated zstd frames and, unlike zstandard's stream_reader, reports a stream
-    that ends inside a frame (a truncated file) with EOFError instead of a silent short read."""
+    that ends inside a frame (a truncated file) with EOFError instead of a silent short read.
 
-    INPUT_BYTES = 1 << 20
+    Compressed input goes in INPUT_BYTES at a time: zstd expands up to ~32,000 times, and one
+    decompress call cannot be stopped midway, so this bounds what one step can produce (~32 MiB).
+    """
+
+    INPUT_BYTES = 1024
+    READ_BYTES = 1 << 20  # read from the file in big pieces all the same
 
     def __init__(self, raw: BinaryIO, context):
         self.raw = raw
@@ -150,10 +243,20 @@ class _ZstdReader:
         self.frame_started = False
         self.pending = b""
         self.finished = False
+        self.compressed = memoryview(b"")
+
+    def _next_input(self) -> bytes:
+        if not self.compressed:
+            self.compressed = memoryview(self.raw.read(self.READ_BYTES))
+        data = self.compressed[: self.INPUT_BYTES]
+        self.compressed = self.compressed[self.INPUT_BYTES :]
+        return bytes(data)
 
     def read(self, size: int = -1) -> bytes:
-        while not self.finished and (size < 0 or len(self.pending) < size):
-            data = self.raw.read(self.INPUT_BYTES)
+        parts = [self.pending]
+        held = len(self.pending)
+        while not self.finished and (size < 0 or held < size):
+            data = self._next_input()
             if not data:
                 self.finished = True
                 if self.frame_started and not self.frame.eof:
@@ -161,11 +264,14 @@ class _ZstdReader:
                         "Compressed file ended before the end-of-stream marker was reached"
                     )
                 break
-            self.pending += self._decompress(data)
+            part = self._decompress(data)
+            parts.append(part)
+            held += len(part)
+        pending = b"".join(parts)
         if size < 0:
-            result, self.pending = self.pending, b""
+            result, self.pending = pending, b""
         else:
-            result, self.pending = self.pending[:size], self.pending[size:]
+            result, self.pending = pending[:size], pending[size:]
         return result
 
     def _decompress(self, data: bytes) -> bytes:
@@ -180,6 +286,7 @@ class _ZstdReader:
 
     def close(self) -> None:
         self.pending = b""
+        self.compressed = memoryview(b"")
 
 
 def decompression_errors() -> tuple[type[BaseException], ...]:

@@ -11,7 +11,7 @@ import csv
 import os
 import tempfile
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import IO
 
 from logcrunch.discover import group_of
@@ -26,10 +26,11 @@ from logcrunch.summary import (
 
 FILES_COLUMNS = ["path", "status", "error", "format", "size_bytes", "lines", "error_lines",
                  "warn_lines", "first_ts", "last_ts", "worker", "seconds", "attempts",
-                 "long_lines"]
+                 "long_lines", "samples_out_of_range", "samples_over_metric_cap"]
 METRICS_COLUMNS = ["path", "metric", "count", "sum", "sum_sq", "min", "max", "mean", "stddev"]
 SUMMARY_COLUMNS = ["group", "files", "files_ok", "files_skipped", "files_failed", "bytes",
-                   "lines", "error_lines", "warn_lines", "error_rate", "files_unchanged"]
+                   "lines", "error_lines", "warn_lines", "error_rate", "files_unchanged",
+                   "files_deferred"]
 REPORT_FILES = ("files.csv", "metrics.csv", "summary.csv")
 SUCCESS_MARKER = "_SUCCESS"
 
@@ -54,8 +55,11 @@ class ReportInput:
     """Everything a report is made of: final summaries and where each file was found."""
 
     summaries: dict[str, FileSummary]
-    roots: dict[str, str]  # path -> root
+    roots: dict[str, str]  # path -> root (of summaries and deferred files)
     unchanged: dict[str, str]  # path -> root, skipped as unchanged
+    # Left for the next run by --settle: rows (status deferred) in files.csv, a count in
+    # summary.csv, never counted as files read, skipped or failed.
+    deferred: dict[str, FileSummary] = field(default_factory=dict)
 
 
 def _writer(fp: IO[str]) -> csv.writer:
@@ -69,7 +73,8 @@ def write_files(summaries: Iterable[FileSummary], fp: IO[str]) -> None:
         out.writerow([
             safe_text(s.path), s.status, safe_text(s.error), safe_text(s.format), s.size_bytes,
             s.lines, s.error_lines, s.warn_lines, s.first_ts, s.last_ts, safe_text(s.worker),
-            f"{s.seconds:.6f}", s.attempts, s.long_lines,
+            f"{s.seconds:.6f}", s.attempts, s.long_lines, s.samples_out_of_range,
+            s.samples_over_metric_cap,
         ])
 
 
@@ -98,13 +103,8 @@ def write_metrics(summaries: Iterable[FileSummary], fp: IO[str]) -> None:
 
 def group_totals(report: ReportInput) -> dict[str, GroupTotals]:
     """Totals per group; key ``*`` is everything. With several roots, groups name their root."""
-    several_roots = len(set(report.roots.values()) | set(report.unchanged.values())) > 1
     groups: dict[str, GroupTotals] = {"*": GroupTotals()}
-
-    def key(path: str, root: str) -> str:
-        group = group_of(path, root)
-        return os.path.join(root, group) if several_roots else group
-
+    key = _group_key(report)
     for path, summary in report.summaries.items():
         root = report.roots.get(path, os.path.dirname(path))
         for name in ("*", key(path, root)):
@@ -112,18 +112,43 @@ def group_totals(report: ReportInput) -> dict[str, GroupTotals]:
     for path, root in report.unchanged.items():
         for name in ("*", key(path, root)):
             groups.setdefault(name, GroupTotals()).files_unchanged += 1
+    for path in report.deferred:
+        for name in ("*", key(path, report.roots.get(path, os.path.dirname(path)))):
+            groups.setdefault(name, GroupTotals())
     return groups
+
+
+def deferred_counts(report: ReportInput) -> dict[str, int]:
+    """Deferred files per group (the same group keys as `group_totals`)."""
+    key = _group_key(report)
+    counts: dict[str, int] = {}
+    for path in report.deferred:
+        for name in ("*", key(path, report.roots.get(path, os.path.dirname(path)))):
+            counts[name] = counts.get(name, 0) + 1
+    return counts
+
+
+def _group_key(report: ReportInput):
+    """(path, root) -> the file's group; with several roots, groups name their root."""
+    several_roots = len(set(report.roots.values()) | set(report.unchanged.values())) > 1
+
+    def key(path: str, root: str) -> str:
+        group = group_of(path, root)
+        return os.path.join(root, group) if several_roots else group
+
+    return key
 
 
 def write_summary(report: ReportInput, fp: IO[str]) -> None:
     groups = group_totals(report)
+    deferred = deferred_counts(report)
     out = _writer(fp)
     out.writerow(SUMMARY_COLUMNS)
     for name in ["*"] + sorted(g for g in groups if g != "*"):
         t = groups[name]
         out.writerow([safe_text(name), t.files, t.files_ok, t.files_skipped, t.files_failed,
                       t.bytes, t.lines, t.error_lines, t.warn_lines, repr(t.error_rate),
-                      t.files_unchanged])
+                      t.files_unchanged, deferred.get(name, 0)])
 
 
 def publish_reports(report: ReportInput, out_dir: str, success_marker: bool = True) -> list[str]:
@@ -139,7 +164,8 @@ def publish_reports(report: ReportInput, out_dir: str, success_marker: bool = Tr
             os.unlink(os.path.join(out_dir, name))
     marker = os.path.join(out_dir, SUCCESS_MARKER)
     writers = {
-        "files.csv": lambda fp: write_files(report.summaries.values(), fp),
+        "files.csv": lambda fp: write_files([*report.summaries.values(),
+                                             *report.deferred.values()], fp),
         "metrics.csv": lambda fp: write_metrics(report.summaries.values(), fp),
         "summary.csv": lambda fp: write_summary(report, fp),
     }

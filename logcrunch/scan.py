@@ -14,6 +14,17 @@ compiler exists; ``LOGCRUNCH_NO_C=1`` turns it off), each block's line count, to
 block instead; exponent forms and numbers of more than 18 digits are handed back to Python.
 tests/test_scan.py runs every test on both paths.
 
+Samples and names (summary.py): every sample, whichever path found it (C aggregates, logfmt
+texts, JSON fields, access-log bytes, --metric matches), goes through the kept-range rule of
+summary.kept_number (the C path only aggregates plain numbers of up to 18 digits, which the rule
+always keeps) and then through the per-file cap on metric names (summary.MetricCap). Samples
+held before being folded in are bounded too: a name the cap already refuses is counted at once,
+and at most defaults.PENDING_METRIC_NAMES names wait for a fold.
+
+The file is opened once, by the ``opener`` (readers.open_raw by default); its size at open
+(fstat) bounds what is read, and a file that is smaller after the read than at open, or ended
+before that size, fails as shrunk: a truncated or rotated file is never ``ok`` with partial counts.
+
 Timestamps are looked for only in the first and last TIMESTAMP_PROBE_LINES lines of each block
 (parsing every line's timestamp would halve throughput), so first_ts / last_ts can miss a stamp
 that sits behind a longer run of unstamped lines (a huge stack trace) at a block's edge.
@@ -29,12 +40,12 @@ from __future__ import annotations
 
 import os
 import re
-import stat
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import BinaryIO
 
 from logcrunch import defaults
 from logcrunch.formats import (
@@ -56,21 +67,25 @@ from logcrunch.formats import (
     token_level,
 )
 from logcrunch.readers import (
+    MAGIC_BYTES,
+    BoundedReader,
     ReadError,
+    decompressing,
     decompression_errors,
     describe_os_error,
     describe_read_error,
     detect_compression,
-    open_decompressed,
-    read_magic,
+    file_type_problem,
+    open_raw,
 )
 from logcrunch.summary import (
+    STATUS_OK,
     FileSummary,
     Metric,
+    MetricCap,
     Number,
-    merge_metrics,
+    kept_number,
     normalize,
-    parse_number,
 )
 
 __all__ = ["ScanConfig", "scan_file", "is_splittable", "detect_compression", "native_scanner"]
@@ -114,7 +129,9 @@ class ScanConfig:
     content; a match makes the line an error (resp. warning) line whatever its level, and error
     wins. metric_patterns: (name, regex with exactly one capture group); every match on a line
     whose group is a number is one sample of that metric. default_levels=False leaves level
-    classification to the user patterns alone.
+    classification to the user patterns alone. max_metrics: distinct metric names kept per file
+    (summary.MetricCap). max_expansion: a compressed file that decompresses to more than this
+    many times its size (beyond the first defaults.EXPANSION_FLOOR_BYTES) fails as a bomb.
     """
 
     error_patterns: tuple[str, ...] = ()
@@ -123,6 +140,8 @@ class ScanConfig:
     default_levels: bool = True
     chunk_size: int = defaults.CHUNK_SIZE
     max_line_bytes: int = defaults.MAX_LINE_BYTES
+    max_metrics: int = defaults.MAX_METRICS
+    max_expansion: int = defaults.MAX_EXPANSION
 
     def validate(self) -> None:
         """Raise ValueError naming the first bad setting and why it is bad."""
@@ -140,13 +159,16 @@ class ScanConfig:
                     f"metric name {name!r}: use letters, digits, '_', '.', '-', "
                     "starting with a letter or '_'"
                 )
+            if len(name) > defaults.MAX_METRIC_NAME_CHARS:
+                raise ValueError(f"metric name {name[:40]!r}...: longer than "
+                                 f"{defaults.MAX_METRIC_NAME_CHARS} characters")
             compiled = _compile_user_regex(pattern, f"metric pattern {name!r}")
             if compiled.groups != 1:
                 raise ValueError(
                     f"metric pattern {name!r} ({pattern!r}) must have exactly one capture group, "
                     f"it has {compiled.groups}"
                 )
-        for field_name in ("chunk_size", "max_line_bytes"):
+        for field_name in ("chunk_size", "max_line_bytes", "max_metrics", "max_expansion"):
             value = getattr(self, field_name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{field_name} must be a positive integer, got {value!r}")
@@ -163,55 +185,116 @@ def _compile_user_regex(pattern: str, what: str) -> re.Pattern[bytes]:
         raise ValueError(f"{what} {pattern!r} is not a valid regex: {exc}") from None
 
 
-def is_splittable(path: str) -> bool:
+Opener = Callable[[str], BinaryIO]  # path -> the opened file (see scan_file)
+
+
+def is_splittable(path: str, opener: Opener | None = None) -> bool:
     """True for a regular file that is not compressed (by magic bytes), so byte ranges work."""
     try:
-        if not stat.S_ISREG(os.stat(path).st_mode):
-            return False
-        return detect_compression(read_magic(path)) is None
+        raw = (opener or open_raw)(path)
     except (OSError, ReadError):
         return False
+    try:
+        if file_type_problem(os.fstat(raw.fileno()).st_mode):
+            return False
+        return detect_compression(_read_full(raw, MAGIC_BYTES)) is None
+    except OSError:
+        return False
+    finally:
+        raw.close()
 
 
-def scan_file(path: str, config: ScanConfig, start: int = 0, end: int | None = None) -> FileSummary:
+def scan_file(
+    path: str,
+    config: ScanConfig,
+    start: int = 0,
+    end: int | None = None,
+    opener: Opener | None = None,
+) -> FileSummary:
     """Summarise the lines of ``path`` that start in the byte range [start, end).
 
     Never raises for problems with the file itself: those give ``FileSummary.failed`` (a one-line
     reason, nothing partial) or ``FileSummary.skipped`` (binary). Ranges are for plain files only;
     the format is always sniffed from the head of the file so every range agrees. Fills every
     field except worker / seconds / attempts.
+
+    The file is opened exactly once, by ``opener(path)`` (default readers.open_raw), which returns
+    a binary file object with ``read``, ``seek``, ``fileno`` and ``close``; everything else (type,
+    size, mtime, magic bytes, decompression, the range's seek) goes through that object, and
+    scan_file closes it. An opener raising ReadError or OSError fails the file with that reason.
     """
     try:
-        info = os.stat(path)
+        raw = (opener or open_raw)(path)
+    except ReadError as exc:
+        return FileSummary.failed(path, str(exc))
     except OSError as exc:
         return FileSummary.failed(path, describe_os_error(exc))
-    if stat.S_ISDIR(info.st_mode):
-        return FileSummary.failed(path, "is a directory")
-    if not stat.S_ISREG(info.st_mode):
-        return FileSummary.failed(path, "not a regular file")
-    size = info.st_size
     try:
-        compression = detect_compression(read_magic(path))
-    except ReadError as exc:
-        return FileSummary.failed(path, str(exc), size_bytes=size)
-    if compression is not None and (start != 0 or end is not None):
-        return FileSummary.failed(
-            path, f"{compression}-compressed files cannot be scanned by byte range", size_bytes=size
-        )
+        return _scan_opened(path, raw, config, start, end)
+    finally:
+        try:
+            raw.close()
+        except OSError:
+            pass
+
+
+def _scan_opened(path, raw, config: ScanConfig, start: int, end: int | None) -> FileSummary:
+    try:
+        info = os.fstat(raw.fileno())
+    except OSError as exc:
+        return FileSummary.failed(path, describe_os_error(exc))
+    problem = file_type_problem(info.st_mode)
+    if problem:
+        return FileSummary.failed(path, problem)
+    size = info.st_size
     if start < 0 or (end is not None and end < start):
         return FileSummary.failed(path, f"bad byte range [{start}, {end})", size_bytes=size)
+    if end is not None and end > size:  # the head cut the ranges when the file was larger
+        return FileSummary.failed(path, _shrunk(f"from at least {end}", size), size_bytes=size)
     year = time.localtime(info.st_mtime).tm_year
+    source = BoundedReader(raw, size)
+    compression = None
+    stream = None
     try:
-        stream = open_decompressed(path, compression)
-    except ReadError as exc:
-        return FileSummary.failed(path, str(exc), size_bytes=size)
-    try:
-        with stream:
-            return _scan_stream(path, stream, size, year, config, start, end)
+        compression = detect_compression(_read_full(source, MAGIC_BYTES))
+        source.seek(0)
+        if compression is not None and (start != 0 or end is not None):
+            return FileSummary.failed(
+                path, f"{compression}-compressed files cannot be scanned by byte range",
+                size_bytes=size,
+            )
+        stream = source
+        if compression is not None:
+            limit = max(defaults.EXPANSION_FLOOR_BYTES, config.max_expansion * size)
+            stream = decompressing(source, compression, limit, config.max_expansion)
+        summary = _scan_stream(path, stream, size, year, config, start, end)
+        if summary.status == STATUS_OK:
+            problem = _shrink_problem(raw, source)
+            if problem:
+                return FileSummary.failed(path, problem, size_bytes=size)
+        return summary
     except ReadError as exc:
         return FileSummary.failed(path, str(exc), size_bytes=size)
     except decompression_errors() as exc:
         return FileSummary.failed(path, describe_read_error(exc, compression), size_bytes=size)
+    finally:
+        if stream is not None and stream is not source:
+            stream.close()
+
+
+def _shrink_problem(raw, source: BoundedReader) -> str:
+    """Why a completed read cannot be trusted ("" when it can): the file is now smaller than at
+    open, or it ended before its size at open."""
+    now = os.fstat(raw.fileno()).st_size
+    if now < source.size:
+        return _shrunk(f"from {source.size}", now)
+    if source.ended_early:
+        return _shrunk(f"from {source.size}", source.position)
+    return ""
+
+
+def _shrunk(before: str, after: int) -> str:
+    return f"shrank {before} to {after} bytes while being read (truncated or rotated?)"
 
 
 def _read_full(stream, size: int) -> bytes:
@@ -436,9 +519,12 @@ class BlockScanner:
         self.learning_budget = KEY_LEARNING_BLOCKS
         self.lines = self.error_lines = self.warn_lines = self.long_lines = 0
         self.first_ts = self.last_ts = ""
+        # Samples waiting to be folded into the capped metrics: kept numbers, and decimal texts
+        # converted (and range-checked) in bulk. At most PENDING_METRIC_NAMES names wait.
         self.samples: dict[str, list[Number]] = {}
-        self.decimal_samples: dict[str, list[bytes]] = {}  # decimal texts, converted in bulk
-        self.metrics: dict[str, Metric] = {}
+        self.decimal_samples: dict[str, list[bytes]] = {}
+        self.capped = MetricCap(config.max_metrics)
+        self.out_of_range = 0
 
     # -- results -------------------------------------------------------------------------------
 
@@ -454,20 +540,54 @@ class BlockScanner:
             long_lines=self.long_lines,
             first_ts=self.first_ts,
             last_ts=self.last_ts,
-            metrics=dict(sorted(self.metrics.items())),
+            metrics=dict(sorted(self.capped.metrics.items())),
+            samples_out_of_range=self.out_of_range,
+            samples_over_metric_cap=self.capped.over_cap,
+            max_metrics=self.capped.limit,
         )
 
     def _add_metric(self, name: str, metric: Metric) -> None:
-        if metric.count:
-            merge_metrics(self.metrics, {name: metric})
+        self.capped.add(name, metric)
+
+    def _add_numbers(self, name: str, texts: list[bytes]) -> None:
+        """Fold in number texts (matching NUMBER_PATTERN) of ``name``, counting those not kept."""
+        if not self.capped.admits(name):  # a key explosion: count, do not convert
+            out_of_range = _count_out_of_range(texts)
+            self.out_of_range += out_of_range
+            self.capped.over_cap += len(texts) - out_of_range
+            return
+        metric, out_of_range = _summarise_numbers(texts)
+        self.out_of_range += out_of_range
+        self.capped.add(name, metric)
 
     def _flush_samples(self) -> None:
         for name, values in self.samples.items():
             self._add_metric(name, Metric.of(values))
         for name, texts in self.decimal_samples.items():
-            self._add_metric(name, _summarise_numbers(texts))
+            self._add_numbers(name, texts)
         self.samples = {}
         self.decimal_samples = {}
+
+    def _hold(self, pending: dict[str, list], name: str, value) -> None:
+        """Hold one sample (a kept number, or a number text) until the next fold.
+
+        A name the cap already refuses is not held: its sample is counted at once (as out of
+        range if a text turns out to be, as MetricCap would). A new name past the limit of
+        waiting names folds everything in, which bounds what waits whatever the block holds.
+        """
+        values = pending.get(name)
+        if values is not None:
+            values.append(value)
+            return
+        if not self.capped.admits(name):
+            if isinstance(value, bytes) and kept_number(value) is None:
+                self.out_of_range += 1
+            else:
+                self.capped.over_cap += 1
+            return
+        pending[name] = [value]
+        if len(self.samples) + len(self.decimal_samples) > defaults.PENDING_METRIC_NAMES:
+            self._flush_samples()
 
     # -- lines ---------------------------------------------------------------------------------
 
@@ -509,10 +629,16 @@ class BlockScanner:
     def _scan_short_lines(self, block: bytes) -> None:
         builtin = Counter[int]()
         if self.native is not None:
-            lines, errors, warns, scaled, others = self.native.scan_lines(block, self.native_levels)
+            ceiling = self.capped.ceiling()
+            lines, errors, warns, scaled, others, refused = self.native.scan_lines(
+                block, self.native_levels,
+                None if ceiling is None else ceiling.encode("utf-8", "surrogatepass"),
+                defaults.MAX_METRIC_NAME_CHARS,
+            )
             self.lines += lines
             builtin[ERROR] = errors
             builtin[WARN] = warns
+            self.capped.over_cap += refused
             self._add_native_metrics(scaled, others)
         else:
             self.lines += block.count(b"\n")
@@ -535,13 +661,23 @@ class BlockScanner:
         if self.native is None:
             self._scan_logfmt_metrics(block)
         for name, pattern in self.metric_patterns:
-            values = self.samples.setdefault(name, [])
             for _start, _end, content in pattern.matching_lines(block):
                 for match in pattern.regex.finditer(content):
-                    number = _number_or_none(match.group(1))
-                    if number is not None:
-                        values.append(number)
+                    self._add_text_sample(name, match.group(1))
         self._scan_timestamps(block)
+
+    def _add_text_sample(self, name: str, text: bytes | None) -> None:
+        """A --metric match: a sample if it is a number, counted if it is one not kept."""
+        if text is None:
+            return
+        try:
+            number = kept_number(text)
+        except ValueError:
+            return  # not a number: no sample
+        if number is None:
+            self.out_of_range += 1
+        else:
+            self._hold(self.samples, name, number)
 
     def _count_levels_by_header(self, block: bytes, builtin: Counter[int]) -> None:
         """Levels of a block through the learned header shape; other lines one by one."""
@@ -580,18 +716,21 @@ class BlockScanner:
                 obj = parse_json_object(content)
                 if obj is not None:
                     for name, value in json_number_fields(obj):
-                        if isinstance(value, bytes):
-                            self.decimal_samples.setdefault(name, []).append(value)
+                        if value is None:
+                            self.out_of_range += 1
+                        elif isinstance(value, bytes):
+                            self._hold(self.decimal_samples, name, value)
                         else:
-                            self.samples.setdefault(name, []).append(value)
+                            self._hold(self.samples, name, value)
                     if builtin is not None:
                         builtin[json_level(obj)] += 1
                     continue
             elif file_format == ACCESS:
                 match = ACCESS_LINE_RE.match(content)
                 if match:
-                    if match.group(2) != b"-":
-                        self.samples.setdefault("bytes", []).append(int(match.group(2)))
+                    size = match.group(2)
+                    if size != b"-":
+                        self._hold(self.decimal_samples, "bytes", size)
                     if builtin is not None:
                         status = match.group(1)[:1]
                         builtin[
@@ -626,8 +765,29 @@ class BlockScanner:
             by_key: dict[bytes, list[bytes]] = {}
             for key, text in others:
                 by_key.setdefault(key, []).append(text)
+            self._add_number_groups(by_key)
+
+    def _add_number_groups(self, by_key: dict[bytes, list[bytes]]) -> None:
+        """Fold in {logfmt key: number texts}. Once the cap is full, the keys it refuses are
+        split off in one pass and their samples counted in bulk (a key explosion costs a
+        comparison per key, not a metric)."""
+        ceiling = self.capped.ceiling()
+        if ceiling is not None:
+            limit = ceiling.encode("utf-8", "surrogatepass")
+            longest = defaults.MAX_METRIC_NAME_CHARS
+            admitted: dict[bytes, list[bytes]] = {}
+            refused: list[bytes] = []
             for key, texts in by_key.items():
-                self._add_metric(key.decode("ascii"), _summarise_numbers(texts))
+                if key > limit or len(key) > longest:
+                    refused.extend(texts)
+                else:
+                    admitted[key] = texts
+            out_of_range = _count_out_of_range(refused)
+            self.out_of_range += out_of_range
+            self.capped.over_cap += len(refused) - out_of_range
+            by_key = admitted
+        for key, texts in by_key.items():
+            self._add_numbers(key.decode("ascii"), texts)
 
     def _scan_logfmt_metrics(self, block: bytes) -> None:
         equals = block.count(b"=")
@@ -638,8 +798,7 @@ class BlockScanner:
         by_key: dict[bytes, list[bytes]] = {}
         for key, value in LOGFMT_NUMBER_PAIR_RE.findall(b"\n" + block):
             by_key.setdefault(key, []).append(value)
-        for key, values in by_key.items():
-            self._add_metric(key.decode("ascii"), _summarise_numbers(values))
+        self._add_number_groups(by_key)
         if self.learning_budget and len(self.logfmt_keys) < MAX_LEARNED_KEYS:
             # Learn the keys that broke the fast path; give up after a few blocks so a file whose
             # "=" can never be accounted for (URLs, a=b=c) pays for one slow pass, not two.
@@ -656,10 +815,12 @@ class BlockScanner:
         if occurrences is None:
             return False
         for key, spaced, line_started in occurrences:
-            metric = key.spaced_metric(block, spaced) if spaced else Metric()
+            if spaced:
+                metric, out_of_range = key.spaced_metric(block, spaced)
+                self.out_of_range += out_of_range
+                self._add_metric(key.name, metric)
             if line_started:
-                metric = metric.merge(_summarise_numbers(key.line_start_re.findall(block)))
-            self._add_metric(key.name, metric)
+                self._add_numbers(key.name, key.line_start_re.findall(block))
         return True
 
     def _known_key_occurrences(self, block: bytes, equals: int):
@@ -741,10 +902,14 @@ class _LogfmtKey:
         decimals = {_fixed_decimals(value) for value in values}
         self.few_distinct = len(set(values)) * 4 <= len(values)
         self.decimals = decimals.pop() if len(decimals) == 1 else None
+        if self.decimals is not None and self.decimals >= _SHORT_TEXT:
+            self.decimals = None
+        # The typed shapes hold at most _SHORT_TEXT digits, so every value they match is a kept
+        # sample; a longer one makes the block fall back to number_re and the full rule.
         if self.decimals == 0:
-            value_pattern = rb"[-+]?\d+"
+            value_pattern = rb"[-+]?\d{1,%d}" % _SHORT_TEXT
         elif self.decimals:
-            value_pattern = rb"[-+]?\d+\.\d{%d}" % self.decimals
+            value_pattern = rb"[-+]?\d{1,%d}\.\d{%d}" % (_SHORT_TEXT - self.decimals, self.decimals)
         else:
             value_pattern = rb"[-+]?\d+(?:\.\d+)?"
         self.typed_re = re.compile(b" " + escaped + b"=(" + value_pattern + rb")(?=\s)")
@@ -753,10 +918,11 @@ class _LogfmtKey:
             b"^" + escaped + b"=(" + NUMBER_PATTERN + rb")(?=\s)", re.MULTILINE
         )
 
-    def spaced_metric(self, block: bytes, spaced: int) -> Metric:
-        """The Metric of the block's ``spaced`` " key=" occurrences (block ends with b"\\n")."""
+    def spaced_metric(self, block: bytes, spaced: int) -> tuple[Metric, int]:
+        """The Metric of the block's ``spaced`` " key=" occurrences (block ends with b"\\n"),
+        and how many of their numbers were out of the kept range."""
         if self.non_numeric_start and block.count(self.non_numeric_start) == spaced:
-            return Metric()
+            return Metric(), 0
         values = self.typed_re.findall(block)
         if len(values) != spaced:
             return _summarise_numbers(self.number_re.findall(block))
@@ -766,11 +932,11 @@ class _LogfmtKey:
             # Latencies, status codes, counts: hashing the texts is cheaper than converting each.
             counts = Counter(values)
             if len(counts) * 4 <= len(values):
-                return _weighted_metric(counts, self.decimals)
+                return _weighted_metric(counts, self.decimals), 0
         if self.decimals == 0:
-            return Metric.of(list(map(int, values)))
+            return Metric.of(list(map(int, values))), 0
         scaled = b" ".join(values).replace(b".", b"").split()
-        return Metric.of_scaled(list(map(int, scaled)), self.decimals)
+        return Metric.of_scaled(list(map(int, scaled)), self.decimals), 0
 
 
 def _weighted_metric(counts: Counter[bytes], decimals: int) -> Metric:
@@ -820,47 +986,51 @@ def _with_new_keys(keys: list[_LogfmtKey], by_key: dict[bytes, list[bytes]]) -> 
     return list(known.values())
 
 
-def _number_or_none(text: bytes | None) -> Number | None:
-    if text is None:
-        return None
-    try:
-        return parse_number(text)
-    except ValueError:
-        return None
+_SHORT_TEXT = defaults.MAX_SIGNIFICANT_DIGITS  # a number text this short without exponent is kept
 
 
-def _summarise_numbers(values: list[bytes]) -> Metric:
-    """Exact Metric of numbers already known to match NUMBER_PATTERN, ints and decimals in bulk."""
+def _summarise_numbers(values: list[bytes]) -> tuple[Metric, int]:
+    """Exact Metric of the kept numbers among texts known to match NUMBER_PATTERN (ints and
+    decimals in bulk), and how many were outside the kept range (summary.kept_number)."""
     if not values:
-        return Metric()
-    try:
-        return Metric.of(list(map(int, values)))
-    except ValueError:
-        pass
-    fixed_point = _fixed_point(values)
-    if fixed_point is not None:
-        return Metric.of_scaled(*fixed_point)
+        return Metric(), 0
+    if max(map(len, values)) <= _SHORT_TEXT:  # all kept, unless some have an exponent
+        try:
+            return Metric.of(list(map(int, values))), 0
+        except ValueError:
+            pass
+        fixed_point = _fixed_point(values)
+        if fixed_point is not None:
+            return Metric.of_scaled(*fixed_point), 0
     ints: list[int] = []
     scaled: dict[int, list[int]] = {}
     others: list[Number] = []
+    out_of_range = 0
     for value in values:
-        if b"e" in value or b"E" in value:
-            number = _number_or_none(value)  # None: exponent out of range, not a sample
-            if number is not None:
+        if len(value) > _SHORT_TEXT or b"e" in value or b"E" in value:
+            number = kept_number(value)
+            if number is None:
+                out_of_range += 1
+            else:
                 others.append(number)
         elif b"." in value:
             whole, fraction = value.split(b".")
-            digits = whole + fraction
-            if digits in (b"", b"-", b"+"):
-                others.append(parse_number(value))
-            else:
-                scaled.setdefault(len(fraction), []).append(int(digits))
+            scaled.setdefault(len(fraction), []).append(int(whole + fraction))
         else:
             ints.append(int(value))
     metric = Metric.of(ints + others)
     for decimals, numbers in scaled.items():
         metric = metric.merge(Metric.of_scaled(numbers, decimals))
-    return metric
+    return metric, out_of_range
+
+
+def _count_out_of_range(values: list[bytes]) -> int:
+    """How many of these number texts are outside the kept range (as _summarise_numbers counts)."""
+    return sum(
+        1 for value in values
+        if (len(value) > _SHORT_TEXT or b"e" in value or b"E" in value)
+        and kept_number(value) is None
+    )
 
 
 def _fixed_point(values: list[bytes]) -> tuple[list[int], int] | None:

@@ -11,6 +11,7 @@ Summaries are stored as JSON (never pickle): exact numbers as ``"n/d"`` strings.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import fcntl
 import hashlib
@@ -24,9 +25,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from fractions import Fraction
 
-from logcrunch.discover import FoundFile
+from logcrunch.discover import STATUS_DEFERRED, FoundFile
+from logcrunch.readers import one_line
 from logcrunch.report import ReportInput
-from logcrunch.summary import FileSummary, Metric, Number
+from logcrunch.summary import STATUS_FAILED, FileSummary, Metric, Number
 
 SCHEMA_VERSION = 2
 DEFAULT_STATE_PATH = "~/.local/state/logcrunch/state.db"
@@ -36,6 +38,7 @@ RUNNING = "running"
 FINISHED_OK = "ok"
 FINISHED_FAILED_FILES = "files_failed"
 INCOMPLETE = "incomplete"
+EMPTY = "empty"  # found no file at all: nothing published, never resumed, never a baseline
 FINISHED = (FINISHED_OK, FINISHED_FAILED_FILES)
 
 _MIGRATIONS = {
@@ -100,6 +103,49 @@ class LockHeld(Exception):
     """Another run holds the lock; the message names it (pid, host, start time)."""
 
 
+# What SQLite says when it cannot write, and what to do about it.
+_WRITE_ADVICE = {
+    "SQLITE_FULL": "free space and run the same command again",
+    "SQLITE_READONLY": "make it and its directory writable and run the same command again",
+    "SQLITE_PERM": "make it and its directory writable and run the same command again",
+    "SQLITE_CANTOPEN": "check that its directory exists and is writable, then run the same "
+                       "command again",
+    "SQLITE_IOERR": "check the disk and run the same command again",
+}
+_ERRNO_ADVICE = {errno.ENOSPC: "SQLITE_FULL", errno.EDQUOT: "SQLITE_FULL",
+                 errno.EROFS: "SQLITE_READONLY", errno.EACCES: "SQLITE_PERM",
+                 errno.EPERM: "SQLITE_PERM"}
+
+
+def write_failure(path: str, exc: BaseException) -> StateError:
+    """One line for a state database that cannot be written: what happened and what to do."""
+    while isinstance(exc.__context__, sqlite3.Error):  # a failed ROLLBACK hides the real cause
+        exc = exc.__context__
+    if isinstance(exc, OSError):
+        kind = _ERRNO_ADVICE.get(exc.errno, "SQLITE_IOERR")
+        detail = exc.strerror.lower() if exc.strerror else str(exc)
+    else:
+        kind = getattr(exc, "sqlite_errorname", "") or "SQLITE_IOERR"
+        detail = str(exc)
+    if kind.startswith("SQLITE_IOERR") and _disk_full(path):  # say, growing its -shm file
+        kind, detail = "SQLITE_FULL", "database or disk is full"
+    advice = next((text for name, text in _WRITE_ADVICE.items() if kind.startswith(name)),
+                  "check the disk and run the same command again")
+    return StateError(f"cannot write the state database {path}: {detail}; {advice}")
+
+
+def _disk_full(path: str) -> bool:
+    try:
+        disk = os.statvfs(os.path.dirname(os.path.abspath(path)))
+    except OSError:
+        return False
+    return disk.f_bavail * disk.f_frsize < 64 * 1024
+
+
+def _is_write_failure(exc: sqlite3.Error) -> bool:
+    return getattr(exc, "sqlite_errorname", "").startswith(tuple(_WRITE_ADVICE))
+
+
 def default_state_path() -> str:
     return os.path.expanduser(os.environ.get(STATE_ENV) or DEFAULT_STATE_PATH)
 
@@ -128,39 +174,82 @@ def filesystem_type(path: str) -> str:
 
 
 class RunLock:
-    """An exclusive flock on ``<state>.lock`` on local disk; released by the kernel if we die."""
+    """One run at a time per state database: an exclusive flock on the database file itself.
+
+    The lock belongs to the file (its inode), not to a name, so every name of it (a symlink, a
+    hard link, ``./x/../state.db``) meets the same lock. On a local filesystem flock(2) locks are
+    independent of the POSIX (fcntl) byte-range locks SQLite takes on the same file; on NFS flock
+    is emulated with POSIX locks and would collide with SQLite's, which is one more reason the
+    state directory is refused there. POSIX locks have one trap: closing *any* descriptor of the
+    file drops all of this process's SQLite locks on it, so the lock must be released only after
+    the database is closed (`run_job` does), never while a connection is open.
+
+    ``<real path>.lock`` is locked too: logcrunch before this change locked only that file, so old
+    and new versions still exclude each other during an upgrade. It also says who holds the lock.
+    The kernel releases both if the holder dies, so a crashed run's lock is simply taken over.
+    """
 
     def __init__(self, state_path: str) -> None:
-        self.path = state_path + ".lock"
-        self._fd: int | None = None
+        self.state_path = state_path
+        self.path = os.path.realpath(state_path) + ".lock"
+        self._fds: list[int] = []
 
     def acquire(self) -> None:
-        os.makedirs(os.path.dirname(self.path) or ".", exist_ok=True)
-        fs_type = filesystem_type(os.path.dirname(self.path) or ".")
-        if fs_type in _NETWORK_FILESYSTEMS:
-            raise StateError(f"the state directory {os.path.dirname(self.path)} is on {fs_type}; "
-                             "locks there are unreliable. Use --state on a local disk")
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        directory = os.path.dirname(os.path.abspath(self.state_path))
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            os.makedirs(directory, exist_ok=True)
         except OSError as exc:
-            holder = os.pread(fd, 4096, 0).decode(errors="replace").strip() or "unknown holder"
-            os.close(fd)
-            if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-                raise LockHeld(f"another logcrunch run holds {self.path}: {holder}") from None
+            raise write_failure(self.state_path, exc) from None
+        fs_type = filesystem_type(directory)
+        if fs_type in _NETWORK_FILESYSTEMS:
+            raise StateError(f"the state directory {directory} is on {fs_type}; "
+                             "locks there are unreliable. Use --state on a local disk")
+        database = self._open(self.state_path)  # created empty if new: SQLite takes that
+        try:
+            if not _try_flock(database):
+                raise LockHeld(f"another logcrunch run holds {self.state_path}: "
+                               f"{self._holder(os.fstat(database))}")
+            holder_file = self._open(self.path)
+            try:
+                if not _try_flock(holder_file):  # a logcrunch from before this lock
+                    raise LockHeld(f"another logcrunch run holds {self.path}: "
+                                   f"{_read_holder(self.path) or 'unknown holder'}")
+                holder = (f"pid {os.getpid()} on {socket.gethostname()}, started "
+                          f"{time.strftime('%Y-%m-%d %H:%M:%S')}\n").encode()
+                with contextlib.suppress(OSError):  # only a description (a full disk...)
+                    os.ftruncate(holder_file, 0)
+                    os.pwrite(holder_file, holder, 0)
+            except BaseException:
+                os.close(holder_file)
+                raise
+        except BaseException:
+            os.close(database)  # no connection is open yet: no SQLite lock is lost
             raise
-        # A lock file left by a dead process is simply taken over: flock died with its owner.
-        holder = (f"pid {os.getpid()} on {socket.gethostname()}, started "
-                  f"{time.strftime('%Y-%m-%d %H:%M:%S')}\n").encode()
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, holder, 0)
-        self._fd = fd
+        self._fds = [holder_file, database]
+
+    def _open(self, path: str) -> int:
+        try:
+            return os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise write_failure(self.state_path, exc) from None
+
+    def _holder(self, database: os.stat_result) -> str:
+        """Who holds the database's flock: the kernel knows the pid; the .lock file says more."""
+        text = _read_holder(self.path)
+        pid = _flock_owner(database)
+        if pid is None:
+            return text or "unknown holder"
+        if text.startswith(f"pid {pid} "):
+            return text
+        return f"pid {pid} on {socket.gethostname()} (through another name of the same file)"
 
     def release(self) -> None:
-        if self._fd is not None:
-            os.ftruncate(self._fd, 0)
-            os.close(self._fd)  # closing drops the flock
-            self._fd = None
+        if self._fds:
+            with contextlib.suppress(OSError):
+                os.ftruncate(self._fds[0], 0)  # the holder file: nobody holds it now
+            for fd in self._fds:
+                os.close(fd)  # closing drops the flock
+            self._fds = []
 
     def __enter__(self) -> RunLock:
         self.acquire()
@@ -168,6 +257,40 @@ class RunLock:
 
     def __exit__(self, *exc) -> None:
         self.release()
+
+
+def _try_flock(fd: int) -> bool:
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except OSError as exc:
+        if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+            return False
+        raise
+
+
+def _read_holder(path: str) -> str:
+    try:
+        with open(path, "rb") as fp:
+            return fp.read(4096).decode(errors="replace").strip()
+    except OSError:
+        return ""
+
+
+def _flock_owner(info: os.stat_result) -> int | None:
+    """The pid holding an flock on this file, from /proc/locks (Linux); None when unknown."""
+    wanted = f"{os.major(info.st_dev):02x}:{os.minor(info.st_dev):02x}:{info.st_ino}"
+    try:
+        with open("/proc/locks", encoding="ascii", errors="replace") as fp:
+            lines = fp.read().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        fields = line.split()  # "1: FLOCK  ADVISORY  WRITE 4242 08:01:1311 0 EOF"
+        if len(fields) >= 6 and fields[1] == "FLOCK" and fields[5] == wanted:
+            with contextlib.suppress(ValueError):
+                return int(fields[4])
+    return None
 
 
 # ----- summary codec -------------------------------------------------------------------------
@@ -186,6 +309,7 @@ def _unnum(value) -> Number | None:
 
 
 _SUMMARY_FIELDS = [f.name for f in fields(FileSummary) if f.name != "metrics"]
+_FIELD_NAMES = frozenset(_SUMMARY_FIELDS)
 
 
 def summary_to_json(summary: FileSummary) -> str:
@@ -202,7 +326,18 @@ def summary_from_json(text: str) -> FileSummary:
     data = json.loads(text)
     metrics = {name: Metric(values[0], *(_unnum(v) for v in values[1:]))
                for name, values in data.pop("metrics").items()}
-    return FileSummary(metrics=metrics, **data)
+    # Fields this version does not know (a newer logcrunch wrote the row) are left out; fields
+    # an older one did not write take their defaults.
+    return FileSummary(metrics=metrics, **{k: v for k, v in data.items() if k in _FIELD_NAMES})
+
+
+def _storable_json(summary: FileSummary) -> tuple[str, str]:
+    """(status, JSON) of a summary; for one that cannot be encoded, of its file's failure."""
+    try:
+        return summary.status, summary_to_json(summary)
+    except Exception as exc:  # any value a worker could send: the file fails, not the run
+        reason = one_line(f"cannot store its result: {type(exc).__name__}: {exc}")
+        return STATUS_FAILED, summary_to_json(FileSummary.failed(summary.path, reason))
 
 
 def _blob(path: str) -> bytes:
@@ -249,7 +384,10 @@ class StateDB:
         self.path = path
         if not create and not os.path.exists(path):
             raise StateError(f"no state database at {path}; check --state / ${STATE_ENV}")
-        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        try:
+            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        except OSError as exc:
+            raise write_failure(path, exc) from None
         try:
             self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None,
                                        timeout=30)
@@ -258,12 +396,28 @@ class StateDB:
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.execute("PRAGMA foreign_keys=ON")
             self._migrate()
-        except sqlite3.DatabaseError as exc:
+        except sqlite3.Error as exc:
+            if _is_write_failure(exc):
+                raise write_failure(path, exc) from None
             raise StateError(f"cannot use state database {path}: {exc}") from None
         self._lock = threading.Lock()
 
     def close(self) -> None:
         self._db.close()
+
+    @contextlib.contextmanager
+    def writing(self):
+        """Turn SQLite's write errors (full disk, read-only...) into one clear StateError."""
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise write_failure(self.path, exc) from None
+
+    def _rollback(self) -> None:
+        """Roll back if a transaction is open (a failed COMMIT may have ended it already)."""
+        if self._db.in_transaction:
+            with contextlib.suppress(sqlite3.Error):
+                self._db.execute("ROLLBACK")
 
     def _migrate(self) -> None:
         self._db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
@@ -282,7 +436,7 @@ class StateDB:
                                  (str(target),))
                 self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                self._rollback()
                 raise
 
     # -- runs --
@@ -291,7 +445,7 @@ class StateDB:
                   fresh: bool) -> tuple[RunRecord, bool]:
         """Resume the unfinished run of the same command, or start a new one; (run, resumed)."""
         run_key, base_key = run_keys(roots, options, incremental)
-        with self._lock:
+        with self._lock, self.writing():
             if not fresh:
                 row = self._db.execute(
                     "SELECT run_id FROM runs WHERE run_key = ? ORDER BY run_id DESC LIMIT 1",
@@ -322,10 +476,18 @@ class StateDB:
         return RunRecord(row[0], row[1], json.loads(row[2]), *row[3:7], bool(row[7]), *row[8:])
 
     def latest_run_id(self) -> int:
-        row = self._db.execute("SELECT max(run_id) FROM runs").fetchone()
-        if row is None or row[0] is None:
+        """The latest run that finished (published its report); a run still going, one that
+        did not finish and one that found nothing are not it."""
+        row = self._db.execute("SELECT max(run_id) FROM runs WHERE status IN (?, ?)",
+                               FINISHED).fetchone()
+        if row is not None and row[0] is not None:
+            return row[0]
+        recorded = self._db.execute("SELECT count(*) FROM runs").fetchone()[0]
+        if not recorded:
             raise StateError(f"no runs recorded in {self.path} yet")
-        return row[0]
+        raise StateError(f"no finished run in {self.path} yet ({recorded} recorded, none "
+                         "finished); `logcrunch runs` lists them: export one with --run ID "
+                         "--allow-incomplete")
 
     def list_runs(self, limit: int = 50) -> list[RunRecord]:
         ids = [r[0] for r in self._db.execute(
@@ -340,7 +502,8 @@ class StateDB:
         counts: dict[str, int] = {}
         for summary in summaries:
             counts[summary.status] = counts.get(summary.status, 0) + 1
-        with self._lock:
+        with self._lock, self.writing():
+            self._rollback()  # left open by a write that failed (a full disk): not ours to keep
             unchanged = self._db.execute(
                 "SELECT count(*) FROM seen WHERE run_id = ? AND unchanged = 1",
                 (run_id,)).fetchone()[0]
@@ -356,23 +519,28 @@ class StateDB:
                       rows: list[tuple[FileSummary, str, int, int, str]]) -> None:
         """Commit a batch of (summary, root, range_start, range_count, identity) in one transaction.
 
-        A row for a (path, range) the run already has is ignored: the first result counts.
+        A row for a (path, range) the run already has is ignored: the first result counts. A
+        summary that cannot be encoded is stored as a failure of its file ("cannot store its
+        result: ..."), so one bad result fails that file, not the run.
         """
+        encoded = [(summary, _storable_json(summary), root, start, count, ident)
+                   for summary, root, start, count, ident in rows]
         with self._lock:
             self._db.execute("BEGIN")
             try:
                 self._db.executemany(
                     "INSERT OR IGNORE INTO results (run_id, path, range_start, range_count, root, "
                     "status, summary, identity) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    [(run_id, _blob(s.path), start, count, _blob(root), s.status,
-                      summary_to_json(s), ident) for s, root, start, count, ident in rows])
+                    [(run_id, _blob(s.path), start, count, _blob(root), status, text, ident)
+                     for s, (status, text), root, start, count, ident in encoded])
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
 
     def record_seen(self, run_id: int, files: list[tuple[FoundFile, bool]]) -> None:
-        with self._lock:
+        """Remember the files a run saw (read or unchanged), for later incremental runs."""
+        with self._lock, self.writing():
             self._db.execute("BEGIN")
             try:
                 self._db.executemany(
@@ -382,7 +550,7 @@ class StateDB:
                       int(unchanged), f.device) for f, unchanged in files])
                 self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                self._rollback()
                 raise
 
     def stored_ranges(self, run_id: int) -> dict[str, tuple[str, dict[int, FileSummary]]]:
@@ -396,7 +564,7 @@ class StateDB:
 
     def discard_results(self, run_id: int, path: str) -> None:
         """Forget a file's stored results (it changed since they were made)."""
-        with self._lock:
+        with self._lock, self.writing():
             self._db.execute("DELETE FROM results WHERE run_id = ? AND path = ?",
                              (run_id, _blob(path)))
 
@@ -432,8 +600,12 @@ class StateDB:
             expected[text] = count
             roots[text] = _text(root)
         summaries: dict[str, FileSummary] = {}
+        deferred: dict[str, FileSummary] = {}
         for path, parts in ranges.items():
             whole = parts[0][1]
+            if whole.status == STATUS_DEFERRED:  # a row of the walk: one part, nothing read
+                deferred[path] = whole
+                continue
             for _start, part in parts[1:]:
                 whole = whole.merge_range(part)
             if len(parts) != expected[path]:  # only in a run that did not finish
@@ -443,7 +615,7 @@ class StateDB:
             summaries[path] = whole
         unchanged = {_text(path): _text(root) for path, root in self._db.execute(
             "SELECT path, root FROM seen WHERE run_id = ? AND unchanged = 1", (run_id,))}
-        return ReportInput(summaries, roots, unchanged)
+        return ReportInput(summaries, roots, unchanged, deferred)
 
 
 def identity(found: FoundFile) -> str:

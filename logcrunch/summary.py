@@ -5,15 +5,30 @@ Every number here is exact: integer metrics are Python ints, non-integer metrics
 nearest double). Merging is therefore associative and commutative to the last bit, so totals never
 depend on how files were spread over workers, and mean and population stddev are derived from exact
 sums without the cancellation that plagues ``sum_sq/n - mean**2`` in floating point.
+
+Which samples are kept (``parse_number``): a finite decimal of at most
+``defaults.MAX_SIGNIFICANT_DIGITS`` significant digits (leading and trailing zeros do not count)
+whose value is 0 or has a magnitude between ``10**defaults.MIN_SAMPLE_EXPONENT`` and the largest
+double (1.7976931348623157e308). The rule depends only on the value, never on how it is written
+(``1e3``, ``1000`` and ``1000.000`` are one value). Every kept value, its square and sums of them are
+then small exact numbers; a sample outside the rule is left out and counted per file in
+``samples_out_of_range``.
+
+Which metric names are kept (``MetricCap``): at most ``max_metrics`` per file, the alphabetically
+first ones; see MetricCap for why that rule and not "the first ones seen".
 """
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
+import sys
 from dataclasses import dataclass, field
 from fractions import Fraction
 from operator import mul
+
+from logcrunch import defaults
 
 Number = int | Fraction
 
@@ -21,25 +36,73 @@ STATUS_OK = "ok"
 STATUS_SKIPPED = "skipped"
 STATUS_FAILED = "failed"
 
-MAX_EXPONENT = 4000  # far beyond a double's range (1e308), still cheap to hold exactly
-_NUMBER_RE = re.compile(rb"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+LARGEST_SAMPLE = int(sys.float_info.max)  # exact: the largest double is an integer
+_SHORT_INT = 10**defaults.MAX_SIGNIFICANT_DIGITS  # ints closer to 0 than this are always kept
+_LARGEST_ORDER = len(str(LARGEST_SAMPLE)) - 1  # 308
+_NUMBER_RE = re.compile(rb"([-+]?)(?:(\d+)\.?(\d*)|\.(\d+))(?:[eE]([-+]?\d+))?")
+_MAX_EXPONENT_DIGITS = 18  # a nonzero value with |exponent| >= 10**18 is out of range whatever its text
+
+
+class SampleOutOfRange(ValueError):
+    """A number that is not kept as a metric sample (see the module docstring)."""
 
 
 def parse_number(text: bytes | str) -> Number:
     """Parse a decimal number exactly: ints stay ints, anything else becomes a Fraction.
 
-    Raises ValueError for text that is not a plain decimal number (``12ms``, ``nan``, ``0x1f``).
+    Raises ValueError for text that is not a plain decimal number (``12ms``, ``nan``, ``0x1f``),
+    and SampleOutOfRange (a ValueError) for a number outside the kept range.
     """
     raw = text.encode() if isinstance(text, str) else text
-    if not _NUMBER_RE.fullmatch(raw):
+    value = kept_number(raw)
+    if value is None:
+        raise SampleOutOfRange(f"out of the kept range: {raw[:40]!r}")
+    return value
+
+
+def kept_number(raw: bytes) -> Number | None:
+    """The exact value of a decimal number text, or None when it is outside the kept range.
+
+    Raises ValueError when ``raw`` is not a decimal number at all. Never builds a number larger
+    than the rule keeps, so ``1e999999999`` or a 100,000-digit integer costs microseconds.
+    """
+    match = _NUMBER_RE.fullmatch(raw)
+    if match is None:
         raise ValueError(f"not a number: {raw[:40]!r}")
-    if b"." not in raw and b"e" not in raw and b"E" not in raw:
-        return int(raw)
-    mantissa, _e, exponent = raw.lower().partition(b"e")
-    if exponent and abs(int(exponent)) > MAX_EXPONENT:
-        # An exact 1e999999999 would take hours and gigabytes; no real metric is that large.
-        raise ValueError(f"exponent out of range: {raw[:40]!r}")
-    return normalize(Fraction(raw.decode()))
+    sign, whole, fraction, bare_fraction, exponent = match.groups()
+    if bare_fraction is not None:
+        whole, fraction = b"", bare_fraction
+    digits = (whole + fraction).lstrip(b"0")
+    if not digits:
+        return 0  # zero, whatever its exponent
+    significant = digits.rstrip(b"0")
+    if len(significant) > defaults.MAX_SIGNIFICANT_DIGITS:
+        return None
+    power = len(digits) - len(significant) - len(fraction)  # value = significant * 10**power
+    if exponent is not None:
+        if len(exponent.lstrip(b"+-").lstrip(b"0")) > _MAX_EXPONENT_DIGITS:
+            return None
+        power += int(exponent)
+    order = len(significant) - 1 + power  # floor(log10(|value|))
+    if not defaults.MIN_SAMPLE_EXPONENT <= order <= _LARGEST_ORDER:
+        return None
+    if power >= 0:
+        value: Number = int(significant) * 10**power
+        if value > LARGEST_SAMPLE:
+            return None
+    else:
+        value = Fraction(int(significant), 10**-power)
+    return -value if sign == b"-" else value
+
+
+def int_is_kept(value: int) -> bool:
+    """True when the integer ``value`` is a kept sample (the rule of kept_number)."""
+    if -_SHORT_INT < value < _SHORT_INT:
+        return True
+    magnitude = abs(value)
+    if magnitude > LARGEST_SAMPLE:
+        return False
+    return len(str(magnitude).rstrip("0")) <= defaults.MAX_SIGNIFICANT_DIGITS
 
 
 def normalize(value: Number) -> Number:
@@ -50,12 +113,60 @@ def normalize(value: Number) -> Number:
 
 
 def format_number(value: Number | None) -> str:
-    """Render an exact number for a CSV cell: ints verbatim, other values as the nearest float."""
+    """Render an exact number for a CSV cell: ints verbatim, other values as the nearest float.
+
+    Never raises: a value a double cannot hold (a sum past 1.8e308) or an int too long for
+    ``str`` is written in scientific notation, 17 significant digits, correctly rounded.
+    """
     if value is None:
         return ""
-    if isinstance(value, int):
-        return str(value)
-    return repr(float(value))
+    try:
+        if isinstance(value, int):
+            return str(value)
+        return repr(float(value))
+    except (OverflowError, ValueError):
+        return scientific(value)
+
+
+def scientific(value: Number, digits: int = 17) -> str:
+    """``value`` as ``d.ddde+NNN`` with ``digits`` significant digits, rounded half to even,
+    computed exactly (the trailing zeros of the mantissa are dropped, as repr(float) does)."""
+    exact = Fraction(value)
+    if exact == 0:
+        return "0.0"
+    sign = "-" if exact < 0 else ""
+    numerator, denominator = abs(exact.numerator), exact.denominator
+    exponent = _decimal_order(numerator, denominator)
+    shift = exponent - (digits - 1)
+    if shift >= 0:
+        denominator *= 10**shift
+    else:
+        numerator *= 10**-shift
+    quotient, remainder = divmod(numerator, denominator)
+    if 2 * remainder > denominator or (2 * remainder == denominator and quotient % 2):
+        quotient += 1
+    if quotient == 10**digits:  # rounded up to the next power of ten
+        quotient //= 10
+        exponent += 1
+    text = str(quotient).rstrip("0")
+    mantissa = text[0] + ("." + text[1:] if len(text) > 1 else "")
+    return f"{sign}{mantissa}e{exponent:+03d}"
+
+
+def _decimal_order(numerator: int, denominator: int) -> int:
+    """floor(log10(numerator / denominator)) of positive ints, exactly."""
+    order = int((numerator.bit_length() - denominator.bit_length()) * 0.30102999566398)
+
+    def at_least(power: int) -> bool:  # numerator / denominator >= 10**power
+        if power >= 0:
+            return numerator >= denominator * 10**power
+        return numerator * 10**-power >= denominator
+
+    while not at_least(order):
+        order -= 1
+    while at_least(order + 1):
+        order += 1
+    return order
 
 
 @dataclass(slots=True)
@@ -123,12 +234,22 @@ class Metric:
 
     @property
     def stddev(self) -> float | None:
-        """Population standard deviation, from the exact variance."""
+        """Population standard deviation, from the exact variance; never raises.
+
+        The stddev is at most max |x|, so it fits a double even when the variance does not:
+        then it is the integer square root of the variance (exact to far beyond a double's 53 bits).
+        """
         if not self.count:
             return None
         mean = Fraction(self.total) / self.count
         variance = Fraction(self.total_sq) / self.count - mean * mean
-        return math.sqrt(variance) if variance > 0 else 0.0
+        if variance <= 0:
+            return 0.0
+        try:
+            return math.sqrt(variance)
+        except OverflowError:
+            root = math.isqrt(variance.numerator // variance.denominator)  # = floor(sqrt(variance))
+            return float(root) if root <= LARGEST_SAMPLE else math.inf  # inf: inconsistent input
 
 
 def merge_metrics(into: dict[str, Metric], other: dict[str, Metric]) -> dict[str, Metric]:
@@ -137,6 +258,66 @@ def merge_metrics(into: dict[str, Metric], other: dict[str, Metric]) -> dict[str
         mine = into.get(name)
         into[name] = metric.copy() if mine is None else mine.merge(metric)
     return into
+
+
+class MetricCap:
+    """The metrics of one file (or byte range) under the cap on distinct metric names.
+
+    Kept: of the names that have at least one kept sample and at most
+    ``defaults.MAX_METRIC_NAME_CHARS`` characters, the ``limit`` alphabetically first (Python
+    string order). Every kept sample of any other name is counted in ``over_cap``.
+
+    Why alphabetical and not "the first names seen": the outcome depends only on which names and
+    samples there are, never on their order, so the C and Python paths and the reference agree;
+    and it merges exactly across byte ranges. A name among the first ``limit`` of the whole file
+    is among the first ``limit`` of every range holding it, so re-capping the union of two
+    ranges' kept metrics (``FileSummary.merge_range``) gives exactly the whole file's, samples
+    and counts included. "The first N seen" has no such property: a range cannot know which
+    names came before it. Memory: at most ``limit`` metrics; once full, a new name is kept
+    only if it sorts before the last kept one, which is then dropped and counted.
+    ``limit`` 0 means no cap and no name rule (summaries stored before the cap existed).
+    """
+
+    __slots__ = ("limit", "metrics", "over_cap", "_names")
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.metrics: dict[str, Metric] = {}
+        self.over_cap = 0
+        self._names: list[str] = []  # the kept names, sorted
+
+    def admits(self, name: str) -> bool:
+        """False when samples of ``name`` are certain to be counted over the cap."""
+        if not self.limit:
+            return True
+        if len(name) > defaults.MAX_METRIC_NAME_CHARS:
+            return False
+        names = self._names
+        return len(names) < self.limit or name <= names[-1]
+
+    def ceiling(self) -> str | None:
+        """When the cap is full, the last kept name (names after it are refused); else None."""
+        if self.limit and len(self._names) >= self.limit:
+            return self._names[-1]
+        return None
+
+    def add(self, name: str, metric: Metric) -> None:
+        """Fold in ``metric`` (not mutated) as samples of ``name``."""
+        if not metric.count:
+            return
+        mine = self.metrics.get(name)
+        if mine is not None:
+            self.metrics[name] = mine.merge(metric)
+            return
+        if not self.admits(name):
+            self.over_cap += metric.count
+            return
+        self.metrics[name] = metric.copy()
+        if not self.limit:
+            return
+        bisect.insort(self._names, name)
+        if len(self._names) > self.limit:
+            self.over_cap += self.metrics.pop(self._names.pop()).count
 
 
 @dataclass(slots=True)
@@ -158,6 +339,9 @@ class FileSummary:
     worker: str = ""
     seconds: float = 0.0
     attempts: int = 1
+    samples_out_of_range: int = 0  # samples outside the kept range (see parse_number)
+    samples_over_metric_cap: int = 0  # samples of names beyond the cap or too long (MetricCap)
+    max_metrics: int = 0  # the cap the metrics were taken under, for merge_range (0: none)
 
     @classmethod
     def failed(cls, path: str, reason: str, **extra) -> FileSummary:
@@ -172,7 +356,7 @@ class FileSummary:
         """Combine the summaries of two consecutive byte ranges of the same file.
 
         ``self`` covers the earlier range. A failure in either range fails the whole file and
-        keeps nothing partial.
+        keeps nothing partial. The metric cap is applied again to the union (see MetricCap).
         """
         if self.status != STATUS_OK:
             return self
@@ -181,6 +365,11 @@ class FileSummary:
                 self.path, later.error, format=self.format, size_bytes=self.size_bytes,
                 attempts=max(self.attempts, later.attempts),
             )
+        limits = [cap for cap in (self.max_metrics, later.max_metrics) if cap]
+        capped = MetricCap(min(limits, default=0))
+        for metrics in (self.metrics, later.metrics):
+            for name, metric in metrics.items():
+                capped.add(name, metric)
         return FileSummary(
             path=self.path,
             format=self.format or later.format,
@@ -191,12 +380,15 @@ class FileSummary:
             long_lines=self.long_lines + later.long_lines,
             first_ts=self.first_ts or later.first_ts,
             last_ts=later.last_ts or self.last_ts,
-            metrics=merge_metrics(
-                {k: v.copy() for k, v in self.metrics.items()}, later.metrics
-            ),
+            metrics=dict(sorted(capped.metrics.items())),
             worker=self.worker if self.worker == later.worker else f"{self.worker},{later.worker}",
             seconds=self.seconds + later.seconds,
             attempts=max(self.attempts, later.attempts),
+            samples_out_of_range=self.samples_out_of_range + later.samples_out_of_range,
+            samples_over_metric_cap=(
+                self.samples_over_metric_cap + later.samples_over_metric_cap + capped.over_cap
+            ),
+            max_metrics=capped.limit,
         )
 
 

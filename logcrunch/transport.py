@@ -1,14 +1,18 @@
 """Serving the broker over TCP with multiprocessing.managers.BaseManager, and connecting to it.
 
-The server authenticates every connection (HMAC challenge both ways) before it unpickles anything;
-a client with the wrong key, a port scanner or a client sending garbage costs one log line and is
-dropped without disturbing the other connections. Workers see only `BrokerService`, which stamps
-every call with the head's own clock (node clocks may disagree) and exposes only worker calls.
+The BaseManager design stays (a server whose threads call the broker's methods for proxies), but
+what travels is not BaseManager's pickle: every connection is authenticated in both directions
+before anything is read from it, every message after that carries its own tag, and messages are
+data only (see `logcrunch.channel` and `logcrunch.wire`). Workers see only `BrokerService`, which
+checks every argument, stamps every call with the head's own clock (node clocks may disagree) and
+exposes only worker calls; the head checks every result against the lease it answers
+(`logcrunch.validation`).
 """
 
 from __future__ import annotations
 
 import logging
+import resource
 import select
 import socket
 import struct
@@ -16,15 +20,28 @@ import threading
 import time
 from collections.abc import Callable
 from multiprocessing import connection, managers
-from multiprocessing.context import AuthenticationError
 from typing import Any
 
+from logcrunch import validation
 from logcrunch.broker import Broker, JobInfo, Task
+from logcrunch.channel import (
+    HANDSHAKE_SECONDS,
+    AuthFailed,
+    Gate,
+    PeerMisbehaved,
+    ProtocolMismatch,
+    SecureConnection,
+    SessionKeys,
+    client_handshake,
+)
 from logcrunch.summary import FileSummary
 
 log = logging.getLogger(__name__)
 
-HANDSHAKE_TIMEOUT = 10.0
+__all__ = ["AuthFailed", "BindError", "BrokerServer", "BrokerService", "HeadUnreachable",
+           "PeerMisbehaved", "ProtocolMismatch", "connect", "connect_with_retry",
+           "parse_address"]
+
 # A worker's call that gets no answer for this long (head frozen, link cut without a reset)
 # fails like a broken connection, so the worker reconnects instead of hanging forever.
 CALL_TIMEOUT = 60.0
@@ -42,44 +59,57 @@ class BindError(Exception):
     """The head cannot listen on the address asked for; the message says what to do."""
 
 
-class AuthFailed(Exception):
-    """The head rejected this node's key (or this node rejected the head's)."""
-
-
 # Errors that mean "the connection to the head is broken", as raised by a proxy call.
 CONNECTION_ERRORS = (EOFError, OSError, ConnectionError, BrokenPipeError)
 
 
 class BrokerService:
-    """The worker-facing face of a Broker: head clock, worker calls only."""
+    """The worker-facing face of a Broker: checked arguments, head clock, worker calls only."""
 
     def __init__(self, broker: Broker, clock: Callable[[], float] = time.monotonic) -> None:
         self._broker = broker
         self._clock = clock
 
     def job(self, worker: str) -> JobInfo | None:
+        validation.check_worker_name(worker)
         return self._broker.job(worker, self._clock())
 
     def lease(self, worker: str, job_id: str, max_files: int | None = None,
               wait: float = 0.0) -> tuple[str, str | None, list[Task]]:
         """Lease tasks; with ``wait`` (a long poll, capped) block until there is work or news."""
-        wait = max(0.0, min(float(wait), MAX_LEASE_WAIT, self._broker.lease_seconds / 4))
+        validation.check_worker_name(worker)
+        validation.check_id(job_id, "job id")
+        validation.check_optional_count(max_files, "max_files")
+        wait = max(0.0, min(validation.check_seconds(wait, "wait"), MAX_LEASE_WAIT,
+                            self._broker.lease_seconds / 4))
         conn = getattr(_serving, "conn", None)
         alive = None if conn is None else (lambda: not _peer_hung_up(conn))
         return self._broker.lease_waiting(worker, job_id, self._clock, max_files, wait, alive)
 
     def heartbeat(self, worker: str, lease_id: str, current: int | None) -> bool:
+        validation.check_worker_name(worker)
+        validation.check_id(lease_id, "lease id")
+        validation.check_optional_count(current, "current task")
         return self._broker.heartbeat(worker, lease_id, current, self._clock())
 
     def complete(self, worker: str, lease_id: str, results: list[tuple[int, FileSummary]],
                  lease_finished: bool = False) -> int:
+        validation.check_worker_name(worker)
+        validation.check_id(lease_id, "lease id")
+        validation.check_results(results, self._broker.lease_max_files)
+        validation.check_flag(lease_finished, "lease_finished")
         return self._broker.complete(worker, lease_id, results, self._clock(), lease_finished)
 
     def worker_lost(self, worker: str, lease_id: str, current: int | None,
                     reason: str) -> tuple[int, bool]:
+        validation.check_worker_name(worker)
+        validation.check_text(lease_id, "lease id", 64)  # empty when the process held none
+        validation.check_optional_count(current, "current task")
+        reason = validation.one_line_text(reason, "reason")
         return self._broker.worker_lost(worker, lease_id, current, reason, self._clock())
 
     def leave(self, worker: str) -> None:
+        validation.check_worker_name(worker)
         self._broker.leave(worker, self._clock())
 
 
@@ -87,7 +117,7 @@ class BrokerService:
 _serving = threading.local()
 
 
-def _peer_hung_up(conn: connection.Connection) -> bool:
+def _peer_hung_up(conn: SecureConnection) -> bool:
     """True when a client waiting for an answer has closed its end (or sent something it should
     not have while waiting): the socket is readable. A live caller sends nothing mid-call."""
     try:
@@ -97,67 +127,39 @@ def _peer_hung_up(conn: connection.Connection) -> bool:
 
 
 class _GuardedServer(managers.Server):
-    """A manager server that logs and drops unauthenticated or broken connections quietly."""
+    """A manager server for authenticated channels: two requests a connection may start with
+    (``create`` the broker proxy, or ``accept_connection`` for a proxy's calls), nothing else."""
 
-    def serve_client(self, conn: connection.Connection) -> None:
+    public = ["create", "accept_connection"]
+    fallback_mapping: dict = {}  # no '#GETVALUE' (the service object itself), __str__, __repr__
+
+    def serve_authenticated(self, sock: socket.socket, peer: str, keys: SessionKeys) -> None:
+        """Start a thread serving one authenticated connection (the gate calls this)."""
+        threading.Thread(target=self._serve, args=(sock, peer, keys), daemon=True,
+                         name=f"logcrunch-serve-{peer}").start()
+
+    def _serve(self, sock: socket.socket, peer: str, keys: SessionKeys) -> None:
+        _set_socket_option(sock, socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        _enable_keepalive(sock)
+        conn = SecureConnection(connection.Connection(sock.detach()), send_key=keys.to_worker,
+                                recv_key=keys.to_head, peer=peer, server=True)
         _serving.conn = conn
-        try:
-            super().serve_client(conn)
-        finally:
-            _serving.conn = None
-
-    def accepter(self) -> None:
-        while True:
-            try:
-                conn = self.listener.accept()
-                peer = self.listener.last_accepted
-            except (OSError, AttributeError):  # AttributeError: the listener was closed meanwhile
-                if getattr(self, "_closing", False):
-                    return
-                continue
-            if getattr(self, "_closing", False):
-                conn.close()
-                return
-            threading.Thread(target=self._guarded, args=(conn, peer), daemon=True).start()
-
-    def _guarded(self, conn: connection.Connection, peer: Any) -> None:
-        try:
-            # A receive timeout on the blocking fd, so a silent client cannot pin the handshake.
-            _set_recv_timeout(conn, HANDSHAKE_TIMEOUT)
-            _set_socket_option(conn, socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            _enable_keepalive(conn)
-            connection.deliver_challenge(conn, self.authkey)
-            connection.answer_challenge(conn, self.authkey)
-            _set_recv_timeout(conn, 0)
-        except AuthenticationError:
-            log.warning("rejected a connection from %s: wrong authkey", _peer_text(peer))
-            conn.close()
-            return
-        except (OSError, EOFError, ValueError) as exc:
-            # A worker process exiting mid-connect (a reset or EOF) is routine; anything else
-            # (garbage, an oversized message) is worth a line, but no alarm.
-            routine = isinstance(exc, EOFError | ConnectionResetError | BrokenPipeError)
-            log.log(logging.DEBUG if routine else logging.INFO,
-                    "dropped a connection from %s during the handshake: %s",
-                    _peer_text(peer), str(exc) or type(exc).__name__)
-            conn.close()
-            return
         try:
             self._dispatch(conn)
         except SystemExit:
             pass
         except Exception:  # never let one client's trouble reach the others
-            log.exception("error while serving %s", _peer_text(peer))
+            log.exception("error while serving %s", peer)
         finally:
+            _serving.conn = None
             conn.close()
 
-    def _dispatch(self, conn: connection.Connection) -> None:
-        # The part of managers.Server._handle_request after authentication.
+    def _dispatch(self, conn: SecureConnection) -> None:
+        # The part of managers.Server._handle_request after authentication, with the request's
+        # shape checked before anything is called.
         try:
             request = conn.recv()
-            _ignore, funcname, args, kwds = request
-            if funcname not in self.public:
-                raise ValueError(f"{funcname!r} unrecognized")
+            _ignore, funcname, args, kwds = validation.check_first_request(request)
             func = getattr(self, funcname)
         except (EOFError, OSError):
             return
@@ -174,7 +176,34 @@ class _GuardedServer(managers.Server):
             pass
 
 
-def _set_recv_timeout(conn: connection.Connection, seconds: float) -> None:
+class _Listener:
+    """The listening socket (BaseManager's Server builds one of these from the address)."""
+
+    BACKLOG = 1024  # BaseManager's 16 overflows in a burst of connections
+
+    def __init__(self, address: tuple[str, int], backlog: int | None = None) -> None:
+        host, port = address
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self.sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            self.sock.bind((host, port))
+            self.sock.listen(self.BACKLOG)
+        except BaseException:
+            self.sock.close()
+            raise
+        self.address = self.sock.getsockname()[:2]
+
+    def close(self) -> None:
+        try:
+            # close() alone does not wake a thread blocked in accept(); shutdown() does.
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.sock.close()
+
+
+def _set_recv_timeout(conn: Any, seconds: float) -> None:
     """Set SO_RCVTIMEO and SO_SNDTIMEO (0: none) on a connection's blocking socket."""
     sock = socket.socket(fileno=conn.fileno())  # shares the fd; detached below, never closed
     try:
@@ -186,14 +215,11 @@ def _set_recv_timeout(conn: connection.Connection, seconds: float) -> None:
         sock.detach()
 
 
-def _set_socket_option(conn: connection.Connection, level: int, option: int, value: int) -> None:
-    sock = socket.socket(fileno=conn.fileno())  # shares the fd; detached below, never closed
+def _set_socket_option(sock: socket.socket, level: int, option: int, value: int) -> None:
     try:
         sock.setsockopt(level, option, value)
     except OSError:
         pass  # not a TCP socket (e.g. in tests): nothing to tune
-    finally:
-        sock.detach()
 
 
 # A peer that vanished without a FIN/RST (link cut, node powered off) is noticed after about
@@ -205,10 +231,10 @@ KEEPALIVE = ((socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1),
              (socket.IPPROTO_TCP, getattr(socket, "TCP_KEEPCNT", None), 3))
 
 
-def _enable_keepalive(conn: connection.Connection) -> None:
+def _enable_keepalive(sock: socket.socket) -> None:
     for level, option, value in KEEPALIVE:
         if option is not None:
-            _set_socket_option(conn, level, option, value)
+            _set_socket_option(sock, level, option, value)
 
 
 def set_call_timeout(proxy: Any, seconds: float) -> None:
@@ -223,28 +249,24 @@ def set_call_timeout(proxy: Any, seconds: float) -> None:
         _set_recv_timeout(conn, seconds)
 
 
-def _peer_text(peer: Any) -> str:
-    if isinstance(peer, tuple) and len(peer) >= 2:
-        return f"{peer[0]}:{peer[1]}"
-    return str(peer)
-
-
 def _client(address: tuple[str, int], family: Any = None, authkey: bytes | None = None):
-    """Like multiprocessing.connection.Client, with timeouts and TCP keepalive on the socket."""
+    """Like multiprocessing.connection.Client: a connection that has done the handshake, with
+    timeouts and TCP keepalive on the socket. Raises AuthFailed (or ProtocolMismatch)."""
+    if authkey is None:
+        raise AuthFailed("no authkey: every connection to the head is authenticated")
+    where = f"{address[0]}:{address[1]}"
     sock = _open_socket(address[0], address[1])
     try:
         sock.settimeout(None)  # blocking again: Connection reads the raw fd
         # Messages over 16 KiB go out as header + body; without NODELAY each waits ~40 ms for a
         # delayed ACK, which costs more than everything else a lease round trip does.
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        conn = connection.Connection(sock.detach())
+        _enable_keepalive(sock)
+        keys = client_handshake(sock, bytes(authkey), where, HANDSHAKE_SECONDS)
+        conn = SecureConnection(connection.Connection(sock.detach()), send_key=keys.to_head,
+                                recv_key=keys.to_worker, peer=where, server=False)
     finally:
         sock.close()
-    _enable_keepalive(conn)
-    _set_recv_timeout(conn, HANDSHAKE_TIMEOUT)
-    if authkey is not None:
-        connection.answer_challenge(conn, authkey)
-        connection.deliver_challenge(conn, authkey)
     _set_recv_timeout(conn, CALL_TIMEOUT)
     return conn
 
@@ -271,15 +293,19 @@ def _open_socket(host: str, port: int) -> socket.socket:
     return socket.create_connection((host, port), timeout=CONNECT_TIMEOUT)
 
 
-# Proxies look their client function up by serializer name; ours speaks plain pickle.
-managers.listener_client["logcrunch"] = (connection.Listener, _client)
+# BaseManager's Server and proxies look their Listener and Client up by serializer name.
+managers.listener_client["logcrunch"] = (_Listener, _client)
 
 
-class _ClientManager(managers.BaseManager):
-    pass
-
-
-_ClientManager.register("broker")
+def _raise_descriptor_limit() -> None:
+    """Let the head hold as many sockets as the hard limit allows, so a burst of connections
+    meets the gate's cap on pending handshakes rather than the per-process descriptor limit."""
+    try:
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if soft != hard:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    except (ValueError, OSError):
+        pass
 
 
 class BrokerServer:
@@ -289,16 +315,19 @@ class BrokerServer:
         service = BrokerService(broker)
         manager_cls = type("_BoundManager", (managers.BaseManager,), {})
         manager_cls.register("broker", callable=lambda: service)
+        _raise_descriptor_limit()
         # Built directly: BaseManager.get_server() ignores a subclass's _Server on Python 3.11.
         try:
-            self._server = _GuardedServer(manager_cls._registry, address, authkey, "pickle")
+            self._server = _GuardedServer(manager_cls._registry, address, authkey, "logcrunch")
         except OSError as exc:
             raise BindError(f"cannot listen on {address[0]}:{address[1]}: "
                             f"{exc.strerror or exc}; choose another --bind (an address of this "
                             "host and a free port)") from None
-        self._thread = threading.Thread(target=self._server.accepter, daemon=True,
-                                        name="logcrunch-accepter")
         self._server.stop_event = threading.Event()
+        self.gate = Gate(self._server.listener.sock, authkey, self._server.serve_authenticated)
+        self._thread = threading.Thread(target=self.gate.run, daemon=True,
+                                        name="logcrunch-gate")
+        self._closed = False
 
     @property
     def address(self) -> tuple[str, int]:
@@ -309,50 +338,40 @@ class BrokerServer:
 
     def close(self) -> None:
         """Stop accepting and close the listening socket (idempotent)."""
-        if getattr(self._server, "_closing", False):
+        if self._closed:
             return
-        self._server._closing = True
+        self._closed = True
         self._server.stop_event.set()
-        listening = self._server.listener._listener._socket
-        try:
-            # close() alone does not wake a thread blocked in accept(); shutdown() does, so no
-            # late client is left in the backlog waiting for a handshake that never comes.
-            listening.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-        try:
-            self._server.listener.close()
-        except OSError:
-            pass
-        self._thread.join(timeout=5)
+        self.gate.close()
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
+        self._server.listener.close()
 
 
 def connect(address: tuple[str, int], authkey: bytes) -> Any:
     """Connect once; returns a proxy to the head's BrokerService.
 
-    Raises HeadUnreachable when nothing answers and AuthFailed when the keys differ.
+    Raises HeadUnreachable when nothing answers and AuthFailed when the keys (or the protocol
+    versions) differ.
 
     BaseManager's own client path (``connect()``, then the typeid method, which also sends
-    incref/decref) opens five connections with a full challenge handshake each before the first
-    call; this asks the server to ``create`` the proxy's token over one connection, and the proxy
-    opens the second for its calls. The service lives as long as the head, so the proxy keeps no
-    reference count (nothing to release when a worker dies).
+    incref/decref) opens five connections with a full handshake each before the first call; this
+    asks the server to ``create`` the proxy's token over one connection, and the proxy opens the
+    second for its calls. The service lives as long as the head, so the proxy keeps no reference
+    count (nothing to release when a worker dies).
     """
     forget_connection(address)
     try:
         conn = _client(address, authkey=authkey)
         try:
-            ident, exposed = managers.dispatch(conn, None, "create", ("broker",))
+            ident, exposed = validation.check_created(
+                managers.dispatch(conn, None, "create", ("broker",)))
         finally:
             conn.close()
         # The proxy connects on its first call (the keys are known to match by then).
         token = managers.Token("broker", tuple(address), ident)
         return managers.AutoProxy(token, "logcrunch", authkey=authkey, exposed=exposed,
                                   incref=False)
-    except AuthenticationError:
-        raise AuthFailed(
-            "authentication failed: this node's authkey differs from the head's"
-        ) from None
     except CONNECTION_ERRORS as exc:
         raise HeadUnreachable(f"cannot reach the head at {address[0]}:{address[1]}: "
                               f"{exc or type(exc).__name__}") from None

@@ -26,14 +26,16 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from logcrunch import defaults, faults
+from logcrunch import defaults, faults, validation
 from logcrunch.broker import JobInfo, Task
+from logcrunch.confine import ReadPolicy, open_confined
 from logcrunch.scan import scan_file
 from logcrunch.summary import FileSummary
 from logcrunch.transport import (
     CONNECTION_ERRORS,
     AuthFailed,
     HeadUnreachable,
+    PeerMisbehaved,
     connect_with_retry,
     forget_connection,
     set_call_timeout,
@@ -47,8 +49,8 @@ EXIT_AUTH = 4  # internal: a child's auth failure; the node exits 1 with the mes
 EXIT_CRASHED = 70  # internal: an unexpected exception in a child; it is restarted
 RESTART_WINDOW = 600.0  # seconds
 
+RECONNECT_PAUSE_SECONDS = 0.2  # after a connection broke between calls
 LEASE_WAIT_SECONDS = 2.0  # an idle worker's lease call waits this long on the head (long poll)
-OLD_HEAD_POLL_SECONDS = 0.25  # between lease calls to a head that does not long-poll
 
 
 class WorkerError(Exception):
@@ -61,6 +63,8 @@ class WorkerOptions:
     authkey: bytes
     processes: int = 1
     path_map: tuple[tuple[str, str], ...] = ()  # (head prefix, local prefix)
+    # Local directories this node may read below (--allow-root); empty: the job's roots.
+    allow_roots: tuple[str, ...] = ()
     forever: bool = False
     connect_timeout: float = defaults.CONNECT_RETRY_SECONDS  # waiting for an absent head
     name: str = field(default_factory=socket.gethostname)
@@ -74,6 +78,9 @@ class WorkerOptions:
         for head_prefix, local_prefix in self.path_map:
             if not head_prefix or not local_prefix:
                 raise ValueError("--path-map takes HEADPREFIX=LOCALPREFIX, both non-empty")
+        for root in self.allow_roots:
+            if not os.path.isdir(root):
+                raise ValueError(f"--allow-root {root}: not a directory on this node")
 
 
 def process_name(host: str, node_pid: int, pid: int) -> str:
@@ -128,6 +135,7 @@ class WorkerProcess:
         self.proxy = None
         self.heartbeat: _Heartbeat | None = None
         self.files_done = 0
+        self.policy: ReadPolicy | None = None
 
     # -- connection ---------------------------------------------------------------------------
 
@@ -146,12 +154,16 @@ class WorkerProcess:
             raise HeadUnreachable("stopped while waiting for the head")
 
     def _call(self, method: str, *args):
-        """Call the head; on a broken connection reconnect (with backoff) and retry once."""
+        """Call the head; on a broken connection reconnect (with backoff) and retry once.
+
+        The answer is checked (raises PeerMisbehaved when it is not one a head gives).
+        """
         try:
-            return getattr(self.proxy, method)(*args)
+            answer = getattr(self.proxy, method)(*args)
         except CONNECTION_ERRORS:
             self._connect(time.monotonic() + self.options.connect_timeout)
-            return getattr(self.proxy, method)(*args)
+            answer = getattr(self.proxy, method)(*args)
+        return validation.check_reply(method, answer)
 
     # -- main loop ----------------------------------------------------------------------------
 
@@ -186,11 +198,14 @@ class WorkerProcess:
                     self.stop.wait(2.0)
                     continue
                 self._work_job(job)
-            except AuthFailed as exc:
+            except (AuthFailed, PeerMisbehaved) as exc:
                 log.error("%s", exc)
                 return EXIT_AUTH
             except CONNECTION_ERRORS:
-                self.proxy = None  # the head went away between calls: reconnect (with a deadline)
+                # The head went away between calls, or a message to us failed its tag: reconnect
+                # (with a deadline), after a pause so a relay that keeps tampering cannot spin us.
+                self.proxy = None
+                self.stop.wait(RECONNECT_PAUSE_SECONDS)
             except HeadUnreachable as exc:
                 self.proxy = None
                 if self.stop.is_set():
@@ -207,21 +222,19 @@ class WorkerProcess:
         set_call_timeout(self.proxy, max(2 * job.lease_seconds, 10.0))
         if self.status is not None:
             self.status.timeout.value = float(job.file_timeout or 0)
-        # A head from before long polls (protocol 1, which has no such field) answers at once and
-        # would reject the wait argument: ask it the old way, pausing between asks.
-        long_poll = vars(job).get("protocol", 1) >= 2
+        policy = ReadPolicy.for_job(self.options.allow_roots, job.roots, job.follow_symlinks,
+                                    lambda path: map_path(path, self.options.path_map))
+        if policy != self.policy:
+            log.info("%s", policy.describe())
+            self.policy = policy
         while not self.stop.is_set():
-            if long_poll:  # the head holds the call until there is work or the job ends
-                state, lease_id, tasks = self._call("lease", self.name, job.job_id, None,
-                                                    LEASE_WAIT_SECONDS)
-            else:
-                state, lease_id, tasks = self._call("lease", self.name, job.job_id)
+            # The head holds the call until there is work or the job ends (a long poll).
+            state, lease_id, tasks = self._call("lease", self.name, job.job_id, None,
+                                                LEASE_WAIT_SECONDS)
             if state == "done":
                 return
             if state == "work":
                 self.work_lease(job, lease_id, tasks)
-            elif not long_poll:
-                self.stop.wait(OLD_HEAD_POLL_SECONDS)
 
     def work_lease(self, job: JobInfo, lease_id: str, tasks: list[Task],
                    clock: Callable[[], float] = time.monotonic) -> int:
@@ -264,8 +277,14 @@ class WorkerProcess:
         local = map_path(task.path, self.options.path_map)
         faults.before_scan(local)
         started = time.perf_counter()
-        summary = scan_file(local, job.scan_config, task.start, task.end)
+        policy = self.policy or ReadPolicy.for_job(self.options.allow_roots, job.roots,
+                                                   job.follow_symlinks)
+        summary = scan_file(local, job.scan_config, task.start, task.end,
+                            opener=lambda path: open_confined(path, policy, task.inode,
+                                                              task.device))
         summary.path = task.path
+        if summary.status != "ok" and not summary.size_bytes:
+            summary.size_bytes = task.size  # refused or never opened: the size the walk saw
         summary.worker = self.name
         summary.seconds = round(time.perf_counter() - started, 6)
         return summary
@@ -331,12 +350,13 @@ class _Heartbeat(threading.Thread):
                     proxy = connect_with_retry(self.worker.options.address,
                                                self.worker.options.authkey,
                                                time.monotonic() + self.interval)
-                alive = proxy.heartbeat(self.worker.name, lease_id, current)
+                alive = validation.check_reply(
+                    "heartbeat", proxy.heartbeat(self.worker.name, lease_id, current))
                 self._sent, last_beat = (lease_id, current), time.monotonic()
                 with self._lock:
                     if not alive and self._lease_id == lease_id:
                         self.lost.set()
-            except (HeadUnreachable, AuthFailed, *CONNECTION_ERRORS):
+            except (HeadUnreachable, AuthFailed, PeerMisbehaved, *CONNECTION_ERRORS):
                 proxy = None  # the main loop will notice too; keep trying while we work
 
     def finish(self) -> None:
@@ -465,7 +485,8 @@ def run_worker(options: WorkerOptions, on_event: Callable[[str], None] | None = 
         raise WorkerError(f"worker processes keep dying ({options.max_restarts} restarts within "
                           f"{RESTART_WINDOW:.0f} s); see the messages above")
     if EXIT_AUTH in codes:
-        raise WorkerError("authentication failed: this node's authkey differs from the head's")
+        raise WorkerError("could not work with the head: see the message above (the keys or "
+                          "the versions differ, or the head broke the protocol)")
     if EXIT_HEAD_LOST in codes and not stopping.is_set() and not job_over.is_set():
         host, port = options.address
         raise WorkerError(
@@ -504,9 +525,10 @@ def _report_loss(options: WorkerOptions, child: _Child, reason: str) -> bool:
         reason = f"timed out after {-child.status.timeout.value:g} s"
     try:
         proxy = connect_with_retry(options.address, options.authkey, time.monotonic() + 5.0)
-        answer = proxy.worker_lost(child.name, lease_id, task_id, reason)
-    except (HeadUnreachable, AuthFailed, *CONNECTION_ERRORS):
+        answer = validation.check_reply(
+            "worker_lost", proxy.worker_lost(child.name, lease_id, task_id, reason))
+    except (HeadUnreachable, AuthFailed, PeerMisbehaved, *CONNECTION_ERRORS):
         return False  # the lease will expire on its own
     finally:
         forget_connection(options.address)  # deaths are rare: do not hold a head thread meanwhile
-    return isinstance(answer, tuple) and bool(answer[1])  # a head from before answers an int
+    return isinstance(answer, list | tuple) and answer[1] is True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import gzip
 import os
@@ -262,3 +263,131 @@ def expect_exits(head: Proc, head_code: int, *nodes: Proc, head_timeout: float =
     finally:
         for proc in (*nodes, head):
             proc.kill()
+
+
+def raise_descriptor_limit() -> None:
+    """Raise this process's soft limit on open files to the hard limit (for floods)."""
+    import resource
+
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+class TrickleFlood:
+    """``count`` TCP connections to a head on loopback that each send one more byte of a
+    plausible handshake answer every ``interval`` seconds and never finish it.
+
+    With ``sustain`` each connection the head closes is opened again at once, so ``count`` are
+    trickling at all times; without it the flood ends as the head closes them. ``closed`` counts
+    the closes seen (EOF or reset), ``opened`` the connections made. One thread drives them all.
+    """
+
+    def __init__(self, port: int, count: int, interval: float = 1.0, sustain: bool = True):
+        import selectors
+        import struct
+
+        from logcrunch import channel
+
+        length = len(channel.CLIENT_MARK) + channel.CLIENT_NONCE_BYTES + channel.TAG_BYTES
+        self._answer_start = struct.pack("!i", length) + channel.CLIENT_MARK
+        self._address = ("127.0.0.1", port)
+        self._interval = interval
+        self._sustain = sustain
+        self._selector = selectors.DefaultSelector()
+        self._sent: dict[socket.socket, int] = {}
+        self._stop = threading.Event()
+        self.opened = self.closed = self.refused = 0
+        for _ in range(count):
+            self._open()
+        self._thread = threading.Thread(target=self._run, daemon=True, name="trickle-flood")
+        self._thread.start()
+
+    def _open(self) -> None:
+        import selectors
+
+        try:
+            sock = socket.create_connection(self._address, timeout=10)
+        except OSError:  # the head is gone
+            self.refused += 1
+            return
+        sock.setblocking(False)
+        self._sent[sock] = 0
+        self._selector.register(sock, selectors.EVENT_READ)
+        self.opened += 1
+
+    def _lost(self, sock: socket.socket) -> None:
+        self.closed += 1
+        self._selector.unregister(sock)
+        del self._sent[sock]
+        sock.close()
+        if self._sustain and not self._stop.is_set():
+            self._open()
+
+    def _run(self) -> None:
+        next_byte = time.monotonic()
+        while not self._stop.is_set():
+            for key, _events in self._selector.select(max(0.0, next_byte - time.monotonic())):
+                try:
+                    if key.fileobj.recv(4096):
+                        continue  # the head's challenge: read, never answered
+                except BlockingIOError:
+                    continue
+                except OSError:
+                    pass
+                self._lost(key.fileobj)
+            if time.monotonic() >= next_byte:
+                next_byte += self._interval
+                for sock, sent in list(self._sent.items()):
+                    try:
+                        sock.send(self._answer_start[sent:sent + 1] or b"\x00")
+                        self._sent[sock] = sent + 1
+                    except BlockingIOError:
+                        pass
+                    except OSError:
+                        self._lost(sock)
+
+    @property
+    def open_now(self) -> int:
+        return len(self._sent)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=TIMEOUT)
+        for sock in list(self._sent):
+            sock.close()
+        self._sent.clear()
+        self._selector.close()
+
+
+@contextlib.contextmanager
+def scan_path_as(name: str):
+    """Scan through the C fast path ("c") or the pure-Python one ("python") while inside; skips
+    the test when "c" is asked for and the extension is not built."""
+    import pytest
+
+    from logcrunch import scan
+
+    saved = scan._native
+    if name == "python":
+        scan._native = None
+    elif saved is None:
+        pytest.skip("logcrunch._fastscan is not built (see tests/test_speed_paths.py)")
+    try:
+        yield name
+    finally:
+        scan._native = saved
+
+
+def closed_by_peer(sock: socket.socket, timeout: float) -> float | None:
+    """Read ``sock`` until the peer closes it (EOF or a reset): the seconds that took, or None if
+    it was still open after ``timeout``."""
+    started = time.monotonic()
+    sock.settimeout(timeout)
+    try:
+        while sock.recv(4096):
+            pass
+    except ConnectionResetError:
+        pass
+    except TimeoutError:
+        return None
+    return time.monotonic() - started

@@ -5,6 +5,12 @@ each rule to each line. The per-line rules of a format (level token, JSON, acces
 timestamps, sniffing) come from logcrunch.formats, which is what defines them; everything the
 chunked scanner does differently - blocks, line splitting, over-long lines, byte ranges, the
 logfmt fast path, user patterns over whole blocks, bulk number conversion - is redone here naively.
+
+The two sample rules are restated here the plain way rather than imported: which numbers are kept
+(the value, via ``decimal.Decimal``, must have at most MAX_SIGNIFICANT_DIGITS significant digits
+and be 0 or between 1e-320 and the largest double), and which metric names are kept (all names
+with a kept sample, sorted, the first ``max_metrics`` of those at most MAX_METRIC_NAME_CHARS
+long); every other sample is counted in samples_out_of_range resp. samples_over_metric_cap.
 """
 
 from __future__ import annotations
@@ -14,12 +20,48 @@ import gzip
 import lzma
 import os
 import re
+import sys
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
 
 from logcrunch import defaults, formats
-from logcrunch.summary import FileSummary, Metric, parse_number
+from logcrunch.summary import FileSummary, Metric, normalize
 
 _KEY_RE = re.compile(rb"[A-Za-z_][\w.\-]*")
+_NUMBER_RE = re.compile(rb"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+_LARGEST = Decimal(int(sys.float_info.max))
+_SMALLEST = Decimal(1).scaleb(defaults.MIN_SAMPLE_EXPONENT)
+OUT = object()  # a number that is not kept
+
+
+def number_value(text: bytes):
+    """The exact value of a number text when the rule keeps it, OUT when it does not, None when
+    the text is no number at all."""
+    if not _NUMBER_RE.fullmatch(text):
+        return None
+    if not re.split(rb"[eE]", text)[0].strip(b"+-.0"):
+        return 0  # zero, whatever its exponent
+    try:
+        value = Decimal(text.decode())
+    except InvalidOperation:  # an exponent past 10**18, which Decimal cannot hold
+        return OUT
+    significant = "".join(map(str, value.as_tuple().digits)).strip("0")
+    magnitude = value.copy_abs()
+    if len(significant) > defaults.MAX_SIGNIFICANT_DIGITS or not _SMALLEST <= magnitude <= _LARGEST:
+        return OUT
+    return normalize(Fraction(value))
+
+
+def json_numbers(obj: dict) -> list[tuple[str, object]]:
+    samples = []
+    for key, value in formats.json_raw_numbers(obj):
+        if formats.is_json_constant(value):
+            samples.append((key, OUT))
+        else:
+            samples.append((key, number_value(value if isinstance(value, bytes) else
+                                              str(value).encode())))
+    return samples
 
 
 def read_decompressed(path: str) -> bytes:
@@ -59,12 +101,8 @@ def logfmt_numbers(content: bytes) -> list[tuple[str, object]]:
     samples = []
     for token in content.split():
         key, equals, value = token.partition(b"=")
-        if not equals or not _KEY_RE.fullmatch(key):
-            continue
-        try:
-            samples.append((key.decode(), parse_number(value)))
-        except ValueError:
-            pass
+        if equals and _KEY_RE.fullmatch(key):
+            samples.append((key.decode(), number_value(value)))
     return samples
 
 
@@ -77,7 +115,8 @@ def reference_scan(path: str, config, start: int = 0, end: int | None = None) ->
     error_res = [re.compile(p.encode()) for p in config.error_patterns]
     warn_res = [re.compile(p.encode()) for p in config.warn_patterns]
     metric_res = [(name, re.compile(p.encode())) for name, p in config.metric_patterns]
-    summary = FileSummary(path=path, format=file_format, size_bytes=os.stat(path).st_size)
+    summary = FileSummary(path=path, format=file_format, size_bytes=os.stat(path).st_size,
+                          max_metrics=config.max_metrics)
     samples: dict[str, list] = {}
     for offset, content in split_lines(data):
         if offset < start or (end is not None and offset >= end):
@@ -106,18 +145,23 @@ def reference_scan(path: str, config, start: int = 0, end: int | None = None) ->
         if file_format == formats.JSON:
             obj = formats.parse_json_object(content)
             if obj is not None:
-                found += formats.json_metrics(obj)
+                found += json_numbers(obj)
         if file_format == formats.ACCESS:
             match = formats.ACCESS_LINE_RE.match(content)
             if match and match.group(2) != b"-":
-                found.append(("bytes", int(match.group(2))))
+                found.append(("bytes", number_value(match.group(2))))
         for name, regex in metric_res:
             for match in regex.finditer(content):
-                try:
-                    found.append((name, parse_number(match.group(1) or b"")))
-                except ValueError:
-                    pass
+                found.append((name, number_value(match.group(1) or b"")))
         for name, value in found:
-            samples.setdefault(name, []).append(value)
-    summary.metrics = {name: Metric.of(values) for name, values in sorted(samples.items())}
+            if value is OUT:
+                summary.samples_out_of_range += 1
+            elif value is not None:
+                samples.setdefault(name, []).append(value)
+    named = sorted(name for name in samples if len(name) <= defaults.MAX_METRIC_NAME_CHARS)
+    kept = named[: config.max_metrics]
+    summary.metrics = {name: Metric.of(samples[name]) for name in kept}
+    summary.samples_over_metric_cap = sum(
+        len(values) for name, values in samples.items() if name not in summary.metrics
+    )
     return summary

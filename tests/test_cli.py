@@ -128,3 +128,44 @@ def test_default_processes_are_the_cpus_this_process_may_use(monkeypatch):
 
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 3, 5}, raising=False)
     assert cli_module._usable_cpus() == 3  # taskset -c 0,3,5 on a bigger machine
+
+
+def test_report_to_an_out_that_is_a_file_is_a_usage_error_before_anything(runner, tmp_path):
+    (tmp_path / "afile").write_text("x")
+    result = runner.invoke(cli, ["report", "--run", "latest", "--out", str(tmp_path / "afile"),
+                                 "--state", str(tmp_path / "nope.db")])
+    assert result.exit_code == 2, result.output
+    assert f"--out {tmp_path / 'afile'} exists and is not a directory" in result.output
+
+
+def test_exit_code_4_means_no_files(tmp_path):
+    from logcrunch import defaults
+
+    (tmp_path / "empty").mkdir()
+    result = run_logcrunch("run", str(tmp_path / "empty"), "--out", str(tmp_path / "o"),
+                           "--state", str(tmp_path / "s.db"), "-j", "1")
+    assert result.returncode == defaults.EXIT_NO_FILES == 4, result.stderr
+    assert f"ERROR found no files under {tmp_path / 'empty'}" in result.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_an_out_this_user_cannot_write_is_refused_with_the_reason(tmp_path, monkeypatch):
+    # CI runs as root, whom permissions do not stop: what a normal user would meet is simulated.
+    import errno
+    import tempfile
+
+    from logcrunch.job import OutDirError, check_out_dir
+
+    (tmp_path / "reports").mkdir()
+    monkeypatch.setattr(os, "access", lambda path, mode: False)
+    with pytest.raises(OutDirError, match=r"cannot be created: .*/reports is not writable "
+                                          r"\(permission denied\); give a directory you can write"):
+        check_out_dir(str(tmp_path / "reports" / "2026-11-27"))
+
+    def refused(**kwargs):
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "mkstemp", refused)
+    with pytest.raises(OutDirError, match=r"reports: cannot write there \(permission denied\)"):
+        check_out_dir(str(tmp_path / "reports"))
+    assert os.listdir(tmp_path / "reports") == []  # nothing created

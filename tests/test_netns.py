@@ -301,7 +301,7 @@ def test_wrong_key_is_refused_and_the_head_keeps_serving(cluster, shared, tmp_pa
         assert good.wait(timeout=30) == 0, good.output
     finally:
         stop_all(head, intruder, good)
-    assert "authentication failed: this node's authkey differs from the head's" in intruder.output
+    assert "rejected this node's authkey (the keys differ)" in intruder.output
     assert_matches_truth(tmp_path / "out", shared.truth)
     assert shared.key.read_text().strip() not in head.output  # the key is never logged
 

@@ -16,7 +16,9 @@ from tests.helpers import (
     read_csv,
     run_logcrunch,
     wait_for_file,
+    wait_until,
 )
+from tests.tmpfs import remount_read_only, tmpfs
 
 
 def run_cmd(tmp_path, root, *extra, out="out", state="state.db"):
@@ -250,27 +252,91 @@ def test_settle_leaves_files_still_being_written_for_the_next_run(tmp_path):
     os.utime(older, (an_hour_ago, an_hour_ago))
     first = run_logcrunch(*run_cmd(tmp_path, root, "--incremental", "--settle", "600", out="n1"))
     assert first.returncode == 0, first.stderr
-    assert [r["path"] for r in read_csv(tmp_path / "n1" / "files.csv")] == [older]
+    files = read_csv(tmp_path / "n1" / "files.csv")
+    assert [(r["path"], r["status"]) for r in files] == [(older, "ok"), (fresh, "deferred")]
+    assert "the next run reads it" in files[1]["error"]
+    assert int(files[1]["size_bytes"]) == os.path.getsize(fresh)
+    summary = read_csv(tmp_path / "n1" / "summary.csv")
+    assert [(r["group"], r["files"], r["files_failed"], r["files_deferred"]) for r in summary] == [
+        ("*", "1", "0", "1"), ("node00", "1", "0", "1")]
+    assert "1 files deferred by --settle (modified in the last 600 s)" in first.stderr
+    # Deferred is not "seen": the next incremental run reads it.
     second = run_logcrunch(*run_cmd(tmp_path, root, "--incremental", out="n2"))
     assert second.returncode == 0, second.stderr
     assert [r["path"] for r in read_csv(tmp_path / "n2" / "files.csv")] == [fresh]
 
 
-def test_report_that_cannot_be_written_leaves_the_run_resumable(tmp_path):
+def test_a_night_where_every_file_is_deferred_says_so_and_exits_0(tmp_path):
     root = tmp_path / "logs"
-    truth = make_tree(root, hosts=1, files_per_host=2)
-    (tmp_path / "afile").write_text("not a directory")
-    failed = run_logcrunch(*run_cmd(tmp_path, root, out="afile/sub"))
-    assert failed.returncode == 1
-    assert "cannot write the report to" in failed.stderr and "run the same command" in failed.stderr
+    truth = make_tree(root, hosts=2, files_per_host=2)
+    night = run_logcrunch(*run_cmd(tmp_path, root, "--incremental", "--settle", "999999", "-q"))
+    assert night.returncode == 0, night.stderr
+    assert "found no files" not in night.stderr
+    assert f"WARNING {truth.files} files deferred by --settle" in night.stderr  # nothing else read
+    assert (tmp_path / "out" / "_SUCCESS").exists()
+    files = read_csv(tmp_path / "out" / "files.csv")
+    assert {r["status"] for r in files} == {"deferred"} and len(files) == truth.files
+    assert read_csv(tmp_path / "out" / "summary.csv")[0]["files_deferred"] == str(truth.files)
+    assert read_csv(tmp_path / "out" / "metrics.csv") == []
+    exported = run_logcrunch("report", "--run", "latest", "--out", str(tmp_path / "again"),
+                             "--state", str(tmp_path / "state.db"))
+    assert exported.returncode == 0, exported.stderr
+    assert (tmp_path / "again" / "files.csv").read_bytes() == \
+        (tmp_path / "out" / "files.csv").read_bytes()
+    settled = run_logcrunch(*run_cmd(tmp_path, root, "--incremental", out="next"))
+    assert settled.returncode == 0, settled.stderr
+    assert_matches_truth(tmp_path / "next", truth)
+
+
+def stored_statuses(state):
+    with sqlite3.connect(state) as db:
+        return sorted(status for (status,) in db.execute("SELECT status FROM results"))
+
+
+def test_a_settle_window_on_a_resumed_run_reads_what_has_settled_since(tmp_path):
+    root = tmp_path / "logs"
+    truth = make_tree(root, hosts=1, files_per_host=3, gzip_every=0)
+    hold = tmp_path / "hold"
+    hold.mkdir()
+    oldest, *recent = sorted(truth.per_file_lines)
+    os.utime(oldest, (time.time() - 3600, time.time() - 3600))
+    command = run_cmd(tmp_path, root, "--settle", "600")
+    first = Proc(*command, env={"LOGCRUNCH_FAULTS": f"hold:app:{hold}"})
+    try:
+        wait_for_file(hold, "held.")
+        wait_until(lambda: stored_statuses(tmp_path / "state.db") == ["deferred", "deferred"],
+                   "the two deferred rows stored")
+        first.kill()  # the run is left to resume
+    finally:
+        first.kill()
+    for path in recent:  # they settled since
+        os.utime(path, (time.time() - 3600, time.time() - 3600))
+    again = run_logcrunch(*command)
+    assert again.returncode == 0 and "(resumed)" in again.stderr, again.stderr
+    assert_matches_truth(tmp_path / "out", truth)
+    assert "deferred" not in (tmp_path / "out" / "files.csv").read_text()
+
+
+def test_report_that_cannot_be_written_leaves_the_run_resumable(tmp_path):
+    # --out passes the check before the walk, then becomes a file while the run is held.
+    root, hold, first = start_held_run(tmp_path)
+    try:
+        wait_for_file(hold, "held.")
+        (tmp_path / "out").write_text("not a directory")
+        (hold / "release").touch()
+        assert first.wait() == 1, first.output
+    finally:
+        first.kill()
+    assert "cannot write the report to" in first.output and "run the same command" in first.output
     runs = run_logcrunch("runs", "--state", str(tmp_path / "state.db")).stdout.splitlines()
     assert runs[1].split(",")[3] == "incomplete"
-    refused = run_logcrunch("report", "--run", "latest", "--out", str(tmp_path / "x"),
+    refused = run_logcrunch("report", "--run", "1", "--out", str(tmp_path / "x"),
                             "--state", str(tmp_path / "state.db"))
     assert refused.returncode == 1 and "--allow-incomplete" in refused.stderr
+    (tmp_path / "out").unlink()
     again = run_logcrunch(*run_cmd(tmp_path, root))
     assert again.returncode == 0 and "(resumed)" in again.stderr
-    assert_matches_truth(tmp_path / "out", truth)
+    assert int(read_csv(tmp_path / "out" / "summary.csv")[0]["files_ok"]) == 2
 
 
 def test_a_runs_identity_ignores_the_read_buffer_but_not_what_changes_numbers():
@@ -287,3 +353,175 @@ def test_a_runs_identity_ignores_the_read_buffer_but_not_what_changes_numbers():
     assert fingerprint(rebuffered) == fingerprint(base)
     assert fingerprint(longer_lines) != fingerprint(base)
     assert fingerprint(dataclasses.replace(base, split_bytes=10)) != fingerprint(base)
+
+
+# ----- what cron sees ------------------------------------------------------------------------
+
+
+def runs_table(tmp_path, state="state.db"):
+    result = run_logcrunch("runs", "--state", str(tmp_path / state))
+    assert result.returncode == 0, result.stderr
+    return [dict(zip(result.stdout.splitlines()[0].split(","), line.split(","), strict=False))
+            for line in result.stdout.splitlines()[1:]]
+
+
+def test_roots_without_any_file_exit_4_write_nothing_and_are_never_a_baseline(tmp_path):
+    root = tmp_path / "logs"
+    truth = make_tree(root, hosts=2, files_per_host=2)
+    night1 = run_logcrunch(*run_cmd(tmp_path, root, "--incremental", "-q"))
+    assert night1.returncode == 0, night1.stderr
+    before = {name: (tmp_path / "out" / name).read_bytes()
+              for name in ("files.csv", "metrics.csv", "summary.csv", "_SUCCESS")}
+    # The share is not mounted tonight: the mount point is an empty directory.
+    root.rename(tmp_path / "logs.real")
+    root.mkdir()
+    empty = run_logcrunch(*run_cmd(tmp_path, root, "--incremental", "-q"))
+    assert empty.returncode == 4, empty.stderr
+    assert f"found no files under {root} (is the share mounted?" in empty.stderr
+    assert "Traceback" not in empty.stderr and empty.stderr.count("\n") == 1
+    assert {name: (tmp_path / "out" / name).read_bytes() for name in before} == before
+    assert [r["status"] for r in runs_table(tmp_path)] == ["empty", "ok"]
+    exported = run_logcrunch("report", "--out", str(tmp_path / "latest"), "--state",
+                             str(tmp_path / "state.db"))
+    assert exported.returncode == 0 and "wrote run 1 (ok)" in exported.stdout
+    refused = run_logcrunch("report", "--run", "2", "--out", str(tmp_path / "x"), "--state",
+                            str(tmp_path / "state.db"))
+    assert refused.returncode == 1 and "found no files" in refused.stderr
+    # Mounted again: the baseline is still night 1, so nothing is read again.
+    root.rmdir()
+    (tmp_path / "logs.real").rename(root)
+    night3 = run_logcrunch(*run_cmd(tmp_path, root, "--incremental", out="night3"))
+    assert night3.returncode == 0, night3.stderr
+    assert "(resumed)" not in night3.stderr
+    summary = read_csv(tmp_path / "night3" / "summary.csv")[0]
+    assert (summary["files"], summary["files_unchanged"]) == ("0", str(truth.files))
+
+
+def test_an_include_that_matches_nothing_exits_4_and_says_what_was_passed_over(tmp_path):
+    root = tmp_path / "logs"
+    make_tree(root, hosts=1, files_per_host=3)
+    (root / ".hidden.log").write_text("x\n")
+    result = run_logcrunch(*run_cmd(tmp_path, root, "--include", "*.lgo", out="new"))
+    assert result.returncode == 4, result.stderr
+    assert f"found no files under {root}; passed over: 1 hidden (--hidden takes them), 3 not " \
+           "matching --include (do --include/--exclude match anything?)" in result.stderr
+    assert "Nothing was written" in result.stderr
+    assert not (tmp_path / "new").exists()  # not even the directory
+
+
+def test_a_root_whose_only_directory_cannot_be_entered_is_exit_3_not_4(tmp_path):
+    # A failed row is something found: it must reach files.csv (exit 3), not vanish into "empty".
+    root = tmp_path / "logs"
+    chain = [str(root)]
+    os.mkdir(root)
+    for _level in range(1002):
+        chain.append(os.path.join(chain[-1], "d"))
+        os.mkdir(chain[-1])
+    try:
+        result = run_logcrunch(*run_cmd(tmp_path, root))
+        assert result.returncode == 3, result.stderr
+        (row,) = read_csv(tmp_path / "out" / "files.csv")
+        assert (row["path"], row["status"], row["format"], row["error"]) == (
+            chain[1001], "failed", "directory",
+            "deeper than 1000 levels below the root; not entered")
+    finally:
+        for path in reversed(chain):
+            os.rmdir(path)
+
+
+def test_a_quiet_incremental_night_with_nothing_new_prints_nothing(tmp_path):
+    root = tmp_path / "logs"
+    truth = make_tree(root, hosts=2, files_per_host=2)
+    first = run_logcrunch(*run_cmd(tmp_path, root, "--incremental", "-q", "-j", "2"))
+    assert first.returncode == 0 and first.stderr == "", first.stderr
+    for night in range(3):  # the workers used to lose a race with the head's end every time
+        quiet = run_logcrunch(*run_cmd(tmp_path, root, "--incremental", "-q", "-j", "2",
+                                       out=f"night{night}"))
+        assert (quiet.returncode, quiet.stderr) == (0, "")
+        summary = read_csv(tmp_path / f"night{night}" / "summary.csv")[0]
+        assert (summary["files"], summary["files_unchanged"]) == ("0", str(truth.files))
+
+
+def test_out_is_checked_before_the_walk_and_fails_with_exit_2(tmp_path):
+    root = tmp_path / "logs"
+    make_tree(root, hosts=1, files_per_host=2)
+    trace = tmp_path / "reads.txt"
+    env = {"LOGCRUNCH_FAULTS": f"trace:{trace}"}
+    (tmp_path / "afile").write_text("not a directory")
+    today = time.strftime("%Y-%m-%d")
+    (tmp_path / today).write_text("a file named like tonight's report")
+    for out, message in [
+            ("afile", f"--out {tmp_path / 'afile'} exists and is not a directory"),
+            ("afile/sub", f"cannot be created: {tmp_path / 'afile'} is not a directory"),
+            ("%Y-%m-%d", f"--out {tmp_path / today} exists and is not a directory")]:
+        result = run_logcrunch(*run_cmd(tmp_path, root, out=out), env=env)
+        assert result.returncode == 2, result.stderr
+        assert message in result.stderr
+    assert not trace.exists()  # nothing was read
+    assert not (tmp_path / "state.db").exists()  # nor recorded
+
+
+def test_out_on_a_read_only_disk_fails_before_the_walk(tmp_path):
+    root = tmp_path / "logs"
+    make_tree(root, hosts=1, files_per_host=1)
+    with tmpfs(tmp_path / "ro") as disk:
+        (disk / "reports").mkdir()
+        remount_read_only(disk)
+        for out, message in [
+                (disk / "reports", f"--out {disk / 'reports'}: cannot write there (read-only "
+                                   "file system)"),
+                (disk / "reports" / "new", f"--out {disk / 'reports' / 'new'} cannot be created: "
+                                           f"{disk / 'reports'} is not writable (read-only file "
+                                           "system)")]:
+            result = run_logcrunch("run", str(root), "--out", str(out), "--state",
+                                   str(tmp_path / "state.db"), "-j", "1")
+            assert result.returncode == 2, result.stderr
+            assert message in result.stderr
+
+
+def test_report_latest_is_the_latest_finished_run_not_one_still_going(tmp_path):
+    root, hold, held = start_held_run(tmp_path)
+    try:
+        wait_for_file(hold, "held.")
+        nothing = run_logcrunch("report", "--run", "latest", "--out", str(tmp_path / "x"),
+                                "--state", str(tmp_path / "state.db"))
+        assert nothing.returncode == 1
+        assert "no finished run" in nothing.stderr and "logcrunch runs" in nothing.stderr
+        (hold / "release").touch()
+        assert held.wait() == 0, held.output
+    finally:
+        held.kill()
+    hold_again = tmp_path / "hold-again"
+    hold_again.mkdir()
+    second = Proc(*run_cmd(tmp_path, root, "--fresh", out="second"),
+                  env={"LOGCRUNCH_FAULTS": f"hold:app:{hold_again}"})
+    try:
+        wait_for_file(hold_again, "held.")
+        assert [r["status"] for r in runs_table(tmp_path)] == ["running", "ok"]
+        latest = run_logcrunch("report", "--run", "latest", "--out", str(tmp_path / "latest"),
+                               "--state", str(tmp_path / "state.db"))
+        assert latest.returncode == 0 and "wrote run 1 (ok)" in latest.stdout, latest.stderr
+        assert (tmp_path / "latest" / "_SUCCESS").exists()
+    finally:
+        second.kill()
+
+
+def test_the_lock_is_the_database_file_whatever_name_opens_it(tmp_path):
+    root, hold, first = start_held_run(tmp_path)
+    try:
+        wait_for_file(hold, "held.")
+        os.link(tmp_path / "state.db", tmp_path / "hardlink.db")
+        (tmp_path / "symlink.db").symlink_to(tmp_path / "state.db")
+        (tmp_path / "x").mkdir()
+        for name in ("hardlink.db", "symlink.db", "x/../state.db"):
+            second = run_logcrunch(*run_cmd(tmp_path, root, "--fresh", out="second", state=name),
+                                   timeout=30)
+            assert second.returncode == 75, second.stderr
+            assert f"another logcrunch run holds {tmp_path / name}" in second.stderr
+            assert f"pid {first.popen.pid} on" in second.stderr
+        assert not (tmp_path / "second").exists()
+        (hold / "release").touch()
+        assert first.wait() == 0, first.output
+    finally:
+        first.kill()
+    assert [r["run_id"] for r in runs_table(tmp_path, "hardlink.db")] == ["1"]

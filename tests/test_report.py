@@ -4,6 +4,8 @@ import csv
 import errno
 import io
 import os
+import sys
+from fractions import Fraction
 
 import pytest
 
@@ -91,3 +93,36 @@ def test_enospc_while_writing_leaves_previous_report_intact(tmp_path, monkeypatc
     with pytest.raises(OSError, match="No space left"):
         publish_reports(changed, str(tmp_path))
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+
+
+def test_files_csv_counts_the_samples_left_out():
+    out = io.StringIO()
+    write_files([FileSummary("/logs/a", samples_out_of_range=3, samples_over_metric_cap=9)], out)
+    row = next(csv.DictReader(io.StringIO(out.getvalue())))
+    assert (row["samples_out_of_range"], row["samples_over_metric_cap"]) == ("3", "9")
+    assert list(row)[-2:] == ["samples_out_of_range", "samples_over_metric_cap"]
+
+
+def test_the_report_writer_never_raises_on_any_stored_value():
+    largest = int(sys.float_info.max)
+    extreme = {
+        "past_double": Metric(2, 2 * 10**400 + 1, 10**800, 10**400, 10**400 + 1),
+        "fraction_sums": Metric(3, Fraction(10**400, 3), Fraction(10**900, 7), Fraction(-1, 3),
+                                Fraction(10**400, 9)),
+        "too_long_for_str": Metric(1, 10**5000, 10**5000, 1, 1),
+        "inconsistent": Metric(1, 0, 10**1000, 0, 0),
+        "extremes": Metric.of([largest, -largest]),
+    }
+    out = io.StringIO()
+    write_metrics([FileSummary("/logs/a", metrics=extreme)], out)
+    rows = {row["metric"]: row for row in csv.DictReader(io.StringIO(out.getvalue()))
+            if row["path"] != "*"}
+    assert rows["past_double"]["mean"] == "1e+400"
+    assert rows["past_double"]["stddev"] == "0.0"
+    assert rows["fraction_sums"]["sum"] == "3.3333333333333333e+399"
+    assert rows["too_long_for_str"]["sum"] == "1e+5000"
+    assert rows["inconsistent"]["stddev"] == "inf"
+    assert float(rows["extremes"]["stddev"]) == sys.float_info.max
+    for row in rows.values():
+        for column in ("sum", "sum_sq", "min", "max", "mean", "stddev"):
+            float(row[column])  # every cell is a number a spreadsheet reads

@@ -16,9 +16,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from logcrunch import formats, scan
+from logcrunch import formats
 from logcrunch.scan import ScanConfig, detect_compression, is_splittable, scan_file
 from logcrunch.summary import STATUS_FAILED, STATUS_OK, STATUS_SKIPPED, FileSummary, Metric
+from tests.helpers import scan_path_as
 
 sys.path.insert(0, str(Path(__file__).parent))
 from reference_scan import reference_scan  # noqa: E402
@@ -29,13 +30,8 @@ SAMPLE_LOGS = Path(__file__).parent.parent / "sample_logs"
 @pytest.fixture(autouse=True, scope="module", params=["c", "python"])
 def scan_path(request):
     """Run every test of this module through the C fast path and through the pure-Python one."""
-    saved = scan._native
-    if request.param == "python":
-        scan._native = None
-    elif saved is None:
-        pytest.skip("logcrunch._fastscan is not built (see tests/test_speed_paths.py)")
-    yield request.param
-    scan._native = saved
+    with scan_path_as(request.param):
+        yield request.param
 
 
 def write(tmp_path: Path, name: str, data: bytes) -> str:
@@ -408,7 +404,7 @@ def test_permission_denied_fails(fs):
     finally:
         reset_ids()
     assert (summary.status, summary.error, summary.lines) == (STATUS_FAILED, "permission denied", 0)
-    assert summary.size_bytes == 8
+    assert summary.size_bytes == 0  # never opened: its size is the walk's business
 
 
 LOG = (
@@ -560,6 +556,18 @@ LINE_POOL = [
     b"Nov 27 02:00:07 node07 api[4242]: level=warn INFO keyed first",
     b"Nov 27 02:00:08 node07 api[4242]: INFORMATION WARN x=2",
     b"Caused by: java.io.IOException: ERROR x",
+    # Values outside the kept range, next to kept ones whose sums pass the double range.
+    b"Nov 27 02:00:09 node07 api[4242]: INFO huge x=1e2200 big=" + b"7" * 2200
+    + b" z=1e309 tiny=1e-400 wide=" + b"1" * 41 + b" edge=1e308 top=1.7e308 min=1e-320"
+    + b" sub=9.9e-321 over=1.8e308 under=1.7976931348623157081452742373170435679e308",
+    b"Nov 27 02:00:10 node07 api[4242]: WARN z=1e309 edge=1.7e308 lead=0." + b"0" * 50 + b"1 "
+    + b"k" * 201 + b"=5 zero=0e99999999999999999999 long=" + b"3" * 40 + b" neg=-1.7976931348623157e308"
+    + b" sig40=0.00" + b"4" * 40 + b" sig41=0.00" + b"4" * 41 + b" exp40=" + b"5" * 40 + b"e-2",
+    b'{"level":"info","edge":1e308,"top":1.7e308,"nan":NaN,"inf":-Infinity,"huge":' + b"9" * 5000
+    + b',"wide":' + b"1" * 41 + b',"ok":2,"half":0.5}',
+    b'{"level":"warn","' + b"j" * 250 + b'":1,"edge":1e-400,"x":1.5,"a":1,"b":2,"c":3,"d":4}',
+    b'1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] "GET /x HTTP/1.0" 200 ' + b"9" * 5000,
+    b'1.2.3.4 - - [10/Oct/2000:13:55:37 -0700] "GET /y HTTP/1.0" 200 ' + b"1" + b"0" * 300,
 ]
 
 CONFIGS = [
@@ -572,10 +580,12 @@ CONFIGS = [
             ("state", r"state (\d+)"),
             ("any", r"n=(\S+)"),
             ("behind", r"(?<=ms=)(\d+)"),
-            ("spanning", r"(\d+)\s*$"),
+            ("spanning", r"(\d{1,9})\s*$"),  # bounded: a 5000-digit line is not quadratic
         ),
+        max_metrics=4,
     ),
     ScanConfig(default_levels=False, error_patterns=("ERR",), warn_patterns=(r"x=1\s",)),
+    ScanConfig(max_metrics=3, metric_patterns=(("big", r"big=(\d+)"), ("e", r"(\S+e\S+)"))),
 ]
 
 
@@ -611,6 +621,7 @@ def test_scan_matches_the_reference(tmp_path, data, chunk_size, max_line_bytes, 
         default_levels=base.default_levels,
         chunk_size=chunk_size,
         max_line_bytes=max_line_bytes,
+        max_metrics=base.max_metrics,
     )
     path = write(tmp_path, "h.log", data)
     assert scan_file(path, config) == reference_scan(path, config)
@@ -618,7 +629,7 @@ def test_scan_matches_the_reference(tmp_path, data, chunk_size, max_line_bytes, 
 
 @pytest.mark.parametrize("first_line", [LINE_POOL[0], LINE_POOL[11], LINE_POOL[14], LINE_POOL[16]])
 def test_scan_matches_the_reference_per_format(tmp_path, first_line):
-    data = b"\n".join([first_line] * 5 + LINE_POOL * 3)
+    data = b"\n".join([first_line] * 30 + LINE_POOL * 3)  # 30 of the 50 sniffed lines
     for config in CONFIGS:
         for chunk_size in (7, 64, 4096):
             tuned = ScanConfig(**{**config.__dict__, "chunk_size": chunk_size})
@@ -646,15 +657,16 @@ def merged_ranges(path: str, config: ScanConfig, cuts: list[int]) -> FileSummary
         b"Nov 27 02:00:01 n api[1]: WARN x=1\nNov 27 02:00:02 n api[1]: ERROR y=2.5\nno final newline z=3",  # noqa: E501
         b'{"level":"error","n":1}\n{"level":"info","n":2}\nWARN x\n',
         b"\n\n\nERROR\n",
+        b"d=1e309 c=2\nb=" + b"9" * 41 + b" a=1 e=1e308\ne=1.7e308 z=3\ny=4 c=5\n",
     ],
-    ids=["empty", "crlf", "no-final-newline", "json", "blank-lines"],
+    ids=["empty", "crlf", "no-final-newline", "json", "blank-lines", "out-of-range-and-capped"],
 )
 def test_ranges_at_every_offset_merge_to_the_whole_file(tmp_path, data):
     path = write(tmp_path, "r.log", data)
-    config = ScanConfig(chunk_size=5, max_line_bytes=25)
+    config = ScanConfig(chunk_size=5, max_line_bytes=25, max_metrics=2)
     whole = scan_file(path, config)
     assert whole == reference_scan(path, config)
-    for cut in range(len(data) + 2):
+    for cut in range(len(data) + 1):
         assert merged_ranges(path, config, [cut]) == whole, cut
     for width in (1, 2, 3, 7):
         assert merged_ranges(path, config, list(range(width, len(data) + 1, width))) == whole, width
@@ -741,7 +753,7 @@ def test_random_ranges_merge_to_the_whole_file(tmp_path_factory, data, cut_fract
     )
 
 
-def test_absurd_exponent_is_no_sample_and_does_not_stall(tmp_path):
+def test_absurd_exponent_is_counted_out_of_range_and_does_not_stall(tmp_path):
     path = tmp_path / "a.log"
     path.write_bytes(b"Nov 27 02:00:01 n api[1]: INFO x=1e999999999 y=2\n"
                      b'{"level":"info","x":1e999999999,"y":3}\n')
@@ -749,3 +761,5 @@ def test_absurd_exponent_is_no_sample_and_does_not_stall(tmp_path):
     assert summary.lines == 2
     assert "x" not in summary.metrics
     assert summary.metrics["y"].count >= 1
+    # One vote each, and ties go to plain: the JSON line's fields are not read, only x=1e999999999
+    assert (summary.format, summary.samples_out_of_range) == ("plain", 1)

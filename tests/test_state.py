@@ -126,3 +126,138 @@ def test_version_1_database_is_migrated(tmp_path):
     assert db.stored_ranges(run.run_id)["/logs/a"][0] == "1:2:3:4"
     with sqlite3.connect(path) as raw:
         assert raw.execute("SELECT value FROM meta").fetchone()[0] == str(state.SCHEMA_VERSION)
+
+
+def test_latest_is_the_latest_finished_run(tmp_path):
+    from logcrunch.state import EMPTY, INCOMPLETE
+
+    db = StateDB(str(tmp_path / "s.db"))
+    with pytest.raises(StateError, match="no runs recorded"):
+        db.latest_run_id()
+    first, _ = db.start_run(["/logs"], {}, False, "out", fresh=False)
+    with pytest.raises(StateError, match=r"no finished run .* --allow-incomplete"):
+        db.latest_run_id()  # running
+    db.finish_run(first.run_id, FINISHED_OK)
+    for status in (INCOMPLETE, EMPTY, None):  # None: still running
+        later, _ = db.start_run(["/logs"], {}, False, "out", fresh=True)
+        if status:
+            db.finish_run(later.run_id, status)
+        assert db.latest_run_id() == first.run_id
+
+
+@pytest.mark.parametrize("alias", ["hardlink", "symlink", "dotdot"])
+def test_the_lock_is_the_database_file_not_its_name(tmp_path, alias):
+    path = tmp_path / "s.db"
+    StateDB(str(path)).close()
+    (tmp_path / "sub").mkdir()
+    other = {"hardlink": tmp_path / "sub" / "other.db", "symlink": tmp_path / "link.db",
+             "dotdot": tmp_path / "sub" / ".." / "s.db"}[alias]
+    if alias == "hardlink":
+        os.link(path, other)
+    elif alias == "symlink":
+        other.symlink_to(path)
+    with RunLock(str(path)):
+        with pytest.raises(LockHeld, match=f"holds {other}: pid {os.getpid()} on"):
+            RunLock(str(other)).acquire()
+    with RunLock(str(other)):  # and the other way round
+        with pytest.raises(LockHeld):
+            RunLock(str(path)).acquire()
+
+
+def test_a_run_of_an_older_logcrunch_holding_the_lock_file_still_excludes(tmp_path):
+    import fcntl
+
+    path = tmp_path / "s.db"
+    with open(str(path) + ".lock", "w") as old_style:  # what logcrunch before 0.2 locked
+        old_style.write("pid 1 on oldhost, started 2026-11-26 02:00:00\n")
+        old_style.flush()
+        fcntl.flock(old_style, fcntl.LOCK_EX)
+        with pytest.raises(LockHeld, match="pid 1 on oldhost"):
+            RunLock(str(path)).acquire()
+    with RunLock(str(path)):
+        pass
+
+
+def test_a_write_the_database_refuses_is_one_clear_line(tmp_path):
+    db = StateDB(str(tmp_path / "s.db"))
+    run, _ = db.start_run(["/logs"], {}, False, "out", fresh=False)
+    db._db.execute("PRAGMA query_only = ON")  # the connection now refuses every write
+    with pytest.raises(StateError) as refused:
+        db.finish_run(run.run_id, FINISHED_OK)
+    assert str(refused.value) == (
+        f"cannot write the state database {tmp_path / 's.db'}: attempt to write a readonly "
+        "database; make it and its directory writable and run the same command again")
+    with pytest.raises(StateError, match="readonly database; make it"):
+        db.record_seen(run.run_id, [(found("/logs/a"), False)])
+    with pytest.raises(StateError, match="readonly database; make it"), db.writing():
+        db.store_results(run.run_id, [(FileSummary("/logs/a"), "/logs", 0, 1, "")])
+
+
+def test_the_cause_behind_a_failed_rollback_is_the_one_reported():
+    from logcrunch.state import write_failure
+
+    full = sqlite3.OperationalError("database or disk is full")
+    full.sqlite_errorname = "SQLITE_FULL"
+    try:
+        try:
+            raise full  # COMMIT on a full disk ...
+        except sqlite3.Error:
+            raise sqlite3.OperationalError("cannot rollback - no transaction is active")  # noqa: B904
+    except sqlite3.Error as exc:
+        message = str(write_failure("/state.db", exc))
+    assert message == ("cannot write the state database /state.db: database or disk is full; "
+                       "free space and run the same command again")
+
+
+def test_deferred_rows_are_reported_apart_and_counted_nowhere_else(tmp_path):
+    from logcrunch.report import SUMMARY_COLUMNS, write_files, write_summary
+
+    db = StateDB(str(tmp_path / "s.db"))
+    run, _ = db.start_run(["/logs"], {}, False, "out", fresh=False)
+    db.store_results(run.run_id, [
+        (FileSummary("/logs/h1/a.log", lines=3, size_bytes=9), "/logs", 0, 1, "1:2:9:5"),
+        (FileSummary("/logs/h2/b.log", status="deferred", error="later", size_bytes=7), "/logs",
+         0, 1, "")])
+    report = db.report_input(run.run_id)
+    assert list(report.summaries) == ["/logs/h1/a.log"]
+    assert list(report.deferred) == ["/logs/h2/b.log"]
+    db.finish_run(run.run_id, FINISHED_OK)
+    record = db.get_run(run.run_id)
+    assert (record.files_ok, record.files_skipped, record.files_failed) == (1, 0, 0)
+    import io
+
+    summary, files = io.StringIO(), io.StringIO()
+    write_summary(report, summary)
+    write_files([*report.summaries.values(), *report.deferred.values()], files)
+    rows = [dict(zip(SUMMARY_COLUMNS, line.split(","), strict=True))
+            for line in summary.getvalue().splitlines()[1:]]
+    assert [(r["group"], r["files"], r["files_failed"], r["bytes"], r["files_deferred"])
+            for r in rows] == [("*", "1", "0", "9", "1"), ("h1", "1", "0", "9", "0"),
+                               ("h2", "0", "0", "0", "1")]
+    assert "/logs/h2/b.log,deferred,later," in files.getvalue()
+
+
+def test_a_result_that_cannot_be_stored_fails_its_file_not_the_batch(tmp_path):
+    db = StateDB(str(tmp_path / "s.db"))
+    run, _ = db.start_run(["/logs"], {}, False, "out", fresh=False)
+    unstorable = FileSummary("/logs/bad", lines=3, metrics={"x": Metric(1, 10**5000, 1, 1, 1)})
+    good = FileSummary("/logs/good", lines=2, metrics={"x": Metric.of([Fraction(1, 3)])})
+    db.store_results(run.run_id, [(unstorable, "/logs", 0, 1, ""), (good, "/logs", 0, 1, "")])
+    stored = db.report_input(run.run_id).summaries
+    assert stored["/logs/good"] == good
+    bad = stored["/logs/bad"]
+    assert (bad.status, bad.lines, bad.metrics) == ("failed", 0, {})
+    assert bad.error.startswith("cannot store its result: ValueError: Exceeds the limit")
+    with sqlite3.connect(tmp_path / "s.db") as raw:
+        statuses = dict(raw.execute("SELECT CAST(path AS TEXT), status FROM results"))
+    assert statuses == {"/logs/bad": "failed", "/logs/good": "ok"}
+
+
+def test_new_summary_fields_round_trip_and_old_rows_still_load():
+    summary = FileSummary("/logs/a", samples_out_of_range=4, samples_over_metric_cap=7,
+                          max_metrics=100, metrics={"big": Metric.of([10**308, 17 * 10**307])})
+    assert summary_from_json(summary_to_json(summary)) == summary
+    old_row = '{"path": "/logs/a", "status": "ok", "lines": 1, "metrics": {}}'
+    assert summary_from_json(old_row) == FileSummary("/logs/a", lines=1)
+    newer_row = '{"path": "/logs/a", "a_field_from_the_future": 1, "metrics": {}}'
+    assert summary_from_json(newer_row) == FileSummary("/logs/a")

@@ -11,45 +11,38 @@ from tests.helpers import child_env, wait_until
 
 
 @pytest.fixture
-def served(monkeypatch):
-    """A BrokerServer on loopback in this process, counting the connections it authenticates."""
-    handshakes = []
-    original = transport._GuardedServer._guarded
-
-    def counting(self, conn, peer):
-        handshakes.append(peer)
-        return original(self, conn, peer)
-
-    monkeypatch.setattr(transport._GuardedServer, "_guarded", counting)
+def served():
+    """A BrokerServer on loopback in this process."""
     broker = Broker()
     broker.add_task("/logs/a.log", 10)
     broker.close_submissions()
     server = transport.BrokerServer(broker, ("127.0.0.1", 0), b"k" * 32)
     server.start()
     try:
-        yield server, broker, handshakes
+        yield server, broker
     finally:
         server.close()
 
 
 def test_a_worker_connection_costs_two_handshakes_then_calls_reuse_it(served):
-    server, broker, handshakes = served
+    server, broker = served
     proxy = transport.connect(server.address, b"k" * 32)
     job = proxy.job("w")
     state, _lease, tasks = proxy.lease("w", job.job_id)
     assert state == "work" and [t.path for t in tasks] == ["/logs/a.log"]
+    proxy.heartbeat("w", _lease, None)
     # one connection to create the proxy, one that the proxy keeps for every call
-    assert len(handshakes) == 2
+    assert server.gate.stats.authenticated == 2
 
 
 def test_a_wrong_key_is_refused_as_auth_failed(served):
-    server, _broker, _handshakes = served
+    server, _broker = served
     with pytest.raises(transport.AuthFailed):
         transport.connect(server.address, b"x" * 32)
 
 
 def test_nobody_listening_is_head_unreachable(served):
-    server, _broker, _handshakes = served
+    server, _broker = served
     host, port = server.address
     server.close()
     with pytest.raises(transport.HeadUnreachable):

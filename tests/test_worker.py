@@ -114,24 +114,21 @@ def test_file_that_hangs_its_worker_is_killed_after_file_timeout(tmp_path):
     assert [r["status"] for p, r in rows.items() if p != hung] == ["ok"]
 
 
-class _HeadOfProtocol:
+class _LongPollingHead:
     """A stand-in proxy for a head: records lease calls, answers "wait" once, then "done"."""
 
-    def __init__(self, protocol):
-        self.job_info = JobInfo("job", None, lease_seconds=30, heartbeat_seconds=5)
-        if protocol == 1:
-            del self.job_info.__dict__["protocol"]  # what a head from before sends
+    def __init__(self):
+        self.job_info = JobInfo("ab12", None, lease_seconds=30, heartbeat_seconds=5)
         self.calls = []
 
     def lease(self, *args):
         self.calls.append(args)
-        return ("wait", None, []) if len(self.calls) == 1 else ("done", None, [])
+        return ["wait", None, []] if len(self.calls) == 1 else ["done", None, []]
 
 
-def test_worker_long_polls_a_new_head_and_asks_an_old_one_the_old_way():
-    for protocol, extra in ((2, (None, LEASE_WAIT_SECONDS)), (1, ())):
-        head = _HeadOfProtocol(protocol)
-        worker = WorkerProcess(WorkerOptions(address=("127.0.0.1", 1), authkey=b"k" * 32))
-        worker.proxy = head
-        worker._work_job(head.job_info)
-        assert head.calls == [(worker.name, "job", *extra)] * 2
+def test_worker_waits_for_work_in_the_heads_long_poll():
+    head = _LongPollingHead()
+    worker = WorkerProcess(WorkerOptions(address=("127.0.0.1", 1), authkey=b"k" * 32))
+    worker.proxy = head
+    worker._work_job(head.job_info)
+    assert head.calls == [(worker.name, "ab12", None, LEASE_WAIT_SECONDS)] * 2

@@ -1,0 +1,341 @@
+"""Checks on everything a peer sends, after `logcrunch.wire` has decoded it into plain values.
+
+The wire guarantees shapes (plain values and allowed dataclasses), not meaning. These functions
+check the meaning: the head checks every call's arguments and every result against the task it
+answers (a worker holding the key cannot put ``/etc/passwd``, ``lines=10**30`` or a formula into a
+report); a worker checks the job and the tasks a head hands it. All are pure; the head's raise
+ValueError (BaseManager sends its text back to the caller), the worker's raise PeerMisbehaved.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import operator
+import re
+import sys
+from fractions import Fraction
+from typing import Any
+
+from logcrunch import defaults
+from logcrunch.broker import JobInfo, Task
+from logcrunch.channel import PeerMisbehaved
+from logcrunch.formats import FORMATS
+from logcrunch.scan import ScanConfig
+from logcrunch.summary import STATUS_FAILED, STATUS_OK, STATUS_SKIPPED, FileSummary, Metric
+
+MAX_NAME = 256  # worker names, metric names
+MAX_ID = 64
+MAX_REASON = 1000
+MAX_PATH = 4096
+MAX_INT = 2**63 - 1
+MAX_SECONDS = 10**7
+MAX_TASKS_PER_LEASE = 100_000
+MAX_READ_BYTES = 64 * 1024 * 1024  # a job's read buffer / long-line limit (worker memory)
+# Reported formats: the scanner's, plus the walk's "directory" for a failed row.
+KNOWN_FORMATS = frozenset(FORMATS) | {"", "directory"}
+STATUSES = frozenset({STATUS_OK, STATUS_SKIPPED, STATUS_FAILED})
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:?\d\d)?")
+_ID = re.compile(r"[0-9a-f]{1,64}")
+_INT_FIELDS = tuple(f.name for f in dataclasses.fields(FileSummary) if f.type == "int")
+_STR_FIELDS = tuple(f.name for f in dataclasses.fields(FileSummary) if f.type == "str")
+_int_values = operator.attrgetter(*_INT_FIELDS)
+_str_values = operator.attrgetter(*_STR_FIELDS)
+
+
+# ----- basic values ------------------------------------------------------------------------------
+
+
+def is_int(value: Any) -> bool:
+    return type(value) is int
+
+
+def check_count(value: Any, what: str) -> int:
+    if not is_int(value) or not 0 <= value <= MAX_INT:
+        raise ValueError(f"{what} must be a non-negative integer")
+    return value
+
+
+def check_optional_count(value: Any, what: str) -> int | None:
+    return None if value is None else check_count(value, what)
+
+
+def check_seconds(value: Any, what: str) -> float:
+    if type(value) not in (int, float) or not math.isfinite(value) or \
+            not -MAX_SECONDS <= value <= MAX_SECONDS:
+        raise ValueError(f"{what} must be a finite number of seconds")
+    return float(value)
+
+
+def check_flag(value: Any, what: str) -> bool:
+    if type(value) is not bool:
+        raise ValueError(f"{what} must be true or false")
+    return value
+
+
+def check_text(value: Any, what: str, limit: int) -> str:
+    if type(value) is not str or len(value) > limit or _CONTROL.search(value):
+        raise ValueError(f"{what} must be a line of text of at most {limit} characters")
+    return value
+
+
+def one_line_text(value: Any, what: str, limit: int = MAX_REASON) -> str:
+    """A peer's free text (a reason), flattened and cut to ``limit`` instead of refused."""
+    if type(value) is not str:
+        raise ValueError(f"{what} must be text")
+    flat = _CONTROL.sub(" ", value[:limit * 2])
+    return flat if len(flat) <= limit else flat[:limit - 3] + "..."
+
+
+def check_worker_name(value: Any) -> str:
+    if not check_text(value, "the worker name", MAX_NAME):
+        raise ValueError("the worker name must not be empty")
+    return value
+
+
+def check_id(value: Any, what: str) -> str:
+    if type(value) is not str or not _ID.fullmatch(value):
+        raise ValueError(f"{what} must be a hex id")
+    return value
+
+
+# ----- the head: requests ------------------------------------------------------------------------
+
+
+def check_first_request(request: Any) -> tuple[None, str, list, dict]:
+    """The one request a new connection may start with: create the broker proxy, or attach a
+    proxy's calls to this connection."""
+    if type(request) is not list or len(request) != 4:
+        raise ValueError("a request is [id, method, args, kwargs]")
+    ident, method, args, kwds = request
+    if ident is not None or kwds != {} or type(args) is not list:
+        raise ValueError("bad request")
+    if method == "create" and args == ["broker"]:
+        return None, method, args, {}
+    if method == "accept_connection" and len(args) == 1:
+        check_text(args[0], "the connection name", MAX_NAME)
+        return None, method, args, {}
+    raise ValueError(f"{str(method)[:40]!r} is not a request this head serves")
+
+
+def check_results(results: Any, max_files: int) -> None:
+    """The shape of a `complete` call's results: [[task_id, FileSummary], ...]."""
+    if type(results) is not list or len(results) > max(max_files, defaults.RESULT_BATCH_FILES):
+        raise ValueError("results must be a list of at most one lease's tasks")
+    for item in results:
+        if type(item) not in (list, tuple) or len(item) != 2 or not is_int(item[0]) or \
+                type(item[1]) is not FileSummary:
+            raise ValueError("each result is [task_id, FileSummary]")
+
+
+def summary_problem(summary: FileSummary, task: Task, config: Any) -> str:
+    """Why ``summary`` cannot be the result of ``task`` ("" when it can).
+
+    Every field is checked: its type; the path is the task's; status and format come from the
+    known sets; texts are bounded, one line, and timestamps look like timestamps (so nothing a
+    spreadsheet would run reaches files.csv); counts are non-negative and fit the bytes the task
+    covers (a line takes at least one byte, decompressed at most ``max_expansion`` times its
+    size); a file that is not ok carries no counts; metrics are bounded and self-consistent.
+    """
+    for name, value in zip(_INT_FIELDS, _int_values(summary), strict=True):
+        if type(value) is not int or not 0 <= value <= MAX_INT:
+            return f"{name} is not a non-negative integer"
+    for name, value in zip(_STR_FIELDS, _str_values(summary), strict=True):
+        if type(value) is not str:
+            return f"{name} is not text"
+    if summary.path != task.path:
+        return "it names another file than the one leased"
+    if summary.status not in STATUSES:
+        return "unknown status"
+    if summary.format not in KNOWN_FORMATS:
+        return "unknown format"
+    for name, limit in (("error", MAX_REASON), ("worker", MAX_NAME)):
+        if len(getattr(summary, name)) > limit or _CONTROL.search(getattr(summary, name)):
+            return f"{name} is not one line of at most {limit} characters"
+    for name in ("first_ts", "last_ts"):
+        stamp = getattr(summary, name)
+        if stamp and not _TIMESTAMP.fullmatch(stamp):
+            return f"{name} is not a timestamp"
+    if type(summary.seconds) not in (int, float) or not 0 <= summary.seconds <= MAX_SECONDS:
+        return "seconds out of range"
+    return _counts_problem(summary, task, config) or _metrics_problem(summary, config)
+
+
+def _counts_problem(summary: FileSummary, task: Task, config: Any) -> str:
+    if summary.status != STATUS_OK:
+        counted = summary.lines or summary.error_lines or summary.warn_lines or \
+            summary.long_lines or summary.metrics
+        return "a file that is not ok carries counts" if counted else ""
+    if task.end is not None:  # a byte range of a plain file: a line starts at each of its bytes
+        most = task.weight + 1
+    else:  # a whole file, perhaps compressed: at most max_expansion times its size, decompressed
+        expansion = max(1, getattr(config, "max_expansion", defaults.MAX_EXPANSION))
+        most = (max(summary.size_bytes, task.size) + 1) * expansion + \
+            defaults.EXPANSION_FLOOR_BYTES
+    if summary.lines > most:
+        return "more lines than its bytes can hold"
+    if summary.error_lines + summary.warn_lines > summary.lines or \
+            summary.long_lines > summary.lines:
+        return "more error, warning or long lines than lines"
+    return ""
+
+
+def _metrics_problem(summary: FileSummary, config: Any) -> str:
+    metrics = summary.metrics
+    if type(metrics) is not dict:
+        return "metrics is not a mapping"
+    if len(metrics) > max(1, getattr(config, "max_metrics", defaults.MAX_METRICS)):
+        return "more metrics than --max-metrics"
+    for name, metric in metrics.items():
+        if type(name) is not str or not name or len(name) > defaults.MAX_METRIC_NAME_CHARS or \
+                _CONTROL.search(name):
+            return f"a metric name is not one line of at most {defaults.MAX_METRIC_NAME_CHARS} " \
+                "characters"
+        problem = metric_problem(metric)
+        if problem:
+            return f"metric {name[:40]!r}: {problem}"
+    return ""
+
+
+_DOUBLE_MAX = int(sys.float_info.max)
+
+
+def _parts(value: Any) -> tuple[int, int] | None:
+    """(numerator, denominator > 0) of an exact number; None for anything else. Comparisons
+    below cross-multiply these: Fraction's own operators cost microseconds each."""
+    kind = type(value)
+    if kind is int:
+        return value, 1
+    if kind is Fraction:
+        return value.numerator, value.denominator
+    return None
+
+
+def metric_problem(metric: Any) -> str:
+    if type(metric) is not Metric:
+        return "not a metric"
+    count = metric.count
+    if not is_int(count) or not 1 <= count <= MAX_INT:
+        return "count is not a positive integer"
+    parts = [_parts(value) for value in
+             (metric.total, metric.total_sq, metric.minimum, metric.maximum)]
+    if None in parts:
+        return "a value is not an exact number"
+    (total, total_d), (square, _square_d), (low, low_d), (high, high_d) = parts
+    if not (-_DOUBLE_MAX * low_d <= low and low * high_d <= high * low_d
+            and high <= _DOUBLE_MAX * high_d):
+        return "min and max are not an ordered pair of kept samples"
+    if square < 0 or not (count * low * total_d <= total * low_d
+                          and total * high_d <= count * high * total_d):
+        return "sum or sum of squares cannot come from samples between min and max"
+    return ""
+
+
+# ----- the worker: what a head sends -------------------------------------------------------------
+
+
+def _misbehaved(what: str) -> PeerMisbehaved:
+    return PeerMisbehaved(f"the head sent {what}; is it a logcrunch head of this version?")
+
+
+def check_job(job: Any) -> JobInfo | None:
+    """A job description from the head, or None (the job is over)."""
+    if job is None:
+        return None
+    try:
+        if type(job) is not JobInfo or type(job.scan_config) is not ScanConfig:
+            raise ValueError("not a job description")
+        check_id(job.job_id, "job id")
+        job.scan_config.validate()
+        for name in ("chunk_size", "max_line_bytes"):
+            if getattr(job.scan_config, name) > MAX_READ_BYTES:
+                raise ValueError(f"{name} over {MAX_READ_BYTES} bytes")
+        for name in ("lease_seconds", "heartbeat_seconds"):
+            if check_seconds(getattr(job, name), name) <= 0:
+                raise ValueError(f"{name} must be positive")
+        if check_seconds(job.file_timeout, "file_timeout") < 0:
+            raise ValueError("file_timeout must be >= 0")
+        check_count(job.protocol, "protocol")
+        check_roots(job.roots)
+        check_flag(job.follow_symlinks, "follow_symlinks")
+    except (ValueError, AttributeError, TypeError) as exc:
+        raise _misbehaved(f"a bad job description ({exc})") from None
+    return job
+
+
+def check_roots(roots: Any) -> None:
+    if type(roots) is not tuple:
+        raise ValueError("roots must be a list")
+    for root in roots:
+        if type(root) is not tuple or len(root) != 2:
+            raise ValueError("each root is [path, device]")
+        check_path(root[0])
+        check_count(root[1], "a root's device")
+
+
+def check_path(path: Any) -> str:
+    if type(path) is not str or not path.startswith("/") or "\x00" in path or \
+            len(path) > MAX_PATH:
+        raise ValueError("a path must be absolute, without NUL, at most 4096 characters")
+    return path
+
+
+def check_lease_answer(answer: Any) -> tuple[str, str | None, list[Task]]:
+    try:
+        if type(answer) is not list or len(answer) != 3:
+            raise ValueError("not [state, lease, tasks]")
+        state, lease_id, tasks = answer
+        if state not in ("work", "wait", "done"):
+            raise ValueError("unknown state")
+        if lease_id is not None:
+            check_id(lease_id, "lease id")
+        if type(tasks) is not list or len(tasks) > MAX_TASKS_PER_LEASE or \
+                (state == "work") != bool(tasks) or (state == "work") != (lease_id is not None):
+            raise ValueError("tasks do not fit the state")
+        for task in tasks:
+            check_task(task)
+    except ValueError as exc:
+        raise _misbehaved(f"a bad lease ({exc})") from None
+    return state, lease_id, tasks
+
+
+def check_task(task: Any) -> Task:
+    if type(task) is not Task:
+        raise ValueError("not a task")
+    check_path(task.path)
+    for name in ("task_id", "size", "start", "attempts", "inode", "device"):
+        check_count(getattr(task, name), name)
+    check_optional_count(task.end, "end")
+    if task.end is not None and task.end < task.start:
+        raise ValueError("a byte range that ends before it starts")
+    if type(task.mtime) not in (int, float) or not math.isfinite(task.mtime):
+        raise ValueError("mtime must be a finite number")
+    check_flag(task.solo, "solo")
+    return task
+
+
+def check_reply(method: str, answer: Any) -> Any:
+    """A head's answer to one of the worker's calls (job and lease have their own checks)."""
+    if method == "job":
+        return check_job(answer)
+    if method == "lease":
+        return check_lease_answer(answer)
+    expected = {"heartbeat": lambda a: type(a) is bool,
+                "complete": lambda a: is_int(a) and a >= 0,
+                "leave": lambda a: a is None,
+                "worker_lost": lambda a: (is_int(a) and a >= 0) or (
+                    type(a) is list and len(a) == 2 and is_int(a[0]) and type(a[1]) is bool)}
+    if method in expected and not expected[method](answer):
+        raise _misbehaved(f"a bad answer to {method}")
+    return answer
+
+
+def check_created(answer: Any) -> tuple[str, tuple[str, ...]]:
+    """The head's answer to "create the broker proxy": its id and exposed method names."""
+    if type(answer) is not list or len(answer) != 2 or type(answer[0]) is not str or \
+            len(answer[0]) > MAX_ID or type(answer[1]) is not list or len(answer[1]) > 32 or \
+            not all(type(name) is str and name.isidentifier() and not name.startswith("_")
+                    for name in answer[1]):
+        raise _misbehaved("a bad answer to connect")
+    return answer[0], tuple(answer[1])

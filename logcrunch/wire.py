@@ -1,0 +1,146 @@
+"""The data-only encoding of every message between head and workers.
+
+Nothing received from a peer is ever unpickled: a message is JSON text whose objects can only be
+one of a few tagged forms, decoded into plain values and instances of an allow-list of dataclasses
+(built through their own ``__init__`` with already-decoded plain values), so decoding cannot run
+code, whoever holds the key. Anything else is a `WireError`. What the values *mean* (a path the
+head leased, a count that fits the file) is checked by `logcrunch.validation`; this module only
+guarantees their shape.
+
+Encoding (compact JSON, ``allow_nan`` off):
+
+- ``None``, ``bool``, ``int``, ``float`` (finite), ``str``: as JSON; lists and tuples as arrays
+  (tuples come back as lists at the top level and as tuples inside dataclass fields);
+- an empty dict as ``{}`` (a BaseManager request's keyword arguments); other dicts, exact
+  fractions and dataclasses as ``{"$": tag, "v": [...]}``: tag ``D`` a dict with string keys
+  (``v`` = its items), ``Q`` a Fraction (``v`` = numerator, denominator), or an allowed class's
+  name (``v`` = its field values in declaration order).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import operator
+from fractions import Fraction
+from typing import Any
+
+from logcrunch.broker import JobInfo, Task
+from logcrunch.scan import ScanConfig
+from logcrunch.summary import FileSummary, Metric
+
+# What a message may contain besides plain values: the protocol needs nothing else.
+ALLOWED_CLASSES: dict[str, type] = {cls.__name__: cls for cls in
+                                    (Task, JobInfo, ScanConfig, FileSummary, Metric)}
+_FIELDS = {name: tuple(f.name for f in dataclasses.fields(cls))
+           for name, cls in ALLOWED_CLASSES.items()}
+# Classes with tuple fields (lists on the wire); the others are rebuilt from their values as is.
+_HAS_TUPLES = frozenset({"JobInfo", "ScanConfig"})
+_GETTERS = {cls: (name, operator.attrgetter(*_FIELDS[name]),
+                  tuple(i for i, f in enumerate(dataclasses.fields(cls)) if f.type.startswith("dict")))
+            for name, cls in ALLOWED_CLASSES.items()}
+MAX_DICT_ITEMS = 100_000
+MAX_FRACTION_BITS = 13_000  # ~3,900 digits: far beyond any kept sample's sums, under int-to-str limits
+
+
+class WireError(ValueError):
+    """A message is not in the protocol's encoding (or breaks one of its bounds)."""
+
+
+def _default(value: Any) -> Any:
+    known = _GETTERS.get(type(value))
+    if known is not None:
+        name, getter, dict_fields = known
+        values = getter(value)
+        if dict_fields:
+            values = list(values)
+            for index in dict_fields:
+                values[index] = _field(values[index])
+        return {"$": name, "v": values}
+    if isinstance(value, Fraction):
+        return {"$": "Q", "v": [value.numerator, value.denominator]}
+    raise TypeError(f"{type(value).__name__} cannot be sent to a peer")
+
+
+def _field(value: Any) -> Any:
+    if isinstance(value, dict) and value:
+        return {"$": "D", "v": list(value.items())}
+    return value
+
+
+_ENCODER = json.JSONEncoder(default=_default, allow_nan=False, check_circular=False,
+                            separators=(",", ":"))
+
+
+def encode(message: Any) -> bytes:
+    """The wire form of ``message``; raises TypeError/ValueError for what cannot be sent."""
+    if isinstance(message, dict) and message:
+        message = _field(message)
+    return _ENCODER.encode(message).encode("ascii")
+
+
+def _reject_constant(text: str) -> Any:
+    raise WireError(f"{text} is not allowed on the wire")
+
+
+def _tuples(value: Any) -> Any:
+    """Lists inside dataclass fields were tuples (ScanConfig's patterns, for one)."""
+    if type(value) is list:
+        return tuple(_tuples(item) for item in value)
+    return value
+
+
+def _decode_object(obj: dict) -> Any:
+    if not obj:
+        return {}
+    if len(obj) != 2 or "$" not in obj or type(obj.get("v")) is not list:
+        raise WireError("unexpected object on the wire")
+    tag, values = obj["$"], obj["v"]
+    if tag == "Q":
+        return _fraction(values)
+    if tag == "D":
+        return _dict(values)
+    fields = _FIELDS.get(tag) if type(tag) is str else None
+    if fields is None:
+        raise WireError(f"{str(tag)[:40]!r} is not a type the protocol allows")
+    if len(values) != len(fields):
+        raise WireError(f"{tag} with {len(values)} fields, expected {len(fields)} (another "
+                        "logcrunch version?)")
+    try:
+        if tag in _HAS_TUPLES:
+            return ALLOWED_CLASSES[tag](*[_tuples(value) for value in values])
+        return ALLOWED_CLASSES[tag](*values)
+    except TypeError as exc:
+        raise WireError(f"bad {tag}: {exc}") from None
+
+
+def _fraction(values: list) -> Fraction:
+    if len(values) != 2 or not all(type(v) is int for v in values) or values[1] <= 0:
+        raise WireError("a fraction is two integers, the second positive")
+    if max(abs(values[0]).bit_length(), values[1].bit_length()) > MAX_FRACTION_BITS:
+        raise WireError("a fraction too large to be a metric")
+    return Fraction(values[0], values[1])
+
+
+def _dict(items: list) -> dict:
+    if len(items) > MAX_DICT_ITEMS:
+        raise WireError(f"a dict of more than {MAX_DICT_ITEMS} items")
+    out = {}
+    for item in items:
+        if type(item) is not list or len(item) != 2 or type(item[0]) is not str:
+            raise WireError("a dict item is a [string key, value] pair")
+        out[item[0]] = item[1]
+    return out
+
+
+_DECODER = json.JSONDecoder(object_hook=_decode_object, parse_constant=_reject_constant)
+
+
+def decode(data: bytes) -> Any:
+    """The message encoded in ``data``; raises WireError for anything outside the encoding."""
+    try:
+        return _DECODER.decode(data.decode("ascii"))
+    except WireError:
+        raise
+    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError, JSONDecodeError, int digits
+        raise WireError(f"not a protocol message: {str(exc)[:100]}") from None

@@ -1,0 +1,154 @@
+"""What the head refuses from a worker, and what a worker refuses from a head."""
+
+import dataclasses
+from fractions import Fraction
+
+import pytest
+
+from logcrunch import validation
+from logcrunch.broker import Broker, JobInfo, Task
+from logcrunch.channel import PeerMisbehaved
+from logcrunch.scan import ScanConfig
+from logcrunch.summary import FileSummary, Metric
+
+TASK = Task(1, "/logs/a.log", 1000)
+
+
+def good_summary(**changes):
+    summary = FileSummary("/logs/a.log", format="plain", size_bytes=1000, lines=10,
+                          error_lines=2, warn_lines=3, first_ts="2026-11-27T02:00:01",
+                          last_ts="2026-11-27T03:00:01+00:00", worker="host:1:2", seconds=0.5,
+                          metrics={"ms": Metric(3, 6, 14, 1, 3)})
+    return dataclasses.replace(summary, **changes)
+
+
+def test_a_real_summary_passes():
+    assert validation.summary_problem(good_summary(), TASK, ScanConfig()) == ""
+
+
+@pytest.mark.parametrize("changes, problem", [
+    ({"path": "/etc/passwd"}, "another file"),
+    ({"lines": 10**30}, "non-negative integer"),
+    ({"lines": 10**12}, "more lines than its bytes"),
+    ({"error_lines": -5}, "non-negative integer"),
+    ({"lines": True}, "non-negative integer"),
+    ({"error_lines": 8, "warn_lines": 8}, "more error, warning"),
+    ({"status": "pwned"}, "unknown status"),
+    ({"format": "=cmd|' /C calc'!A0"}, "unknown format"),
+    ({"first_ts": "=1+2"}, "not a timestamp"),
+    ({"last_ts": "2026-11-27T02:00:01\n=1+2"}, "not a timestamp"),
+    ({"error": "x\ny"}, "one line"),
+    ({"worker": "w" * 300}, "one line"),
+    ({"seconds": float("inf")}, "seconds"),
+    ({"status": "failed", "error": "x"}, "carries counts"),
+    ({"metrics": {"ms": Metric(0, 0, 0, 0, 0)}}, "count"),
+    ({"metrics": {"ms": Metric(2, 100, 5, 1, 3)}}, "cannot come from samples"),
+    ({"metrics": {"ms": Metric(1, 1, -1, 1, 1)}}, "cannot come from samples"),
+    ({"metrics": {"ms": Metric(1, 5, 25, 5, 1)}}, "ordered pair"),
+    ({"metrics": {"ms": Metric(1, 1.5, 2.25, 1.5, 1.5)}}, "exact number"),
+    ({"metrics": {"ms": Metric(1, 10**400, 10**800, 10**400, 10**400)}}, "ordered pair"),
+    ({"metrics": {"": Metric(1, 1, 1, 1, 1)}}, "metric name"),
+    ({"metrics": {f"m{i}": Metric(1, 1, 1, 1, 1) for i in range(101)}}, "--max-metrics"),
+])
+def test_a_summary_that_cannot_be_the_tasks_result_is_refused(changes, problem):
+    assert problem in validation.summary_problem(good_summary(**changes), TASK, ScanConfig())
+
+
+def test_a_byte_range_bounds_its_lines_by_the_range():
+    part = Task(2, "/logs/a.log", 10**9, start=0, end=100)
+    assert validation.summary_problem(good_summary(lines=90, error_lines=0, warn_lines=0),
+                                      part, ScanConfig()) == ""
+    many = good_summary(lines=102, error_lines=0, warn_lines=0)
+    assert "more lines" in validation.summary_problem(many, part, ScanConfig())
+
+
+def test_the_broker_records_a_refused_summary_as_a_failure_of_that_file():
+    broker = Broker()
+    broker.add_task("/logs/a.log", 1000)
+    broker.close_submissions()
+    job = broker.job("w", 0.0)
+    _state, lease_id, tasks = broker.lease("w", job.job_id, 0.0)
+    forged = good_summary(path="/etc/passwd", lines=10**30)
+    assert broker.complete("w", lease_id, [(tasks[0].task_id, forged)], 0.0) == 1
+    [(_task, recorded)] = broker.take_results()
+    assert recorded.path == "/logs/a.log" and recorded.status == "failed"
+    assert recorded.error.startswith("the worker's summary was refused: ")
+    assert recorded.lines == 0 and broker.refused_results == 1
+
+
+@pytest.mark.parametrize("request_", [
+    [None, "shutdown", [], {}],
+    [None, "debug_info", [], {}],
+    [None, "create", ["something-else"], {}],
+    [None, "accept_connection", ["x" * 1000], {}],
+    [None, "create", ["broker"], {"callable": "os.system"}],
+    ["0", "create", ["broker"], {}],
+    "not a request",
+])
+def test_a_connection_may_only_start_by_creating_the_proxy_or_attaching_to_it(request_):
+    with pytest.raises(ValueError):
+        validation.check_first_request(request_)
+
+
+def test_call_arguments_are_checked():
+    with pytest.raises(ValueError):
+        validation.check_worker_name("a\nb")
+    with pytest.raises(ValueError):
+        validation.check_id("../../x", "lease id")
+    with pytest.raises(ValueError):
+        validation.check_results([[1, "not a summary"]], 256)
+    with pytest.raises(ValueError):
+        validation.check_results([[1, good_summary()]] * 300, 256)
+    assert validation.one_line_text("a\nb" + "c" * 5000, "reason").startswith("a b")
+    assert len(validation.one_line_text("c" * 5000, "reason")) == validation.MAX_REASON
+
+
+def job(**changes):
+    return dataclasses.replace(
+        JobInfo("ab12", ScanConfig(), 30.0, 5.0, 0.0, roots=(("/logs", 1),)), **changes)
+
+
+@pytest.mark.parametrize("bad", [
+    job(scan_config=ScanConfig(chunk_size=2**40)),  # a worker would allocate a terabyte
+    job(scan_config=ScanConfig(error_patterns=("(",))),
+    job(scan_config="not a config"),
+    job(lease_seconds=float("nan")),
+    job(lease_seconds=0),
+    job(roots=(("relative/path", 1),)),
+    job(roots=("/logs",)),
+    job(follow_symlinks="yes"),
+    job(job_id="zz"),
+])
+def test_a_worker_refuses_a_bad_job(bad):
+    with pytest.raises(PeerMisbehaved):
+        validation.check_job(bad)
+
+
+@pytest.mark.parametrize("answer", [
+    ["work", "ab", [Task(1, "relative.log", 1)]],
+    ["work", "ab", [Task(1, "/logs/a\x00b", 1)]],
+    ["work", "ab", [Task(1, "/logs/a", -1)]],
+    ["work", "ab", [Task(1, "/logs/a", 10, start=5, end=2)]],
+    ["work", None, [Task(1, "/logs/a", 1)]],
+    ["wait", None, [Task(1, "/logs/a", 1)]],
+    ["explode", None, []],
+    ["work", "ab", ["/logs/a"]],
+])
+def test_a_worker_refuses_a_bad_lease(answer):
+    with pytest.raises(PeerMisbehaved):
+        validation.check_lease_answer(answer)
+
+
+def test_a_worker_accepts_what_a_head_really_sends():
+    assert validation.check_job(job()) == job()
+    assert validation.check_job(None) is None
+    lease = ["work", "ab", [Task(1, "/logs/a", 10, 1.5, 0, 5, inode=3, device=4)]]
+    assert validation.check_lease_answer(lease)[2][0].inode == 3
+    assert validation.check_reply("worker_lost", [0, True]) == [0, True]
+    with pytest.raises(PeerMisbehaved):
+        validation.check_reply("heartbeat", "yes")
+
+
+def test_an_exact_fraction_metric_passes():
+    metric = Metric(2, Fraction(1, 2), Fraction(1, 8), Fraction(1, 4), Fraction(1, 4))
+    assert validation.metric_problem(metric) == ""

@@ -1,0 +1,100 @@
+"""The data-only wire encoding: what round-trips, and that nothing else decodes (never pickle)."""
+
+import json
+import os
+import pickle
+from fractions import Fraction
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from logcrunch import wire
+from logcrunch.broker import JobInfo, Task
+from logcrunch.scan import ScanConfig
+from logcrunch.summary import FileSummary, Metric
+
+
+def roundtrip(message):
+    return wire.decode(wire.encode(message))
+
+
+def test_every_message_kind_of_the_protocol_round_trips():
+    summary = FileSummary("/logs/a.log", format="logfmt", size_bytes=10, lines=2, error_lines=1,
+                          first_ts="2026-11-27T02:00:01", worker="h:1:2", seconds=0.25,
+                          metrics={"ms": Metric(2, 3, 5, 1, 2),
+                                   "ratio": Metric(1, Fraction(-1, 4), Fraction(1, 16),
+                                                   Fraction(-1, 4), Fraction(-1, 4))})
+    config = ScanConfig(error_patterns=("boom",), metric_patterns=(("ms", r"took (\d+)"),))
+    job = JobInfo("ab" * 16, config, 30.0, 5.0, 1800.0, roots=(("/logs", 64768),),
+                  follow_symlinks=True)
+    task = Task(7, "/logs/a.log", 10, 1.5, 0, None, 1, True, inode=99, device=64768)
+    assert roundtrip(summary) == summary
+    assert roundtrip(job) == job  # tuples inside dataclasses stay tuples
+    assert roundtrip(task) == task
+    request = [None, "complete", ["w", "cd" * 16, [[7, summary]], True], {}]
+    assert roundtrip(request) == request
+    assert roundtrip(("#RETURN", ["work", "ef" * 16, [task]])) == \
+        ["#RETURN", ["work", "ef" * 16, [task]]]
+
+
+@given(st.integers(min_value=-10**300, max_value=10**300),
+       st.integers(min_value=1, max_value=10**300))
+def test_exact_numbers_stay_exact(numerator, denominator):
+    value = Fraction(numerator, denominator)
+    assert roundtrip([value, numerator]) == [value, numerator]
+
+
+class _Boom:
+    def __reduce__(self):
+        return (os.system, ("touch /tmp/logcrunch-wire-pwned",))
+
+
+def test_a_pickle_is_not_a_message():
+    with pytest.raises(wire.WireError):
+        wire.decode(pickle.dumps(_Boom()))
+    with pytest.raises(wire.WireError):
+        wire.decode(pickle.dumps(("#RETURN", None), protocol=0))
+
+
+@pytest.mark.parametrize("text", [
+    '{"$": "Popen", "v": [["id"]]}',  # not an allowed class
+    '{"$": "BrokerService", "v": []}',
+    '{"__class__": "Task"}',  # not a tagged form at all
+    '{"$": "Task", "v": [1, "/x"]}',  # too few fields (another version?)
+    '{"$": "Q", "v": [1, 0]}',  # a fraction with denominator 0
+    '{"$": "Q", "v": [1, true]}',
+    '{"$": "D", "v": [[1, 2]]}',  # dict keys are strings
+    '[NaN]', '[Infinity]',
+    '[' * 100_000 + ']' * 100_000,  # nesting deeper than the decoder goes
+    '[1' + '0' * 5000 + ']',  # an integer past the int-to-str digit limit
+])
+def test_anything_outside_the_encoding_is_refused(text):
+    with pytest.raises(wire.WireError):
+        wire.decode(text.encode())
+
+
+def test_a_huge_fraction_is_refused():
+    text = json.dumps({"$": "Q", "v": [1, 3**9000]}).encode()
+    with pytest.raises(wire.WireError):
+        wire.decode(text)
+
+
+def test_what_a_peer_cannot_be_sent_fails_on_the_sending_side():
+    with pytest.raises(TypeError):
+        wire.encode([object()])
+    with pytest.raises(ValueError):
+        wire.encode([float("nan")])
+
+
+def test_a_class_cannot_pass_for_an_allowed_one_by_name():
+    class Task:  # same name, not the protocol's class
+        pass
+
+    with pytest.raises(TypeError):
+        wire.encode(Task())
+
+
+def test_surrogate_escaped_file_names_survive_the_trip():
+    name = os.fsdecode(b"/logs/caf\xe9.log")
+    assert roundtrip([name]) == [name]
