@@ -12,9 +12,11 @@ Generates FILES tiny log files (3 short lines each) and times, in one invocation
                 (walk, leases, batching, result merge; no state DB, no reports, no CLI start-up)
   logcrunch-run `logcrunch run DIR -j WORKERS` end to end (CLI start-up, walk, queue, SQLite
                 state commits, CSV reports), fresh --state each time
-  queue@baseline, queue@this (only with --baseline-tree DIR) queue-only run in a fresh
-                interpreter by the logcrunch checkout in DIR, and by this checkout: the same
-                work timed before and after a change, interleaved in one invocation
+  scan@baseline, queue@baseline, scan@this, queue@this (only with --baseline-tree DIR)
+                scan-1proc and queue-only run in a fresh interpreter by the logcrunch checkout
+                in DIR and by this checkout: the same work before and after a change,
+                interleaved in one invocation; the queue's overhead of each is taken against
+                its own scanner (--baseline-only: just these and scan-1proc)
   seed-style    multiprocessing BaseManager with a task Queue and a result Queue: the master puts
                 every path (one round trip each), each of WORKERS processes gets one path, scans
                 it and puts the summary back (one round trip each way per file)
@@ -116,20 +118,27 @@ def time_queue_only(root: Path, workers: int, files: int) -> float:
     return elapsed
 
 
-# queue-only as a program, so a checkout of another version can run it (before/after figures).
-QUEUE_PROGRAM = """
-import multiprocessing, os, sys, time
-sys.path.insert(0, sys.argv[4])
-from benchmarks.dispatch import time_queue_only
-print(time_queue_only(sys.argv[1], int(sys.argv[2]), int(sys.argv[3])))
+# queue-only and scan-1proc as a program, so a checkout of another version can run them
+# (before/after figures, each tree's queue against its own scanner).
+TREE_PROGRAM = """
+import sys
+from pathlib import Path
+sys.path.insert(0, sys.argv[5])
+from benchmarks.dispatch import time_queue_only, time_single_process
+root, workers, files = sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+if sys.argv[1] == "queue":
+    print(time_queue_only(root, workers, files))
+else:
+    print(time_single_process(sorted(str(p) for p in Path(root).rglob("*.log"))))
 """
 
 
-def time_queue_in(tree: str, root: Path, workers: int, files: int) -> float:
-    """queue-only, run by the logcrunch in ``tree`` (a checkout) in a fresh interpreter; returns
-    the wall time it measured itself (so interpreter start-up is not counted)."""
+def time_in_tree(what: str, tree: str, root: Path, workers: int, files: int) -> float:
+    """queue-only or scan-1proc (``what``: "queue" or "scan"), run by the logcrunch in ``tree`` (a
+    checkout) in a fresh interpreter; returns the wall time it measured itself (so interpreter
+    start-up is not counted)."""
     env = {**os.environ, "PYTHONPATH": tree}
-    done = subprocess.run([sys.executable, "-c", QUEUE_PROGRAM, str(root), str(workers),
+    done = subprocess.run([sys.executable, "-c", TREE_PROGRAM, what, str(root), str(workers),
                            str(files), tree], env=env, capture_output=True, text=True,
                           check=True, cwd=tree)
     return float(done.stdout.split()[-1])
@@ -234,8 +243,10 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=3, help="runs per contender (median kept)")
     parser.add_argument("--baseline-tree", metavar="DIR",
-                        help="also time queue-only as run by the logcrunch checkout in DIR and by "
-                             "this one, each in a fresh interpreter (a before/after comparison)")
+                        help="also time queue-only and scan-1proc as run by the logcrunch checkout "
+                             "in DIR and by this one, each in a fresh interpreter (before/after)")
+    parser.add_argument("--baseline-only", action="store_true",
+                        help="with --baseline-tree: time only the before/after contenders")
     parser.add_argument("--dir", help="where to generate the files (default: a new dir in /tmp)")
     args = parser.parse_args()
     # The head logs a spurious warning when a worker exits mid-handshake (see DISPATCH.md).
@@ -248,25 +259,46 @@ def main() -> None:
         time_single_process(paths)  # warm the page cache and the imports
         runs: dict[str, list[tuple[float, float]]] = {
             name: [] for name in ("scan-1proc", "walk", "queue-only", "logcrunch-run", "seed-style")}
+        if args.baseline_only:
+            runs = {"scan-1proc": []}
+        trees = {}
         if args.baseline_tree:
-            runs["queue@baseline"] = []
-            runs["queue@this"] = []
+            trees = {"baseline": args.baseline_tree,
+                     "this": str(Path(__file__).resolve().parent.parent)}
+            for label in trees:
+                runs[f"scan@{label}"] = []
+                runs[f"queue@{label}"] = []
         for _ in range(args.repeat):  # interleaved, so drift hits every contender alike
             runs["scan-1proc"].append(measure(time_single_process, paths))
-            runs["walk"].append(measure(time_walk, root))
-            runs["queue-only"].append(measure(time_queue_only, root, args.workers, args.files))
-            runs["logcrunch-run"].append(
-                measure(time_logcrunch_run, root, base, args.workers, args.files))
-            runs["seed-style"].append(measure(time_seed_style, paths, args.workers))
-            if args.baseline_tree:
-                runs["queue@baseline"].append(measure(
-                    time_queue_in, args.baseline_tree, root, args.workers, args.files))
-                runs["queue@this"].append(measure(
-                    time_queue_in, str(Path(__file__).resolve().parent.parent), root,
-                    args.workers, args.files))
+            if not args.baseline_only:
+                runs["walk"].append(measure(time_walk, root))
+                runs["queue-only"].append(measure(time_queue_only, root, args.workers,
+                                                  args.files))
+                runs["logcrunch-run"].append(
+                    measure(time_logcrunch_run, root, base, args.workers, args.files))
+                runs["seed-style"].append(measure(time_seed_style, paths, args.workers))
+            for label, tree in trees.items():
+                for what in ("scan", "queue"):
+                    runs[f"{what}@{label}"].append(measure(
+                        time_in_tree, what, tree, root, args.workers, args.files))
         print(table(runs, args))
+        if trees:
+            print(before_after(runs, args))
     finally:
         shutil.rmtree(base, ignore_errors=True)
+
+
+def before_after(runs: dict[str, list[tuple[float, float]]], args) -> str:
+    """The queue's per-file overhead (wall time beyond a perfect split of the same tree's own
+    scanning) before and after."""
+    overhead = {}
+    for label in ("baseline", "this"):
+        scan = statistics.median(w for w, _c in runs[f"scan@{label}"])
+        queue = statistics.median(w for w, _c in runs[f"queue@{label}"])
+        overhead[label] = (queue - scan / args.workers) * 1e6 / args.files
+    change = overhead["this"] / overhead["baseline"] - 1
+    return (f"\nqueue overhead per file beyond scan@tree/{args.workers}: baseline "
+            f"{overhead['baseline']:.0f} us, this {overhead['this']:.0f} us ({change:+.0%})")
 
 
 def table(runs: dict[str, list[tuple[float, float]]], args) -> str:

@@ -157,6 +157,7 @@ class Broker:
         self._losses: dict[str, tuple[str, float, bool]] = {}
         self._stats = BrokerStats()
         self.rejected_results = 0
+        self._waiting = 0  # lease calls waiting on _work (long polls)
         self.refused_results = 0  # invalid summaries, recorded as failures
         self.persist_error: BaseException | None = None
 
@@ -172,7 +173,8 @@ class Broker:
             heapq.heappush(self._queue, (1, -task.weight, task.task_id))
             self._stats.total += 1
             self._stats.bytes_total += task.weight
-            self._work.notify()
+            if self._waiting:  # (notify costs a microsecond even with nobody to wake)
+                self._work.notify()
             return task
 
     def close_submissions(self) -> None:
@@ -309,7 +311,11 @@ class Broker:
                 remaining = deadline - clock()
                 if answer[0] != "wait" or remaining <= 0:
                     return answer
-                self._work.wait(remaining)
+                self._waiting += 1
+                try:
+                    self._work.wait(remaining)
+                finally:
+                    self._waiting -= 1
                 waited = True
 
     def _lease(self, worker: str, job_id: str, now: float,
@@ -366,23 +372,26 @@ class Broker:
             self._touch(worker, now)
             lease = self._leases.get(lease_id)
             batch: list[tuple[Task, FileSummary]] = []
+            in_batch: set[int] = set()  # (a set: scanning the batch made a batch of n cost n^2)
             for task_id, summary in results:
-                if lease is None or self._holder.get(task_id) != lease_id or any(
-                        task_id == t.task_id for t, _s in batch):
+                if lease is None or self._holder.get(task_id) != lease_id or \
+                        task_id in in_batch:
                     self.rejected_results += 1
                     log.info("dropped a late or duplicate result for %s from %s",
                              summary.path, worker)
                     continue
                 task = self._tasks[task_id]
-                summary = self._checked(worker, task, summary)
                 summary.attempts = task.attempts + 1
                 batch.append((task, summary))
+                in_batch.add(task_id)
             if batch and not self._persist(batch):
                 return 0
             for task, summary in batch:
-                self._finish(task, summary)
-                lease.task_ids.remove(task.task_id)
-                self._workers[worker].files_done += 1
+                self._finish(task, summary, notify=False)
+            if batch:  # once a batch, not once a file
+                lease.task_ids = [t for t in lease.task_ids if t not in in_batch]
+                self._workers[worker].files_done += len(batch)
+                self._notify_finished()
             accepted = len(batch)
             if lease is not None:
                 if lease.current is not None and lease.current not in lease.task_ids:
@@ -394,17 +403,29 @@ class Broker:
                     del self._leases[lease_id]
             return accepted
 
-    def _checked(self, worker: str, task: Task, summary: FileSummary) -> FileSummary:
-        """The summary, or a failure saying why it was refused (a peer's summary is untrusted)."""
+    def checked(self, worker: str, results: list[tuple[int, FileSummary]],
+                ) -> list[tuple[int, FileSummary]]:
+        """``results`` with every summary a peer sent that cannot be its task's result replaced
+        by a failure saying why (see validation.summary_problem). Called before `complete`, and
+        outside the lock but for looking the tasks up: checking costs microseconds a file, which
+        heartbeats and leases must not wait for."""
         from logcrunch.validation import summary_problem  # here: validation imports this module
 
-        problem = summary_problem(summary, task, self.scan_config)
-        if not problem:
-            return summary
-        self.refused_results += 1
-        log.warning("refused the summary of %s from %s: %s", task.path, worker, problem)
-        return FileSummary.failed(task.path, f"the worker's summary was refused: {problem}",
-                                  size_bytes=task.size, worker=str(worker)[:256])
+        with self._lock:
+            tasks = {task_id: self._tasks.get(task_id) for task_id, _summary in results}
+        out = []
+        for task_id, summary in results:
+            task = tasks[task_id]
+            problem = "" if task is None else summary_problem(summary, task, self.scan_config)
+            if problem:
+                with self._lock:
+                    self.refused_results += 1
+                log.warning("refused the summary of %s from %s: %s", task.path, worker, problem)
+                summary = FileSummary.failed(task.path, f"the worker's summary was refused: "
+                                             f"{problem}", size_bytes=task.size,
+                                             worker=str(worker)[:256])
+            out.append((task_id, summary))
+        return out
 
     def worker_lost(self, worker: str, lease_id: str, current: int | None, reason: str,
                     now: float) -> tuple[int, bool]:
@@ -479,7 +500,7 @@ class Broker:
             self.persist_error = exc
             return False
 
-    def _finish(self, task: Task, summary: FileSummary) -> None:
+    def _finish(self, task: Task, summary: FileSummary, notify: bool = True) -> None:
         self._holder.pop(task.task_id, None)
         self._finished.add(task.task_id)
         self._results.append((_copy(task), summary))
@@ -487,6 +508,10 @@ class Broker:
             self._stats.failed += 1
         self._stats.done += 1
         self._stats.bytes_done += task.weight
+        if notify:
+            self._notify_finished()
+
+    def _notify_finished(self) -> None:
         self._news.notify_all()
         if self._all_finished():
             self._work.notify_all()  # waiting workers hear "done" now

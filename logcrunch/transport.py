@@ -98,6 +98,7 @@ class BrokerService:
         validation.check_id(lease_id, "lease id")
         validation.check_results(results, self._broker.lease_max_files)
         validation.check_flag(lease_finished, "lease_finished")
+        results = self._broker.checked(worker, results)
         return self._broker.complete(worker, lease_id, results, self._clock(), lease_finished)
 
     def worker_lost(self, worker: str, lease_id: str, current: int | None,

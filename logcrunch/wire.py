@@ -13,8 +13,9 @@ Encoding (compact JSON, ``allow_nan`` off):
   (tuples come back as lists at the top level and as tuples inside dataclass fields);
 - an empty dict as ``{}`` (a BaseManager request's keyword arguments); other dicts, exact
   fractions and dataclasses as ``{"$": tag, "v": [...]}``: tag ``D`` a dict with string keys
-  (``v`` = its items), ``Q`` a Fraction (``v`` = numerator, denominator), or an allowed class's
-  name (``v`` = its field values in declaration order).
+  (``v`` = its items), ``M`` a summary's metrics (``v`` = rows of name, count, sum, sum of
+  squares, min, max: one object for all of a file's metrics), ``Q`` a Fraction (``v`` =
+  numerator, denominator), or an allowed class's name (``v`` = its field values in order).
 """
 
 from __future__ import annotations
@@ -57,6 +58,8 @@ def _default(value: Any) -> Any:
             for index in dict_fields:
                 values[index] = _field(values[index])
         return {"$": name, "v": values}
+    if type(value) is Metric:  # not via _field: a Metric outside a summary's metrics
+        return {"$": "Metric", "v": _METRIC_VALUES(value)}
     if isinstance(value, Fraction):
         return {"$": "Q", "v": [value.numerator, value.denominator]}
     raise TypeError(f"{type(value).__name__} cannot be sent to a peer")
@@ -64,8 +67,15 @@ def _default(value: Any) -> Any:
 
 def _field(value: Any) -> Any:
     if isinstance(value, dict) and value:
+        if all(type(item) is Metric for item in value.values()):
+            # A summary's metrics, as rows: one object for all of them, not one per metric.
+            return {"$": "M", "v": [(name, *_METRIC_VALUES(metric))
+                                    for name, metric in value.items()]}
         return {"$": "D", "v": list(value.items())}
     return value
+
+
+_METRIC_VALUES = operator.attrgetter("count", "total", "total_sq", "minimum", "maximum")
 
 
 _ENCODER = json.JSONEncoder(default=_default, allow_nan=False, check_circular=False,
@@ -100,6 +110,8 @@ def _decode_object(obj: dict) -> Any:
         return _fraction(values)
     if tag == "D":
         return _dict(values)
+    if tag == "M":
+        return _metrics(values)
     fields = _FIELDS.get(tag) if type(tag) is str else None
     if fields is None:
         raise WireError(f"{str(tag)[:40]!r} is not a type the protocol allows")
@@ -120,6 +132,18 @@ def _fraction(values: list) -> Fraction:
     if max(abs(values[0]).bit_length(), values[1].bit_length()) > MAX_FRACTION_BITS:
         raise WireError("a fraction too large to be a metric")
     return Fraction(values[0], values[1])
+
+
+def _metrics(rows: list) -> dict:
+    """A summary's metrics from their rows: [name, count, sum, sum_sq, min, max]."""
+    if len(rows) > MAX_DICT_ITEMS:
+        raise WireError(f"more than {MAX_DICT_ITEMS} metrics")
+    out = {}
+    for row in rows:
+        if type(row) is not list or len(row) != 6 or type(row[0]) is not str:
+            raise WireError("a metric is [name, count, sum, sum_sq, min, max]")
+        out[row[0]] = Metric(*row[1:])
+    return out
 
 
 def _dict(items: list) -> dict:

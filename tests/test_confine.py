@@ -5,11 +5,24 @@ import threading
 
 import pytest
 
+from logcrunch import confine
 from logcrunch.broker import JobInfo, Task
 from logcrunch.confine import ReadPolicy, Refused, open_confined
 from logcrunch.readers import ReadError
 from logcrunch.scan import ScanConfig
 from logcrunch.worker import WorkerOptions, WorkerProcess
+
+
+@pytest.fixture(autouse=True, params=["openat2", "components"])
+def resolver(request, monkeypatch):
+    """Every test through openat2 (where the kernel has it) and through the component walk."""
+    if request.param == "components":
+        monkeypatch.setattr(confine, "_openat2_state", [None])
+    else:
+        monkeypatch.setattr(confine, "_openat2_state", [])
+        if confine._load_openat2() is None:
+            pytest.skip("no openat2 here")
+    return request.param
 
 
 @pytest.fixture
@@ -33,9 +46,10 @@ def read(path, rules, **identity):
         return fp.read()
 
 
-def test_a_file_below_the_root_is_read(tree):
+def test_a_file_below_the_root_is_read(tree, resolver):
     logs, _secret = tree
     assert read(logs / "host" / "app.log", policy(logs)) == b"INFO fine\n"
+    assert (confine._openat2_state[0] is not None) == (resolver == "openat2")
 
 
 @pytest.mark.parametrize("path", ["{secret}", "{logs}/../secret", "{logs}x/app.log", "relative"])
