@@ -17,6 +17,8 @@ Generates FILES tiny log files (3 short lines each) and times, in one invocation
                 in DIR and by this checkout: the same work before and after a change,
                 interleaved in one invocation; the queue's overhead of each is taken against
                 its own scanner (--baseline-only: just these and scan-1proc)
+  queue-pickle-codec (only with --codec-variant) queue-only with pickle in place of the
+                data-only encoding, tags and checks unchanged: what the encoding alone costs
   seed-style    multiprocessing BaseManager with a task Queue and a result Queue: the master puts
                 every path (one round trip each), each of WORKERS processes gets one path, scans
                 it and puts the summary back (one round trip each way per file)
@@ -31,9 +33,11 @@ See benchmarks/DISPATCH.md for results.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import multiprocessing
 import os
+import pickle
 import queue
 import resource
 import shutil
@@ -45,6 +49,7 @@ import time
 from multiprocessing.managers import BaseManager
 from pathlib import Path
 
+from logcrunch import wire
 from logcrunch.authkey import ephemeral_key
 from logcrunch.discover import WalkOptions, walk
 from logcrunch.head import Head, HeadOptions
@@ -142,6 +147,32 @@ def time_in_tree(what: str, tree: str, root: Path, workers: int, files: int) -> 
                            str(files), tree], env=env, capture_output=True, text=True,
                           check=True, cwd=tree)
     return float(done.stdout.split()[-1])
+
+
+def _listify(value, depth=0):
+    """pickle keeps tuples; the protocol's checks expect what JSON gives (lists), as deep as the
+    messages' own structure (not inside dataclasses)."""
+    if isinstance(value, tuple | list) and depth < 4:
+        return [_listify(item, depth + 1) for item in value]
+    return value
+
+
+@contextlib.contextmanager
+def pickle_codec():
+    """While inside, messages are pickled instead of JSON-encoded (tags, checks and everything
+    else unchanged): what the data-only encoding alone costs. Never for production."""
+    saved = wire.encode, wire.decode
+    wire.encode = lambda message: pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    wire.decode = lambda data: _listify(pickle.loads(data))  # noqa: S301 - a benchmark's own data
+    try:
+        yield
+    finally:
+        wire.encode, wire.decode = saved
+
+
+def time_queue_pickle_codec(root: Path, workers: int, files: int) -> float:
+    with pickle_codec():
+        return time_queue_only(root, workers, files)
 
 
 def time_logcrunch_run(root: Path, scratch: Path, workers: int, files: int) -> float:
@@ -245,6 +276,8 @@ def main() -> None:
     parser.add_argument("--baseline-tree", metavar="DIR",
                         help="also time queue-only and scan-1proc as run by the logcrunch checkout "
                              "in DIR and by this one, each in a fresh interpreter (before/after)")
+    parser.add_argument("--codec-variant", action="store_true",
+                        help="also time queue-only with pickle in place of the data-only encoding")
     parser.add_argument("--baseline-only", action="store_true",
                         help="with --baseline-tree: time only the before/after contenders")
     parser.add_argument("--dir", help="where to generate the files (default: a new dir in /tmp)")
@@ -261,6 +294,8 @@ def main() -> None:
             name: [] for name in ("scan-1proc", "walk", "queue-only", "logcrunch-run", "seed-style")}
         if args.baseline_only:
             runs = {"scan-1proc": []}
+        if args.codec_variant:
+            runs["queue-pickle-codec"] = []
         trees = {}
         if args.baseline_tree:
             trees = {"baseline": args.baseline_tree,
@@ -277,6 +312,9 @@ def main() -> None:
                 runs["logcrunch-run"].append(
                     measure(time_logcrunch_run, root, base, args.workers, args.files))
                 runs["seed-style"].append(measure(time_seed_style, paths, args.workers))
+            if args.codec_variant:
+                runs["queue-pickle-codec"].append(measure(
+                    time_queue_pickle_codec, root, args.workers, args.files))
             for label, tree in trees.items():
                 for what in ("scan", "queue"):
                     runs[f"{what}@{label}"].append(measure(
