@@ -343,6 +343,19 @@ def rogue_worker(port: int, key: Path) -> Proc:
                 "--connect-timeout", "5", "-j", "1")
 
 
+def worker_against(rogue_answers: Callable[[str, list], Any], key: Path) -> tuple[RogueHead, Proc, int]:
+    """A real `logcrunch work` against a rogue head answering with ``rogue_answers``; waits for
+    the worker to exit and returns (the rogue head, closed; the worker; its exit code)."""
+    rogue = RogueHead(load_key(key), rogue_answers)
+    node = rogue_worker(rogue.port, key)
+    try:
+        code = node.wait(timeout=WAIT)
+    finally:
+        node.kill()
+        rogue.close()
+    return rogue, node, code
+
+
 def attack_on(method: str, attack: Any) -> Callable[[str, list], Any]:
     def answer(called: str, args: list) -> Any:
         return attack if called == method else honest_answer(called, args)
@@ -371,13 +384,7 @@ def hostile_answers(marker: Path) -> dict[str, tuple[str, Any, str]]:
 def test_a_rogue_heads_hostile_answer_runs_nothing_and_the_worker_says_why(tmp_path, key,
                                                                          marker, attack):
     method, answer, said = hostile_answers(marker)[attack]
-    rogue = RogueHead(load_key(key), attack_on(method, answer))
-    node = rogue_worker(rogue.port, key)
-    try:
-        code = node.wait(timeout=WAIT)
-    finally:
-        node.kill()
-        rogue.close()
+    rogue, node, code = worker_against(attack_on(method, answer), key)
     assert method in [called for called, _args in rogue.calls.queue]  # the attack was delivered
     assert not marker.exists()
     assert code != 0, node.output
@@ -388,14 +395,8 @@ def test_a_rogue_heads_hostile_answer_runs_nothing_and_the_worker_says_why(tmp_p
 
 def test_a_rogue_heads_error_answer_ends_the_worker_with_one_clear_line(tmp_path, key):
     forged_line = "2026-11-27 02:00:00,000 logcrunch INFO job done"
-    rogue = RogueHead(load_key(key), attack_on("job", ("#TRACEBACK",
-                                                       f"boom\n{forged_line}\n\x1b[2J")))
-    node = rogue_worker(rogue.port, key)
-    try:
-        code = node.wait(timeout=WAIT)
-    finally:
-        node.kill()
-        rogue.close()
+    _rogue, node, code = worker_against(
+        attack_on("job", ("#TRACEBACK", f"boom\n{forged_line}\n\x1b[2J")), key)
     assert code != 0, node.output
     assert "boom" in node.output  # what the head said, as one flattened line
     assert "restarting it" not in node.output and "Traceback" not in node.output
