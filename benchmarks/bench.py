@@ -25,6 +25,7 @@ import json
 import os
 import random
 import resource
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -147,8 +148,16 @@ def logcrunch_command(target: Path, work: Path, *options: str) -> list[str]:
     ]  # fmt: skip
 
 
+def baseline_command(tree: str, target: Path, work: Path, *options: str) -> list[str]:
+    """logcrunch_command, run from another checkout (``tree``, with its own built scanner)."""
+    inner = " ".join(shlex.quote(part) for part in logcrunch_command(target, work, *options))
+    return ["sh", "-c", f"cd {shlex.quote(tree)} && exec {inner}"]
+
+
 def read_report(command: list[str]) -> dict:
     """Totals and per-metric rows of the report a logcrunch_command wrote."""
+    if command[0] == "sh":  # baseline_command
+        command = shlex.split(command[2].split(" && exec ", 1)[1])
     report = Path(command[command.index("--out") + 1])
     with open(report / "summary.csv", newline="") as handle:
         total = next(row for row in csv.DictReader(handle) if row["group"] == "*")
@@ -374,6 +383,9 @@ def main() -> None:
                         help="at least this big, the one-file test (default 2000: the issue's 2 GB)")
     parser.add_argument("--scale-copies", type=int, default=4,
                         help="copies of the corpus for the -j scaling test (0 skips it)")
+    parser.add_argument("--baseline-tree", metavar="DIR",
+                        help="also time -j 1 from another checkout (git archive + its built "
+                             "_fastscan*.so), alternated with this tree's runs")
     parser.add_argument("--seed-loop", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.seed_loop:
@@ -434,10 +446,18 @@ def main() -> None:
             (f"logcrunch run -j 2 ({label})", scale_mb,
              lambda: logcrunch_command(root / "scale", work, "-j", "2")),
         ]  # fmt: skip
+    if args.baseline_tree:
+        specs.append((f"logcrunch run -j 1, baseline tree {Path(args.baseline_tree).name}",
+                      megabytes, lambda: baseline_command(args.baseline_tree, root / "plain", work,
+                                                          "-j", "1")))
     timed_runs = run_interleaved(results, specs, repeat)
     (one, command, _), (two, command_two, _) = timed_runs[:2]
     ours = read_report(command)
     two.note = "agrees" if read_report(command_two) == ours else "MISMATCH with -j 1"
+    if args.baseline_tree:
+        base, base_command, _ = timed_runs[-1]
+        base.note = ("agrees" if read_report(base_command) == ours else "counts differ") + \
+            f"; this tree's -j 1 is {one.rate / base.rate:.2f}x it"
     no_c, _, command = run(
         results, "logcrunch run -j 1, LOGCRUNCH_NO_C=1 (1 run)", megabytes, 1,
         lambda: logcrunch_command(root / "plain", work, "-j", "1"),

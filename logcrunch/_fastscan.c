@@ -1,33 +1,58 @@
-/* logcrunch._fastscan: the level rule and the logfmt number sums of a block of whole lines, in C.
+/* logcrunch._fastscan: one C pass over a block of whole lines (levels, stamps, hours,
+ * error/warning templates and logfmt number sums).
  *
- * One call scans a block of complete lines (each ending in "\n") and returns
- *   (lines, error_lines, warn_lines, metrics, others, refused)
- * where metrics maps each logfmt key (bytes) to a list of
+ * scan_block(block, levels, ceiling, max_key, threshold, prev_key, overrides, admit, templates)
+ *   -> (lines, error_lines, warn_lines, level_lines, metrics, others, refused,
+ *       hours, last_key, first_stamped, last_stamped, template_counts)
+ * (see scan_block_doc below for the arguments and results).
+ *
+ * The rules are those of the Python reference modules, which define them:
+ *   logcrunch/formats.py    find_level (continuation lines, glog, PRI, bare / bracketed / keyed
+ *                           tokens, Title-case words in the level position, "word:" forms);
+ *   logcrunch/stamps.py     parse_stamp, leading_stamp_end, year_for, _valid;
+ *   logcrunch/templates.py  mask, message_of, after_header (line_template for "plain" files);
+ *   tests/reference_scan.py logfmt_numbers (the logfmt pairs and their numbers).
+ * Each function below names the regex or Python function it stands for; where a regex can
+ * backtrack, the comment says which alternatives it tries in which order, since the C code has to
+ * pick the same match. Python's bytes regexes are ASCII: \s is [ \t\n\r\f\v], \w is
+ * [A-Za-z0-9_], (?i:) folds ASCII letters only; a line's content never holds "\n", so "$" is the
+ * end of the text searched (the content, or a slice of it where Python passes endpos / slices).
+ *
+ * metrics maps each admitted logfmt key (bytes) to a list of
  *   (decimals, count, total, total_sq, minimum, maximum)
- * aggregates of its values scaled by 10**decimals (Python ints, exact), and others is a list of
- * (key, value text) pairs the C code leaves to Python: exponent forms, numbers of more than
- * MAX_DIGITS digits, and keys beyond the MAX_ENTRIES table. The numbers aggregated here (at most
- * MAX_DIGITS digits, no exponent) are always kept samples (summary.kept_number); those whose key
- * the per-file metric cap already refuses (longer than max_key bytes, or sorting after ceiling:
- * summary.MetricCap) are only counted, in refused, and never enter the table.
- *
- * The rules are those of logcrunch/formats.py (token_level) and of the logfmt pairs of
- * tests/reference_scan.py; each branch below cites the regex it stands for. Python's bytes
- * regexes are ASCII: \s is [ \t\n\r\f\v], \w is [A-Za-z0-9_], (?i:) folds ASCII letters only.
+ * aggregates of its values scaled by 10**decimals (Python ints, exact); others is a list of
+ * (key, value text) pairs left to Python: exponent forms, numbers of more than MAX_DIGITS digits,
+ * and keys beyond the MAX_ENTRIES table. Numbers whose key the per-file metric cap already refuses
+ * (longer than max_key bytes, or sorting after ceiling: summary.MetricCap) are only counted, in
+ * refused. Keys the admit callable refuses are no metrics at all.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <stdint.h>
 #include <string.h>
 
+#define NONE (-1)
 #define NEUTRAL 0
 #define WARN 1
 #define ERROR 2
 
 #define MAX_DIGITS 18 /* < 10**18 fits int64; its square fits __int128 */
 #define MAX_ENTRIES 65536
+#define MAX_DECISIONS 65536 /* admit() answers cached per block */
+
+#define TIMESTAMP_PREFIX_BYTES 160
+#define EPOCH_FIRST 946684800LL /* 2000-01-01T00:00:00Z */
+#define EPOCH_END 4102444800LL  /* 2100-01-01T00:00:00Z */
+#define ZONE_NAIVE 4095
+#define ZONE_UTC 2048
+
+#define TEMPLATE_INPUT_BYTES 2048
+#define TEMPLATE_MAX_BYTES 1024
 
 typedef __int128 i128;
+typedef unsigned char uchar;
+
+static uint64_t HASH_SEED = 0x243F6A8885A308D3ULL; /* randomised at import */
 
 /* ---------------------------------------------------------------------------------------------
  * Character classes. */
@@ -42,12 +67,21 @@ enum {
     C_BARE_LEFT = 64, /* [\s\[(<|,;]: may precede a bare level word */
     C_TOKEN = 128,    /* may start a level token: [A-Z], "[", "l", "s" */
 };
-static unsigned char CLASSES[256];
-static unsigned char BARE_RIGHT[256]; /* [\s\]):>|,;]: may follow a bare level word */
+enum {
+    D_BARE_RIGHT = 1, /* [\s\]):>|,;]: may follow a bare (or Title-case) level word */
+    D_STAMP_END = 2,  /* [\s,;|\]\[)(:\-]: may follow a stamp (stamps._END) */
+    D_TAG = 4,        /* [\w./()\-]: a syslog tag */
+    D_DELIMITER = 8,  /* ,;()[]{}<>| (templates._DELIMITERS) */
+    D_WORD = 16,      /* \w */
+    D_SKIP = 32,      /* templates.MESSAGE_SKIP */
+    D_SEPARATOR = 64, /* formats._LEVEL_SEPARATORS */
+};
+static uchar CLASSES[256];
+static uchar MORE[256];
 
 static void init_classes(void) {
     for (int c = 0; c < 256; c++) {
-        unsigned char flags = 0;
+        uchar flags = 0, more = 0;
         int space = c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
         int upper = c >= 'A' && c <= 'Z', lower = c >= 'a' && c <= 'z', digit = c >= '0' && c <= '9';
         int word = upper || lower || digit || c == '_';
@@ -59,16 +93,28 @@ static void init_classes(void) {
         if (word || c == '$' || c == '.') flags |= C_CLASS;
         if (space || (c && strchr("[(<|,;", c))) flags |= C_BARE_LEFT;
         if (upper || c == '[' || c == 'l' || c == 's') flags |= C_TOKEN;
+        if (space || (c && strchr("]):>|,;", c))) more |= D_BARE_RIGHT;
+        if (space || (c && strchr(",;|][)(:-", c))) more |= D_STAMP_END;
+        if (word || (c && strchr("./()-", c))) more |= D_TAG;
+        if (c && strchr(",;()[]{}<>|", c)) more |= D_DELIMITER;
+        if (word) more |= D_WORD;
+        if (c && strchr(" \t:-|]>,;)\"'", c)) more |= D_SKIP;
+        if (c && strchr(" \t,|-", c)) more |= D_SEPARATOR;
         CLASSES[c] = flags;
-        BARE_RIGHT[c] = space || (c && strchr("]):>|,;", c));
+        MORE[c] = more;
     }
 }
 
-static inline int is_space(unsigned char c) { return CLASSES[c] & C_SPACE; }
-static inline int is_upper(unsigned char c) { return CLASSES[c] & C_UPPER; }
-static inline int is_alpha(unsigned char c) { return CLASSES[c] & (C_UPPER | C_LOWER); }
-static inline int is_digit(unsigned char c) { return CLASSES[c] & C_DIGIT; }
-static inline int is_key_char(unsigned char c) { return CLASSES[c] & C_KEY; }
+static inline int is_space(uchar c) { return CLASSES[c] & C_SPACE; }
+static inline int is_upper(uchar c) { return CLASSES[c] & C_UPPER; }
+static inline int is_lower(uchar c) { return CLASSES[c] & C_LOWER; }
+static inline int is_alpha(uchar c) { return CLASSES[c] & (C_UPPER | C_LOWER); }
+static inline int is_digit(uchar c) { return CLASSES[c] & C_DIGIT; }
+static inline int is_key_char(uchar c) { return CLASSES[c] & C_KEY; }
+static inline int bare_left(uchar c) { return CLASSES[c] & C_BARE_LEFT; }
+static inline int bare_right(uchar c) { return MORE[c] & D_BARE_RIGHT; }
+static inline int is_word(uchar c) { return MORE[c] & D_WORD; }
+static inline int is_delimiter(uchar c) { return MORE[c] & D_DELIMITER; }
 
 /* ---------------------------------------------------------------------------------------------
  * Level words (formats.ERROR_WORDS / WARN_WORDS / NEUTRAL_WORDS). */
@@ -89,55 +135,615 @@ static const struct {
 };
 #define LONGEST_WORD 11
 #define WORD_COUNT ((int)(sizeof(LEVEL_WORDS) / sizeof(LEVEL_WORDS[0])))
-static short WORDS_OF_LENGTH[LONGEST_WORD + 1][WORD_COUNT + 1]; /* indexes, -1 terminated */
+/* word_level compares the words of 9 and 11 letters by name: */
+_Static_assert(sizeof("emergency") == 10 && sizeof("information") == 12, "long level words");
+/* The words of each length up to 8 as 64-bit values (bytes in memory order), for one compare
+ * each; the two longer ones ("emergency", "information") are compared as bytes. */
+static struct {
+    uint64_t packed;
+    int level;
+} PACKED_WORDS[9][WORD_COUNT + 1]; /* level -1 terminated */
+
+static inline uint64_t pack_lowered(const uchar *text, Py_ssize_t length) {
+    uint64_t v = 0;
+    for (Py_ssize_t i = 0; i < length; i++) /* letters only: | 0x20 folds the case */
+        v |= (uint64_t)(text[i] | 0x20) << (8 * i);
+    return v;
+}
 
 static void init_words(void) {
-    for (int length = 0; length <= LONGEST_WORD; length++) {
+    for (int length = 0; length <= 8; length++) {
         int used = 0;
         for (int i = 0; i < WORD_COUNT; i++)
-            if (LEVEL_WORDS[i].length == length) WORDS_OF_LENGTH[length][used++] = (short)i;
-        WORDS_OF_LENGTH[length][used] = -1;
+            if (LEVEL_WORDS[i].length == length) {
+                PACKED_WORDS[length][used].packed =
+                    pack_lowered((const uchar *)LEVEL_WORDS[i].word, length);
+                PACKED_WORDS[length][used++].level = LEVEL_WORDS[i].level;
+            }
+        PACKED_WORDS[length][used].level = -1;
     }
 }
 
 /* Level of a letters-only word compared case-insensitively, or -1 when it is no level word.
  * ``bare`` excludes "information", which has no UPPERCASE bare spelling (formats._UPPER_ALT). */
-static int word_level(const unsigned char *text, Py_ssize_t length, int bare) {
-    char lowered[LONGEST_WORD];
+static int word_level(const uchar *text, Py_ssize_t length, int bare) {
     if (length < 3 || length > LONGEST_WORD) return -1;
-    for (Py_ssize_t i = 0; i < length; i++) lowered[i] = (char)(text[i] | 0x20);
-    for (const short *index = WORDS_OF_LENGTH[length]; *index >= 0; index++) {
-        const char *word = LEVEL_WORDS[*index].word;
-        if (word[0] == lowered[0] && memcmp(word, lowered, length) == 0) {
-            if (bare && length == 11) return -1; /* "information" */
-            return LEVEL_WORDS[*index].level;
+    if (length <= 8) {
+        uint64_t v = pack_lowered(text, length);
+        for (int i = 0; PACKED_WORDS[length][i].level >= 0; i++)
+            if (PACKED_WORDS[length][i].packed == v) return PACKED_WORDS[length][i].level;
+        return -1;
+    }
+    if (length == 10 || (bare && length == 11)) return -1; /* "information": not bare */
+    const char *word = length == 9 ? "emergency" : "information";
+    for (Py_ssize_t i = 0; i < length; i++)
+        if ((text[i] | 0x20) != word[i]) return -1;
+    return length == 9 ? ERROR : NEUTRAL;
+}
+
+/* formats.COLON_WORDS of a lowercase word: the level words and .NET's fail / dbug / trce. */
+static int colon_word_level(const uchar *text, Py_ssize_t length) {
+    if (length == 4) {
+        if (memcmp(text, "fail", 4) == 0) return ERROR;
+        if (memcmp(text, "dbug", 4) == 0 || memcmp(text, "trce", 4) == 0) return NEUTRAL;
+    }
+    return word_level(text, length, 0);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Stamps (logcrunch/stamps.py). A stamp is reduced to the fields of its key. */
+
+typedef struct {
+    int year, month, day, hour, minute, second;
+    int zone; /* ZONE_NAIVE, or the offset in minutes + ZONE_UTC */
+} Fields;
+
+enum { NO_SHAPE = 0, SHAPE = 1, BAD_OFFSET = 2 }; /* BAD_OFFSET: stamps._offset raises */
+
+static inline int stamp_end_ok(const uchar *s, Py_ssize_t n, Py_ssize_t p) {
+    /* _END = (?=[\s,;|\]\[)(:\-]|$) */
+    return p >= n || (MORE[s[p]] & D_STAMP_END);
+}
+
+/* The value of k (<= 9) digits at s[p], or -1 when they are not all digits within n. */
+static inline int digits_at(const uchar *s, Py_ssize_t n, Py_ssize_t p, int k) {
+    if (p + k > n) return -1;
+    int value = 0;
+    for (int i = 0; i < k; i++) {
+        if (!is_digit(s[p + i])) return -1;
+        value = value * 10 + (s[p + i] - '0');
+    }
+    return value;
+}
+
+/* _TIME = (\d\d):(\d\d):(\d\d) at p. */
+static inline int time_at(const uchar *s, Py_ssize_t n, Py_ssize_t p, Fields *f) {
+    if (p + 8 > n || s[p + 2] != ':' || s[p + 5] != ':') return 0;
+    f->hour = digits_at(s, n, p, 2);
+    f->minute = digits_at(s, n, p + 3, 2);
+    f->second = digits_at(s, n, p + 6, 2);
+    return f->hour >= 0 && f->minute >= 0 && f->second >= 0;
+}
+
+/* _ZONE's non-empty form (Z|[+-]\d\d:?\d\d) at q: its end, or -1. ":?" is greedy, and without
+ * it the next byte must be a digit, so at most one form fits. */
+static Py_ssize_t zone_end(const uchar *s, Py_ssize_t n, Py_ssize_t q) {
+    if (q >= n) return -1;
+    if (s[q] == 'Z') return q + 1;
+    if (s[q] != '+' && s[q] != '-') return -1;
+    if (digits_at(s, n, q + 1, 2) < 0) return -1;
+    if (q + 3 < n && s[q + 3] == ':') return digits_at(s, n, q + 4, 2) >= 0 ? q + 6 : -1;
+    return digits_at(s, n, q + 3, 2) >= 0 ? q + 5 : -1;
+}
+
+/* stamps._offset of the zone text s[q:e]: 0 and the zone code, or -1 when it raises. */
+static int zone_code(const uchar *s, Py_ssize_t q, Py_ssize_t e, int *zone) {
+    if (s[q] == 'Z') {
+        *zone = ZONE_UTC;
+        return 0;
+    }
+    int hours = (s[q + 1] - '0') * 10 + (s[q + 2] - '0');
+    int minutes = (s[e - 2] - '0') * 10 + (s[e - 1] - '0');
+    if (hours > 23 || minutes > 59) return -1;
+    int offset = hours * 60 + minutes;
+    *zone = ZONE_UTC + (s[q] == '-' ? -offset : offset);
+    return 0;
+}
+
+/* What follows the seconds at p: an optional fraction ("[.,](\d+)", or "[:.,](\d+)"), with
+ * ``zoned`` an optional _ZONE, then _END. The regex tries, in this order: fraction and zone,
+ * fraction alone, zone alone, neither (a shorter run of fraction digits never fits: a digit
+ * cannot start a zone or end a stamp). Returns the match end (-1: no fit) and the zone text's
+ * start in *zone (-1: none). */
+static Py_ssize_t stamp_tail(const uchar *s, Py_ssize_t n, Py_ssize_t p, int colon_too,
+                             int zoned, Py_ssize_t *zone) {
+    *zone = -1;
+    if (p + 1 < n && (s[p] == '.' || s[p] == ',' || (colon_too && s[p] == ':')) &&
+        is_digit(s[p + 1])) {
+        Py_ssize_t q = p + 1;
+        while (q < n && is_digit(s[q])) q++;
+        if (zoned) {
+            Py_ssize_t z = zone_end(s, n, q);
+            if (z >= 0 && stamp_end_ok(s, n, z)) {
+                *zone = q;
+                return z;
+            }
+        }
+        if (stamp_end_ok(s, n, q)) return q;
+    }
+    if (zoned) {
+        Py_ssize_t z = zone_end(s, n, p);
+        if (z >= 0 && stamp_end_ok(s, n, z)) {
+            *zone = p;
+            return z;
         }
     }
-    return -1;
+    return stamp_end_ok(s, n, p) ? p : -1;
+}
+
+static inline int ymd(const uchar *s, Py_ssize_t n, int y_at, int y_len, char sep1, int mo_at,
+                      char sep2, int d_at, Fields *f) {
+    f->year = digits_at(s, n, y_at, y_len);
+    f->month = digits_at(s, n, mo_at, 2);
+    f->day = digits_at(s, n, d_at, 2);
+    if (f->year < 0 || f->month < 0 || f->day < 0) return 0;
+    if (sep1 && s[mo_at - 1] != sep1) return 0;
+    if (sep2 && s[d_at - 1] != sep2) return 0;
+    return 1;
+}
+
+/* _ISO: (\d{4})-(\d\d)-(\d\d)[T ] _TIME _FRACTION _ZONE _END, at s[0]. */
+static int iso_stamp(const uchar *s, Py_ssize_t n, Fields *f, Py_ssize_t *end) {
+    if (n < 19 || !ymd(s, n, 0, 4, '-', 5, '-', 8, f) || (s[10] != 'T' && s[10] != ' ') ||
+        !time_at(s, n, 11, f))
+        return NO_SHAPE;
+    Py_ssize_t zone;
+    Py_ssize_t e = stamp_tail(s, n, 19, 0, 1, &zone);
+    if (e < 0) return NO_SHAPE;
+    *end = e;
+    f->zone = ZONE_NAIVE;
+    if (zone >= 0 && zone_code(s, zone, e, &f->zone) < 0) return BAD_OFFSET;
+    return SHAPE;
+}
+
+/* _BGL: (\d{4})-(\d\d)-(\d\d)-(\d\d)\.(\d\d)\.(\d\d) _FRACTION _END. */
+static int bgl_stamp(const uchar *s, Py_ssize_t n, Fields *f, Py_ssize_t *end) {
+    if (n < 19 || !ymd(s, n, 0, 4, '-', 5, '-', 8, f) || s[10] != '-' || s[13] != '.' ||
+        s[16] != '.')
+        return NO_SHAPE;
+    f->hour = digits_at(s, n, 11, 2);
+    f->minute = digits_at(s, n, 14, 2);
+    f->second = digits_at(s, n, 17, 2);
+    if (f->hour < 0 || f->minute < 0 || f->second < 0) return NO_SHAPE;
+    Py_ssize_t zone, e = stamp_tail(s, n, 19, 0, 0, &zone);
+    if (e < 0) return NO_SHAPE;
+    *end = e;
+    f->zone = ZONE_NAIVE;
+    return SHAPE;
+}
+
+/* The digit-first anchored layouts after _ISO and _BGL, in stamps._anchored's order. */
+static int digit_stamp(const uchar *s, Py_ssize_t n, Fields *f, Py_ssize_t *end) {
+    Py_ssize_t zone, e;
+    f->zone = ZONE_NAIVE;
+    /* _DOTTED: (\d{4})\.(\d\d)\.(\d\d)[ T\-] _TIME _FRACTION _END */
+    if (n >= 19 && ymd(s, n, 0, 4, '.', 5, '.', 8, f) &&
+        (s[10] == ' ' || s[10] == 'T' || s[10] == '-') && time_at(s, n, 11, f) &&
+        (e = stamp_tail(s, n, 19, 0, 0, &zone)) >= 0) {
+        *end = e;
+        return SHAPE;
+    }
+    /* _SLASHED: (\d{4})/(\d\d)/(\d\d)[ T] _TIME _FRACTION _END */
+    if (n >= 19 && ymd(s, n, 0, 4, '/', 5, '/', 8, f) && (s[10] == ' ' || s[10] == 'T') &&
+        time_at(s, n, 11, f) && (e = stamp_tail(s, n, 19, 0, 0, &zone)) >= 0) {
+        *end = e;
+        return SHAPE;
+    }
+    /* _COMPACT: (\d{4})(\d\d)(\d\d)[\-T ] _TIME (?:[:.,](\d+))? _END */
+    if (n >= 17 && ymd(s, n, 0, 4, 0, 4, 0, 6, f) &&
+        (s[8] == '-' || s[8] == 'T' || s[8] == ' ') && time_at(s, n, 9, f) &&
+        (e = stamp_tail(s, n, 17, 1, 0, &zone)) >= 0) {
+        *end = e;
+        return SHAPE;
+    }
+    /* _SPARK: (\d\d)/(\d\d)/(\d\d) _TIME _END, year 2000 + yy */
+    if (n >= 17 && ymd(s, n, 0, 2, '/', 3, '/', 6, f) && s[8] == ' ' && time_at(s, n, 9, f) &&
+        stamp_end_ok(s, n, 17)) {
+        f->year += 2000;
+        *end = 17;
+        return SHAPE;
+    }
+    /* _HDFS: (\d\d)(\d\d)(\d\d) (\d\d)(\d\d)(\d\d) _END, year 2000 + yy */
+    if (n >= 13 && ymd(s, n, 0, 2, 0, 2, 0, 4, f) && s[6] == ' ' && stamp_end_ok(s, n, 13)) {
+        f->hour = digits_at(s, n, 7, 2);
+        f->minute = digits_at(s, n, 9, 2);
+        f->second = digits_at(s, n, 11, 2);
+        if (f->hour >= 0 && f->minute >= 0 && f->second >= 0) {
+            f->year += 2000;
+            *end = 13;
+            return SHAPE;
+        }
+    }
+    /* _LOGCAT: (\d\d)-(\d\d) _TIME _FRACTION _END, yearless */
+    if (n >= 14 && s[2] == '-' && s[5] == ' ' && (f->month = digits_at(s, n, 0, 2)) >= 0 &&
+        (f->day = digits_at(s, n, 3, 2)) >= 0 && time_at(s, n, 6, f) &&
+        (e = stamp_tail(s, n, 14, 0, 0, &zone)) >= 0) {
+        f->year = 0;
+        *end = e;
+        return SHAPE;
+    }
+    return NO_SHAPE;
+}
+
+/* _MON: the month number of three bytes (exact case), or 0. */
+static int month_at(const uchar *s) {
+    uint32_t v = (uint32_t)s[0] << 16 | (uint32_t)s[1] << 8 | s[2];
+    static const uint32_t names[12] = {
+        'J' << 16 | 'a' << 8 | 'n', 'F' << 16 | 'e' << 8 | 'b', 'M' << 16 | 'a' << 8 | 'r',
+        'A' << 16 | 'p' << 8 | 'r', 'M' << 16 | 'a' << 8 | 'y', 'J' << 16 | 'u' << 8 | 'n',
+        'J' << 16 | 'u' << 8 | 'l', 'A' << 16 | 'u' << 8 | 'g', 'S' << 16 | 'e' << 8 | 'p',
+        'O' << 16 | 'c' << 8 | 't', 'N' << 16 | 'o' << 8 | 'v', 'D' << 16 | 'e' << 8 | 'c',
+    };
+    for (int i = 0; i < 12; i++)
+        if (names[i] == v) return i + 1;
+    return 0;
+}
+
+/* ([ \d]\d): a day written with a blank or a digit first. */
+static inline int padded_day(const uchar *s, Py_ssize_t p) {
+    if (!is_digit(s[p + 1]) || (s[p] != ' ' && !is_digit(s[p]))) return -1;
+    return (s[p] == ' ' ? 0 : (s[p] - '0') * 10) + (s[p + 1] - '0');
+}
+
+/* _SYSLOG: _MON ([ \d]\d) _TIME _FRACTION _END, yearless. */
+static int syslog_stamp(const uchar *s, Py_ssize_t n, Fields *f, Py_ssize_t *end) {
+    if (n < 15 || s[3] != ' ' || s[6] != ' ' || !(f->month = month_at(s))) return NO_SHAPE;
+    if ((f->day = padded_day(s, 4)) < 0 || !time_at(s, n, 7, f)) return NO_SHAPE;
+    Py_ssize_t zone, e = stamp_tail(s, n, 15, 0, 0, &zone);
+    if (e < 0) return NO_SHAPE;
+    f->year = 0;
+    f->zone = ZONE_NAIVE;
+    *end = e;
+    return SHAPE;
+}
+
+/* _GLOG: [IWEF](\d\d)(\d\d) _TIME _FRACTION _END, yearless. */
+static int glog_stamp(const uchar *s, Py_ssize_t n, Fields *f, Py_ssize_t *end) {
+    if (n < 14 || s[5] != ' ' || (f->month = digits_at(s, n, 1, 2)) < 0 ||
+        (f->day = digits_at(s, n, 3, 2)) < 0 || !time_at(s, n, 6, f))
+        return NO_SHAPE;
+    Py_ssize_t zone, e = stamp_tail(s, n, 14, 0, 0, &zone);
+    if (e < 0) return NO_SHAPE;
+    f->year = 0;
+    f->zone = ZONE_NAIVE;
+    *end = e;
+    return SHAPE;
+}
+
+/* _APACHE: \[[A-Z][a-z]{2} _MON ([ \d]\d) _TIME _FRACTION (\d{4})\]: a fraction must be followed
+ * by the blank (without it, "[.,]" is no blank either).
+ * _PROXIFIER: \[(\d\d)\.(\d\d) _TIME\], yearless. */
+static int bracket_stamp(const uchar *s, Py_ssize_t n, Fields *f, Py_ssize_t *end) {
+    f->zone = ZONE_NAIVE;
+    if (n >= 26 && is_upper(s[1]) && is_lower(s[2]) && is_lower(s[3]) && s[4] == ' ' &&
+        s[8] == ' ' && s[11] == ' ' && (f->month = month_at(s + 5)) &&
+        (f->day = padded_day(s, 9)) >= 0 && time_at(s, n, 12, f)) {
+        Py_ssize_t p = 20;
+        if (p + 1 < n && (s[p] == '.' || s[p] == ',') && is_digit(s[p + 1])) {
+            p += 1;
+            while (p < n && is_digit(s[p])) p++;
+        }
+        if (p + 6 <= n && s[p] == ' ' && (f->year = digits_at(s, n, p + 1, 4)) >= 0 &&
+            s[p + 5] == ']') {
+            *end = p + 6;
+            return SHAPE;
+        }
+    }
+    if (n >= 16 && s[3] == '.' && s[6] == ' ' && s[15] == ']' &&
+        (f->month = digits_at(s, n, 1, 2)) >= 0 && (f->day = digits_at(s, n, 4, 2)) >= 0 &&
+        time_at(s, n, 7, f)) {
+        f->year = 0;
+        *end = 16;
+        return SHAPE;
+    }
+    return NO_SHAPE;
+}
+
+/* stamps._anchored: the first layout that fits at s[0] (first-byte dispatch). */
+static int anchored_stamp(const uchar *s, Py_ssize_t n, Fields *f, Py_ssize_t *end) {
+    if (n == 0) return NO_SHAPE;
+    uchar c = s[0];
+    if (is_digit(c)) {
+        int r = iso_stamp(s, n, f, end);
+        if (r == NO_SHAPE) r = bgl_stamp(s, n, f, end);
+        if (r == NO_SHAPE) r = digit_stamp(s, n, f, end);
+        return r;
+    }
+    if (c == '[') return bracket_stamp(s, n, f, end);
+    if (c == 'J' || c == 'F' || c == 'M' || c == 'A' || c == 'S' || c == 'O' || c == 'N' ||
+        c == 'D') {
+        int r = syslog_stamp(s, n, f, end);
+        if (r != NO_SHAPE) return r;
+    }
+    if (c == 'I' || c == 'W' || c == 'E' || c == 'F') return glog_stamp(s, n, f, end);
+    return NO_SHAPE;
+}
+
+/* Days since 1970-01-01 to the civil date (H. Hinnant's algorithm). */
+static void civil_from_days(int64_t z, int *year, int *month, int *day) {
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t y = yoe + era * 400;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    int d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    int m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *year = (int)(y + (m <= 2));
+    *month = m;
+    *day = d;
+}
+
+/* stamps._epoch: SHAPE and the UTC fields, or NO_SHAPE (None) outside 2000..2100. */
+static int epoch_fields(int64_t seconds, Fields *f) {
+    if (seconds < EPOCH_FIRST || seconds >= EPOCH_END) return NO_SHAPE;
+    civil_from_days(seconds / 86400, &f->year, &f->month, &f->day);
+    int64_t rest = seconds % 86400;
+    f->hour = (int)(rest / 3600);
+    f->minute = (int)(rest / 60 % 60);
+    f->second = (int)(rest % 60);
+    f->zone = ZONE_UTC;
+    return SHAPE;
+}
+
+static int64_t digits_value(const uchar *s, int k) {
+    int64_t value = 0;
+    for (int i = 0; i < k; i++) value = value * 10 + (s[i] - '0');
+    return value;
+}
+
+/* The number part of _EPOCH at q: (\d{10})(?:\.(\d+))?(?=\s|$) or (\d{13})(?=\s|$). 1 and the
+ * seconds when it fits. */
+static int epoch_number(const uchar *s, Py_ssize_t n, Py_ssize_t q, int64_t *seconds) {
+    Py_ssize_t d = q;
+    while (d < n && is_digit(s[d])) d++;
+    d -= q;
+    if (d == 10) {
+        Py_ssize_t e = q + 10;
+        if (e + 1 < n && s[e] == '.' && is_digit(s[e + 1])) {
+            Py_ssize_t fe = e + 1;
+            while (fe < n && is_digit(s[fe])) fe++;
+            if (fe >= n || is_space(s[fe])) {
+                *seconds = digits_value(s + q, 10);
+                return 1;
+            }
+        }
+        if (e >= n || is_space(s[e])) {
+            *seconds = digits_value(s + q, 10);
+            return 1;
+        }
+    } else if (d == 13 && (q + 13 >= n || is_space(s[q + 13]))) {
+        *seconds = digits_value(s + q, 13) / 1000;
+        return 1;
+    }
+    return 0;
+}
+
+/* stamps._epoch_field: _EPOCH = (?:\S{1,64} +)?(?:number) at s[0]. The optional first field is
+ * tried first; it can only be the whole first run of non-blanks (at most 64 bytes) and all the
+ * spaces after it. */
+static int epoch_field_stamp(const uchar *s, Py_ssize_t n, Fields *f) {
+    int64_t seconds;
+    Py_ssize_t r = 0;
+    while (r < n && !is_space(s[r])) r++;
+    int matched = 0;
+    if (r >= 1 && r <= 64 && r < n && s[r] == ' ') {
+        Py_ssize_t q = r;
+        while (q < n && s[q] == ' ') q++;
+        matched = epoch_number(s, n, q, &seconds);
+    }
+    if (!matched) matched = epoch_number(s, n, 0, &seconds);
+    return matched ? epoch_fields(seconds, f) : NO_SHAPE;
+}
+
+/* stamps._searched: _ACCESS searched, then _ISO_ANYWHERE, then _BGL_ANYWHERE. */
+static int searched_stamp(const uchar *s, Py_ssize_t n, Fields *f) {
+    /* \[(\d\d)/_MON/(\d{4}):_TIME ([+-]\d{4})\] */
+    for (const uchar *b = memchr(s, '[', n); b != NULL;
+         b = memchr(b + 1, '[', n - (b + 1 - s))) {
+        Py_ssize_t p = b - s;
+        if (p + 28 > n) break;
+        if (b[3] != '/' || b[7] != '/' || b[12] != ':' || b[21] != ' ' || b[27] != ']') continue;
+        if ((f->day = digits_at(b, 28, 1, 2)) < 0 || !(f->month = month_at(b + 4)) ||
+            (f->year = digits_at(b, 28, 8, 4)) < 0 || !time_at(b, 28, 13, f) ||
+            (b[22] != '+' && b[22] != '-') || digits_at(b, 28, 23, 4) < 0)
+            continue;
+        return zone_code(b, 22, 27, &f->zone) < 0 ? BAD_OFFSET : SHAPE;
+    }
+    /* (?<!\d) _ISO / _BGL: at the start of a run of digits; both read \d{4}-, so the candidates
+     * are the "-" four bytes in */
+    int bgl = NO_SHAPE;
+    Fields bgl_fields;
+    for (const uchar *dash = n > 4 ? memchr(s + 4, '-', n - 4) : NULL; dash != NULL;
+         dash = memchr(dash + 1, '-', n - (dash + 1 - s))) {
+        Py_ssize_t p = dash - 4 - s;
+        if (p + 19 > n) break;
+        if (!is_digit(s[p]) || (p > 0 && is_digit(s[p - 1]))) continue;
+        Py_ssize_t end;
+        int r = iso_stamp(s + p, n - p, f, &end);
+        if (r != NO_SHAPE) return r;
+        if (bgl == NO_SHAPE) bgl = bgl_stamp(s + p, n - p, &bgl_fields, &end);
+    }
+    if (bgl != NO_SHAPE) *f = bgl_fields;
+    return bgl;
+}
+
+/* stamps._json_stamp: _JSON_FIELD searched, then its ISO text (which must fit whole) or epoch
+ * number. Once the field regex matches, its verdict is final. */
+static int json_stamp(const uchar *s, Py_ssize_t n, Fields *f) {
+    static const struct {
+        const char *text;
+        Py_ssize_t length;
+    } KEYS[] = {{"\"ts\"", 4}, {"\"time\"", 6}, {"\"timestamp\"", 11}, {"\"@timestamp\"", 12}};
+    for (const uchar *b = memchr(s, '"', n); b != NULL;
+         b = memchr(b + 1, '"', n - (b + 1 - s))) {
+        Py_ssize_t p = b - s, q = -1;
+        for (int k = 0; k < 4; k++)
+            if (p + KEYS[k].length <= n && memcmp(b, KEYS[k].text, KEYS[k].length) == 0) {
+                q = p + KEYS[k].length;
+                break;
+            }
+        if (q < 0) continue;
+        while (q < n && is_space(s[q])) q++; /* \s*:\s* */
+        if (q >= n || s[q] != ':') continue;
+        q++;
+        while (q < n && is_space(s[q])) q++;
+        if (q >= n) continue;
+        if (s[q] == '"') { /* "([^"\n]{1,64})" */
+            Py_ssize_t k = 0;
+            while (k <= 64 && q + 1 + k < n && s[q + 1 + k] != '"' && s[q + 1 + k] != '\n') k++;
+            if (k < 1 || k > 64 || q + 1 + k >= n || s[q + 1 + k] != '"') continue;
+            Py_ssize_t end;
+            int r = iso_stamp(s + q + 1, k, f, &end);
+            return r != NO_SHAPE && end == k ? r : NO_SHAPE;
+        }
+        /* (\d{10}(?:\.\d+)?|\d{13})(?![\d.eE]) */
+        Py_ssize_t d = q;
+        while (d < n && is_digit(s[d])) d++;
+        d -= q;
+#define JSON_STOP(i) ((i) >= n || !(is_digit(s[i]) || s[i] == '.' || s[i] == 'e' || s[i] == 'E'))
+        if (d == 10) {
+            Py_ssize_t e = q + 10;
+            int fits = JSON_STOP(e);
+            if (!fits && e + 1 < n && s[e] == '.' && is_digit(s[e + 1])) {
+                Py_ssize_t fe = e + 1;
+                while (fe < n && is_digit(s[fe])) fe++;
+                fits = JSON_STOP(fe);
+            }
+            if (fits) return epoch_fields(digits_value(s + q, 10), f);
+        } else if (d == 13 && JSON_STOP(q + 13)) {
+            return epoch_fields(digits_value(s + q, 13) / 1000, f);
+        }
+#undef JSON_STOP
+    }
+    return NO_SHAPE;
+}
+
+static const int DAYS[13] = {0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+
+static inline int is_leap(int year) {
+    return year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+}
+
+/* stamps._valid */
+static int stamp_valid(const Fields *f) {
+    if (!(f->month >= 1 && f->month <= 12 && f->day >= 1 && f->day <= 31 && f->hour < 24 &&
+          f->minute < 60 && f->second < 60))
+        return 0;
+    if (f->year == 0) return f->day <= DAYS[f->month];
+    int days = f->month == 2 ? (is_leap(f->year) ? 29 : 28) : DAYS[f->month];
+    return f->day <= days;
+}
+
+/* stamps._PRI = <(\d{1,3})>(?:\d{1,2} )? at s[0], PRI <= 191: the bytes to skip (0: none). */
+static Py_ssize_t pri_skip(const uchar *s, Py_ssize_t n) {
+    if (n < 3 || s[0] != '<') return 0;
+    Py_ssize_t k = 1;
+    int value = 0;
+    while (k < n && k <= 4 && is_digit(s[k])) value = value * 10 + (s[k++] - '0');
+    if (k == 1 || k > 4 || k >= n || s[k] != '>' || value > 191) return 0;
+    Py_ssize_t q = k + 1;
+    if (q + 2 < n && is_digit(s[q]) && is_digit(s[q + 1]) && s[q + 2] == ' ') return q + 3;
+    if (q + 1 < n && is_digit(s[q]) && s[q + 1] == ' ') return q + 2;
+    return q;
+}
+
+typedef struct {
+    int has_stamp;       /* stamps.parse_stamp(content) is not None */
+    Fields fields;       /* its fields (year 0: yearless) */
+    Py_ssize_t lead_end; /* stamps.leading_stamp_end(content) */
+} LineStamp;
+
+/* stamps.parse_stamp and stamps.leading_stamp_end of one line's content, in one go: both read
+ * the anchored layouts after the same PRI, within the first TIMESTAMP_PREFIX_BYTES bytes. */
+static void line_stamp(const uchar *content, Py_ssize_t length, LineStamp *out) {
+    Py_ssize_t n = length < TIMESTAMP_PREFIX_BYTES ? length : TIMESTAMP_PREFIX_BYTES;
+    Fields *f = &out->fields;
+    out->has_stamp = 0;
+    out->lead_end = -1;
+    if (n == 0) return;
+    if (content[0] == '{') {
+        out->has_stamp = json_stamp(content, n, f) == SHAPE && stamp_valid(f);
+        return;
+    }
+    Py_ssize_t skip = content[0] == '<' ? pri_skip(content, n) : 0;
+    const uchar *s = content + skip;
+    n -= skip;
+    Py_ssize_t end;
+    int r = anchored_stamp(s, n, f, &end);
+    if (r == SHAPE) {
+        if (stamp_valid(f)) {
+            out->has_stamp = 1;
+            out->lead_end = skip + end;
+        }
+        return;
+    }
+    if (r == BAD_OFFSET) return;
+    if (epoch_field_stamp(s, n, f) == SHAPE) {
+        out->has_stamp = 1; /* a real instant: always valid */
+        return;
+    }
+    out->has_stamp = searched_stamp(s, n, f) == SHAPE && stamp_valid(f);
+}
+
+typedef struct {
+    int year, month, day, hour, minute, second;
+} Threshold;
+
+/* The hour key of a stamp (its year from stamps.year_for when it writes none). */
+static int64_t stamp_key(const Fields *f, const Threshold *t) {
+    int64_t year = f->year;
+    if (year == 0) {
+        int later = f->month != t->month   ? f->month > t->month
+                    : f->day != t->day     ? f->day > t->day
+                    : f->hour != t->hour   ? f->hour > t->hour
+                    : f->minute != t->minute ? f->minute > t->minute
+                                           : f->second > t->second;
+        int y = t->year - later;
+        if (f->month == 2 && f->day == 29)
+            while (!is_leap(y)) y--;
+        year = y;
+    }
+    return ((((year * 13 + f->month) * 32 + f->day) * 24 + f->hour) * 60 + f->minute) * 4096 +
+           f->zone;
 }
 
 /* ---------------------------------------------------------------------------------------------
  * formats.CONTINUATION_PATTERN, matched at the start of a line's content. */
 
-static int ends_with(const unsigned char *text, Py_ssize_t length, const char *suffix) {
+static int ends_with(const uchar *text, Py_ssize_t length, const char *suffix) {
     Py_ssize_t n = (Py_ssize_t)strlen(suffix);
     return length >= n && memcmp(text + length - n, suffix, n) == 0;
 }
 
-static int is_continuation(const unsigned char *s, Py_ssize_t n) {
+static int is_continuation(const uchar *s, Py_ssize_t n) {
     if (n == 0) return 0;
     if (s[0] == ' ' || s[0] == '\t') return 1;
-    if (n >= 11 && memcmp(s, "Caused by: ", 11) == 0) return 1;
-    if (n >= 11 && memcmp(s, "Traceback (", 11) == 0) return 1;
+    if (n >= 11 && s[0] == 'C' && memcmp(s, "Caused by: ", 11) == 0) return 1;
+    if (n >= 11 && s[0] == 'T' && memcmp(s, "Traceback (", 11) == 0) return 1;
     /* (?:[A-Za-z_$][\w$]*\.)*[A-Z][\w$]*(?:Exception|Error|Throwable)(?=[:\s]|$): the match can
      * only end where the run of [\w$.] from the start ends, so that run must be the name. */
+    if (!is_alpha(s[0]) && s[0] != '_' && s[0] != '$') return 0;
     Py_ssize_t run = 0;
     while (run < n && (CLASSES[s[run]] & C_CLASS)) run++;
     if (run < n && !(s[run] == ':' || is_space(s[run]))) return 0;
+    if (run < 6 || (s[run - 1] != 'n' && s[run - 1] != 'r' && s[run - 1] != 'e'))
+        return 0; /* ...Exception, ...Error, ...Throwable: 6 bytes at least */
     Py_ssize_t segment = 0;
     for (Py_ssize_t i = 0; i <= run; i++) {
         if (i < run && s[i] != '.') continue;
-        const unsigned char *seg = s + segment;
+        const uchar *seg = s + segment;
         Py_ssize_t length = i - segment;
         if (i == run) { /* the last segment: [A-Z][\w$]*(?:Exception|Error|Throwable) */
             if (length < 1 || !is_upper(seg[0])) return 0;
@@ -153,47 +759,50 @@ static int is_continuation(const unsigned char *s, Py_ssize_t n) {
 }
 
 /* ---------------------------------------------------------------------------------------------
- * formats.TOKEN_PATTERN at position p of a line's content s[0:n]: level, or -1 for no token. */
+ * formats.TOKEN_PATTERN at position p of a line's content s[0:n]: level (-1: no token) and the
+ * match end. */
 
-static inline int bare_left(unsigned char c) { return CLASSES[c] & C_BARE_LEFT; }
-static inline int bare_right(unsigned char c) { return BARE_RIGHT[c]; }
-
-static int bare_token(const unsigned char *s, Py_ssize_t n, Py_ssize_t p) {
+static int bare_token(const uchar *s, Py_ssize_t n, Py_ssize_t p, Py_ssize_t *end) {
     /* (UPPER words)(?=[\s\]):>|,;]|$): the word ends before a non-letter, so it is the whole
      * run of capitals. */
-    Py_ssize_t end = p;
-    while (end < n && is_upper(s[end])) end++;
-    if (end < n && !bare_right(s[end])) return -1;
-    return word_level(s + p, end - p, 1);
+    Py_ssize_t e = p;
+    while (e < n && is_upper(s[e])) e++;
+    if (e < n && !bare_right(s[e])) return -1;
+    *end = e;
+    return word_level(s + p, e - p, 1);
 }
 
-/* A case-insensitive level word at q followed by a byte accepted by ``right``. */
-static int word_at(const unsigned char *s, Py_ssize_t n, Py_ssize_t q, int keyed) {
-    Py_ssize_t end = q;
-    while (end < n && is_alpha(s[end])) end++;
+/* A case-insensitive level word at q, followed by a quote, a blank or the end (keyed) or by
+ * "]" (bracketed); *end is the end of the word. */
+static int word_at(const uchar *s, Py_ssize_t n, Py_ssize_t q, int keyed, Py_ssize_t *end) {
+    Py_ssize_t e = q;
+    while (e < n && is_alpha(s[e])) e++;
     if (keyed) { /* (?=[\"'\s]|$) */
-        if (end < n && !(s[end] == '"' || s[end] == '\'' || is_space(s[end]))) return -1;
+        if (e < n && !(s[e] == '"' || s[e] == '\'' || is_space(s[e]))) return -1;
     } else { /* \] */
-        if (end >= n || s[end] != ']') return -1;
+        if (e >= n || s[e] != ']') return -1;
     }
-    return word_level(s + q, end - q, 0);
+    *end = e;
+    return word_level(s + q, e - q, 0);
 }
 
-static int bracketed_token(const unsigned char *s, Py_ssize_t n, Py_ssize_t p) {
+static int bracketed_token(const uchar *s, Py_ssize_t n, Py_ssize_t p, Py_ssize_t *end) {
     /* \[(?:[A-Za-z_][\w.\-]*:)?((?i:words))\] */
-    Py_ssize_t q = p + 1;
+    Py_ssize_t q = p + 1, word_end;
+    int level;
     if (q < n && (is_alpha(s[q]) || s[q] == '_')) {
-        Py_ssize_t end = q + 1;
-        while (end < n && is_key_char(s[end])) end++;
-        if (end < n && s[end] == ':') {
-            int level = word_at(s, n, end + 1, 0);
-            if (level >= 0) return level;
+        Py_ssize_t e = q + 1;
+        while (e < n && is_key_char(s[e])) e++;
+        if (e < n && s[e] == ':' && (level = word_at(s, n, e + 1, 0, &word_end)) >= 0) {
+            *end = word_end + 1;
+            return level;
         }
     }
-    return word_at(s, n, q, 0);
+    if ((level = word_at(s, n, q, 0, &word_end)) >= 0) *end = word_end + 1;
+    return level;
 }
 
-static int keyed_token(const unsigned char *s, Py_ssize_t n, Py_ssize_t p) {
+static int keyed_token(const uchar *s, Py_ssize_t n, Py_ssize_t p, Py_ssize_t *end) {
     /* (?:level|lvl|severity)=[\"']?((?i:words))(?=[\"'\s]|$) */
     Py_ssize_t q;
     if (n - p >= 6 && memcmp(s + p, "level=", 6) == 0)
@@ -205,33 +814,615 @@ static int keyed_token(const unsigned char *s, Py_ssize_t n, Py_ssize_t p) {
     else
         return -1;
     if (q < n && (s[q] == '"' || s[q] == '\'')) q++;
-    return word_at(s, n, q, 1);
+    return word_at(s, n, q, 1, end);
 }
 
-/* formats.token_level of one line's content. */
-static int token_level(const unsigned char *s, Py_ssize_t n) {
-    if (is_continuation(s, n)) return NEUTRAL;
-    for (Py_ssize_t p = 0; p < n; p++) {
-        unsigned char c = s[p];
-        if (!(CLASSES[c] & C_TOKEN)) continue;
-        int level = -1;
-        if (is_upper(c)) {
-            if (p == 0 || bare_left(s[p - 1])) level = bare_token(s, n, p);
-        } else if (c == '[') {
-            level = bracketed_token(s, n, p);
-        } else if (c == 'l' || c == 's') {
-            if (p == 0 || is_space(s[p - 1])) level = keyed_token(s, n, p);
-        }
-        if (level >= 0) return level;
+/* _TITLE_RE = [A-Z][a-z]+(?=[\s\]):>|,;]|$) at p, a formats.TITLE_WORDS word: level or -1. */
+static int title_at(const uchar *s, Py_ssize_t n, Py_ssize_t p, Py_ssize_t *end) {
+    if (p >= n || !is_upper(s[p])) return -1;
+    Py_ssize_t e = p + 1;
+    while (e < n && is_lower(s[e])) e++;
+    if (e == p + 1 || (e < n && !bare_right(s[e]))) return -1;
+    *end = e;
+    return word_level(s + p, e - p, 0);
+}
+
+/* formats._after_tag: ``at`` follows ": " after a tag [\w./()\-]+(?:\[\d+\])? that starts the
+ * line or follows a blank (_TAG_BEFORE_RE searched in content[:at - 2]). */
+static int after_tag(const uchar *s, Py_ssize_t at) {
+    if (at < 3 || s[at - 2] != ':' || s[at - 1] != ' ') return 0;
+    Py_ssize_t e = at - 2;
+    if (s[e - 1] == ']') { /* only the [pid] form can end in "]" */
+        Py_ssize_t d = e - 1;
+        while (d > 0 && is_digit(s[d - 1])) d--;
+        if (d == e - 1 || d == 0 || s[d - 1] != '[') return 0;
+        e = d - 1;
     }
-    return NEUTRAL;
+    Py_ssize_t j = e;
+    while (j > 0 && (MORE[s[j - 1]] & D_TAG)) j--;
+    return j < e && (j == 0 || is_space(s[j - 1]));
+}
+
+/* formats.PROXIFIER_HEADER_RE = \[\d\d\.\d\d \d\d:\d\d:\d\d\] \S+ - \S+  matched at s[0]: its end,
+ * or 0 (each \S+ can only be the whole run of non-blanks: a blank must follow it). */
+static Py_ssize_t proxifier_header_end(const uchar *s, Py_ssize_t n) {
+    Fields f;
+    if (n < 22 || s[0] != '[' || s[3] != '.' || s[6] != ' ' || s[15] != ']' || s[16] != ' ' ||
+        digits_at(s, n, 1, 2) < 0 || digits_at(s, n, 4, 2) < 0 || !time_at(s, n, 7, &f))
+        return 0;
+    Py_ssize_t p = 17;
+    while (p < n && !is_space(s[p])) p++;
+    if (p == 17 || p + 3 > n || memcmp(s + p, " - ", 3) != 0) return 0;
+    Py_ssize_t q = p += 3;
+    while (p < n && !is_space(s[p])) p++;
+    if (p == q || p >= n || s[p] != ' ') return 0;
+    return p + 1;
+}
+
+static inline uint64_t has_zero_byte(uint64_t w) {
+    return (w - 0x0101010101010101ULL) & ~w & 0x8080808080808080ULL; /* exact for "any" */
+}
+
+/* Whether some byte of w is strictly between m and n (m <= 127, n <= 128): bit-twiddling
+ * "hasbetween", exact per byte lane (no carries cross lanes). */
+static inline uint64_t has_byte_between(uint64_t w, unsigned m, unsigned n) {
+    const uint64_t ones = 0x0101010101010101ULL, low7 = ones * 127;
+    return ((ones * (127 + n) - (w & low7)) & ~w & ((w & low7) + ones * (127 - m))) &
+           (ones * 128);
+}
+
+/* The bytes of w (8 bytes loaded from memory, flagged by the high bits of their lanes) that may
+ * start a level token: [A-Z] or "[" (0x41-0x5b), "l", "s". No such byte is left out; a flag may
+ * be false (has_zero_byte can flag a lane next to a real zero), which the byte's own check then
+ * sorts out. */
+static inline uint64_t token_starts(uint64_t w) {
+    const uint64_t ones = 0x0101010101010101ULL;
+    return has_byte_between(w, 0x40, 0x5c) | has_zero_byte(w ^ (ones * 'l')) |
+           has_zero_byte(w ^ (ones * 's'));
+}
+
+/* Index in memory order of the first flagged lane of a nonzero token_starts() result. */
+static inline int first_flagged_byte(uint64_t flagged) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    return __builtin_clzll(flagged) >> 3;
+#else
+    return __builtin_ctzll(flagged) >> 3;
+#endif
+}
+
+typedef struct {
+    int level; /* NONE, NEUTRAL, WARN, ERROR */
+    Py_ssize_t start, end;
+} Found;
+
+/* formats.find_level of one line's content; lead_end is stamps.leading_stamp_end(content). */
+static Found find_level(const uchar *s, Py_ssize_t n, Py_ssize_t lead_end) {
+    Found found = {NONE, 0, 0};
+    if (is_continuation(s, n)) return found;
+    /* _GLOG_RE = ([IWEF])\d{4} \d\d:\d\d:\d\d */
+    if (n >= 14 && (s[0] == 'I' || s[0] == 'W' || s[0] == 'E' || s[0] == 'F') &&
+        digits_at(s, n, 1, 4) >= 0 && s[5] == ' ' && digits_at(s, n, 6, 2) >= 0 &&
+        s[8] == ':' && digits_at(s, n, 9, 2) >= 0 && s[11] == ':' && digits_at(s, n, 12, 2) >= 0) {
+        found.level = s[0] == 'I' ? NEUTRAL : s[0] == 'W' ? WARN : ERROR;
+        found.end = 1;
+        return found;
+    }
+    /* _PRI_RE = <(\d{1,3})>(?=\S), PRI <= 191 */
+    if (n >= 3 && s[0] == '<') {
+        Py_ssize_t k = 1;
+        int value = 0;
+        while (k < n && k <= 4 && is_digit(s[k])) value = value * 10 + (s[k++] - '0');
+        if (k > 1 && k <= 4 && k + 1 < n && s[k] == '>' && !is_space(s[k + 1]) && value <= 191) {
+            int severity = value % 8;
+            found.level = severity <= 3 ? ERROR : severity == 4 ? WARN : NEUTRAL;
+            found.end = k + 1;
+            return found;
+        }
+    }
+    /* LEVEL_TOKEN_RE.search: the leftmost bare / bracketed / keyed token (only one form can
+     * start at a byte). Eight bytes at a time are skipped while none can start one. */
+    int level = NONE;
+    Py_ssize_t start = n + 1, end = 0;
+    for (Py_ssize_t p = 0; p < n; p++) {
+        if (p + 8 <= n) {
+            uint64_t w;
+            memcpy(&w, s + p, 8);
+            uint64_t flagged = token_starts(w);
+            if (!flagged) {
+                p += 7;
+                continue;
+            }
+            p += first_flagged_byte(flagged); /* no byte before it can start a token */
+        }
+        uchar c = s[p];
+        if (!(CLASSES[c] & C_TOKEN)) continue;
+        int got = -1;
+        if (is_upper(c)) {
+            if (p == 0 || bare_left(s[p - 1])) got = bare_token(s, n, p, &end);
+        } else if (c == '[') {
+            got = bracketed_token(s, n, p, &end);
+        } else if (p == 0 || is_space(s[p - 1])) { /* "l" or "s" */
+            got = keyed_token(s, n, p, &end);
+        }
+        if (got >= 0) {
+            level = got;
+            start = p;
+            break;
+        }
+    }
+    /* A Title-case word at the line start, else at formats.level_position */
+    if (start > 0) {
+        Py_ssize_t title_end;
+        int got = title_at(s, n, 0, &title_end);
+        if (got >= 0) {
+            level = got;
+            start = 0;
+            end = title_end;
+        } else if (lead_end > 0) {
+            Py_ssize_t p = lead_end;
+            while (p < n && (MORE[s[p]] & D_SEPARATOR)) p++;
+            if (p < start && (got = title_at(s, n, p, &title_end)) >= 0) {
+                level = got;
+                start = p;
+                end = title_end;
+            }
+        }
+    }
+    /* _COLON_RE = ([a-z]+) ?:(?=\s|$) over content[:start] (finditer with endpos: "$" is
+     * there). A match starts where the run of lowercase letters before its colon (or before the
+     * one blank before it) starts; each colon ends at most one match. */
+    Py_ssize_t limit = start < n ? start : n, proxifier = -1;
+    /* Inside the stamp the line starts with no match can start or end: its colons follow
+     * digits, and its last byte is no lowercase letter. */
+    Py_ssize_t from = lead_end > 0 ? lead_end : 0;
+    for (const uchar *c = limit > from ? memchr(s + from, ':', limit - from) : NULL; c != NULL;
+         c = memchr(c + 1, ':', limit - (c + 1 - s))) {
+        Py_ssize_t colon = c - s, word_end = colon;
+        if (word_end > 1 && s[word_end - 1] == ' ' && is_lower(s[word_end - 2])) word_end--;
+        Py_ssize_t r = word_end;
+        while (r > 0 && is_lower(s[r - 1])) r--;
+        if (r == word_end || (colon + 1 < limit && !is_space(s[colon + 1]))) continue;
+        int got = colon_word_level(s + r, word_end - r);
+        if (got >= 0 && r > 0 && proxifier < 0) proxifier = proxifier_header_end(s, n);
+        if (got >= 0 && (r == 0 || after_tag(s, r) || r == proxifier)) {
+            level = got;
+            start = r;
+            end = colon + 1;
+            break;
+        }
+        if (colon + 1 >= limit) break;
+    }
+    if (level == NONE) return found;
+    found.level = level;
+    found.start = start;
+    found.end = end;
+    return found;
 }
 
 /* ---------------------------------------------------------------------------------------------
- * Metric aggregates per (key, decimals), in a small open-addressing table. */
+ * Templates (logcrunch/templates.py). */
+
+/* templates._TAG_RE = [ \t]*\S+ [\w./()\-]+(?:\[\d+\])?: matched at s[0]: its end, or 0. Every
+ * repetition can only be the longest run (what follows each is no byte of the run). */
+static Py_ssize_t tag_end(const uchar *s, Py_ssize_t n) {
+    Py_ssize_t p = 0;
+    while (p < n && (s[p] == ' ' || s[p] == '\t')) p++;
+    Py_ssize_t q = p;
+    while (q < n && !is_space(s[q])) q++;
+    if (q == p || q >= n || s[q] != ' ') return 0;
+    Py_ssize_t r = ++q;
+    while (r < n && (MORE[s[r]] & D_TAG)) r++;
+    if (r == q || r >= n) return 0;
+    if (s[r] == '[') {
+        Py_ssize_t d = r + 1;
+        while (d < n && is_digit(s[d])) d++;
+        if (d > r + 1 && d + 2 < n && s[d] == ']' && s[d + 1] == ':' && s[d + 2] == ' ')
+            return d + 3;
+        return 0;
+    }
+    return r + 1 < n && s[r] == ':' && s[r + 1] == ' ' ? r + 2 : 0;
+}
+
+/* templates._RFC5424_RE = " \S+ \S+ \S+ \S+ (?:-|(?:\[[^\]]*\])+) ?" at s[0]: its end, or 0. */
+static Py_ssize_t rfc5424_end(const uchar *s, Py_ssize_t n) {
+    Py_ssize_t p = 0;
+    for (int field = 0; field < 4; field++) {
+        if (p >= n || s[p] != ' ') return 0;
+        Py_ssize_t q = ++p;
+        while (p < n && !is_space(s[p])) p++;
+        if (p == q) return 0;
+    }
+    if (p >= n || s[p] != ' ') return 0;
+    p++;
+    if (p < n && s[p] == '-') {
+        p++;
+    } else if (p < n && s[p] == '[') {
+        const uchar *close = memchr(s + p, ']', n - p);
+        if (close == NULL) return 0;
+        p = close + 1 - s;
+        while (p < n && s[p] == '[' && (close = memchr(s + p, ']', n - p)) != NULL)
+            p = close + 1 - s;
+    } else {
+        return 0;
+    }
+    if (p < n && s[p] == ' ') p++;
+    return p;
+}
+
+/* templates._RFC5424_START_RE = <\d{1,3}>\d{1,2}  matched at s[0]. */
+static int rfc5424_start(const uchar *s, Py_ssize_t n) {
+    if (n < 5 || s[0] != '<') return 0;
+    Py_ssize_t k = 1;
+    while (k < n && k <= 4 && is_digit(s[k])) k++;
+    if (k == 1 || k > 4 || k >= n || s[k] != '>') return 0;
+    Py_ssize_t q = k + 1;
+    if (q + 2 < n && is_digit(s[q]) && is_digit(s[q + 1]) && s[q + 2] == ' ') return 1;
+    return q + 1 < n && is_digit(s[q]) && s[q + 1] == ' ';
+}
+
+/* templates.after_header */
+static void after_header(const uchar *s, Py_ssize_t n, Py_ssize_t lead_end, const uchar **message,
+                         Py_ssize_t *length) {
+    Py_ssize_t header = proxifier_header_end(s, n);
+    if (header > 0) {
+        *message = s + header;
+        *length = n - header;
+        return;
+    }
+    *message = s;
+    *length = n;
+    if (lead_end <= 0) return;
+    const uchar *rest = s + lead_end;
+    Py_ssize_t m = n - lead_end;
+    Py_ssize_t skip = rfc5424_start(s, n) ? rfc5424_end(rest, m) : tag_end(rest, m);
+    *message = rest + skip;
+    *length = m - skip;
+}
+
+#define NGINX_CONTEXT ", client: "
+#define NGINX_CONTEXT_BYTES 10
+#define MAX_BRACKET_BYTES 512
 
 typedef struct {
-    const unsigned char *key; /* points into the block; NULL for a free slot */
+    /* templates._quoted_end answers for each quote byte, once a scan has failed: from then on a
+     * table (filled right to left) answers in O(1), so hostile quotes cost O(n), not O(n^2). */
+    int built[2];
+    int16_t next[2][TEMPLATE_INPUT_BYTES + 2];
+    uchar out[TEMPLATE_MAX_BYTES];
+    /* a message rebuilt as "[<*>]" + the rest: what mask reads of it, and enough past that to
+     * see a ", client: " starting within it */
+    uchar input[TEMPLATE_INPUT_BYTES + NGINX_CONTEXT_BYTES];
+} Scratch;
+
+/* templates._bracket_end: index past the "]" closing the "[" at s[0] (nested brackets count),
+ * or -1 when it is not closed within MAX_BRACKET_BYTES. */
+static Py_ssize_t bracket_end(const uchar *s, Py_ssize_t n) {
+    int depth = 0;
+    if (n > MAX_BRACKET_BYTES) n = MAX_BRACKET_BYTES;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (s[i] == '[') {
+            depth++;
+        } else if (s[i] == ']') {
+            depth--;
+            if (depth == 0) return i + 1;
+        }
+    }
+    return -1;
+}
+
+/* templates.message_of */
+static void message_of(const uchar *s, Py_ssize_t n, const Found *found, Py_ssize_t lead_end,
+                       Scratch *scratch, const uchar **message, Py_ssize_t *length) {
+    if (found->level == NONE) {
+        after_header(s, n, lead_end, message, length);
+        return;
+    }
+    if (found->start == 0 && found->end == 1) { /* glog: the header ends at "] " */
+        Py_ssize_t header_end = -1;
+        for (const uchar *b = memchr(s, ']', n); b != NULL; b = memchr(b + 1, ']', n - (b + 1 - s)))
+            if (b + 1 < s + n && b[1] == ' ') {
+                header_end = b - s;
+                break;
+            }
+        Py_ssize_t from = header_end > 0 ? header_end + 2 : 1;
+        *message = s + from;
+        *length = n - from;
+        return;
+    }
+    if (found->start == 0 && n > 0 && s[0] == '<') { /* PRI */
+        after_header(s, n, lead_end, message, length);
+        return;
+    }
+    Py_ssize_t end = found->end;
+    while (end < n && (MORE[s[end]] & D_SKIP)) end++;
+    if (end >= n) {
+        after_header(s, n, lead_end, message, length);
+        return;
+    }
+    const uchar *m = s + end;
+    Py_ssize_t m_length = n - end;
+    if (m[0] == '[') { /* a thread or component name: [main], [QuorumPeer[myid=1]/...] */
+        Py_ssize_t close = bracket_end(m, m_length);
+        if (close > 0) {
+            Py_ssize_t rest = m_length - close, room = (Py_ssize_t)sizeof(scratch->input) - 5;
+            if (rest > room) rest = room; /* bytes past these cannot reach the template */
+            memcpy(scratch->input, "[<*>]", 5);
+            memcpy(scratch->input + 5, m + close, rest);
+            m = scratch->input;
+            m_length = 5 + rest;
+        }
+    }
+    /* cut at nginx's ", client: " context (only a cut within the bytes mask reads matters) */
+    Py_ssize_t seen = m_length < TEMPLATE_INPUT_BYTES + NGINX_CONTEXT_BYTES - 1
+                          ? m_length
+                          : TEMPLATE_INPUT_BYTES + NGINX_CONTEXT_BYTES - 1;
+    for (const uchar *c = memchr(m, ',', seen); c != NULL; c = memchr(c + 1, ',', seen - (c + 1 - m)))
+        if (c + NGINX_CONTEXT_BYTES <= m + seen && memcmp(c, NGINX_CONTEXT, NGINX_CONTEXT_BYTES) == 0) {
+            m_length = c - m;
+            break;
+        }
+    *message = m;
+    *length = m_length;
+}
+
+/* templates._quoted_end: index past the quote closing the string opened at start, or -1. */
+static Py_ssize_t quoted_end(const uchar *t, Py_ssize_t n, Py_ssize_t start, Scratch *scratch) {
+    uchar quote = t[start];
+    int which = quote == '"' ? 0 : 1;
+    if (scratch->built[which]) return scratch->next[which][start + 1];
+    Py_ssize_t i = start + 1;
+    while (i < n) {
+        if (t[i] == '\\') {
+            i += 2;
+            continue;
+        }
+        if (t[i] == quote) return i + 1;
+        i++;
+    }
+    int16_t *next = scratch->next[which];
+    next[n] = next[n + 1] = -1;
+    for (Py_ssize_t k = n - 1; k >= 0; k--)
+        next[k] = t[k] == '\\' ? next[k + 2] : t[k] == quote ? (int16_t)(k + 1) : next[k + 1];
+    scratch->built[which] = 1;
+    return -1;
+}
+
+typedef struct {
+    uchar *buf;
+    Py_ssize_t length;
+    int space; /* a blank is pending before the next output */
+} Out;
+
+/* Appends, clipped at TEMPLATE_MAX_BYTES (output only ever grows, so the clipped bytes are
+ * exactly what out[:TEMPLATE_MAX_BYTES] keeps). */
+static inline void put(Out *out, const uchar *piece, Py_ssize_t k) {
+    Py_ssize_t room = TEMPLATE_MAX_BYTES - out->length;
+    if (k > room) k = room;
+    uchar *to = out->buf + out->length;
+    if (k <= 16)
+        for (Py_ssize_t i = 0; i < k; i++) to[i] = piece[i];
+    else
+        memcpy(to, piece, k);
+    out->length += k;
+}
+
+static inline void emit(Out *out, const uchar *piece, Py_ssize_t k) {
+    if (out->space && out->length) put(out, (const uchar *)" ", 1);
+    out->space = 0;
+    put(out, piece, k);
+}
+
+static inline void emit_wildcard(Out *out) {
+    if (out->length >= 3 && memcmp(out->buf + out->length - 3, "<*>", 3) == 0) {
+        out->space = 0;
+        return;
+    }
+    emit(out, (const uchar *)"<*>", 3);
+}
+
+static inline int is_alnum(uchar c) { return CLASSES[c] & (C_UPPER | C_LOWER | C_DIGIT); }
+
+/* Token bytes in templates.mask: T_STOP ends a token (a blank, a delimiter, '"'); T_DIGIT makes
+ * it a variable; without T_MAYBE (".:/~\\" or a capital) variable_token cannot hold. */
+enum { T_STOP = 1, T_DIGIT = 2, T_MAYBE = 4, T_EQUALS = 8 };
+static uchar TOKEN_BYTES[256], TOKEN_BYTES_IN_QUOTE[256]; /* the second: inside msg='...' */
+
+static void init_token_bytes(void) {
+    for (int c = 0; c < 256; c++) {
+        int f = 0;
+        if (is_space((uchar)c) || is_delimiter((uchar)c) || c == '"') f |= T_STOP;
+        if (is_digit((uchar)c)) f |= T_DIGIT;
+        if (c == '=') f |= T_EQUALS;
+        if (c == '.' || c == ':' || c == '/' || c == '~' || c == '\\' || is_upper((uchar)c))
+            f |= T_MAYBE;
+        TOKEN_BYTES[c] = TOKEN_BYTES_IN_QUOTE[c] = (uchar)f;
+    }
+    TOKEN_BYTES_IN_QUOTE['\''] |= T_STOP;
+}
+
+/* A token without a digit that templates.mask still masks: a path (_PATH_RE matched at its
+ * start: /x, ~/, ./, C:\), a URL ("://"), a dotted name (_DOTTED_RE: a '.' between letters or
+ * digits) or an HTTP method. */
+static int variable_token(const uchar *t, Py_ssize_t n) {
+    if (n >= 2 && ((t[0] == '/' && t[1] != '/') || (t[0] == '~' && t[1] == '/') ||
+                   (t[0] == '.' && t[1] == '/')))
+        return 1;
+    if (n >= 3 && is_alpha(t[0]) && t[1] == ':' && t[2] == '\\') return 1;
+    for (Py_ssize_t k = 0; k + 2 < n; k++) {
+        if (t[k + 1] == '.' && is_alnum(t[k]) && is_alnum(t[k + 2])) return 1;
+        if (t[k] == ':' && t[k + 1] == '/' && t[k + 2] == '/') return 1;
+    }
+    if (n >= 3 && n <= 7 && is_upper(t[0])) {
+        static const char *METHODS[] = {"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"};
+        for (int m = 0; m < 7; m++)
+            if ((Py_ssize_t)strlen(METHODS[m]) == n && memcmp(t, METHODS[m], n) == 0) return 1;
+    }
+    return 0;
+}
+
+/* templates.mask of message[:TEMPLATE_INPUT_BYTES] into scratch->out: the template's length. */
+static Py_ssize_t mask(const uchar *t, Py_ssize_t n, Scratch *scratch) {
+    if (n > TEMPLATE_INPUT_BYTES) n = TEMPLATE_INPUT_BYTES;
+    Out out = {scratch->out, 0, 0};
+    scratch->built[0] = scratch->built[1] = 0;
+    uchar text_quote = 0; /* the quote closing a msg="..." value being read as text, or 0 */
+    Py_ssize_t i = 0;
+    if (n && t[0] == '"' && quoted_end(t, n, 0, scratch) > 0) { /* a quoted message (klog) */
+        put(&out, t, 1);
+        text_quote = '"';
+        i = 1;
+    }
+    while (i < n && out.length < TEMPLATE_MAX_BYTES) {
+        uchar c = t[i];
+        if (is_space(c)) {
+            out.space = 1;
+            i++;
+            continue;
+        }
+        if (text_quote && c == text_quote) {
+            emit(&out, &c, 1);
+            text_quote = 0;
+            i++;
+            continue;
+        }
+        if (c == '"' || (c == '\'' && (i == 0 || !is_word(t[i - 1])))) {
+            Py_ssize_t end = quoted_end(t, n, i, scratch);
+            if (end > 0) {
+                emit_wildcard(&out);
+                i = end;
+                continue;
+            }
+        }
+        if (is_delimiter(c)) {
+            emit(&out, &c, 1);
+            i++;
+            continue;
+        }
+        Py_ssize_t j = i;
+        int seen = 0, f;
+        const uchar *bytes = text_quote == '\'' ? TOKEN_BYTES_IN_QUOTE : TOKEN_BYTES;
+        while (j < n && !((f = bytes[t[j]]) & T_STOP)) { /* '"' stops a token anyway */
+            seen |= f;
+            j++;
+        }
+        if (j == i) { /* a lone quote byte (unclosed, or a ' after a letter) */
+            emit(&out, &c, 1);
+            i++;
+            continue;
+        }
+        const uchar *equals_at = seen & T_EQUALS ? memchr(t + i, '=', j - i) : NULL;
+        Py_ssize_t equals = equals_at ? equals_at - (t + i) : -1;
+        int key = equals > 0 && (is_alpha(t[i]) || t[i] == '_');
+        for (Py_ssize_t k = i + 1; key && k < i + equals; k++) key = is_key_char(t[k]);
+        if (key) {
+            Py_ssize_t value_at = i + equals + 1;
+            emit(&out, t + i, equals + 1); /* key= */
+            if ((equals == 3 && memcmp(t + i, "msg", 3) == 0) ||
+                (equals == 7 && memcmp(t + i, "message", 7) == 0)) {
+                if (value_at < n && (t[value_at] == '"' || t[value_at] == '\'') && !text_quote) {
+                    text_quote = t[value_at];
+                    put(&out, &text_quote, 1);
+                    value_at++;
+                }
+                i = value_at;
+                continue;
+            }
+            if (value_at < n && (t[value_at] == '"' || t[value_at] == '\'')) {
+                Py_ssize_t end = quoted_end(t, n, value_at, scratch);
+                if (end > 0) {
+                    emit_wildcard(&out);
+                    i = end;
+                    continue;
+                }
+            }
+            Py_ssize_t end = value_at;
+            while (end < n && !is_space(t[end]) && !(text_quote && t[end] == text_quote)) end++;
+            int trailing = end > value_at && (t[end - 1] == ',' || t[end - 1] == ';');
+            emit_wildcard(&out);
+            if (trailing) emit(&out, t + end - 1, 1);
+            i = end;
+            continue;
+        }
+        if ((seen & T_DIGIT) || ((seen & T_MAYBE) && variable_token(t + i, j - i)))
+            emit_wildcard(&out);
+        else
+            emit(&out, t + i, j - i);
+        i = j;
+    }
+    return out.length;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Hashing (seeded at import, so crafted keys cannot pile up in one probe chain). */
+
+static inline uint64_t mix64(uint64_t h) {
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 33;
+    return h;
+}
+
+static uint64_t hash_bytes(const uchar *p, Py_ssize_t n, uint64_t salt) {
+    uint64_t h = HASH_SEED ^ salt ^ ((uint64_t)n * 0x9E3779B97F4A7C15ULL);
+    while (n >= 8) {
+        uint64_t v;
+        memcpy(&v, p, 8);
+        h = (h ^ v) * 0x100000001b3ULL;
+        h ^= h >> 29;
+        p += 8;
+        n -= 8;
+    }
+    uint64_t v = 0;
+    memcpy(&v, p, (size_t)n);
+    return mix64(h ^ v);
+}
+
+/* An open-addressing index of positions into an items array (-1: free slot). */
+typedef struct {
+    Py_ssize_t *slots;
+    size_t mask; /* capacity - 1, capacity a power of two */
+} Index;
+
+static int index_init(Index *index, size_t capacity) {
+    index->slots = PyMem_Malloc(capacity * sizeof(Py_ssize_t));
+    if (!index->slots) return -1;
+    memset(index->slots, 0xff, capacity * sizeof(Py_ssize_t));
+    index->mask = capacity - 1;
+    return 0;
+}
+
+static void index_free(Index *index) {
+    PyMem_Free(index->slots);
+    index->slots = NULL;
+}
+
+/* Grows the index to twice its capacity when count reaches half of it; hash_of(i) gives item
+ * i's hash. */
+#define INDEX_GROW(index, count, hash_of)                                                      \
+    do {                                                                                       \
+        if ((size_t)(count) * 2 >= (index)->mask + 1) {                                        \
+            Index grown;                                                                       \
+            if (index_init(&grown, ((index)->mask + 1) * 2) < 0) {                             \
+                PyErr_NoMemory();                                                              \
+                return -1;                                                                     \
+            }                                                                                  \
+            for (Py_ssize_t item_ = 0; item_ < (Py_ssize_t)(count); item_++) {                 \
+                size_t slot_ = (size_t)(hash_of(item_)) & grown.mask;                          \
+                while (grown.slots[slot_] >= 0) slot_ = (slot_ + 1) & grown.mask;              \
+                grown.slots[slot_] = item_;                                                    \
+            }                                                                                  \
+            index_free(index);                                                                 \
+            *(index) = grown;                                                                  \
+        }                                                                                      \
+    } while (0)
+
+/* ---------------------------------------------------------------------------------------------
+ * Metric aggregates per (key, decimals), in insertion order. */
+
+typedef struct {
+    const uchar *key; /* points into the block */
     Py_ssize_t key_length;
     int decimals;
     uint64_t hash;
@@ -244,104 +1435,79 @@ typedef struct {
 #define RECENT 8
 
 typedef struct {
-    Entry *slots;
-    size_t capacity; /* a power of two */
-    size_t used;
+    Entry *items;
+    Py_ssize_t count, capacity;
+    Index index;
     /* The entry the i-th number of the previous line went to: lines of one file mostly repeat
      * their keys in the same order, so this spares most hash lookups. */
-    Entry *recent[RECENT];
+    Py_ssize_t recent[RECENT];
 } Table;
 
-static uint64_t hash_key(const unsigned char *key, Py_ssize_t length, int decimals) {
-    uint64_t h = 1469598103934665603ULL ^ (uint64_t)decimals;
-    for (Py_ssize_t i = 0; i < length; i++) h = (h ^ key[i]) * 1099511628211ULL;
-    return h;
-}
-
-static int table_init(Table *table, size_t capacity) {
-    table->slots = PyMem_Calloc(capacity, sizeof(Entry));
-    if (!table->slots) return -1;
-    table->capacity = capacity;
-    table->used = 0;
-    memset(table->recent, 0, sizeof(table->recent));
+static int table_init(Table *table) {
+    table->capacity = 64;
+    table->count = 0;
+    table->items = PyMem_Malloc(table->capacity * sizeof(Entry));
+    if (!table->items || index_init(&table->index, 128) < 0) {
+        PyMem_Free(table->items);
+        table->items = NULL;
+        return -1;
+    }
+    for (int i = 0; i < RECENT; i++) table->recent[i] = -1;
     return 0;
 }
 
 static void table_free(Table *table) {
-    for (size_t i = 0; i < table->capacity; i++) {
-        Py_XDECREF(table->slots[i].spilled_total);
-        Py_XDECREF(table->slots[i].spilled_sq);
+    for (Py_ssize_t i = 0; i < table->count; i++) {
+        Py_XDECREF(table->items[i].spilled_total);
+        Py_XDECREF(table->items[i].spilled_sq);
     }
-    PyMem_Free(table->slots);
-    table->slots = NULL;
+    PyMem_Free(table->items);
+    table->items = NULL;
+    index_free(&table->index);
 }
 
-static Entry *table_probe(Entry *slots, size_t capacity, const unsigned char *key,
-                          Py_ssize_t length, int decimals, uint64_t hash) {
-    size_t i = (size_t)hash & (capacity - 1);
+static inline uint64_t entry_hash(uint64_t key_hash, int decimals) {
+    return mix64(key_hash + (uint64_t)decimals * 0x9E3779B97F4A7C15ULL);
+}
+
+/* The slot of (key, decimals) in the index: holding its entry, or free. */
+static size_t table_slot(Table *table, const uchar *key, Py_ssize_t length, int decimals,
+                         uint64_t hash) {
+    size_t slot = (size_t)hash & table->index.mask;
     for (;;) {
-        Entry *entry = &slots[i];
-        if (entry->key == NULL) return entry;
+        Py_ssize_t at = table->index.slots[slot];
+        if (at < 0) return slot;
+        Entry *entry = &table->items[at];
         if (entry->hash == hash && entry->decimals == decimals && entry->key_length == length &&
             memcmp(entry->key, key, length) == 0)
-            return entry;
-        i = (i + 1) & (capacity - 1);
+            return slot;
+        slot = (slot + 1) & table->index.mask;
     }
 }
 
-static int table_grow(Table *table) {
-    size_t capacity = table->capacity * 2;
-    Entry *slots = PyMem_Calloc(capacity, sizeof(Entry));
-    if (!slots) return -1;
-    for (size_t i = 0; i < table->capacity; i++) {
-        Entry *old = &table->slots[i];
-        if (old->key == NULL) continue;
-        *table_probe(slots, capacity, old->key, old->key_length, old->decimals, old->hash) = *old;
-    }
-    PyMem_Free(table->slots);
-    table->slots = slots;
-    table->capacity = capacity;
-    memset(table->recent, 0, sizeof(table->recent));
-    return 0;
-}
+#define ENTRY_HASH(i) (table->items[i].hash)
 
-static Entry *table_lookup(Table *table, const unsigned char *key, Py_ssize_t length,
-                           int decimals);
-
-/* The entry of (key, decimals), created if needed; NULL (no error set) when the table is full,
- * NULL with an error set on allocation failure. */
-static Entry *table_entry(Table *table, const unsigned char *key, Py_ssize_t length,
-                          int decimals, int ordinal) {
-    if (ordinal < RECENT) {
-        Entry *guess = table->recent[ordinal];
-        if (guess && guess->decimals == decimals && guess->key_length == length &&
-            memcmp(guess->key, key, length) == 0)
-            return guess;
+/* Adds a new entry (the table has room: count < MAX_ENTRIES); its index, or -1 (no memory). */
+static Py_ssize_t table_add(Table *table, const uchar *key, Py_ssize_t length, int decimals,
+                            uint64_t hash) {
+    if (table->count == table->capacity) {
+        Py_ssize_t capacity = table->capacity * 2;
+        Entry *items = PyMem_Realloc(table->items, capacity * sizeof(Entry));
+        if (!items) return -1;
+        table->items = items;
+        table->capacity = capacity;
     }
-    Entry *found = table_lookup(table, key, length, decimals);
-    if (found && ordinal < RECENT) table->recent[ordinal] = found;
-    return found;
-}
-
-static Entry *table_lookup(Table *table, const unsigned char *key, Py_ssize_t length,
-                           int decimals) {
-    uint64_t hash = hash_key(key, length, decimals);
-    Entry *entry = table_probe(table->slots, table->capacity, key, length, decimals, hash);
-    if (entry->key != NULL) return entry;
-    if (table->used >= MAX_ENTRIES) return NULL;
-    if ((table->used + 1) * 2 > table->capacity) {
-        if (table_grow(table) < 0) {
-            PyErr_NoMemory();
-            return NULL;
-        }
-        entry = table_probe(table->slots, table->capacity, key, length, decimals, hash);
-    }
+    INDEX_GROW(&table->index, table->count + 1, ENTRY_HASH);
+    size_t slot = table_slot(table, key, length, decimals, hash);
+    Py_ssize_t at = table->count++;
+    Entry *entry = &table->items[at];
+    memset(entry, 0, sizeof(Entry));
     entry->key = key;
     entry->key_length = length;
     entry->decimals = decimals;
     entry->hash = hash;
-    table->used++;
-    return entry;
+    table->index.slots[slot] = at;
+    return at;
 }
 
 static PyObject *long_from_i128(i128 value) {
@@ -409,15 +1575,78 @@ static PyObject *entry_sum(PyObject *spilled, i128 value) {
 }
 
 /* ---------------------------------------------------------------------------------------------
- * logfmt pairs: every whitespace-separated token key=value whose key fullmatches
- * [A-Za-z_][\w.\-]* (up to the token's first "=") and whose value fullmatches
- * [-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)? (summary.parse_number). */
+ * admit() answers per key, cached for the block (at most MAX_DECISIONS keys; past that admit is
+ * asked again, so memory stays bounded whatever the number of distinct keys). */
+
+typedef struct {
+    const uchar *key;
+    Py_ssize_t key_length;
+    uint64_t hash;
+    int admitted;
+} Decision;
+
+typedef struct {
+    PyObject *admit; /* NULL: every key is admitted */
+    Decision *items;
+    Py_ssize_t count, capacity;
+    Index index;
+} Decisions;
+
+#define DECISION_HASH(i) (decisions->items[i].hash)
+
+/* 1 admitted, 0 refused, -1 error. */
+static int decide(Decisions *decisions, const uchar *key, Py_ssize_t length, uint64_t hash) {
+    if (decisions->admit == NULL) return 1;
+    size_t slot = (size_t)hash & decisions->index.mask;
+    for (;;) {
+        Py_ssize_t at = decisions->index.slots[slot];
+        if (at < 0) break;
+        Decision *d = &decisions->items[at];
+        if (d->hash == hash && d->key_length == length && memcmp(d->key, key, length) == 0)
+            return d->admitted;
+        slot = (slot + 1) & decisions->index.mask;
+    }
+    PyObject *answer = PyObject_CallFunction(decisions->admit, "y#", (const char *)key, length);
+    if (!answer) return -1;
+    int admitted = PyObject_IsTrue(answer);
+    Py_DECREF(answer);
+    if (admitted < 0) return -1;
+    if (decisions->count >= MAX_DECISIONS) return admitted;
+    if (decisions->count == decisions->capacity) {
+        Py_ssize_t capacity = decisions->capacity * 2;
+        Decision *items = PyMem_Realloc(decisions->items, capacity * sizeof(Decision));
+        if (!items) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        decisions->items = items;
+        decisions->capacity = capacity;
+    }
+    Py_ssize_t before = (Py_ssize_t)decisions->index.mask;
+    INDEX_GROW(&decisions->index, decisions->count + 1, DECISION_HASH);
+    if ((Py_ssize_t)decisions->index.mask != before) {
+        slot = (size_t)hash & decisions->index.mask;
+        while (decisions->index.slots[slot] >= 0) slot = (slot + 1) & decisions->index.mask;
+    }
+    Decision *d = &decisions->items[decisions->count];
+    d->key = key;
+    d->key_length = length;
+    d->hash = hash;
+    d->admitted = admitted;
+    decisions->index.slots[slot] = decisions->count++;
+    return admitted;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * logfmt pairs (tests/reference_scan.py logfmt_numbers): every whitespace-separated token
+ * key=value whose key fullmatches [A-Za-z_][\w.\-]* (up to the token's first "=") and whose
+ * value, without one trailing "," or ";", fullmatches [-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?
+ * (summary.parse_number). */
 
 enum { NOT_A_NUMBER, SCALED, TO_PYTHON };
 
-static int parse_value(const unsigned char *v, const unsigned char *end, int64_t *scaled,
-                       int *decimals) {
-    const unsigned char *p = v;
+static int parse_value(const uchar *v, const uchar *end, int64_t *scaled, int *decimals) {
+    const uchar *p = v;
     int negative = 0;
     if (p < end && (*p == '-' || *p == '+')) negative = *p++ == '-';
     int64_t magnitude = 0;
@@ -454,14 +1683,14 @@ static int parse_value(const unsigned char *v, const unsigned char *end, int64_t
 }
 
 typedef struct {
-    const unsigned char *ceiling; /* NULL: no ceiling */
+    const uchar *ceiling; /* NULL: no ceiling */
     Py_ssize_t ceiling_length;
     Py_ssize_t max_key;
     Py_ssize_t refused;
 } Cap;
 
 /* True when samples of key are certain to be over the per-file cap (bytes order = str order). */
-static int cap_refuses(const Cap *cap, const unsigned char *key, Py_ssize_t length) {
+static int cap_refuses(const Cap *cap, const uchar *key, Py_ssize_t length) {
     if (length > cap->max_key) return 1;
     if (cap->ceiling == NULL) return 0;
     Py_ssize_t common = length < cap->ceiling_length ? length : cap->ceiling_length;
@@ -469,8 +1698,8 @@ static int cap_refuses(const Cap *cap, const unsigned char *key, Py_ssize_t leng
     return order > 0 || (order == 0 && length > cap->ceiling_length);
 }
 
-static int add_other(PyObject *others, const unsigned char *key, Py_ssize_t key_length,
-                     const unsigned char *value, Py_ssize_t value_length) {
+static int add_other(PyObject *others, const uchar *key, Py_ssize_t key_length,
+                     const uchar *value, Py_ssize_t value_length) {
     PyObject *pair = Py_BuildValue("(y#y#)", (const char *)key, key_length, (const char *)value,
                                    value_length);
     if (!pair) return -1;
@@ -480,43 +1709,212 @@ static int add_other(PyObject *others, const unsigned char *key, Py_ssize_t key_
 }
 
 /* The logfmt numbers of one line s[0:n] (the "\r" of "\r\n" is whitespace, so it may stay). */
-static int scan_pairs(Table *table, PyObject *others, Cap *cap, const unsigned char *s,
-                      Py_ssize_t n) {
-    const unsigned char *end = s + n;
-    const unsigned char *from = s;
+static int scan_pairs(Table *table, Decisions *decisions, PyObject *others, Cap *cap,
+                      const uchar *s, Py_ssize_t n) {
+    const uchar *end = s + n;
+    const uchar *from = s;
     int ordinal = 0;
     for (;;) {
-        const unsigned char *equals = memchr(from, '=', end - from);
+        const uchar *equals = memchr(from, '=', end - from);
         if (equals == NULL) return 0;
         /* The token runs from the blank before "=" (or the line start) to the next blank; its
          * key is everything before this, its first "=", and must be [A-Za-z_][\w.\-]*. */
-        const unsigned char *key = equals;
+        const uchar *key = equals;
         while (key > from && is_key_char(key[-1])) key--;
         int good_key = key < equals && (is_alpha(key[0]) || key[0] == '_') &&
                        (key == from || is_space(key[-1]));
-        const unsigned char *value_end = equals + 1;
+        const uchar *value_end = equals + 1;
         while (value_end < end && !is_space(*value_end)) value_end++;
         from = value_end;
         if (!good_key) continue;
+        if (value_end > equals + 1 && (value_end[-1] == ',' || value_end[-1] == ';'))
+            value_end--; /* "target=38, rate=200": one "," or ";" ends the value */
         Py_ssize_t key_length = equals - key;
         int64_t scaled;
         int decimals;
         int kind = parse_value(equals + 1, value_end, &scaled, &decimals);
         if (kind == NOT_A_NUMBER) continue;
+        uint64_t key_hash = 0;
+        int hashed = 0;
         if (kind == SCALED) {
-            if (cap_refuses(cap, key, key_length)) {
-                cap->refused++;
+            Py_ssize_t at = -1;
+            if (ordinal < RECENT) {
+                Py_ssize_t guess = table->recent[ordinal];
+                if (guess >= 0) {
+                    Entry *e = &table->items[guess];
+                    if (e->decimals == decimals && e->key_length == key_length &&
+                        memcmp(e->key, key, key_length) == 0)
+                        at = guess;
+                }
+            }
+            if (at < 0) {
+                key_hash = hash_bytes(key, key_length, 0);
+                hashed = 1;
+                uint64_t hash = entry_hash(key_hash, decimals);
+                size_t slot = table_slot(table, key, key_length, decimals, hash);
+                at = table->index.slots[slot];
+                if (at < 0) { /* a new (key, decimals): is the key a metric, under the cap? */
+                    int admitted = decide(decisions, key, key_length, key_hash);
+                    if (admitted < 0) return -1;
+                    if (!admitted) continue;
+                    if (cap_refuses(cap, key, key_length)) {
+                        cap->refused++;
+                        continue;
+                    }
+                    if (table->count < MAX_ENTRIES) {
+                        at = table_add(table, key, key_length, decimals, hash);
+                        if (at < 0) {
+                            PyErr_NoMemory();
+                            return -1;
+                        }
+                    }
+                }
+                if (at >= 0 && ordinal < RECENT) table->recent[ordinal] = at;
+            }
+            ordinal++;
+            if (at >= 0) {
+                if (entry_add(&table->items[at], scaled) < 0) return -1;
                 continue;
             }
-            Entry *entry = table_entry(table, key, key_length, decimals, ordinal++);
-            if (entry != NULL) {
-                if (entry_add(entry, scaled) < 0) return -1;
-                continue;
-            }
-            if (PyErr_Occurred()) return -1;
+            /* the table is full: the number goes to Python */
+        } else {
+            if (!hashed) key_hash = hash_bytes(key, key_length, 0);
+            int admitted = decide(decisions, key, key_length, key_hash);
+            if (admitted < 0) return -1;
+            if (!admitted) continue;
         }
         if (add_other(others, key, key_length, equals + 1, value_end - equals - 1) < 0) return -1;
     }
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Per-block hour buckets and template counts, in insertion order. */
+
+typedef struct {
+    int64_t key;
+    uint64_t hash;
+    Py_ssize_t lines, errors, warns;
+} Hour;
+
+typedef struct {
+    Hour *items;
+    Py_ssize_t count, capacity;
+    Index index;
+} Hours;
+
+#define HOUR_HASH(i) (hours->items[i].hash)
+
+/* The bucket of an hour key, created if needed: its index, or -1 (no memory). */
+static Py_ssize_t hour_bucket(Hours *hours, int64_t key) {
+    uint64_t hash = mix64((uint64_t)key ^ HASH_SEED);
+    size_t slot = (size_t)hash & hours->index.mask;
+    for (;;) {
+        Py_ssize_t at = hours->index.slots[slot];
+        if (at < 0) break;
+        if (hours->items[at].key == key) return at;
+        slot = (slot + 1) & hours->index.mask;
+    }
+    if (hours->count == hours->capacity) {
+        Py_ssize_t capacity = hours->capacity * 2;
+        Hour *items = PyMem_Realloc(hours->items, capacity * sizeof(Hour));
+        if (!items) return -1;
+        hours->items = items;
+        hours->capacity = capacity;
+    }
+    Py_ssize_t before = (Py_ssize_t)hours->index.mask;
+    INDEX_GROW(&hours->index, hours->count + 1, HOUR_HASH);
+    if ((Py_ssize_t)hours->index.mask != before) {
+        slot = (size_t)hash & hours->index.mask;
+        while (hours->index.slots[slot] >= 0) slot = (slot + 1) & hours->index.mask;
+    }
+    Hour *hour = &hours->items[hours->count];
+    hour->key = key;
+    hour->hash = hash;
+    hour->lines = hour->errors = hour->warns = 0;
+    hours->index.slots[slot] = hours->count;
+    return hours->count++;
+}
+
+typedef struct {
+    uint64_t hash;
+    Py_ssize_t text; /* offset in the arena */
+    Py_ssize_t length;
+    int level;
+    Py_ssize_t count, first, first_stamped, last_stamped;
+} Template;
+
+typedef struct {
+    Template *items;
+    Py_ssize_t count, capacity;
+    Index index;
+    uchar *arena;
+    Py_ssize_t arena_used, arena_capacity;
+    Py_ssize_t last; /* the template of the previous error / warning line, or -1 */
+} Templates;
+
+#define TEMPLATE_HASH(i) (templates->items[i].hash)
+
+/* Counts one line of template text[0:length] at level; -1 on no memory. */
+static int template_count(Templates *templates, int level, const uchar *text, Py_ssize_t length,
+                          Py_ssize_t offset, int stamped) {
+    Py_ssize_t at = templates->last;
+    Template *t = at >= 0 ? &templates->items[at] : NULL;
+    if (!(t && t->level == level && t->length == length &&
+          memcmp(templates->arena + t->text, text, length) == 0)) {
+        uint64_t hash = hash_bytes(text, length, (uint64_t)level);
+        size_t slot = (size_t)hash & templates->index.mask;
+        for (;;) {
+            at = templates->index.slots[slot];
+            if (at < 0) break;
+            t = &templates->items[at];
+            if (t->hash == hash && t->level == level && t->length == length &&
+                memcmp(templates->arena + t->text, text, length) == 0)
+                break;
+            slot = (slot + 1) & templates->index.mask;
+        }
+        if (at < 0) {
+            if (templates->count == templates->capacity) {
+                Py_ssize_t capacity = templates->capacity * 2;
+                Template *items = PyMem_Realloc(templates->items, capacity * sizeof(Template));
+                if (!items) return -1;
+                templates->items = items;
+                templates->capacity = capacity;
+            }
+            if (templates->arena_used + length > templates->arena_capacity) {
+                Py_ssize_t capacity = templates->arena_capacity * 2 + length;
+                uchar *arena = PyMem_Realloc(templates->arena, capacity);
+                if (!arena) return -1;
+                templates->arena = arena;
+                templates->arena_capacity = capacity;
+            }
+            Py_ssize_t before = (Py_ssize_t)templates->index.mask;
+            INDEX_GROW(&templates->index, templates->count + 1, TEMPLATE_HASH);
+            if ((Py_ssize_t)templates->index.mask != before) {
+                slot = (size_t)hash & templates->index.mask;
+                while (templates->index.slots[slot] >= 0)
+                    slot = (slot + 1) & templates->index.mask;
+            }
+            at = templates->count++;
+            t = &templates->items[at];
+            t->hash = hash;
+            t->text = templates->arena_used;
+            t->length = length;
+            t->level = level;
+            t->count = 0;
+            t->first = offset;
+            t->first_stamped = t->last_stamped = -1;
+            memcpy(templates->arena + templates->arena_used, text, length);
+            templates->arena_used += length;
+            templates->index.slots[slot] = at;
+        }
+        templates->last = at;
+    }
+    t->count++;
+    if (stamped) {
+        if (t->first_stamped < 0) t->first_stamped = offset;
+        t->last_stamped = offset;
+    }
+    return 0;
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -525,9 +1923,8 @@ static int scan_pairs(Table *table, PyObject *others, Cap *cap, const unsigned c
 static PyObject *build_metrics(Table *table) {
     PyObject *metrics = PyDict_New();
     if (!metrics) return NULL;
-    for (size_t i = 0; i < table->capacity; i++) {
-        Entry *entry = &table->slots[i];
-        if (entry->key == NULL) continue;
+    for (Py_ssize_t i = 0; i < table->count; i++) {
+        Entry *entry = &table->items[i];
         PyObject *key = PyBytes_FromStringAndSize((const char *)entry->key, entry->key_length);
         PyObject *total = entry_sum(entry->spilled_total, entry->total);
         PyObject *total_sq = entry_sum(entry->spilled_sq, entry->total_sq);
@@ -557,70 +1954,287 @@ static PyObject *build_metrics(Table *table) {
     return metrics;
 }
 
-PyDoc_STRVAR(scan_lines_doc,
-             "scan_lines(block, levels, ceiling=None, max_key=-1)\n"
-             "    -> (lines, error_lines, warn_lines, metrics, others, refused)\n\n"
-             "Scan a block of whole lines (each ending in b'\\n'). With levels false the level\n"
-             "counts are 0. metrics: {key: [(decimals, count, total, total_sq, min, max)]} of\n"
-             "values scaled by 10**decimals; others: [(key, text)] numbers left to Python;\n"
-             "refused: how many aggregated numbers had a key longer than max_key (-1: no limit)\n"
-             "or sorting after ceiling (bytes), which are left out.");
+static int set_item(PyObject *dict, PyObject *key, PyObject *value) {
+    int status = key && value ? PyDict_SetItem(dict, key, value) : -1;
+    Py_XDECREF(key);
+    Py_XDECREF(value);
+    return status;
+}
 
-static PyObject *scan_lines(PyObject *module, PyObject *args) {
+static PyObject *build_hours(Hours *hours) {
+    PyObject *dict = PyDict_New();
+    for (Py_ssize_t i = 0; dict && i < hours->count; i++) {
+        Hour *h = &hours->items[i];
+        if (set_item(dict, PyLong_FromLongLong(h->key),
+                     Py_BuildValue("[nnn]", h->lines, h->errors, h->warns)) < 0)
+            Py_CLEAR(dict);
+    }
+    return dict;
+}
+
+static PyObject *build_templates(Templates *templates) {
+    PyObject *dict = PyDict_New();
+    for (Py_ssize_t i = 0; dict && i < templates->count; i++) {
+        Template *t = &templates->items[i];
+        if (set_item(dict,
+                     Py_BuildValue("(iy#)", t->level,
+                                   (const char *)templates->arena + t->text, t->length),
+                     Py_BuildValue("[nnnn]", t->count, t->first, t->first_stamped,
+                                   t->last_stamped)) < 0)
+            Py_CLEAR(dict);
+    }
+    return dict;
+}
+
+/* The overrides argument as two arrays: offsets strictly increasing, levels 1 or 2. */
+static int read_overrides(PyObject *overrides, Py_ssize_t block_length, Py_ssize_t **offsets,
+                          char **levels, Py_ssize_t *count) {
+    *offsets = NULL;
+    *levels = NULL;
+    *count = 0;
+    if (overrides == Py_None) return 0;
+    PyObject *items = PySequence_Fast(overrides, "overrides must be None or a list");
+    if (!items) return -1;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(items);
+    *offsets = PyMem_Malloc((n ? n : 1) * sizeof(Py_ssize_t));
+    *levels = PyMem_Malloc(n ? n : 1);
+    if (!*offsets || !*levels) {
+        Py_DECREF(items);
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_ssize_t offset;
+        int level;
+        if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(items, i), "ni;an override is (offset, level)",
+                              &offset, &level)) {
+            Py_DECREF(items);
+            return -1;
+        }
+        if (level != WARN && level != ERROR) {
+            PyErr_Format(PyExc_ValueError, "override level %d is not 1 (warn) or 2 (error)", level);
+            Py_DECREF(items);
+            return -1;
+        }
+        if (offset < 0 || offset >= block_length || (i > 0 && offset <= (*offsets)[i - 1])) {
+            PyErr_Format(PyExc_ValueError,
+                         "override offset %zd: offsets must be strictly increasing line starts "
+                         "in the block", offset);
+            Py_DECREF(items);
+            return -1;
+        }
+        (*offsets)[i] = offset;
+        (*levels)[i] = (char)level;
+    }
+    Py_DECREF(items);
+    *count = n;
+    return 0;
+}
+
+PyDoc_STRVAR(
+    scan_block_doc,
+    "scan_block(block, levels, ceiling, max_key, threshold, prev_key, overrides, admit, templates)\n"
+    "    -> (lines, error_lines, warn_lines, level_lines, metrics, others, refused,\n"
+    "        hours, last_key, first_stamped, last_stamped, template_counts)\n\n"
+    "Scan a block of whole lines (each ending in b'\\n'; a line's content drops the b'\\n' and\n"
+    "one b'\\r' before it) by the rules of formats.find_level, stamps.parse_stamp and\n"
+    "templates.line_template(content, 'plain').\n\n"
+    "levels: apply the built-in token rule (false: every built-in level is NONE).\n"
+    "ceiling (bytes or None), max_key (-1: no limit): numbers of keys longer than max_key or\n"
+    "sorting after ceiling are only counted, in refused.\n"
+    "threshold: (y, mo, d, h, mi, s) for the year of yearless stamps (stamps.year_for).\n"
+    "prev_key: the hour key of the last stamped line before the block (-1: none).\n"
+    "overrides: None or [(line start offset, level 1 or 2)], offsets strictly increasing:\n"
+    "    those lines' final level instead of the built-in one.\n"
+    "admit: None or callable(key: bytes) -> bool; a key it refuses is no metric (asked at most\n"
+    "    once per distinct key per block, for up to 65536 keys).\n"
+    "templates: count the templates of lines whose final level is ERROR or WARN.\n\n"
+    "An hour key is ((((year*13 + month)*32 + day)*24 + hour)*60 + minute)*4096 + zone, zone\n"
+    "4095 for a naive stamp, else offset minutes + 2048 (epoch stamps: UTC, 2048). A line's hour\n"
+    "key is its own stamp's, else the last stamped line's before it, else -1.\n"
+    "level_lines: lines whose built-in level is not NONE or that have an override.\n"
+    "metrics: {key: [(decimals, count, total, total_sq, min, max)]} of values scaled by\n"
+    "10**decimals; others: [(key, text)] numbers left to Python; refused: numbers over the cap.\n"
+    "hours: {hour key: [lines, error_lines, warn_lines]}; last_key: the hour key after the last\n"
+    "line; first_stamped / last_stamped: offsets of the first / last line with its own stamp\n"
+    "(-1: none). template_counts: {(level, template): [count, first offset, first stamped\n"
+    "offset, last stamped offset]} (-1: no line of it had its own stamp).");
+
+static PyObject *scan_block(PyObject *module, PyObject *args, PyObject *kwargs) {
+    static char *keywords[] = {"block", "levels", "ceiling", "max_key", "threshold", "prev_key",
+                               "overrides", "admit", "templates", NULL};
     Py_buffer view;
-    int levels;
+    int levels, want_templates;
     const char *ceiling = NULL;
     Py_ssize_t ceiling_length = 0, max_key = -1;
-    if (!PyArg_ParseTuple(args, "y*p|z#n:scan_lines", &view, &levels, &ceiling, &ceiling_length,
-                          &max_key))
+    Threshold th;
+    long long prev_key;
+    PyObject *overrides, *admit;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "y*pz#n(iiiiii)LOOp:scan_block", keywords,
+                                     &view, &levels, &ceiling, &ceiling_length, &max_key,
+                                     &th.year, &th.month, &th.day, &th.hour, &th.minute,
+                                     &th.second, &prev_key, &overrides, &admit, &want_templates))
         return NULL;
-    Cap cap = {(const unsigned char *)ceiling, ceiling_length,
-               max_key < 0 ? PY_SSIZE_T_MAX : max_key, 0};
-    const unsigned char *data = view.buf;
-    const unsigned char *end = data + view.len;
-    Py_ssize_t lines = 0, error_lines = 0, warn_lines = 0;
-    Table table;
-    PyObject *others = PyList_New(0);
-    PyObject *result = NULL;
-    if (!others || table_init(&table, 64) < 0) {
-        Py_XDECREF(others);
+    if (admit != Py_None && !PyCallable_Check(admit)) {
         PyBuffer_Release(&view);
-        return PyErr_NoMemory();
+        PyErr_SetString(PyExc_TypeError, "admit must be None or a callable");
+        return NULL;
     }
+    Cap cap = {(const uchar *)ceiling, ceiling_length, max_key < 0 ? PY_SSIZE_T_MAX : max_key, 0};
+    const uchar *data = view.buf;
+    const uchar *data_end = data + view.len;
+
+    PyObject *result = NULL, *others = NULL;
+    Py_ssize_t *override_at = NULL;
+    char *override_level = NULL;
+    Py_ssize_t override_count = 0, next_override = 0;
+    Table table = {0};
+    Decisions decisions = {0};
+    Hours hours = {0};
+    Templates templates = {0};
+    Scratch *scratch = NULL;
+    int ready = 0;
+
+    if (read_overrides(overrides, view.len, &override_at, &override_level, &override_count) < 0)
+        goto done;
+    others = PyList_New(0);
+    scratch = PyMem_Malloc(sizeof(Scratch));
+    decisions.admit = admit == Py_None ? NULL : admit;
+    decisions.capacity = hours.capacity = templates.capacity = 16;
+    decisions.items = PyMem_Malloc(16 * sizeof(Decision));
+    hours.items = PyMem_Malloc(16 * sizeof(Hour));
+    templates.items = PyMem_Malloc(16 * sizeof(Template));
+    templates.arena_capacity = 4096;
+    templates.arena = PyMem_Malloc(4096);
+    templates.last = -1;
+    ready = others && scratch && decisions.items && hours.items && templates.items &&
+            templates.arena && table_init(&table) == 0 && index_init(&decisions.index, 32) == 0 &&
+            index_init(&hours.index, 32) == 0 && index_init(&templates.index, 32) == 0;
+    if (!ready) {
+        PyErr_NoMemory();
+        goto done;
+    }
+
+    Py_ssize_t lines = 0, error_lines = 0, warn_lines = 0, level_lines = 0;
+    Py_ssize_t first_stamped = -1, last_stamped = -1;
+    int64_t current_key = prev_key;
+    Py_ssize_t bucket = -1; /* the hour bucket of current_key, once looked up */
     int failed = 0;
-    const unsigned char *line = data;
-    while (line < end) {
-        const unsigned char *newline = memchr(line, '\n', end - line);
-        if (newline == NULL) newline = end; /* callers pass whole lines; be safe anyway */
+    const uchar *line = data;
+    while (line < data_end) {
+        const uchar *newline = memchr(line, '\n', data_end - line);
+        if (newline == NULL) newline = data_end; /* callers pass whole lines; be safe anyway */
         Py_ssize_t length = newline - line;
+        Py_ssize_t content = length;
+        if (content > 0 && line[content - 1] == '\r') content--;
+        Py_ssize_t offset = line - data;
         lines++;
-        if (levels) {
-            Py_ssize_t content = length;
-            if (content > 0 && line[content - 1] == '\r') content--;
-            int level = token_level(line, content);
-            error_lines += level == ERROR;
-            warn_lines += level == WARN;
+
+        LineStamp stamp;
+        line_stamp(line, content, &stamp);
+        if (stamp.has_stamp) {
+            int64_t key = stamp_key(&stamp.fields, &th);
+            if (key != current_key) {
+                current_key = key;
+                bucket = -1;
+            }
+            if (first_stamped < 0) first_stamped = offset;
+            last_stamped = offset;
         }
-        if (scan_pairs(&table, others, &cap, line, length) < 0) {
+
+        int override = 0;
+        if (next_override < override_count) {
+            if (override_at[next_override] < offset) {
+                PyErr_Format(PyExc_ValueError, "override offset %zd is not a line start",
+                             override_at[next_override]);
+                failed = 1;
+                break;
+            }
+            if (override_at[next_override] == offset) override = override_level[next_override++];
+        }
+        Found found;
+        int found_yet = 0, builtin = NONE;
+        if (levels) {
+            found = find_level(line, content, stamp.lead_end);
+            found_yet = 1;
+            builtin = found.level;
+        }
+        int level = override ? override : builtin;
+        level_lines += builtin != NONE || override;
+        error_lines += level == ERROR;
+        warn_lines += level == WARN;
+
+        if (bucket < 0 && (bucket = hour_bucket(&hours, current_key)) < 0) {
+            PyErr_NoMemory();
+            failed = 1;
+            break;
+        }
+        Hour *hour = &hours.items[bucket];
+        hour->lines++;
+        hour->errors += level == ERROR;
+        hour->warns += level == WARN;
+
+        if (want_templates && level >= WARN) {
+            if (!found_yet) found = find_level(line, content, stamp.lead_end);
+            const uchar *message;
+            Py_ssize_t message_length;
+            message_of(line, content, &found, stamp.lead_end, scratch, &message,
+                       &message_length);
+            Py_ssize_t template_length = mask(message, message_length, scratch);
+            if (template_count(&templates, level, scratch->out, template_length, offset,
+                               stamp.has_stamp) < 0) {
+                PyErr_NoMemory();
+                failed = 1;
+                break;
+            }
+        }
+
+        if (scan_pairs(&table, &decisions, others, &cap, line, length) < 0) {
             failed = 1;
             break;
         }
         line = newline + 1;
     }
+    if (!failed && next_override < override_count) {
+        PyErr_Format(PyExc_ValueError, "override offset %zd is not a line start",
+                     override_at[next_override]);
+        failed = 1;
+    }
     if (!failed) {
         PyObject *metrics = build_metrics(&table);
-        if (metrics)
-            result = Py_BuildValue("(nnnNOn)", lines, error_lines, warn_lines, metrics, others,
-                                   cap.refused);
+        PyObject *hour_counts = metrics ? build_hours(&hours) : NULL;
+        PyObject *template_counts = hour_counts ? build_templates(&templates) : NULL;
+        if (template_counts)
+            result = Py_BuildValue("(nnnnNOnNLnnN)", lines, error_lines, warn_lines, level_lines,
+                                   metrics, others, cap.refused, hour_counts,
+                                   (long long)current_key, first_stamped, last_stamped,
+                                   template_counts);
+        else {
+            Py_XDECREF(metrics);
+            Py_XDECREF(hour_counts);
+        }
     }
-    table_free(&table);
-    Py_DECREF(others);
+
+done:
+    if (table.items) table_free(&table);
+    PyMem_Free(decisions.items);
+    index_free(&decisions.index);
+    PyMem_Free(hours.items);
+    index_free(&hours.index);
+    PyMem_Free(templates.items);
+    PyMem_Free(templates.arena);
+    index_free(&templates.index);
+    PyMem_Free(scratch);
+    PyMem_Free(override_at);
+    PyMem_Free(override_level);
+    Py_XDECREF(others);
     PyBuffer_Release(&view);
     return result;
 }
 
 static PyMethodDef methods[] = {
-    {"scan_lines", scan_lines, METH_VARARGS, scan_lines_doc},
+    {"scan_block", (PyCFunction)(void (*)(void))scan_block, METH_VARARGS | METH_KEYWORDS,
+     scan_block_doc},
     {NULL, NULL, 0, NULL},
 };
 
@@ -633,5 +2247,13 @@ static struct PyModuleDef module_def = {
 PyMODINIT_FUNC PyInit__fastscan(void) {
     init_classes();
     init_words();
+    init_token_bytes();
+    PyObject *os = PyImport_ImportModule("os");
+    PyObject *random = os ? PyObject_CallMethod(os, "urandom", "i", 8) : NULL;
+    if (random && PyBytes_Check(random) && PyBytes_GET_SIZE(random) == 8)
+        memcpy(&HASH_SEED, PyBytes_AS_STRING(random), 8);
+    Py_XDECREF(random);
+    Py_XDECREF(os);
+    PyErr_Clear(); /* without urandom the fixed seed does */
     return PyModule_Create(&module_def);
 }

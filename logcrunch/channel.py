@@ -33,6 +33,7 @@ import hashlib
 import hmac
 import logging
 import os
+import re
 import selectors
 import socket
 import struct
@@ -47,12 +48,15 @@ from logcrunch import wire
 
 log = logging.getLogger(__name__)
 
-PROTOCOL = 3
+PROTOCOL = 4
 CHALLENGE = b"#CHALLENGE#"
 WELCOME = b"#WELCOME#"
 FAILURE = b"#FAILURE#"
-SERVER_MARK = b"LC3"
-CLIENT_MARK = b"LC3R"
+# The marks carry the protocol number, so two versions tell each other apart at the handshake
+# (protocol 4: summaries carry level_lines, a timeline and templates).
+SERVER_MARK = b"LC%d" % PROTOCOL
+CLIENT_MARK = SERVER_MARK + b"R"
+_MARK_RE = re.compile(rb"LC(\d)(R?)")
 SERVER_NONCE_BYTES = 17  # 3 + 17 = 20 bytes after CHALLENGE: the length old clients answer
 CLIENT_NONCE_BYTES = 32
 TAG_BYTES = 32
@@ -202,6 +206,11 @@ def client_handshake(sock: socket.socket, key: bytes, where: str,
     if not challenge.startswith(CHALLENGE):
         raise AuthFailed(f"{where} is not a logcrunch head (it did not send a challenge)")
     body = challenge[len(CHALLENGE):]
+    other = _MARK_RE.match(body)
+    if other and other.group(1) != str(PROTOCOL).encode() and not other.group(2):
+        raise ProtocolMismatch(
+            f"the head at {where} speaks logcrunch protocol {other.group(1).decode()}, this "
+            f"node {PROTOCOL}; install the same logcrunch version on the head and the workers")
     if not body.startswith(SERVER_MARK) or len(body) != len(SERVER_MARK) + SERVER_NONCE_BYTES:
         raise ProtocolMismatch(
             f"the head at {where} runs an older logcrunch (the pickle protocol, before protocol "
@@ -452,6 +461,11 @@ class Gate:
                 self._flush(pending)
                 return
             self._reject(pending, "wrong authkey")
+        elif (other := _MARK_RE.match(answer)) and other.group(2) and \
+                len(answer) == expected_length:
+            self._reject(pending, f"it speaks logcrunch protocol {other.group(1).decode()}, this "
+                                  f"head {PROTOCOL}; install the same logcrunch version on the "
+                                  "head and the workers", level=logging.ERROR)
         elif hmac.compare_digest(answer, hmac.new(self._key, SERVER_MARK + nonce,
                                                   hashlib.md5).digest()):
             self._reject(pending, "it runs an older logcrunch (the pickle protocol, before "

@@ -25,7 +25,9 @@ from logcrunch.job import (
     list_runs,
     run_job,
 )
-from logcrunch.scan import ScanConfig
+from logcrunch.report import safe_text
+from logcrunch.scan import ScanConfig, explain_file
+from logcrunch.stamps import check_zone, local_zone_name
 from logcrunch.state import DEFAULT_STATE_PATH, STATE_ENV, LockHeld, StateError, default_state_path
 from logcrunch.transport import BindError, parse_address
 
@@ -64,6 +66,23 @@ scan_options = _options(
                  help="A compressed file that decompresses to more than RATIO times its size "
                       f"(past the first {defaults.EXPANSION_FLOOR_BYTES >> 20} MiB) fails as a "
                       "compression bomb."),
+    click.option("--timezone", envvar="LOGCRUNCH_TIMEZONE", metavar="ZONE",
+                 help="IANA zone that stamps without an offset are read in (or "
+                      "$LOGCRUNCH_TIMEZONE; default this machine's zone, "
+                      f"{local_zone_name()} here). Reports are in UTC."),
+    click.option("--metric-include", multiple=True, metavar="GLOB",
+                 help="Only keys matching GLOB are metrics (repeatable; also re-admits "
+                      "identifier keys like pid)."),
+    click.option("--metric-exclude", multiple=True, metavar="GLOB",
+                 help="Keys matching GLOB are not metrics (repeatable; wins over "
+                      "--metric-include)."),
+)
+
+report_options = _options(
+    click.option("--top", "top_templates", type=click.IntRange(min=1),
+                 default=defaults.TOP_TEMPLATES, show_default=True, metavar="N",
+                 help="templates.csv rows per group and level, before one '(other templates)' "
+                      "row with the exact rest."),
 )
 
 
@@ -107,6 +126,7 @@ head_options = _options(
     click.option("-q", "--quiet", is_flag=True, help="Print only warnings and errors."),
     scan_options,
     walk_options,
+    report_options,
 )
 
 
@@ -125,19 +145,31 @@ def _setup_logging(quiet: bool) -> None:
                         format="%(asctime)s logcrunch %(levelname)s %(message)s", force=True)
 
 
-def _scan_config(error_patterns, warn_patterns, metric_specs, no_default_levels,
-                 max_metrics=defaults.MAX_METRICS, max_expansion=defaults.MAX_EXPANSION
-                 ) -> ScanConfig:
+def _scan_config(kw) -> ScanConfig:
+    """The ScanConfig of the scan options in ``kw``, validated (a bad value is a usage error
+    naming its option)."""
     metrics = []
-    for spec in metric_specs:
+    for spec in kw["metric_specs"]:
         name, sep, regex = spec.partition("=")
         if not sep or not name or not regex:
             raise click.BadParameter(f"{spec!r}: write NAME=REGEX, e.g. 'latency=took (\\d+)ms'",
                                      param_hint="--metric")
         metrics.append((name, regex))
-    return ScanConfig(error_patterns=tuple(error_patterns), warn_patterns=tuple(warn_patterns),
-                      metric_patterns=tuple(metrics), default_levels=not no_default_levels,
-                      max_metrics=max_metrics, max_expansion=max_expansion)
+    zone = kw["timezone"] or local_zone_name()
+    problem = check_zone(zone)
+    if problem:
+        raise click.BadParameter(problem, param_hint="--timezone")
+    config = ScanConfig(error_patterns=tuple(kw["error_patterns"]),
+                        warn_patterns=tuple(kw["warn_patterns"]), metric_patterns=tuple(metrics),
+                        default_levels=not kw["no_default_levels"],
+                        max_metrics=kw["max_metrics"], max_expansion=kw["max_expansion"],
+                        timezone=zone, metric_include=tuple(kw["metric_include"]),
+                        metric_exclude=tuple(kw["metric_exclude"]))
+    try:
+        config.validate()
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    return config
 
 
 def _head_options(roots, kw, bind) -> HeadOptions:
@@ -146,8 +178,7 @@ def _head_options(roots, kw, bind) -> HeadOptions:
         roots=unique_roots(roots), bind=bind,
         walk=WalkOptions(include=tuple(kw["include"]), exclude=tuple(kw["exclude"]),
                          hidden=kw["hidden"], follow_symlinks=kw["follow_symlinks"]),
-        scan=_scan_config(kw["error_patterns"], kw["warn_patterns"], kw["metric_specs"],
-                          kw["no_default_levels"], kw["max_metrics"], kw["max_expansion"]),
+        scan=_scan_config(kw),
         worker_timeout=kw["worker_timeout"], lease_seconds=kw["lease_seconds"],
         max_attempts=kw["max_attempts"], file_timeout=kw["file_timeout"],
         split_bytes=kw["split_size"],
@@ -214,7 +245,7 @@ def _job_spec(options: HeadOptions, out_dir: str, kw) -> JobSpec:
     spec = JobSpec(head=options, out_pattern=out_dir,
                    state_path=os.path.expanduser(kw["state_path"] or default_state_path()),
                    incremental=kw["incremental"], fresh=kw["fresh"],
-                   settle_seconds=kw["settle"])
+                   settle_seconds=kw["settle"], top_templates=kw["top_templates"])
     try:
         spec.validate()
     except ValueError as exc:
@@ -468,7 +499,8 @@ state_option = _options(
 @click.option("--allow-incomplete", is_flag=True,
               help="Also export a run that did not finish (written without _SUCCESS).")
 @state_option
-def report_command(run_ref, out_dir, allow_incomplete, state_path):
+@report_options
+def report_command(run_ref, out_dir, allow_incomplete, state_path, top_templates):
     """Re-export the CSV reports of a past run from the state database.
 
     `latest` is the latest run that finished; give a run id (see `logcrunch runs`) for another.
@@ -483,13 +515,56 @@ def report_command(run_ref, out_dir, allow_incomplete, state_path):
     try:
         run_record, paths = export_report(
             os.path.expanduser(state_path or default_state_path()), run_ref, out_dir,
-            allow_incomplete)
+            allow_incomplete, top_templates)
     except OutDirError as exc:
         raise click.UsageError(str(exc)) from None
     except (StateError, OSError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"wrote run {run_record.run_id} ({run_record.status}) to "
                f"{os.path.dirname(paths[0])}")
+
+
+def _line_range(ctx, param, value: str | None) -> tuple[int, int | None]:
+    if value is None:
+        return 1, None
+    first, sep, last = value.partition("-")
+    try:
+        start = int(first) if first else 1
+        end = int(last) if last else None if sep else start
+    except ValueError:
+        start, end = 0, 0
+    if start < 1 or (end is not None and end < start):
+        raise click.BadParameter(f"{value!r}: give A-B with 1 <= A <= B (or A, A-, -B)")
+    return start, end
+
+
+@cli.command()
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--lines", "line_range", callback=_line_range, metavar="A-B",
+              help="Only lines A to B (1-based, inclusive; A- and -B too).")
+@scan_options
+def explain(path, line_range, **kw):
+    """Say how the scanner reads each line of PATH: level, stamp, template (CSV on stdout).
+
+    Columns: line (1-based), level (error, warn, other for a level of neither class, empty for
+    none), ts (the line's own stamp in UTC, empty when it has none), template (error and warn
+    lines). It runs the scanner's own rules with the same options as `run`, so it agrees with
+    files.csv, templates.csv and timeline.csv. Exits 1 when the file cannot be read.
+
+    \b
+    Example:
+      logcrunch explain /mnt/shared/logs/node07/sshd/auth.log --lines 100-140
+    """
+    config = _scan_config(kw)
+    first, last = line_range
+    out = csv.writer(sys.stdout, lineterminator="\n")
+    out.writerow(["line", "level", "ts", "template"])
+    result = explain_file(os.path.abspath(path), config,
+                          lambda row: out.writerow([row.line, row.level, row.ts,
+                                                    safe_text(row.template)]),
+                          first, last)
+    if result.status != "ok":
+        _fail(f"{path}: {result.error}", defaults.EXIT_INCOMPLETE)
 
 
 @cli.command("runs")

@@ -29,6 +29,18 @@ MIN_SAMPLE_EXPONENT = -320  # |x| >= 1e-320: the subnormal doubles, where a doub
 MAX_METRICS = 100  # real layouts have under 40 numeric keys; bounds a file's metrics.csv rows
 MAX_METRIC_NAME_CHARS = 200  # a longer key (JSON keys can be 1 MB) is no metric name
 PENDING_METRIC_NAMES = 1000  # names held before being folded in (and capped), per scanner
+# Keys that name things rather than measure them: not metrics unless --metric-include names them
+# (fnmatch globs, matched against the whole key).
+IDENTIFIER_METRICS = (
+    "pid", "ppid", "tid", "uid", "gid", "euid", "egid", "ruid", "rgid", "suid", "sgid", "fsuid",
+    "port", "sport", "dport", "lport", "rport", "id", "errno", "code",
+    "*_id", "*_pid", "*_tid", "*_uid", "*_gid", "*_port", "*_errno", "*_code", "*Id", "*ID",
+)  # fmt: skip
+# Templates and timeline (per file; beyond, the exact counts stay in "(other templates)" and in
+# the timeline's empty-hour row).
+MAX_TEMPLATES = 1000  # distinct (level, template) kept per file: the alphabetically first
+MAX_TIMELINE_HOURS = 50_000  # distinct hours kept per file (5.7 years): the earliest
+TOP_TEMPLATES = 50  # templates.csv rows per (group, level) before "(other templates)"
 # Compressed files: decompressing more than MAX_EXPANSION times the compressed size (beyond the
 # first EXPANSION_FLOOR_BYTES, always allowed) fails the file as a compression bomb.
 MAX_EXPANSION = 1000  # real logs compress 5-50x (bz2/xz up to ~300x); deflate tops out at ~1030x

@@ -1,35 +1,47 @@
-"""What a log line means: level tokens, per-format line rules, timestamps, format sniffing.
+"""What a log line means: its level, per-format line rules, format sniffing.
 
 Everything here works on one line's content as bytes (the line without its ``\\n`` / ``\\r\\n``),
-so the chunked scanner and the per-line reference in the tests share one definition of each rule.
+so the C scanner, the pure-Python scanner and the per-line reference in the tests share one
+definition of each rule. Timestamps are in ``logcrunch.stamps``, templates in
+``logcrunch.templates``.
 
-The level of a line is its FIRST level token, in one of three spellings:
+A line's level is that of its FIRST level token (leftmost), in one of these spellings:
 
 * a bare UPPERCASE word (``ERROR``, ``WARN``, ``INFO``, ...) that starts the line or follows
   whitespace or one of ``[(<|,;`` and ends the line or is followed by whitespace or ``]):>|,;``;
 * a bracketed word in any case, optionally after a module name: ``[error]``, ``[core:warn]``;
 * a logfmt level pair, value in any case and optionally quoted: ``level=error``, ``lvl="WARN"``,
-  ``severity=fatal`` (the key starts the line or follows whitespace).
+  ``severity=fatal`` (the key starts the line or follows whitespace);
+* a Title-case word (``Error``, ``Warning``, ``Info``) in the level position: the line's start,
+  or right after the stamp the line starts with and any of `` ,|-`` (Windows CBS, .NET), followed
+  by the end of the line or one of the bytes that may follow a bare word;
+* a lowercase word and a colon, perhaps after one blank (``error:``, ``fatal:``, ``warning:``;
+  also .NET's ``fail:``, ``crit:``, ``dbug:``, ``trce:``) at the line's start, right after a
+  syslog program tag and ``": "`` (``sshd[24324]: error: ...``), or after Proxifier's
+  ``[mm.dd hh:mm:ss] program - target `` header, followed by a blank or the end of the line;
+* at the line's start only: a glog/klog prefix (``E1127 12:00:00``: I info, W warning, E and F
+  error) or a syslog PRI (``<11>``: severity PRI % 8, 0-3 error, 4 warning, 5-7 other).
 
 Stack-trace continuation lines (indented, "Caused by: ", an exception class name first) have no
 level. Files sniffed as ``json``, ``access`` or ``logcat`` first try their own rule on each line
 (the ``level`` field, the HTTP status, the logcat priority letter); lines that do not fit it fall
-back to the token rule above.
+back to the token rule above. A line whose level word is of neither class (``INFO``, ``debug``)
+has a recognised level, "other" (NEUTRAL); a line with no token has none (NONE).
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections import Counter
-from dataclasses import dataclass
 from fractions import Fraction
 
+from logcrunch import stamps
 from logcrunch.summary import int_is_kept, parse_number
 
 ERROR = 2
 WARN = 1
-NEUTRAL = 0
+NEUTRAL = 0  # a recognised level of neither class ("other")
+NONE = -1  # no recognised level
 
 ERROR_WORDS = (
     "error", "err", "fatal", "critical", "crit", "severe", "alert",
@@ -53,6 +65,10 @@ LEVEL_OF_WORD: dict[bytes, int] = {
     **{w.encode(): WARN for w in WARN_WORDS},
     **{w.encode(): ERROR for w in ERROR_WORDS},
 }
+# The lowercase-colon form also knows .NET's four-letter console levels.
+COLON_WORDS: dict[bytes, int] = {**LEVEL_OF_WORD, b"fail": ERROR, b"dbug": NEUTRAL,
+                                 b"trce": NEUTRAL}
+TITLE_WORDS: dict[bytes, int] = {w.capitalize(): level for w, level in LEVEL_OF_WORD.items()}
 
 # Longest spellings first so "ERROR" is never read as "ERR".
 _WORDS = sorted((*ERROR_WORDS, *WARN_WORDS, *NEUTRAL_WORDS), key=len, reverse=True)
@@ -72,26 +88,90 @@ CONTINUATION_PATTERN = (
     r"|(?:[A-Za-z_$][\w$]*\.)*[A-Z][\w$]*(?:Exception|Error|Throwable)(?=[:\s]|$))"
 )
 
-# Searched in one line's content: the leftmost match is the line's level token.
-LEVEL_TOKEN_RE = re.compile(TOKEN_PATTERN.encode(), re.MULTILINE)
+# The leftmost match in a line's content is its first bare / bracketed / keyed token.
+LEVEL_TOKEN_RE = re.compile(TOKEN_PATTERN.encode())
 CONTINUATION_RE = re.compile(CONTINUATION_PATTERN.encode())
-# Run over a block of whole lines: one match per line that has a token, holding its first token.
-FIRST_TOKEN_PER_LINE_RE = re.compile(
-    b"^(?!" + CONTINUATION_PATTERN.encode() + b")[^\n]*?" + TOKEN_PATTERN.encode(), re.MULTILINE
-)
+_COLON_RE = re.compile(rb"([a-z]+) ?:(?=\s|$)")
+# Proxifier: "[10.30 16:49:06] chrome.exe - proxy.example.com:5070 error : ..."
+PROXIFIER_HEADER_RE = re.compile(rb"\[\d\d\.\d\d \d\d:\d\d:\d\d\] \S+ - \S+ ")
+_TAG_BEFORE_RE = re.compile(rb"(?:^|(?<=\s))[\w./()\-]+(?:\[\d+\])?$")
+_TITLE_RE = re.compile(rb"[A-Z][a-z]+(?=[\s\]):>|,;]|$)")
+_GLOG_RE = re.compile(rb"([IWEF])\d{4} \d\d:\d\d:\d\d")
+_GLOG_LEVEL = {b"I": NEUTRAL, b"W": WARN, b"E": ERROR, b"F": ERROR}
+_PRI_RE = re.compile(rb"<(\d{1,3})>(?=\S)")
+_LEVEL_SEPARATORS = b" \t,|-"
 
 
 def level_of_token_groups(groups: tuple[bytes, ...]) -> int:
-    """The level class of a LEVEL_TOKEN_RE / FIRST_TOKEN_PER_LINE_RE match's groups."""
+    """The level class of a LEVEL_TOKEN_RE match's groups."""
     return LEVEL_OF_WORD[b"".join(g for g in groups if g).lower()]
 
 
-def token_level(content: bytes) -> int:
-    """The level class of a line by the general first-token rule (NEUTRAL when it has none)."""
+def pri_level(pri: int) -> int:
+    """The level class of a syslog PRI (severity = PRI % 8)."""
+    severity = pri % 8
+    return ERROR if severity <= 3 else WARN if severity == 4 else NEUTRAL
+
+
+def level_position(content: bytes) -> int:
+    """Where a Title-case level word may stand besides the line's start: right after the stamp
+    the line starts with and its separators; -1 when the line starts with no stamp."""
+    end = stamps.leading_stamp_end(content)
+    if end <= 0:
+        return -1
+    while end < len(content) and content[end] in _LEVEL_SEPARATORS:
+        end += 1
+    return end
+
+
+def find_level(content: bytes) -> tuple[int, int, int]:
+    """(level class or NONE, token start, token end) of a line by the token rule; start and end
+    are 0 when there is no token."""
     if CONTINUATION_RE.match(content):
-        return NEUTRAL
+        return NONE, 0, 0
+    glog = _GLOG_RE.match(content)
+    if glog:
+        return _GLOG_LEVEL[glog.group(1)], 0, 1
+    pri = _PRI_RE.match(content)
+    if pri and int(pri.group(1)) <= 191:
+        return pri_level(int(pri.group(1))), 0, pri.end()
+    level, start, end = NONE, len(content) + 1, 0
     match = LEVEL_TOKEN_RE.search(content)
-    return level_of_token_groups(match.groups()) if match else NEUTRAL
+    if match:
+        level, start, end = level_of_token_groups(match.groups()), match.start(), match.end()
+    for position in (0, level_position(content)):
+        if 0 <= position < start:
+            title = _TITLE_RE.match(content, position)
+            if title and title.group() in TITLE_WORDS:
+                level, start, end = TITLE_WORDS[title.group()], position, title.end()
+                break
+    for colon in _COLON_RE.finditer(content, 0, start):
+        at = colon.start()
+        if colon.group(1) in COLON_WORDS and (at == 0 or _after_tag(content, at)
+                                              or _after_proxifier_header(content, at)):
+            level, start, end = COLON_WORDS[colon.group(1)], at, colon.end()
+            break
+    if level == NONE:
+        return NONE, 0, 0
+    return level, start, end
+
+
+def _after_tag(content: bytes, at: int) -> bool:
+    """True when ``at`` follows ``<syslog tag>: `` (``sshd[1]: ``, ``kernel: ``), the tag
+    starting the line or following a blank."""
+    if at < 3 or content[at - 2 : at] != b": ":
+        return False
+    return _TAG_BEFORE_RE.search(content, 0, at - 2) is not None
+
+
+def _after_proxifier_header(content: bytes, at: int) -> bool:
+    header = PROXIFIER_HEADER_RE.match(content)
+    return header is not None and header.end() == at
+
+
+def token_level(content: bytes) -> int:
+    """The level class of a line by the token rule (NONE when it has no token)."""
+    return find_level(content)[0]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -161,21 +241,22 @@ def parse_json_object(content: bytes) -> dict | None:
 def json_level(obj: dict) -> int:
     """The level class of a JSON object's ``level`` / ``severity`` / ``lvl`` field.
 
-    Strings are looked up in any case; numbers follow the pino/bunyan scale (40 warn, 50+ error);
-    a number outside the kept range is no level.
+    Strings are looked up in any case (one that is no level word is no level); numbers follow
+    the pino/bunyan scale (40 warn, 50+ error, below 40 other); a number outside the kept range
+    is no level. The first of the keys present decides.
     """
     for key in _JSON_LEVEL_KEYS:
         value = obj.get(key)
         if isinstance(value, str):
-            return LEVEL_OF_WORD.get(value.strip().lower().encode(), NEUTRAL)
+            return LEVEL_OF_WORD.get(value.strip().lower().encode(), NONE)
         if isinstance(value, _DecimalText):
             try:
                 value = parse_number(value)
             except ValueError:
-                return NEUTRAL
+                return NONE
         if isinstance(value, int | Fraction) and not isinstance(value, bool):
             return ERROR if value >= 50 else WARN if value >= 40 else NEUTRAL
-    return NEUTRAL
+    return NONE
 
 
 def json_number_fields(obj: dict) -> list[tuple[str, int | bytes | None]]:
@@ -218,7 +299,7 @@ def logcat_level(letter: bytes) -> int:
 
 
 def line_level(content: bytes, file_format: str) -> int:
-    """The built-in level class of one line of a file of ``file_format``."""
+    """The built-in level class of one line of a file of ``file_format`` (NONE: no level)."""
     if file_format == JSON:
         obj = parse_json_object(content)
         if obj is not None:
@@ -270,222 +351,3 @@ def sniff_format(head: bytes) -> str:
     return PLAIN if PLAIN in winners else winners[0]
 
 
-# ---------------------------------------------------------------------------------------------
-# Timestamps.
-
-_MONTHS = {
-    m: i + 1
-    for i, m in enumerate(
-        (
-            b"Jan",
-            b"Feb",
-            b"Mar",
-            b"Apr",
-            b"May",
-            b"Jun",
-            b"Jul",
-            b"Aug",
-            b"Sep",
-            b"Oct",
-            b"Nov",
-            b"Dec",
-        )
-    )
-}
-TIMESTAMP_PREFIX_BYTES = 160  # timestamps sit near the start of a line
-
-_APACHE_TS = re.compile(
-    rb"\[[A-Z][a-z]{2} ([A-Z][a-z]{2}) {1,2}(\d{1,2}) (\d\d):(\d\d):(\d\d)(?:\.(\d+))? (\d{4})\]"
-)
-_SYSLOG_TS = re.compile(rb"([A-Z][a-z]{2}) {1,2}(\d{1,2}) (\d\d):(\d\d):(\d\d)(?:\.(\d+))?(?=\s)")
-_SPARK_TS = re.compile(rb"(\d\d)/(\d\d)/(\d\d) (\d\d):(\d\d):(\d\d)(?=\s)")
-_HDFS_TS = re.compile(rb"(\d\d)(\d\d)(\d\d) (\d\d)(\d\d)(\d\d)(?=\s)")
-_LOGCAT_TS = re.compile(rb"(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)(?:\.(\d+))?(?=\s)")
-_ACCESS_TS = re.compile(rb"\[(\d\d)/([A-Z][a-z]{2})/(\d{4}):(\d\d):(\d\d):(\d\d) ([+-]\d{4})\]")
-_ISO_TS = re.compile(
-    rb"(?<!\d)(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)(?:[.,](\d+))?(Z|[+-]\d\d:?\d\d)?"
-)
-_BGL_TS = re.compile(rb"(?<!\d)(\d{4})-(\d\d)-(\d\d)-(\d\d)\.(\d\d)\.(\d\d)(?:\.(\d+))?")
-_JSON_TS = re.compile(rb'"(?:ts|time|timestamp|@timestamp)"\s*:\s*"([^"\n]{1,64})"')
-
-
-def _render(year, month, day, hour, minute, second, fraction=None, offset=None) -> str | None:
-    numbers = (int(year), int(month), int(day), int(hour), int(minute), int(second))
-    y, mo, d, h, mi, s = numbers
-    if not (1 <= mo <= 12 and 1 <= d <= 31 and h < 24 and mi < 60 and s < 61):
-        return None
-    text = f"{y:04d}-{mo:02d}-{d:02d}T{h:02d}:{mi:02d}:{s:02d}"
-    if fraction:
-        text += "." + fraction[:9].decode()  # nanoseconds at most, however many digits
-    if offset:
-        offset = offset.decode()
-        if offset != "Z" and ":" not in offset:
-            offset = offset[:3] + ":" + offset[3:]
-        text += offset
-    return text
-
-
-def line_timestamp(content: bytes, year: int) -> str:
-    """The line's timestamp as ISO-8601, or "" when it has none we recognise.
-
-    ``year`` fills in layouts that do not write one (syslog, logcat): pass the file's mtime year.
-    """
-    head = content[:TIMESTAMP_PREFIX_BYTES]
-    if head.startswith(b"{"):
-        match = _JSON_TS.search(head)
-        if match:
-            iso = _ISO_TS.match(match.group(1))
-            if iso:
-                return _render(*iso.groups()) or ""
-    if head.startswith(b"["):
-        match = _APACHE_TS.match(head)
-        if match:
-            mon, day, hh, mm, ss, frac, yy = match.groups()
-            month = _MONTHS.get(mon)
-            if month:
-                return _render(yy, month, day, hh, mm, ss, frac) or ""
-    match = _SYSLOG_TS.match(head)
-    if match and match.group(1) in _MONTHS:
-        mon, day, hh, mm, ss, frac = match.groups()
-        return _render(year, _MONTHS[mon], day, hh, mm, ss, frac) or ""
-    match = _SPARK_TS.match(head)
-    if match:
-        yy, mo, dd, hh, mm, ss = match.groups()
-        return _render(2000 + int(yy), mo, dd, hh, mm, ss) or ""
-    match = _HDFS_TS.match(head)
-    if match:
-        yy, mo, dd, hh, mm, ss = match.groups()
-        return _render(2000 + int(yy), mo, dd, hh, mm, ss) or ""
-    match = _LOGCAT_TS.match(head)
-    if match:
-        mo, dd, hh, mm, ss, frac = match.groups()
-        return _render(year, mo, dd, hh, mm, ss, frac) or ""
-    match = _ACCESS_TS.search(head)
-    if match and match.group(2) in _MONTHS:
-        dd, mon, yy, hh, mm, ss, offset = match.groups()
-        return _render(yy, _MONTHS[mon], dd, hh, mm, ss, None, offset) or ""
-    match = _ISO_TS.search(head)
-    if match:
-        return _render(*match.groups()) or ""
-    match = _BGL_TS.search(head)
-    if match:
-        return _render(*match.groups()) or ""
-    return ""
-
-
-# ---------------------------------------------------------------------------------------------
-# Learned line headers: the fast, exact path for "plain"-family files.
-#
-# Most layouts write the same header shape before the level on every line (timestamp, host,
-# pid, logger...). From the sniffed lines we learn that shape as a regex whose every possible
-# match is free of level tokens (no uppercase word but fixed literals, no "[letters]", no "=" but
-# in fixed key names), so a line that matches "header + token" has exactly that token as its
-# first one. One whole-block findall then classifies all regular lines; the few others (stack
-# traces, odd lines) go through the per-line rule.
-
-_HEADER_ELEMENT_RE = re.compile(
-    rb"(?P<key>[A-Za-z_][\w.\-]*=)|(?P<cap>[A-Z][a-z]+)|(?P<upper>[A-Z]+)|(?P<lower>[a-z]+)"
-    rb"|(?P<digits>\d+)|(?P<spaces> +)|(?P<other>.)",
-    re.DOTALL,
-)
-_ELEMENT_PATTERN = {
-    "cap": rb"[A-Z][a-z]+",
-    "lower": rb"[a-z]+",
-    "digits": rb"\d+",
-    "spaces": rb" +",
-}
-_LEVEL_KEYS = (b"level=", b"lvl=", b"severity=")
-_TOKEN_AT = {
-    "bare": rf"({_UPPER_ALT})(?=[\s\]):>|,;]|$)",
-    "bracketed": _BRACKETED,
-    "keyed": rf"(?:level|lvl|severity)=[\"']?((?i:{_WORD_ALT}))(?=[\"'\s]|$)",
-}
-MIN_HEADER_VOTES = 3
-
-
-@dataclass(frozen=True)
-class HeaderShape:
-    """A learned header regex; ``block_re`` runs over b"\\n" + a block of whole lines."""
-
-    pattern: bytes
-    block_re: re.Pattern[bytes]
-    irregular_re: re.Pattern[bytes]
-
-
-def header_pattern(content: bytes) -> tuple[bytes, str] | None:
-    """The generalised header regex of one line and the form of its first token, or None when
-    the line has no token or its header cannot be generalised safely."""
-    if CONTINUATION_RE.match(content):
-        return None
-    match = LEVEL_TOKEN_RE.search(content)
-    if match is None:
-        return None
-    bare, bracketed, keyed = match.groups()
-    form = "bare" if bare else "bracketed" if bracketed else "keyed"
-    parts: list[bytes] = []
-    kinds: list[str] = []
-    previous_kind = ""
-    for element in _HEADER_ELEMENT_RE.finditer(content, 0, match.start()):
-        kind = element.lastgroup or "other"
-        text = element.group()
-        if kind == "key":
-            if any(text.lower().endswith(level_key) for level_key in _LEVEL_KEYS):
-                return None
-            parts.append(re.escape(text))
-        elif kind == "upper":
-            if text.lower() in LEVEL_OF_WORD:
-                return None
-            parts.append(re.escape(text))
-        elif kind == "other":
-            if text == b"=" or text == b"\n":
-                return None
-            if text == b"]" and previous_kind in ("cap", "upper", "lower", "key"):
-                return None  # "[" letters "]" could be a bracketed level in another line
-            parts.append(re.escape(text))
-        else:
-            parts.append(_ELEMENT_PATTERN[kind])
-        kinds.append(kind if kind != "other" else "other:" + text.decode("latin-1"))
-        previous_kind = kind
-    if previous_kind in ("cap", "upper", "lower", "digits", "key") or not parts:
-        return None  # the token's left delimiter must be a fixed byte of the header
-    guard = b"" if _cannot_start_continuation(kinds) else CONTINUATION_GUARD
-    return guard + b"".join(parts), form
-
-
-CONTINUATION_GUARD = b"(?!" + CONTINUATION_PATTERN.encode() + b")"
-
-
-def _cannot_start_continuation(kinds: list[str]) -> bool:
-    """True when no line matching a header that starts with these elements can be a
-    continuation line, so the (costly) continuation guard can be left out.
-
-    Continuation lines start with a blank, "Caused by: ", "Traceback (" or a class name made of
-    [A-Za-z0-9_$.] ending in Exception/Error/Throwable (two capitals at least). A header starting
-    with digits or punctuation cannot; nor can "Word  <digits>" (one capital, then a blank).
-    """
-    first = kinds[0]
-    if first == "digits":
-        return True
-    if first.startswith("other:"):
-        return first[6:] not in " \t_$"
-    return first == "cap" and kinds[1:3] == ["spaces", "digits"]
-
-
-def learn_header(head: bytes) -> HeaderShape | None:
-    """The most common safe header shape among the sniffed lines, if enough lines share it."""
-    votes: Counter[tuple[bytes, str]] = Counter()
-    for line in head.split(b"\n")[:-1][:SNIFF_LINES]:
-        shape = header_pattern(line[:-1] if line.endswith(b"\r") else line)
-        if shape:
-            votes[shape] += 1
-    if not votes:
-        return None
-    (pattern, form), count = votes.most_common(1)[0]
-    if count < MIN_HEADER_VOTES:
-        return None
-    anchored = pattern + _TOKEN_AT[form].encode()
-    return HeaderShape(
-        pattern=pattern,
-        block_re=re.compile(b"\n(?:" + anchored + b")?"),
-        irregular_re=re.compile(b"\n(?!" + anchored + b")"),
-    )

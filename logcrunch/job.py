@@ -61,11 +61,14 @@ class JobSpec:
     incremental: bool = False
     fresh: bool = False
     settle_seconds: float = 0.0
+    top_templates: int = defaults.TOP_TEMPLATES  # templates.csv rows per (group, level)
 
     def validate(self) -> None:
         self.head.validate()
         if self.settle_seconds < 0:
             raise ValueError("--settle must be >= 0 seconds")
+        if self.top_templates < 1:
+            raise ValueError("--top must be at least 1")
         if not self.out_pattern:
             raise ValueError("--out needs a directory")
 
@@ -257,7 +260,7 @@ def _run_locked(spec: JobSpec, out_dir: str, db: StateDB, authkey: bytes,
             raise failures[0]
         seen.flush()
         exit_code, nothing_found = _conclude(db, run.run_id, result, bool(head.resume), roots,
-                                             out_dir)
+                                             out_dir, spec.top_templates)
     except BaseException:
         _mark_incomplete(db, run.run_id)
         raise
@@ -267,7 +270,7 @@ def _run_locked(spec: JobSpec, out_dir: str, db: StateDB, authkey: bytes,
 
 
 def _conclude(db: StateDB, run_id: int, result: HeadResult, has_stored: bool, roots: list[str],
-              out_dir: str) -> tuple[int, str]:
+              out_dir: str, top: int) -> tuple[int, str]:
     """Record how the run ended, publishing its report if it finished; (exit code, and for exit
     4 the message)."""
     if result.aborted:
@@ -280,7 +283,7 @@ def _conclude(db: StateDB, run_id: int, result: HeadResult, has_stored: bool, ro
     report = db.report_input(run_id)
     failed = any(s.status == "failed" for s in report.summaries.values())
     try:
-        publish_reports(report, out_dir)
+        publish_reports(report, out_dir, top=top)
     except OSError as exc:
         raise ReportError(f"cannot write the report to {out_dir}: {exc}. The results are "
                           "kept: fix that and run the same command again") from None
@@ -410,8 +413,8 @@ def _serve(head: Head, local: _LocalWorkers | None, on_head_ready) -> HeadResult
             local.stop(head)
 
 
-def export_report(state_path: str, run_ref: str, out_dir: str,
-                  allow_incomplete: bool = False) -> tuple[RunRecord, list[str]]:
+def export_report(state_path: str, run_ref: str, out_dir: str, allow_incomplete: bool = False,
+                  top: int = defaults.TOP_TEMPLATES) -> tuple[RunRecord, list[str]]:
     """Re-export the CSVs of a past run (``run_ref``: a run id, or ``latest``: the latest run
     that finished).
 
@@ -430,7 +433,8 @@ def export_report(state_path: str, run_ref: str, out_dir: str,
         if not finished and not allow_incomplete:
             raise StateError(f"run {run_id} is {run.status}, its report would be partial; run the "
                              "same command again to resume it, or pass --allow-incomplete")
-        paths = publish_reports(db.report_input(run_id), out_dir, success_marker=finished)
+        paths = publish_reports(db.report_input(run_id), out_dir, success_marker=finished,
+                                top=top)
         return run, paths
     finally:
         db.close()

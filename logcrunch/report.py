@@ -1,4 +1,5 @@
-"""CSV reports: files.csv, metrics.csv and summary.csv, in a stable order.
+"""CSV reports: files.csv, metrics.csv, summary.csv, templates.csv and timeline.csv, in a stable
+order.
 
 `write_*` functions take an open text file; `publish_reports` owns the directory: each CSV goes to a
 temporary file in the target directory, is fsynced and renamed into place, and a ``_SUCCESS`` marker
@@ -12,10 +13,14 @@ import os
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import IO
 
+from logcrunch import defaults
 from logcrunch.discover import group_of
+from logcrunch.stamps import sort_key
 from logcrunch.summary import (
+    OVERFLOW_HOUR,
     STATUS_OK,
     FileSummary,
     GroupTotals,
@@ -26,12 +31,17 @@ from logcrunch.summary import (
 
 FILES_COLUMNS = ["path", "status", "error", "format", "size_bytes", "lines", "error_lines",
                  "warn_lines", "first_ts", "last_ts", "worker", "seconds", "attempts",
-                 "long_lines", "samples_out_of_range", "samples_over_metric_cap"]
+                 "long_lines", "samples_out_of_range", "samples_over_metric_cap", "level_lines"]
 METRICS_COLUMNS = ["path", "metric", "count", "sum", "sum_sq", "min", "max", "mean", "stddev"]
 SUMMARY_COLUMNS = ["group", "files", "files_ok", "files_skipped", "files_failed", "bytes",
                    "lines", "error_lines", "warn_lines", "error_rate", "files_unchanged",
-                   "files_deferred"]
-REPORT_FILES = ("files.csv", "metrics.csv", "summary.csv")
+                   "files_deferred", "level_lines"]
+TEMPLATES_COLUMNS = ["group", "level", "template", "count", "files", "first_ts", "last_ts",
+                     "example_path", "example"]
+TIMELINE_COLUMNS = ["group", "hour", "lines", "error_lines", "warn_lines"]
+REPORT_FILES = ("files.csv", "metrics.csv", "summary.csv", "templates.csv", "timeline.csv")
+OTHER_TEMPLATES = "(other templates)"
+LEVEL_NAMES = {2: "error", 1: "warn"}
 SUCCESS_MARKER = "_SUCCESS"
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -74,7 +84,7 @@ def write_files(summaries: Iterable[FileSummary], fp: IO[str]) -> None:
             safe_text(s.path), s.status, safe_text(s.error), safe_text(s.format), s.size_bytes,
             s.lines, s.error_lines, s.warn_lines, s.first_ts, s.last_ts, safe_text(s.worker),
             f"{s.seconds:.6f}", s.attempts, s.long_lines, s.samples_out_of_range,
-            s.samples_over_metric_cap,
+            s.samples_over_metric_cap, s.level_lines,
         ])
 
 
@@ -148,11 +158,144 @@ def write_summary(report: ReportInput, fp: IO[str]) -> None:
         t = groups[name]
         out.writerow([safe_text(name), t.files, t.files_ok, t.files_skipped, t.files_failed,
                       t.bytes, t.lines, t.error_lines, t.warn_lines, repr(t.error_rate),
-                      t.files_unchanged, deferred.get(name, 0)])
+                      t.files_unchanged, deferred.get(name, 0), t.level_lines])
 
 
-def publish_reports(report: ReportInput, out_dir: str, success_marker: bool = True) -> list[str]:
-    """Write the three CSVs atomically into ``out_dir``, then ``_SUCCESS``; returns the paths.
+def _ok_by_group(report: ReportInput) -> dict[str, list[FileSummary]]:
+    """The ok summaries of each group (``*``: all), each list sorted by path."""
+    key = _group_key(report)
+    groups: dict[str, list[FileSummary]] = {"*": []}
+    for path in sorted(report.summaries):
+        summary = report.summaries[path]
+        if summary.status != STATUS_OK:
+            continue
+        root = report.roots.get(path, os.path.dirname(path))
+        for name in ("*", key(path, root)):
+            groups.setdefault(name, []).append(summary)
+    return groups
+
+
+def _group_order(groups) -> list[str]:
+    return ["*"] + sorted(g for g in groups if g != "*")
+
+
+@dataclass
+class TemplateTotal:
+    """One template over a group's files."""
+
+    count: int = 0
+    files: int = 0
+    first_ts: str = ""
+    last_ts: str = ""
+    example_path: str = ""
+    example: str = ""
+
+
+def template_totals(summaries: list[FileSummary], level: int) -> dict[str, TemplateTotal]:
+    """{template: its totals} of one level over files given in path order: counts and files
+    add up, first/last seen are the earliest/latest, the example is the first file's."""
+    totals: dict[str, TemplateTotal] = {}
+    for summary in summaries:
+        for row_level, template, count, first_ts, last_ts, example in summary.templates:
+            if row_level != level:
+                continue
+            total = totals.get(template)
+            if total is None:
+                total = totals[template] = TemplateTotal(example_path=summary.path,
+                                                         example=example)
+            total.count += count
+            total.files += 1
+            if first_ts and (not total.first_ts or sort_key(first_ts) < sort_key(total.first_ts)):
+                total.first_ts = first_ts
+            if last_ts and sort_key(last_ts) > sort_key(total.last_ts):
+                total.last_ts = last_ts
+    return totals
+
+
+def top_templates(summaries: list[FileSummary], level: int, top: int
+                  ) -> tuple[list[tuple[str, TemplateTotal]], TemplateTotal]:
+    """The ``top`` templates of a level by count (then text), and the "(other templates)" total:
+    the exact rest of the level's lines (count) and the files holding some of it."""
+    totals = template_totals(summaries, level)
+    ranked = sorted(totals.items(), key=lambda item: (-item[1].count, item[0]))[:top]
+    shown = {template for template, _total in ranked}
+    other = TemplateTotal()
+    for summary in summaries:
+        level_total = summary.error_lines if level == 2 else summary.warn_lines
+        rest = level_total - sum(row[2] for row in summary.templates
+                                 if row[0] == level and row[1] in shown)
+        if rest > 0:
+            other.count += rest
+            other.files += 1
+    return ranked, other
+
+
+def write_templates(report: ReportInput, fp: IO[str], top: int = defaults.TOP_TEMPLATES) -> None:
+    groups = _ok_by_group(report)
+    out = _writer(fp)
+    out.writerow(TEMPLATES_COLUMNS)
+    for name in _group_order(groups):
+        for level in (2, 1):
+            ranked, other = top_templates(groups[name], level, top)
+            for template, total in ranked:
+                out.writerow([safe_text(name), LEVEL_NAMES[level], safe_text(template),
+                              total.count, total.files, total.first_ts, total.last_ts,
+                              safe_text(total.example_path), safe_text(total.example)])
+            if other.count:
+                out.writerow([safe_text(name), LEVEL_NAMES[level], OTHER_TEMPLATES, other.count,
+                              other.files, "", "", "", ""])
+
+
+def group_timeline(summaries: list[FileSummary]) -> list[tuple[str, list[int]]]:
+    """(hour, [lines, error_lines, warn_lines]) of a group: first the lines without an hour
+    (before a file's first stamp, or in hours beyond the per-file cap), then every hour from
+    the first to the last, zero hours included (unless that span is longer than
+    defaults.MAX_TIMELINE_HOURS: then only the hours with lines)."""
+    counts: dict[str, list[int]] = {}
+    for summary in summaries:
+        if not summary.timeline and summary.lines:  # stored by a logcrunch before timelines
+            total = counts.setdefault("", [0, 0, 0])
+            total[0] += summary.lines
+            total[1] += summary.error_lines
+            total[2] += summary.warn_lines
+        for hour, row in summary.timeline.items():
+            key = "" if hour == OVERFLOW_HOUR else hour
+            total = counts.setdefault(key, [0, 0, 0])
+            total[0] += row[0]
+            total[1] += row[1]
+            total[2] += row[2]
+    rows: list[tuple[str, list[int]]] = []
+    if "" in counts:
+        rows.append(("", counts.pop("")))
+    hours = sorted(counts)
+    if not hours:
+        return rows
+    first = datetime.strptime(hours[0], _HOUR_FORMAT)
+    last = datetime.strptime(hours[-1], _HOUR_FORMAT)
+    span = int((last - first).total_seconds() // 3600) + 1
+    if span > defaults.MAX_TIMELINE_HOURS:
+        return rows + [(hour, counts[hour]) for hour in hours]
+    for step in range(span):
+        hour = (first + timedelta(hours=step)).strftime(_HOUR_FORMAT)
+        rows.append((hour, counts.get(hour, [0, 0, 0])))
+    return rows
+
+
+_HOUR_FORMAT = "%Y-%m-%dT%H:00:00Z"
+
+
+def write_timeline(report: ReportInput, fp: IO[str]) -> None:
+    groups = _ok_by_group(report)
+    out = _writer(fp)
+    out.writerow(TIMELINE_COLUMNS)
+    for name in _group_order(groups):
+        for hour, (lines, error_lines, warn_lines) in group_timeline(groups[name]):
+            out.writerow([safe_text(name), hour, lines, error_lines, warn_lines])
+
+
+def publish_reports(report: ReportInput, out_dir: str, success_marker: bool = True,
+                    top: int = defaults.TOP_TEMPLATES) -> list[str]:
+    """Write the CSVs atomically into ``out_dir``, then ``_SUCCESS``; returns the paths.
 
     On any error (ENOSPC included) the previous files are left untouched and no temporary file
     is left behind; the error propagates. Temporary files a killed writer left are removed first.
@@ -168,12 +311,14 @@ def publish_reports(report: ReportInput, out_dir: str, success_marker: bool = Tr
                                              *report.deferred.values()], fp),
         "metrics.csv": lambda fp: write_metrics(report.summaries.values(), fp),
         "summary.csv": lambda fp: write_summary(report, fp),
+        "templates.csv": lambda fp: write_templates(report, fp, top),
+        "timeline.csv": lambda fp: write_timeline(report, fp),
     }
     staged: list[tuple[str, str]] = []
     try:
         for name, write in writers.items():
             staged.append((_stage(out_dir, name, write), os.path.join(out_dir, name)))
-        # All three are complete on disk; now swap them in. The marker goes first so that a
+        # All are complete on disk; now swap them in. The marker goes first so that a
         # reader never sees _SUCCESS next to a mix of old and new files.
         if os.path.exists(marker):
             os.unlink(marker)

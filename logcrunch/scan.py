@@ -1,33 +1,34 @@
 """Scan one log file (or one byte range of a plain file) into a FileSummary, in bounded memory.
 
-The file is read in ``chunk_size`` binary chunks and processed a block of whole lines at a time
-with C-level primitives (``bytes.count``, whole-block regexes); per-line Python only runs for the
-formats that need it (JSON, access, logcat), for lines that do not fit the header shape learned
-from the file's head, and for user patterns that cannot be searched over a whole block. Every
-fast path is exact: tests/test_scan.py checks it against a per-line reference. A line longer than
-``max_line_bytes`` is never held whole: it is counted, its level comes from its first
-``max_line_bytes`` bytes, and its metrics and timestamp are ignored.
+The file is read in ``chunk_size`` binary chunks and processed a block of whole lines at a time.
+Every line gets the rules of logcrunch.formats (level), logcrunch.stamps (its own stamp, or the
+hour of the stamp before it), logcrunch.templates (error and warning lines) and the metric rules;
+a FileSummary holds the counts, the hourly timeline, the capped templates and the capped metrics.
+A line longer than ``max_line_bytes`` is never held whole: it is counted, its level comes from its
+first ``max_line_bytes`` bytes, it counts in the hour of the stamp before it, and its metrics,
+stamp and template are ignored (its lines stay in "(other templates)").
 
 When the optional C extension ``logcrunch._fastscan`` is built (``pip install`` builds it where a
-compiler exists; ``LOGCRUNCH_NO_C=1`` turns it off), each block's line count, token-rule levels
-(non-per-line formats with default levels) and logfmt number sums come from one C pass over the
-block instead; exponent forms and numbers of more than 18 digits are handed back to Python.
-tests/test_scan.py runs every test on both paths.
+compiler exists; ``LOGCRUNCH_NO_C=1`` turns it off), the token-rule formats (everything but JSON,
+access and logcat) are scanned by one C pass per block: line count, levels, stamps as hour keys,
+templates of error and warning lines, logfmt number sums; exponent forms and numbers of more than
+18 digits are handed back to Python. Without it, or for JSON / access / logcat files, Python
+applies the same rules line by line. tests/test_scan.py runs every test on both paths, against the
+per-line reference in tests/reference_scan.py; tests/test_fastscan_rules.py compares the C rules
+with the Python ones line by line.
 
 Samples and names (summary.py): every sample, whichever path found it (C aggregates, logfmt
 texts, JSON fields, access-log bytes, --metric matches), goes through the kept-range rule of
 summary.kept_number (the C path only aggregates plain numbers of up to 18 digits, which the rule
-always keeps) and then through the per-file cap on metric names (summary.MetricCap). Samples
-held before being folded in are bounded too: a name the cap already refuses is counted at once,
-and at most defaults.PENDING_METRIC_NAMES names wait for a fold.
+always keeps), the name rule (MetricNames: identifiers, --metric-include/--metric-exclude) and
+then the per-file cap on metric names (summary.MetricCap). Samples held before being folded in
+are bounded too: a name the cap already refuses is counted at once, and at most
+defaults.PENDING_METRIC_NAMES names wait for a fold.
 
 The file is opened once, by the ``opener`` (readers.open_raw by default); its size at open
 (fstat) bounds what is read, and a file that is smaller after the read than at open, or ended
 before that size, fails as shrunk: a truncated or rotated file is never ``ok`` with partial counts.
-
-Timestamps are looked for only in the first and last TIMESTAMP_PROBE_LINES lines of each block
-(parsing every line's timestamp would halve throughput), so first_ts / last_ts can miss a stamp
-that sits behind a longer run of unstamped lines (a huge stack trace) at a block's edge.
+Its mtime at open (fstat) decides the year of yearless stamps (stamps.Clock).
 
 The caller validates the ScanConfig once (``config.validate()``); scan_file assumes it is valid.
 
@@ -38,10 +39,9 @@ line without ``\\n`` counts; an empty file has no lines.
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import re
-import time
-from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
@@ -53,15 +53,16 @@ from logcrunch.formats import (
     ACCESS_LINE_RE,
     ERROR,
     JSON,
-    LEVEL_OF_WORD,
     LOGCAT,
+    LOGCAT_LINE_RE,
     NEUTRAL,
+    NONE,
     WARN,
+    access_level,
     json_level,
     json_number_fields,
-    learn_header,
     line_level,
-    line_timestamp,
+    logcat_level,
     parse_json_object,
     sniff_format,
     token_level,
@@ -78,15 +79,19 @@ from logcrunch.readers import (
     file_type_problem,
     open_raw,
 )
+from logcrunch.stamps import Clock, Stamp, check_zone, parse_stamp
 from logcrunch.summary import (
     STATUS_OK,
     FileSummary,
     Metric,
     MetricCap,
     Number,
+    TemplateCap,
+    Timeline,
     kept_number,
     normalize,
 )
+from logcrunch.templates import example_text, line_template, template_text
 
 __all__ = ["ScanConfig", "scan_file", "is_splittable", "detect_compression", "native_scanner"]
 
@@ -114,11 +119,10 @@ BINARY_REASON = "binary file (NUL byte in first 64 KiB)"
 NUMBER_PATTERN = rb"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 # A logfmt pair whose value is a number ending at whitespace, run over b"\n" + a block of whole
 # lines: the leading whitespace is matched rather than looked behind at, which is much faster.
-LOGFMT_NUMBER_PAIR_RE = re.compile(rb"\s([A-Za-z_][\w.\-]*)=(" + NUMBER_PATTERN + rb")(?=\s)")
+LOGFMT_NUMBER_PAIR_RE = re.compile(
+    rb"\s([A-Za-z_][\w.\-]*)=(" + NUMBER_PATTERN + rb")[,;]?(?=\s)"
+)
 _METRIC_NAME_RE = re.compile(r"[A-Za-z_][\w.\-]*")
-MAX_LEARNED_KEYS = 64
-KEY_LEARNING_BLOCKS = 2  # blocks after which unexplained "=" stop triggering key learning
-TIMESTAMP_PROBE_LINES = 256  # lines examined from each end of a block when looking for timestamps
 
 
 @dataclass(frozen=True)
@@ -132,6 +136,9 @@ class ScanConfig:
     classification to the user patterns alone. max_metrics: distinct metric names kept per file
     (summary.MetricCap). max_expansion: a compressed file that decompresses to more than this
     many times its size (beyond the first defaults.EXPANSION_FLOOR_BYTES) fails as a bomb.
+    timezone: the IANA zone naive stamps are read in (the head's choice reaches every worker).
+    metric_include / metric_exclude: globs of keys that are / are not metrics (MetricNames).
+    max_templates: distinct (level, template) kept per file (summary.TemplateCap).
     """
 
     error_patterns: tuple[str, ...] = ()
@@ -142,6 +149,10 @@ class ScanConfig:
     max_line_bytes: int = defaults.MAX_LINE_BYTES
     max_metrics: int = defaults.MAX_METRICS
     max_expansion: int = defaults.MAX_EXPANSION
+    timezone: str = "UTC"
+    metric_include: tuple[str, ...] = ()
+    metric_exclude: tuple[str, ...] = ()
+    max_templates: int = defaults.MAX_TEMPLATES
 
     def validate(self) -> None:
         """Raise ValueError naming the first bad setting and why it is bad."""
@@ -168,7 +179,18 @@ class ScanConfig:
                     f"metric pattern {name!r} ({pattern!r}) must have exactly one capture group, "
                     f"it has {compiled.groups}"
                 )
-        for field_name in ("chunk_size", "max_line_bytes", "max_metrics", "max_expansion"):
+        problem = check_zone(self.timezone)
+        if problem:
+            raise ValueError(problem)
+        for kind, globs in (("include", self.metric_include), ("exclude", self.metric_exclude)):
+            if isinstance(globs, str):
+                raise ValueError(f"metric_{kind} must be a sequence of globs, not one string")
+            for glob in globs:
+                if not isinstance(glob, str) or not glob or len(glob) > 200:
+                    raise ValueError(f"--metric-{kind} {glob!r}: give a non-empty glob like "
+                                     "'latency_*' of at most 200 characters")
+        for field_name in ("chunk_size", "max_line_bytes", "max_metrics", "max_expansion",
+                           "max_templates"):
             value = getattr(self, field_name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{field_name} must be a positive integer, got {value!r}")
@@ -238,7 +260,8 @@ def scan_file(
             pass
 
 
-def _scan_opened(path, raw, config: ScanConfig, start: int, end: int | None) -> FileSummary:
+def _scan_opened(path, raw, config: ScanConfig, start: int, end: int | None,
+                 make_scanner=None) -> FileSummary:
     try:
         info = os.fstat(raw.fileno())
     except OSError as exc:
@@ -251,7 +274,7 @@ def _scan_opened(path, raw, config: ScanConfig, start: int, end: int | None) -> 
         return FileSummary.failed(path, f"bad byte range [{start}, {end})", size_bytes=size)
     if end is not None and end > size:  # the head cut the ranges when the file was larger
         return FileSummary.failed(path, _shrunk(f"from at least {end}", size), size_bytes=size)
-    year = time.localtime(info.st_mtime).tm_year
+    clock = Clock(config.timezone, info.st_mtime)
     source = BoundedReader(raw, size)
     compression = None
     stream = None
@@ -267,7 +290,7 @@ def _scan_opened(path, raw, config: ScanConfig, start: int, end: int | None) -> 
         if compression is not None:
             limit = max(defaults.EXPANSION_FLOOR_BYTES, config.max_expansion * size)
             stream = decompressing(source, compression, limit, config.max_expansion)
-        summary = _scan_stream(path, stream, size, year, config, start, end)
+        summary = _scan_stream(path, stream, size, clock, config, start, end, make_scanner)
         if summary.status == STATUS_OK:
             problem = _shrink_problem(raw, source)
             if problem:
@@ -280,6 +303,104 @@ def _scan_opened(path, raw, config: ScanConfig, start: int, end: int | None) -> 
     finally:
         if stream is not None and stream is not source:
             stream.close()
+
+
+LEVEL_NAMES = {ERROR: "error", WARN: "warn", NEUTRAL: "other", NONE: ""}
+
+
+@dataclass(frozen=True)
+class ExplainedLine:
+    """One line as the scanner reads it: 1-based number, level name ("error", "warn", "other",
+    "" for none), its own stamp in UTC ("" when it has none), its template (error/warn lines)."""
+
+    line: int
+    level: str
+    ts: str
+    template: str
+
+
+class _ExplainDone(Exception):
+    """Raised past the last line asked for."""
+
+
+class _Explainer:
+    """A scanner (the BlockScanner interface) that reports every line instead of counting."""
+
+    def __init__(self, config: ScanConfig, file_format: str, clock: Clock, emit, first: int,
+                 last: int | None):
+        self.config = config
+        self.format = file_format
+        self.clock = clock
+        self.emit = emit
+        self.first = first
+        self.last = last
+        self.number = 0
+        self.error_patterns = [re.compile(p.encode("utf-8")) for p in config.error_patterns]
+        self.warn_patterns = [re.compile(p.encode("utf-8")) for p in config.warn_patterns]
+
+    def scan_block(self, block: bytes) -> None:
+        for kind, part in _split_long_lines(block, self.config.max_line_bytes):
+            if kind == "long":
+                self.scan_long_line(part)
+            else:
+                for _offset, content in _lines_of(part):
+                    self._line(content, False)
+
+    def scan_long_line(self, prefix: bytes) -> None:
+        self._line(prefix, True)
+
+    def _line(self, content: bytes, long: bool) -> None:
+        self.number += 1
+        if self.number < self.first:
+            return
+        if self.last is not None and self.number > self.last:
+            raise _ExplainDone
+        if any(p.search(content) for p in self.error_patterns):
+            level = ERROR
+        elif any(p.search(content) for p in self.warn_patterns):
+            level = WARN
+        elif self.config.default_levels:
+            level = line_level(content, self.format)
+        else:
+            level = NONE
+        stamp = "" if long else self.clock.render(parse_stamp(content))
+        template = ""
+        if level in (ERROR, WARN) and not long:
+            template = template_text(line_template(content, self.format))
+        self.emit(ExplainedLine(self.number, LEVEL_NAMES[level], stamp, template))
+
+    def summary(self, path: str, size: int) -> FileSummary:
+        return FileSummary(path=path, format=self.format, size_bytes=size, lines=self.number)
+
+
+def explain_file(path: str, config: ScanConfig, emit: Callable[[ExplainedLine], None],
+                 first: int = 1, last: int | None = None,
+                 opener: Opener | None = None) -> FileSummary:
+    """Hand ``emit`` each line from ``first`` to ``last`` (1-based, inclusive) as the scanner
+    classifies it: the same reading, line model, format sniffing and per-line rules as
+    scan_file (the C scanner agrees with them line by line: tests/test_fastscan_rules.py).
+
+    Returns the file's status like scan_file (failed/skipped with a reason; ``lines``: lines
+    read); an early stop after ``last`` is ok.
+    """
+    def make(config_, file_format, clock):
+        return _Explainer(config_, file_format, clock, emit, first, last)
+
+    try:
+        raw = (opener or open_raw)(path)
+    except ReadError as exc:
+        return FileSummary.failed(path, str(exc))
+    except OSError as exc:
+        return FileSummary.failed(path, describe_os_error(exc))
+    try:
+        return _scan_opened(path, raw, config, 0, None, make)
+    except _ExplainDone:
+        return FileSummary(path=path, lines=last or 0)
+    finally:
+        try:
+            raw.close()
+        except OSError:
+            pass
 
 
 def _shrink_problem(raw, source: BoundedReader) -> str:
@@ -310,12 +431,12 @@ def _read_full(stream, size: int) -> bytes:
     return b"".join(parts)
 
 
-def _scan_stream(path, stream, size, year, config, start, end) -> FileSummary:
+def _scan_stream(path, stream, size, clock, config, start, end, make_scanner) -> FileSummary:
     head = _read_full(stream, defaults.BINARY_SNIFF_BYTES)
     if b"\x00" in head:
         return FileSummary.skipped(path, BINARY_REASON, size_bytes=size)
     file_format = sniff_format(head)
-    scanner = BlockScanner(config, file_format, year, sniffed_head=head)
+    scanner = (make_scanner or BlockScanner)(config, file_format, clock)
     if start > 0:
         stream.seek(start - 1)
         chunks = _chunks(stream, config.chunk_size, first=b"")
@@ -495,30 +616,71 @@ class _UserPattern:
                 return
 
 
-class BlockScanner:
-    """Accumulates one file's (or range's) counts, metrics and timestamps, block by block."""
+class MetricNames:
+    """Which keys are metric names: the --metric-include / --metric-exclude rule.
 
-    def __init__(self, config: ScanConfig, file_format: str, year: int, sniffed_head: bytes = b""):
+    A key matching a --metric-exclude glob is never a metric. Otherwise, with --metric-include
+    globs, a key is a metric exactly when it matches one of them (which also re-admits an
+    identifier key); without, when it matches none of defaults.IDENTIFIER_METRICS. --metric
+    NAME=REGEX names are always metrics. Decisions are cached (bounded).
+    """
+
+    def __init__(self, include: tuple[str, ...], exclude: tuple[str, ...]) -> None:
+        self.include = tuple(include)
+        self.exclude = tuple(exclude)
+        self._cache: dict[str, bool] = {}
+
+    def admits(self, name: str) -> bool:
+        decision = self._cache.get(name)
+        if decision is None:
+            decision = self._decide(name)
+            if len(self._cache) > 100_000:
+                self._cache.clear()
+            self._cache[name] = decision
+        return decision
+
+    def admits_bytes(self, key: bytes) -> bool:
+        return self.admits(key.decode("utf-8", "surrogateescape"))
+
+    def _decide(self, name: str) -> bool:
+        if any(fnmatch.fnmatchcase(name, glob) for glob in self.exclude):
+            return False
+        if self.include:
+            return any(fnmatch.fnmatchcase(name, glob) for glob in self.include)
+        return not any(fnmatch.fnmatchcase(name, glob) for glob in defaults.IDENTIFIER_METRICS)
+
+
+_NO_HOUR_KEY = -1
+
+
+class BlockScanner:
+    """Accumulates one file's (or range's) counts, hours, templates, metrics and stamps, block
+    by block."""
+
+    def __init__(self, config: ScanConfig, file_format: str, clock: Clock):
         self.config = config
         self.format = file_format
-        self.year = year
+        self.clock = clock
         self.per_line_format = file_format in (JSON, ACCESS, LOGCAT)
-        # The C path counts levels by the token rule (the rule of every non-per-line format) and
-        # sums every logfmt number; user level patterns still override its counts afterwards.
-        # What the Python path learns from the head (header shape, logfmt keys) it does not need.
+        # The C path does everything of the token-rule formats per line; for JSON / access /
+        # logcat lines it only finds the logfmt numbers, the rest is Python's, per line.
         self.native = _native
-        self.native_levels = (
-            _native is not None and config.default_levels and not self.per_line_format
-        )
-        uses_header = not (self.per_line_format or self.native_levels)
-        self.header = learn_header(sniffed_head) if uses_header else None
+        self.native_lines = _native is not None and not self.per_line_format
         self.error_patterns = [_UserPattern(p) for p in config.error_patterns]
         self.warn_patterns = [_UserPattern(p) for p in config.warn_patterns]
         self.metric_patterns = [(name, _UserPattern(p)) for name, p in config.metric_patterns]
-        self.logfmt_keys = _learn_logfmt_keys(sniffed_head) if _native is None else []
-        self.learning_budget = KEY_LEARNING_BLOCKS
+        self.names = MetricNames(config.metric_include, config.metric_exclude)
+        self.threshold = clock.threshold
         self.lines = self.error_lines = self.warn_lines = self.long_lines = 0
-        self.first_ts = self.last_ts = ""
+        self.level_lines = 0
+        self.first_ts = ""
+        self.last_stamp: Stamp | None = None  # rendered at the end
+        self.timeline = Timeline()
+        self.hour = ""  # the hour of the last stamped line so far ("" none)
+        self.hour_key = _NO_HOUR_KEY  # the same, as the C scanner's key
+        self._key_hours: dict[int, str] = {_NO_HOUR_KEY: ""}
+        self.templates = TemplateCap(config.max_templates)
+        self._template_last: dict[tuple[int, str], Stamp] = {}
         # Samples waiting to be folded into the capped metrics: kept numbers, and decimal texts
         # converted (and range-checked) in bulk. At most PENDING_METRIC_NAMES names wait.
         self.samples: dict[str, list[Number]] = {}
@@ -530,6 +692,12 @@ class BlockScanner:
 
     def summary(self, path: str, size: int) -> FileSummary:
         self._flush_samples()
+        clock = self.clock
+        for key, stamp in self._template_last.items():
+            row = self.templates.by_key.get(key)
+            if row is not None:
+                row[4] = clock.render(stamp)
+        self._template_last = {}
         return FileSummary(
             path=path,
             format=self.format,
@@ -539,12 +707,18 @@ class BlockScanner:
             warn_lines=self.warn_lines,
             long_lines=self.long_lines,
             first_ts=self.first_ts,
-            last_ts=self.last_ts,
+            last_ts=clock.render(self.last_stamp),
             metrics=dict(sorted(self.capped.metrics.items())),
             samples_out_of_range=self.out_of_range,
             samples_over_metric_cap=self.capped.over_cap,
             max_metrics=self.capped.limit,
+            level_lines=self.level_lines,
+            timeline=dict(sorted(self.timeline.counts.items())),
+            templates=self.templates.rows(),
+            max_templates=self.templates.limit,
         )
+
+    # -- metrics -------------------------------------------------------------------------------
 
     def _add_metric(self, name: str, metric: Metric) -> None:
         self.capped.add(name, metric)
@@ -592,21 +766,29 @@ class BlockScanner:
     # -- lines ---------------------------------------------------------------------------------
 
     def scan_long_line(self, prefix: bytes) -> None:
-        """Count an over-long line from its first max_line_bytes bytes; no metrics, no timestamp."""
+        """Count an over-long line from its first max_line_bytes bytes: its level, in the hour
+        of the stamp before it; no metrics, no stamp, no template (its lines stay in
+        "(other templates)")."""
         self.lines += 1
         self.long_lines += 1
         level = self._user_level(prefix)
-        if level is None:
-            level = line_level(prefix, self.format) if self.config.default_levels else NEUTRAL
+        if level is not None:
+            self.level_lines += 1
+        else:
+            level = line_level(prefix, self.format) if self.config.default_levels else NONE
+            self.level_lines += level != NONE
         self._count_level(level)
+        self.timeline.add(self.hour, 1, level == ERROR, level == WARN)
 
     def scan_block(self, block: bytes) -> None:
         """Scan a block of whole lines (each ending in b"\\n")."""
         for kind, part in _split_long_lines(block, self.config.max_line_bytes):
             if kind == "long":
                 self.scan_long_line(part)
+            elif self.native_lines:
+                self._scan_native(part)
             else:
-                self._scan_short_lines(part)
+                self._scan_python(part)
         pending = sum(map(len, self.samples.values())) + sum(
             map(len, self.decimal_samples.values())
         )
@@ -626,45 +808,194 @@ class BlockScanner:
         elif level == WARN:
             self.warn_lines += 1
 
-    def _scan_short_lines(self, block: bytes) -> None:
-        builtin = Counter[int]()
-        if self.native is not None:
-            ceiling = self.capped.ceiling()
-            lines, errors, warns, scaled, others, refused = self.native.scan_lines(
-                block, self.native_levels,
-                None if ceiling is None else ceiling.encode("utf-8", "surrogatepass"),
-                defaults.MAX_METRIC_NAME_CHARS,
-            )
-            self.lines += lines
-            builtin[ERROR] = errors
-            builtin[WARN] = warns
+    def _overrides(self, block: bytes) -> dict[int, int]:
+        """{line start: level} of the block's lines matching the user's level patterns."""
+        overridden: dict[int, int] = {}
+        for patterns, level in ((self.warn_patterns, WARN), (self.error_patterns, ERROR)):
+            for pattern in patterns:
+                for line_start, _end, _content in pattern.matching_lines(block):
+                    overridden[line_start] = level
+        return overridden
+
+    def _scan_native(self, block: bytes) -> None:
+        """One C pass: counts, levels, hours, templates and logfmt numbers of the block."""
+        overrides = self._overrides(block) if self.error_patterns or self.warn_patterns else None
+        ceiling = self.capped.ceiling()
+        (lines, errors, warns, levelled, scaled, others, refused, hours, last_key,
+         first_stamped, last_stamped, template_counts) = self.native.scan_block(
+            block, self.config.default_levels,
+            None if ceiling is None else ceiling.encode("utf-8", "surrogatepass"),
+            defaults.MAX_METRIC_NAME_CHARS, self.threshold, self.hour_key,
+            sorted(overrides.items()) if overrides else None, self.names.admits_bytes,
+            True,
+        )
+        self.lines += lines
+        self.error_lines += errors
+        self.warn_lines += warns
+        self.level_lines += levelled
+        self.capped.over_cap += refused
+        self._add_native_metrics(scaled, others)
+        add_hour = self.timeline.add
+        for key, (hour_lines, hour_errors, hour_warns) in hours.items():
+            add_hour(self._hour_of_key(key), hour_lines, hour_errors, hour_warns)
+        self.hour_key = last_key
+        self.hour = self._hour_of_key(last_key)
+        if first_stamped >= 0:
+            if not self.first_ts:
+                self.first_ts = self.clock.render(parse_stamp(_content_at(block, first_stamped)))
+            self.last_stamp = parse_stamp(_content_at(block, last_stamped))
+        for (level, raw), (count, first_at, first_stamped_at, last_stamped_at) in \
+                template_counts.items():
+            key = (level, template_text(raw))
+            if not self.templates.admits(key):
+                continue
+            first_ts = ""
+            if key not in self.templates.by_key:
+                example = example_text(_content_at(block, first_at))
+                if first_stamped_at >= 0:
+                    first_ts = self.clock.render(parse_stamp(_content_at(block, first_stamped_at)))
+            else:
+                example = ""
+                if not self.templates.by_key[key][3] and first_stamped_at >= 0:
+                    first_ts = self.clock.render(parse_stamp(_content_at(block, first_stamped_at)))
+            self.templates.add(level, key[1], count, first_ts, "", example)
+            if last_stamped_at >= 0:
+                self._template_last[key] = parse_stamp(_content_at(block, last_stamped_at))
+        if len(self._template_last) > 4 * max(self.templates.limit, 1000):
+            self._template_last = {k: v for k, v in self._template_last.items()
+                                   if k in self.templates.by_key}
+        self._scan_metric_patterns(block)
+
+    def _hour_of_key(self, key: int) -> str:
+        hour = self._key_hours.get(key)
+        if hour is None:
+            hour = self._key_hours[key] = self.clock.hour_of_key(key)
+            if len(self._key_hours) > 100_000:
+                self._key_hours = {_NO_HOUR_KEY: ""}
+        return hour
+
+    def _scan_python(self, block: bytes) -> None:
+        """Every rule line by line (no C scanner, or a JSON / access / logcat file)."""
+        overrides = self._overrides(block) if self.error_patterns or self.warn_patterns else {}
+        default_levels = self.config.default_levels
+        clock = self.clock
+        add_hour = self.timeline.add
+        native_metrics = self.native is not None
+        for offset, content in _lines_of(block):
+            stamp = parse_stamp(content)
+            if stamp is not None:
+                hour = clock.hour(stamp)
+                if hour:
+                    self.hour = hour
+                    if not self.first_ts:
+                        self.first_ts = clock.render(stamp)
+                    self.last_stamp = stamp
+                else:
+                    stamp = None
+            level = overrides.get(offset)
+            if level is not None:
+                self.level_lines += 1
+                if self.per_line_format:
+                    self._special_metrics(content)
+            else:
+                if default_levels:
+                    level = self._builtin_level(content)
+                else:
+                    level = NONE
+                    if self.per_line_format:
+                        self._special_metrics(content)
+                self.level_lines += level != NONE
+            self.lines += 1
+            if level == ERROR:
+                self.error_lines += 1
+                add_hour(self.hour, 1, 1, 0)
+                self._add_template(ERROR, content, stamp)
+            elif level == WARN:
+                self.warn_lines += 1
+                add_hour(self.hour, 1, 0, 1)
+                self._add_template(WARN, content, stamp)
+            else:
+                add_hour(self.hour, 1, 0, 0)
+        if native_metrics:
+            (_lines, _e, _w, _l, scaled, others, refused, *_rest) = self.native.scan_block(
+                block, False, _ceiling_bytes(self.capped), defaults.MAX_METRIC_NAME_CHARS,
+                self.threshold, _NO_HOUR_KEY, None, self.names.admits_bytes, False)
             self.capped.over_cap += refused
             self._add_native_metrics(scaled, others)
         else:
-            self.lines += block.count(b"\n")
-        if self.native_levels:
-            pass  # counted above
-        elif self.config.default_levels:
-            if self.per_line_format:
-                self._scan_special_lines(block, builtin)
-            elif self.header is not None:
-                self._count_levels_by_header(block, builtin)
-            else:
-                for _offset, content in _lines_of(block):
-                    builtin[token_level(content)] += 1
-        elif self.per_line_format:
-            self._scan_special_lines(block, None)
-        if self.error_patterns or self.warn_patterns:
-            self._apply_user_levels(block, builtin)
-        self.error_lines += builtin[ERROR]
-        self.warn_lines += builtin[WARN]
-        if self.native is None:
             self._scan_logfmt_metrics(block)
+        self._scan_metric_patterns(block)
+
+    def _builtin_level(self, content: bytes) -> int:
+        """The line's built-in level; for JSON and access lines also their own metrics."""
+        file_format = self.format
+        if file_format == JSON:
+            obj = parse_json_object(content)
+            if obj is not None:
+                self._json_metrics(obj)
+                return json_level(obj)
+        elif file_format == ACCESS:
+            match = ACCESS_LINE_RE.match(content)
+            if match:
+                self._access_metrics(match)
+                return access_level(match.group(1))
+        elif file_format == LOGCAT:
+            match = LOGCAT_LINE_RE.match(content)
+            if match:
+                return logcat_level(match.group(1) or match.group(2))
+        return token_level(content)
+
+    def _special_metrics(self, content: bytes) -> None:
+        """JSON / access metrics of a line whose level is not looked at (--no-default-levels)."""
+        if self.format == JSON:
+            obj = parse_json_object(content)
+            if obj is not None:
+                self._json_metrics(obj)
+        elif self.format == ACCESS:
+            match = ACCESS_LINE_RE.match(content)
+            if match:
+                self._access_metrics(match)
+
+    def _json_metrics(self, obj: dict) -> None:
+        admits = self.names.admits
+        for name, value in json_number_fields(obj):
+            if not admits(name):
+                continue
+            if value is None:
+                self.out_of_range += 1
+            elif isinstance(value, bytes):
+                self._hold(self.decimal_samples, name, value)
+            else:
+                self._hold(self.samples, name, value)
+
+    def _access_metrics(self, match: re.Match[bytes]) -> None:
+        size = match.group(2)
+        if size != b"-" and self.names.admits("bytes"):
+            self._hold(self.decimal_samples, "bytes", size)
+
+    def _add_template(self, level: int, content: bytes, stamp: Stamp | None) -> None:
+        key = (level, template_text(line_template(content, self.format)))
+        templates = self.templates
+        row = templates.by_key.get(key)
+        if row is not None:
+            row[2] += 1
+            if stamp is not None:
+                if not row[3]:
+                    row[3] = self.clock.render(stamp)
+                self._template_last[key] = stamp
+            return
+        if not templates.admits(key):
+            return
+        templates.add(level, key[1], 1, self.clock.render(stamp) if stamp else "", "",
+                      example_text(content))
+        if stamp is not None:
+            self._template_last[key] = stamp
+
+    def _scan_metric_patterns(self, block: bytes) -> None:
         for name, pattern in self.metric_patterns:
             for _start, _end, content in pattern.matching_lines(block):
                 for match in pattern.regex.finditer(content):
                     self._add_text_sample(name, match.group(1))
-        self._scan_timestamps(block)
 
     def _add_text_sample(self, name: str, text: bytes | None) -> None:
         """A --metric match: a sample if it is a number, counted if it is one not kept."""
@@ -679,71 +1010,10 @@ class BlockScanner:
         else:
             self._hold(self.samples, name, number)
 
-    def _count_levels_by_header(self, block: bytes, builtin: Counter[int]) -> None:
-        """Levels of a block through the learned header shape; other lines one by one."""
-        prefixed = b"\n" + block
-        words = Counter(self.header.block_re.findall(prefixed))
-        irregular = words.pop(b"", 0) - 1  # the block's final newline starts no line
-        for word, count in words.items():
-            builtin[LEVEL_OF_WORD[word.lower()]] += count
-        if not irregular:
-            return
-        last = len(prefixed) - 1
-        for match in self.header.irregular_re.finditer(prefixed):
-            position = match.start()
-            if position == last:
-                break
-            content = prefixed[position + 1 : prefixed.find(b"\n", position + 1)]
-            builtin[token_level(content[:-1] if content.endswith(b"\r") else content)] += 1
-
-    def _apply_user_levels(self, block: bytes, builtin: Counter[int]) -> None:
-        """Override the built-in counts for lines matching the user's error/warn patterns."""
-        overridden: dict[int, tuple[int, bytes]] = {}
-        for patterns, level in ((self.warn_patterns, WARN), (self.error_patterns, ERROR)):
-            for pattern in patterns:
-                for line_start, _end, content in pattern.matching_lines(block):
-                    overridden[line_start] = (level, content)
-        for level, content in overridden.values():
-            if self.config.default_levels:
-                builtin[line_level(content, self.format)] -= 1
-            builtin[level] += 1
-
-    def _scan_special_lines(self, block: bytes, builtin: Counter[int] | None) -> None:
-        """Per-line rules of the json / access / logcat formats (levels and their metrics)."""
-        file_format = self.format
-        for _offset, content in _lines_of(block):
-            if file_format == JSON:
-                obj = parse_json_object(content)
-                if obj is not None:
-                    for name, value in json_number_fields(obj):
-                        if value is None:
-                            self.out_of_range += 1
-                        elif isinstance(value, bytes):
-                            self._hold(self.decimal_samples, name, value)
-                        else:
-                            self._hold(self.samples, name, value)
-                    if builtin is not None:
-                        builtin[json_level(obj)] += 1
-                    continue
-            elif file_format == ACCESS:
-                match = ACCESS_LINE_RE.match(content)
-                if match:
-                    size = match.group(2)
-                    if size != b"-":
-                        self._hold(self.decimal_samples, "bytes", size)
-                    if builtin is not None:
-                        status = match.group(1)[:1]
-                        builtin[
-                            ERROR if status == b"5" else WARN if status == b"4" else NEUTRAL
-                        ] += 1
-                    continue
-            if builtin is not None:
-                builtin[line_level(content, file_format)] += 1
-
     # -- logfmt metrics ------------------------------------------------------------------------
 
     def _add_native_metrics(self, scaled: dict[bytes, list[tuple]], others: list[tuple]) -> None:
-        """Fold in what _fastscan.scan_lines found: per (key, decimals) aggregates of values
+        """Fold in what _fastscan.scan_block found: per (key, decimals) aggregates of values
         scaled by 10**decimals, and the (key, text) numbers it left to Python."""
         for key, rows in scaled.items():
             metric = Metric()
@@ -768,9 +1038,9 @@ class BlockScanner:
             self._add_number_groups(by_key)
 
     def _add_number_groups(self, by_key: dict[bytes, list[bytes]]) -> None:
-        """Fold in {logfmt key: number texts}. Once the cap is full, the keys it refuses are
-        split off in one pass and their samples counted in bulk (a key explosion costs a
-        comparison per key, not a metric)."""
+        """Fold in {logfmt key: number texts} (keys already admitted as names). Once the cap is
+        full, the keys it refuses are split off in one pass and their samples counted in bulk
+        (a key explosion costs a comparison per key, not a metric)."""
         ceiling = self.capped.ceiling()
         if ceiling is not None:
             limit = ceiling.encode("utf-8", "surrogatepass")
@@ -790,200 +1060,31 @@ class BlockScanner:
             self._add_numbers(key.decode("ascii"), texts)
 
     def _scan_logfmt_metrics(self, block: bytes) -> None:
-        equals = block.count(b"=")
-        if not equals:
-            return
-        if self.logfmt_keys and self._scan_known_keys(block, equals):
+        """The pure-Python logfmt numbers: one whole-block regex."""
+        if b"=" not in block:
             return
         by_key: dict[bytes, list[bytes]] = {}
+        admits = self.names.admits_bytes
         for key, value in LOGFMT_NUMBER_PAIR_RE.findall(b"\n" + block):
-            by_key.setdefault(key, []).append(value)
+            values = by_key.get(key)
+            if values is None:
+                if not admits(key):
+                    continue
+                values = by_key[key] = []
+            values.append(value)
         self._add_number_groups(by_key)
-        if self.learning_budget and len(self.logfmt_keys) < MAX_LEARNED_KEYS:
-            # Learn the keys that broke the fast path; give up after a few blocks so a file whose
-            # "=" can never be accounted for (URLs, a=b=c) pays for one slow pass, not two.
-            self.learning_budget -= 1
-            seen: dict[bytes, list[bytes]] = {}
-            for key, value in _LOGFMT_KEY_VALUE_RE.findall(b"\n" + block):
-                seen.setdefault(key, []).append(value)
-            self.logfmt_keys = _with_new_keys(self.logfmt_keys, seen)
-
-    def _scan_known_keys(self, block: bytes, equals: int) -> bool:
-        """Fast path: every "=" of the block belongs to a learned key preceded by a space or a
-        line start. Returns False (having done nothing) when that cannot be shown."""
-        occurrences = self._known_key_occurrences(block, equals)
-        if occurrences is None:
-            return False
-        for key, spaced, line_started in occurrences:
-            if spaced:
-                metric, out_of_range = key.spaced_metric(block, spaced)
-                self.out_of_range += out_of_range
-                self._add_metric(key.name, metric)
-            if line_started:
-                self._add_numbers(key.name, key.line_start_re.findall(block))
-        return True
-
-    def _known_key_occurrences(self, block: bytes, equals: int):
-        """[(key, " key=" count, line-start count)] of the keys that may hold numbers, or None
-        when some "=" of the block is not explained by a learned key at a token start.
-
-        Each "=" ends at most one " key=" / "\\nkey=" of distinct keys (keys hold no blanks), so
-        totals equal to the "=" count prove every "=" is accounted for. Keys whose values start
-        with a byte no number starts with (path=/...) are first counted with that byte: if the
-        totals still meet, none of their occurrences holds a number.
-        """
-        keys = self.logfmt_keys
-        quick = [block.count(key.non_numeric_start or key.spaced) for key in keys]
-        if sum(quick) == equals:
-            return [
-                (key, count, 0)
-                for key, count in zip(keys, quick, strict=True)
-                if count and not key.non_numeric_start
-            ]
-        spaced = [block.count(key.spaced) for key in keys]
-        if sum(spaced) == equals:
-            return [(key, count, 0) for key, count in zip(keys, spaced, strict=True) if count]
-        occurrences = []
-        total = 0
-        for key, spaced_count in zip(keys, spaced, strict=True):
-            line_started = block.count(key.line_started) + block.startswith(key.literal)
-            if spaced_count or line_started:
-                occurrences.append((key, spaced_count, line_started))
-                total += spaced_count + line_started
-        return occurrences if total == equals else None
-
-    # -- timestamps ----------------------------------------------------------------------------
-
-    def _scan_timestamps(self, block: bytes) -> None:
-        year = self.year
-        if not self.first_ts:
-            position = 0
-            for _ in range(TIMESTAMP_PROBE_LINES):
-                newline = block.find(b"\n", position)
-                if newline < 0:
-                    break
-                stamp = line_timestamp(block[position:newline], year)
-                if stamp:
-                    self.first_ts = stamp
-                    break
-                position = newline + 1
-        end = len(block) - 1  # index of the block's final newline
-        for _ in range(TIMESTAMP_PROBE_LINES):
-            if end <= 0:
-                break
-            line_start = block.rfind(b"\n", 0, end) + 1
-            stamp = line_timestamp(block[line_start:end], year)
-            if stamp:
-                self.last_ts = stamp
-                break
-            end = line_start - 1
 
 
-class _LogfmtKey:
-    """Precompiled literals and regexes for one learned logfmt key.
-
-    ``typed_re`` matches only the value shape seen in the head (digits, or a fixed number of
-    decimals), which is several times faster than the full number regex; when it matches every
-    occurrence of the key it found every value, else the block falls back to ``number_re``.
-    ``non_numeric_start`` is the first byte shared by all head values when that byte cannot start
-    a number (``path=/...``): if every occurrence is followed by it, the key has no samples.
-    """
-
-    def __init__(self, name: bytes, values: list[bytes]):
-        self.name = name.decode("ascii")
-        escaped = re.escape(name)
-        self.literal = name + b"="
-        self.spaced = b" " + self.literal
-        self.line_started = b"\n" + self.literal
-        starts = {value[:1] for value in values}
-        self.non_numeric_start = b""
-        if len(starts) == 1 and not _NUMBER_START_RE.match(value_start := starts.pop()):
-            self.non_numeric_start = self.spaced + value_start
-        decimals = {_fixed_decimals(value) for value in values}
-        self.few_distinct = len(set(values)) * 4 <= len(values)
-        self.decimals = decimals.pop() if len(decimals) == 1 else None
-        if self.decimals is not None and self.decimals >= _SHORT_TEXT:
-            self.decimals = None
-        # The typed shapes hold at most _SHORT_TEXT digits, so every value they match is a kept
-        # sample; a longer one makes the block fall back to number_re and the full rule.
-        if self.decimals == 0:
-            value_pattern = rb"[-+]?\d{1,%d}" % _SHORT_TEXT
-        elif self.decimals:
-            value_pattern = rb"[-+]?\d{1,%d}\.\d{%d}" % (_SHORT_TEXT - self.decimals, self.decimals)
-        else:
-            value_pattern = rb"[-+]?\d+(?:\.\d+)?"
-        self.typed_re = re.compile(b" " + escaped + b"=(" + value_pattern + rb")(?=\s)")
-        self.number_re = re.compile(b" " + escaped + b"=(" + NUMBER_PATTERN + rb")(?=\s)")
-        self.line_start_re = re.compile(
-            b"^" + escaped + b"=(" + NUMBER_PATTERN + rb")(?=\s)", re.MULTILINE
-        )
-
-    def spaced_metric(self, block: bytes, spaced: int) -> tuple[Metric, int]:
-        """The Metric of the block's ``spaced`` " key=" occurrences (block ends with b"\\n"),
-        and how many of their numbers were out of the kept range."""
-        if self.non_numeric_start and block.count(self.non_numeric_start) == spaced:
-            return Metric(), 0
-        values = self.typed_re.findall(block)
-        if len(values) != spaced:
-            return _summarise_numbers(self.number_re.findall(block))
-        if self.decimals is None:
-            return _summarise_numbers(values)
-        if self.few_distinct:
-            # Latencies, status codes, counts: hashing the texts is cheaper than converting each.
-            counts = Counter(values)
-            if len(counts) * 4 <= len(values):
-                return _weighted_metric(counts, self.decimals), 0
-        if self.decimals == 0:
-            return Metric.of(list(map(int, values))), 0
-        scaled = b" ".join(values).replace(b".", b"").split()
-        return Metric.of_scaled(list(map(int, scaled)), self.decimals), 0
+def _ceiling_bytes(capped: MetricCap) -> bytes | None:
+    ceiling = capped.ceiling()
+    return None if ceiling is None else ceiling.encode("utf-8", "surrogatepass")
 
 
-def _weighted_metric(counts: Counter[bytes], decimals: int) -> Metric:
-    """Exact Metric of fixed-point texts given with their multiplicities (same as of_scaled)."""
-    pairs = [(int(text.replace(b".", b"")), count) for text, count in counts.items()]
-    scale = 10**decimals
-    scaled = [value for value, _count in pairs]
-    return Metric(
-        count=sum(count for _value, count in pairs),
-        total=normalize(Fraction(sum(value * count for value, count in pairs), scale)),
-        total_sq=normalize(
-            Fraction(sum(value * value * count for value, count in pairs), scale * scale)
-        ),
-        minimum=normalize(Fraction(min(scaled), scale)),
-        maximum=normalize(Fraction(max(scaled), scale)),
-    )
-
-
-def _fixed_decimals(value: bytes) -> int | None:
-    """0 for an int, d for a plain decimal with d decimals, None for anything else."""
-    match = _FIXED_DECIMAL_RE.fullmatch(value)
-    if match is None:
-        return None
-    return len(match.group(1) or b".") - 1
-
-
-_FIXED_DECIMAL_RE = re.compile(rb"[-+]?\d+(\.\d+)?")
-_NUMBER_START_RE = re.compile(rb"[-+.\d]")
-# Any key=value at a token start, run over b"\n" + whole lines.
-_LOGFMT_KEY_VALUE_RE = re.compile(rb"\s([A-Za-z_][\w.\-]*)=(\S*)")
-
-
-def _learn_logfmt_keys(head: bytes) -> list[_LogfmtKey]:
-    """Every key=... of the head, numeric or not: the fast path must account for each "="."""
-    by_key: dict[bytes, list[bytes]] = {}
-    for key, value in _LOGFMT_KEY_VALUE_RE.findall(b"\n" + head):
-        by_key.setdefault(key, []).append(value)
-    return _with_new_keys([], by_key)
-
-
-def _with_new_keys(keys: list[_LogfmtKey], by_key: dict[bytes, list[bytes]]) -> list[_LogfmtKey]:
-    """The known keys plus the new ones, up to MAX_LEARNED_KEYS."""
-    known = {key.name.encode(): key for key in keys}
-    for name, values in by_key.items():
-        if name not in known and len(known) < MAX_LEARNED_KEYS:
-            known[name] = _LogfmtKey(name, values)
-    return list(known.values())
+def _content_at(block: bytes, offset: int) -> bytes:
+    """The content of the line starting at ``offset`` of a block of whole lines."""
+    newline = block.find(b"\n", offset)
+    content = block[offset:newline]
+    return content[:-1] if content.endswith(b"\r") else content
 
 
 _SHORT_TEXT = defaults.MAX_SIGNIFICANT_DIGITS  # a number text this short without exponent is kept

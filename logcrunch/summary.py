@@ -342,6 +342,15 @@ class FileSummary:
     samples_out_of_range: int = 0  # samples outside the kept range (see parse_number)
     samples_over_metric_cap: int = 0  # samples of names beyond the cap or too long (MetricCap)
     max_metrics: int = 0  # the cap the metrics were taken under, for merge_range (0: none)
+    level_lines: int = 0  # lines with a recognised level of any class (or a user pattern's)
+    # UTC hour ("2026-11-26T13:00:00Z") -> [lines, error_lines, warn_lines]; "" holds the lines
+    # before the first stamp, OVERFLOW_HOUR those of hours beyond the per-file cap (see Timeline).
+    timeline: dict[str, list[int]] = field(default_factory=dict)
+    # [level (1 warn, 2 error), template, count, first_ts, last_ts, example], sorted by
+    # (level, template); at most max_templates rows (TemplateCap); the rest of each level's
+    # lines is "(other templates)": error_lines / warn_lines minus these counts.
+    templates: list[list] = field(default_factory=list)
+    max_templates: int = 0  # the cap the templates were taken under (0: none)
 
     @classmethod
     def failed(cls, path: str, reason: str, **extra) -> FileSummary:
@@ -367,6 +376,13 @@ class FileSummary:
             )
         limits = [cap for cap in (self.max_metrics, later.max_metrics) if cap]
         capped = MetricCap(min(limits, default=0))
+        timeline = Timeline.of(self.timeline)
+        timeline.add_range(later.timeline, hour_of(self.last_ts))
+        template_limits = [cap for cap in (self.max_templates, later.max_templates) if cap]
+        templates = TemplateCap(min(template_limits, default=0))
+        for rows in (self.templates, later.templates):
+            for row in rows:
+                templates.add_row(row)
         for metrics in (self.metrics, later.metrics):
             for name, metric in metrics.items():
                 capped.add(name, metric)
@@ -389,7 +405,120 @@ class FileSummary:
                 self.samples_over_metric_cap + later.samples_over_metric_cap + capped.over_cap
             ),
             max_metrics=capped.limit,
+            level_lines=self.level_lines + later.level_lines,
+            timeline=timeline.counts,
+            templates=templates.rows(),
+            max_templates=templates.limit,
         )
+
+
+OVERFLOW_HOUR = "~"  # timeline key of the lines of hours beyond the per-file cap
+
+
+def hour_of(stamp: str) -> str:
+    """The timeline hour of a rendered UTC stamp ("2026-11-26T13:05:00.5Z" ->
+    "2026-11-26T13:00:00Z"); "" for ""."""
+    return stamp[:13] + ":00:00Z" if stamp else ""
+
+
+class Timeline:
+    """One file's lines per UTC hour, with the per-file cap on distinct hours.
+
+    Kept: the earliest ``limit`` hours (hour texts sort by time); the lines of later hours count
+    under OVERFLOW_HOUR. As with MetricCap, an hour among the earliest of the whole file is among
+    the earliest of every byte range holding it, so capping ranges and re-capping their union
+    gives exactly the whole file's timeline.
+    """
+
+    __slots__ = ("counts", "limit", "_hours")
+
+    def __init__(self, limit: int = defaults.MAX_TIMELINE_HOURS) -> None:
+        self.counts: dict[str, list[int]] = {}
+        self.limit = limit
+        self._hours: list[str] = []  # kept real hours, sorted
+
+    @classmethod
+    def of(cls, counts: dict[str, list[int]]) -> Timeline:
+        timeline = cls()
+        for hour, row in counts.items():
+            timeline.add(hour, row[0], row[1], row[2])
+        return timeline
+
+    def add(self, hour: str, lines: int, error_lines: int, warn_lines: int) -> None:
+        row = self.counts.get(hour)
+        if row is None:
+            if hour and hour != OVERFLOW_HOUR:
+                hours = self._hours
+                if len(hours) >= self.limit and hour > hours[-1]:
+                    hour = OVERFLOW_HOUR
+                    row = self.counts.get(hour)
+                else:
+                    bisect.insort(hours, hour)
+                    if len(hours) > self.limit:
+                        self._overflow(hours.pop())
+            if row is None:
+                row = self.counts[hour] = [0, 0, 0]
+        row[0] += lines
+        row[1] += error_lines
+        row[2] += warn_lines
+
+    def _overflow(self, hour: str) -> None:
+        lines, error_lines, warn_lines = self.counts.pop(hour)
+        self.add(OVERFLOW_HOUR, lines, error_lines, warn_lines)
+
+    def add_range(self, later: dict[str, list[int]], last_hour: str) -> None:
+        """Fold in the timeline of the next byte range; its lines before its first stamp belong
+        to ``last_hour``, the hour of this range's last stamp (or "" when it has none)."""
+        for hour, row in later.items():
+            self.add(last_hour if hour == "" else hour, row[0], row[1], row[2])
+
+
+class TemplateCap:
+    """One file's error/warn templates under the per-file cap on distinct (level, template).
+
+    Kept: the alphabetically first ``limit`` keys (the MetricCap argument: exact across byte
+    ranges, whatever the order). The lines of the others are left to "(other templates)", which
+    is derived from the level totals, so nothing needs counting here. Rows are folded in file
+    order: a row's count adds up, its first_ts and example are the earliest non-empty ones, its
+    last_ts the latest non-empty one. ``limit`` 0: no cap.
+    """
+
+    __slots__ = ("limit", "by_key", "_keys")
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.by_key: dict[tuple[int, str], list] = {}
+        self._keys: list[tuple[int, str]] = []
+
+    def admits(self, key: tuple[int, str]) -> bool:
+        if key in self.by_key or not self.limit:
+            return True
+        return len(self._keys) < self.limit or key < self._keys[-1]
+
+    def add(self, level: int, template: str, count: int, first_ts: str, last_ts: str,
+            example: str) -> None:
+        key = (level, template)
+        row = self.by_key.get(key)
+        if row is not None:
+            row[2] += count
+            if not row[3]:
+                row[3] = first_ts
+            if last_ts:
+                row[4] = last_ts
+            return
+        if not self.admits(key):
+            return
+        self.by_key[key] = [level, template, count, first_ts, last_ts, example]
+        if self.limit:
+            bisect.insort(self._keys, key)
+            if len(self._keys) > self.limit:
+                del self.by_key[self._keys.pop()]
+
+    def add_row(self, row: list) -> None:
+        self.add(*row)
+
+    def rows(self) -> list[list]:
+        return [list(self.by_key[key]) for key in sorted(self.by_key)]
 
 
 @dataclass(slots=True)
@@ -405,6 +534,7 @@ class GroupTotals:
     lines: int = 0
     error_lines: int = 0
     warn_lines: int = 0
+    level_lines: int = 0
 
     def add(self, summary: FileSummary) -> None:
         self.files += 1
@@ -414,6 +544,7 @@ class GroupTotals:
             self.lines += summary.lines
             self.error_lines += summary.error_lines
             self.warn_lines += summary.warn_lines
+            self.level_lines += summary.level_lines
         elif summary.status == STATUS_SKIPPED:
             self.files_skipped += 1
         else:

@@ -22,7 +22,14 @@ from logcrunch.broker import JobInfo, Task
 from logcrunch.channel import PeerMisbehaved
 from logcrunch.formats import FORMATS
 from logcrunch.scan import ScanConfig
-from logcrunch.summary import STATUS_FAILED, STATUS_OK, STATUS_SKIPPED, FileSummary, Metric
+from logcrunch.summary import (
+    OVERFLOW_HOUR,
+    STATUS_FAILED,
+    STATUS_OK,
+    STATUS_SKIPPED,
+    FileSummary,
+    Metric,
+)
 
 MAX_NAME = 256  # worker names, metric names
 MAX_ID = 64
@@ -42,10 +49,14 @@ _INT_FIELDS = tuple(f.name for f in dataclasses.fields(FileSummary) if f.type ==
 _int_values = operator.attrgetter(*_INT_FIELDS)
 # Every field's exact type, in order: one tuple comparison checks them all.
 _SUMMARY_FIELD_NAMES = tuple(f.name for f in dataclasses.fields(FileSummary))
-_SUMMARY_TYPES = tuple({"int": int, "str": str, "float": float}.get(f.type, dict)
+_SUMMARY_TYPES = tuple({"int": int, "str": str, "float": float}.get(
+                           f.type, list if f.type.startswith("list") else dict)
                        for f in dataclasses.fields(FileSummary))
 _all_values = operator.attrgetter(*_SUMMARY_FIELD_NAMES)
-_TYPE_WORDS = {int: "a non-negative integer", str: "text", float: "a number", dict: "a mapping"}
+_TYPE_WORDS = {int: "a non-negative integer", str: "text", float: "a number", dict: "a mapping",
+               list: "a list"}
+_HOUR = re.compile(r"\d{4}-\d\d-\d\dT\d\d:00:00Z")
+MAX_TEMPLATE_CHARS = 4 * 1024  # 1 KiB of bytes, each at most 4 characters once escaped
 _JUST_INT = {int}
 
 
@@ -169,7 +180,60 @@ def summary_problem(summary: FileSummary, task: Task, config: Any) -> str:
             return f"{name} is not a timestamp"
     if not 0 <= summary.seconds <= MAX_SECONDS:  # a float (checked above); NaN fails too
         return "seconds out of range"
-    return _counts_problem(summary, task, config) or _metrics_problem(summary, config)
+    return (_counts_problem(summary, task, config) or _metrics_problem(summary, config)
+            or _timeline_problem(summary) or _templates_problem(summary, config))
+
+
+def _timeline_problem(summary: FileSummary) -> str:
+    timeline = summary.timeline
+    if summary.status != STATUS_OK:
+        return "a file that is not ok carries a timeline" if timeline else ""
+    if len(timeline) > defaults.MAX_TIMELINE_HOURS + 2:
+        return "more timeline hours than the per-file cap"
+    totals = [0, 0, 0]
+    for hour, row in timeline.items():
+        if hour not in ("", OVERFLOW_HOUR) and (type(hour) is not str or not _HOUR.fullmatch(hour)):
+            return "a timeline key is not an hour"
+        if type(row) is not list or len(row) != 3 or not all(type(v) is int for v in row) or \
+                min(row) < 0 or row[1] + row[2] > row[0]:
+            return "a timeline row is not [lines, error_lines, warn_lines]"
+        totals[0] += row[0]
+        totals[1] += row[1]
+        totals[2] += row[2]
+    if timeline and totals != [summary.lines, summary.error_lines, summary.warn_lines]:
+        return "the timeline does not add up to the file's lines"
+    if not timeline and summary.lines:
+        return "lines without a timeline"
+    return ""
+
+
+def _templates_problem(summary: FileSummary, config: Any) -> str:
+    rows = summary.templates
+    if summary.status != STATUS_OK:
+        return "a file that is not ok carries templates" if rows else ""
+    if len(rows) > max(1, getattr(config, "max_templates", defaults.MAX_TEMPLATES)):
+        return "more templates than the per-file cap"
+    totals = {1: 0, 2: 0}
+    previous = None
+    for row in rows:
+        if type(row) is not list or len(row) != 6:
+            return "a template row is not [level, template, count, first_ts, last_ts, example]"
+        level, template, count, first_ts, last_ts, example = row
+        if type(level) is not int or level not in totals or type(count) is not int or count < 1:
+            return "a template row has a bad level or count"
+        for text in (template, example):
+            if type(text) is not str or len(text) > MAX_TEMPLATE_CHARS or _CONTROL.search(text):
+                return "a template or example is not one line of bounded text"
+        for stamp in (first_ts, last_ts):
+            if type(stamp) is not str or (stamp and not _TIMESTAMP.fullmatch(stamp)):
+                return "a template's first_ts or last_ts is not a timestamp"
+        if previous is not None and (level, template) <= previous:
+            return "template rows are not sorted and distinct"
+        previous = (level, template)
+        totals[level] += count
+    if totals[2] > summary.error_lines or totals[1] > summary.warn_lines:
+        return "more template lines than error or warning lines"
+    return ""
 
 
 def _counts_problem(summary: FileSummary, task: Task, config: Any) -> str:
@@ -186,7 +250,7 @@ def _counts_problem(summary: FileSummary, task: Task, config: Any) -> str:
     if summary.lines > most:
         return "more lines than its bytes can hold"
     if summary.error_lines + summary.warn_lines > summary.lines or \
-            summary.long_lines > summary.lines:
+            summary.long_lines > summary.lines or summary.level_lines > summary.lines:
         return "more error, warning or long lines than lines"
     return ""
 

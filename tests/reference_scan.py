@@ -16,17 +16,19 @@ long); every other sample is counted in samples_out_of_range resp. samples_over_
 from __future__ import annotations
 
 import bz2
+import fnmatch
 import gzip
 import lzma
 import os
 import re
 import sys
-from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
 from logcrunch import defaults, formats
+from logcrunch.stamps import Clock, parse_stamp
 from logcrunch.summary import FileSummary, Metric, normalize
+from logcrunch.templates import example_text, line_template, template_text
 
 _KEY_RE = re.compile(rb"[A-Za-z_][\w.\-]*")
 _NUMBER_RE = re.compile(rb"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
@@ -101,9 +103,25 @@ def logfmt_numbers(content: bytes) -> list[tuple[str, object]]:
     samples = []
     for token in content.split():
         key, equals, value = token.partition(b"=")
+        if value.endswith((b",", b";")):  # "target=38, rate=200": the comma ends the value
+            value = value[:-1]
         if equals and _KEY_RE.fullmatch(key):
             samples.append((key.decode(), number_value(value)))
     return samples
+
+
+class MetricNamesRule:
+    """The --metric-include / --metric-exclude rule, restated."""
+
+    def __init__(self, config) -> None:
+        self.config = config
+
+    def admits(self, name: str) -> bool:
+        if any(fnmatch.fnmatchcase(name, g) for g in self.config.metric_exclude):
+            return False
+        if self.config.metric_include:
+            return any(fnmatch.fnmatchcase(name, g) for g in self.config.metric_include)
+        return not any(fnmatch.fnmatchcase(name, g) for g in defaults.IDENTIFIER_METRICS)
 
 
 def reference_scan(path: str, config, start: int = 0, end: int | None = None) -> FileSummary:
@@ -111,13 +129,17 @@ def reference_scan(path: str, config, start: int = 0, end: int | None = None) ->
     if b"\x00" in data[: defaults.BINARY_SNIFF_BYTES]:
         return FileSummary.skipped(path, "binary file (NUL byte in first 64 KiB)")
     file_format = formats.sniff_format(data[: defaults.BINARY_SNIFF_BYTES])
-    year = datetime.fromtimestamp(os.stat(path).st_mtime).year
+    clock = Clock(config.timezone, os.stat(path).st_mtime)
     error_res = [re.compile(p.encode()) for p in config.error_patterns]
     warn_res = [re.compile(p.encode()) for p in config.warn_patterns]
     metric_res = [(name, re.compile(p.encode())) for name, p in config.metric_patterns]
+    names = MetricNamesRule(config)
     summary = FileSummary(path=path, format=file_format, size_bytes=os.stat(path).st_size,
                           max_metrics=config.max_metrics)
     samples: dict[str, list] = {}
+    hour = ""
+    timeline: dict[str, list[int]] = {}
+    templates: dict[tuple[int, str], list] = {}
     for offset, content in split_lines(data):
         if offset < start or (end is not None and offset >= end):
             continue
@@ -131,16 +153,32 @@ def reference_scan(path: str, config, start: int = 0, end: int | None = None) ->
         elif config.default_levels:
             level = formats.line_level(visible, file_format)
         else:
-            level = formats.NEUTRAL
+            level = formats.NONE
+        summary.level_lines += level != formats.NONE
         summary.error_lines += level == formats.ERROR
         summary.warn_lines += level == formats.WARN
+        stamp = None if too_long else parse_stamp(content)
+        rendered = clock.render(stamp)
+        if rendered:
+            summary.first_ts = summary.first_ts or rendered
+            summary.last_ts = rendered
+            hour = rendered[:13] + ":00:00Z"
+        row = timeline.setdefault(hour, [0, 0, 0])
+        row[0] += 1
+        row[1] += level == formats.ERROR
+        row[2] += level == formats.WARN
         if too_long:
             summary.long_lines += 1
             continue
-        stamp = formats.line_timestamp(content, year)
-        if stamp:
-            summary.first_ts = summary.first_ts or stamp
-            summary.last_ts = stamp
+        if level in (formats.ERROR, formats.WARN):
+            key = (level, template_text(line_template(content, file_format)))
+            entry = templates.get(key)
+            if entry is None:
+                entry = templates[key] = [level, key[1], 0, "", "", example_text(content)]
+            entry[2] += 1
+            if rendered:
+                entry[3] = entry[3] or rendered
+                entry[4] = rendered
         found = logfmt_numbers(content)
         if file_format == formats.JSON:
             obj = formats.parse_json_object(content)
@@ -150,6 +188,7 @@ def reference_scan(path: str, config, start: int = 0, end: int | None = None) ->
             match = formats.ACCESS_LINE_RE.match(content)
             if match and match.group(2) != b"-":
                 found.append(("bytes", number_value(match.group(2))))
+        found = [(name, value) for name, value in found if names.admits(name)]
         for name, regex in metric_res:
             for match in regex.finditer(content):
                 found.append((name, number_value(match.group(1) or b"")))
@@ -158,6 +197,9 @@ def reference_scan(path: str, config, start: int = 0, end: int | None = None) ->
                 summary.samples_out_of_range += 1
             elif value is not None:
                 samples.setdefault(name, []).append(value)
+    summary.timeline = dict(sorted(timeline.items()))
+    summary.templates = [templates[key] for key in sorted(templates)[: config.max_templates]]
+    summary.max_templates = config.max_templates
     named = sorted(name for name in samples if len(name) <= defaults.MAX_METRIC_NAME_CHARS)
     kept = named[: config.max_metrics]
     summary.metrics = {name: Metric.of(samples[name]) for name in kept}

@@ -16,10 +16,16 @@ TASK = Task(1, "/logs/a.log", 1000)
 
 def good_summary(**changes):
     summary = FileSummary("/logs/a.log", format="plain", size_bytes=1000, lines=10,
-                          error_lines=2, warn_lines=3, first_ts="2026-11-27T02:00:01",
-                          last_ts="2026-11-27T03:00:01+00:00", worker="host:1:2", seconds=0.5,
-                          metrics={"ms": Metric(3, 6, 14, 1, 3)})
-    return dataclasses.replace(summary, **changes)
+                          error_lines=2, warn_lines=3, first_ts="2026-11-27T02:00:01Z",
+                          last_ts="2026-11-27T03:00:01Z", worker="host:1:2", seconds=0.5,
+                          metrics={"ms": Metric(3, 6, 14, 1, 3)}, level_lines=6,
+                          templates=[[1, "slow <*>", 3, "2026-11-27T02:00:01Z", "", "slow 1"],
+                                     [2, "boom", 2, "", "", "boom"]])
+    summary = dataclasses.replace(summary, **changes)
+    if "timeline" not in changes:
+        summary.timeline = {"2026-11-27T02:00:00Z": [summary.lines, summary.error_lines,
+                                                     summary.warn_lines]}
+    return summary
 
 
 def test_a_real_summary_passes():
@@ -28,6 +34,17 @@ def test_a_real_summary_passes():
 
 @pytest.mark.parametrize("changes, problem", [
     ({"path": "/etc/passwd"}, "another file"),
+    ({"timeline": {"2026-11-27T02:00:00Z": [9, 2, 3]}}, "does not add up"),
+    ({"timeline": {"=1+2": [10, 2, 3]}}, "not an hour"),
+    ({"timeline": {"": [10, 2]}}, "timeline row"),
+    ({"timeline": {}}, "without a timeline"),
+    ({"templates": [[2, "x", 5, "", "", "x"]]}, "more template lines"),
+    ({"templates": [[3, "x", 1, "", "", "x"]]}, "bad level"),
+    ({"templates": [[2, "b", 1, "", "", "x"], [2, "a", 1, "", "", "x"]]}, "sorted"),
+    ({"templates": [[2, "x\n=cmd", 1, "", "", "x"]]}, "one line"),
+    ({"templates": [[2, "x", 1, "=1+2", "", "x"]]}, "not a timestamp"),
+    ({"templates": "x"}, "templates is not a list"),
+    ({"level_lines": 11}, "more error, warning or long lines"),
     ({"lines": 10**30}, "non-negative integer"),
     ({"lines": 10**12}, "more lines than its bytes"),
     ({"error_lines": -5}, "non-negative integer"),
@@ -56,9 +73,9 @@ def test_a_summary_that_cannot_be_the_tasks_result_is_refused(changes, problem):
 
 def test_a_byte_range_bounds_its_lines_by_the_range():
     part = Task(2, "/logs/a.log", 10**9, start=0, end=100)
-    assert validation.summary_problem(good_summary(lines=90, error_lines=0, warn_lines=0),
-                                      part, ScanConfig()) == ""
-    many = good_summary(lines=102, error_lines=0, warn_lines=0)
+    assert validation.summary_problem(good_summary(lines=90, error_lines=0, warn_lines=0,
+                                                   templates=[]), part, ScanConfig()) == ""
+    many = good_summary(lines=102, error_lines=0, warn_lines=0, templates=[])
     assert "more lines" in validation.summary_problem(many, part, ScanConfig())
 
 

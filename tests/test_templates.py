@@ -1,0 +1,156 @@
+"""Tests of logcrunch.templates and the level rules on real layouts (logcrunch.formats)."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from logcrunch import formats
+from logcrunch.templates import (
+    TEMPLATE_MAX_BYTES,
+    line_template,
+    mask,
+    template_text,
+)
+
+
+def template(line: str, file_format: str = formats.PLAIN) -> str:
+    return template_text(line_template(line.encode(), file_format))
+
+
+# --- levels on real layouts ----------------------------------------------------------------
+
+LEVELS = [
+    ("Dec 10 06:55:46 LabSZ sshd[24324]: error: Received disconnect from 1.2.3.4: 14: x", "error"),
+    ("Dec 10 06:55:46 LabSZ sshd[24324]: fatal: Read from socket failed: reset", "error"),
+    ("Dec 10 06:55:46 LabSZ sshd[24324]: warning: too many sessions", "warn"),
+    ("Jun 14 15:16:01 combo sshd(pam_unix)[19939]: error: x", "error"),
+    ("Dec 10 06:55:46 LabSZ sshd[24324]: Invalid user test from 1.2.3.4", "none"),
+    ("Dec 10 06:55:46 LabSZ sshd[24324]: the error: was elsewhere", "none"),
+    ("2016-09-28 04:30:31, Error                 CBS    Failed to open package.", "error"),
+    ("2016-09-28 04:30:31, Warning               CBS    Unable to get session", "warn"),
+    ("2016-09-28 04:30:31, Info                  CBS    Loaded Servicing Stack", "other"),
+    ("2016-09-28 04:30:31, Started Error handling", "none"),
+    ("E1127 12:00:00.123456  1234 file.go:12] cannot sync pod", "error"),
+    ("F1127 12:00:00.123456  1234 file.go:12] fatal", "error"),
+    ("W1127 12:00:00.123456  1234 file.go:12] slow", "warn"),
+    ("I1127 12:00:00.123456  1234 file.go:12] ok ERROR", "other"),
+    ("<11>1 2003-10-11T22:14:15.003Z host app - - - msg", "error"),
+    ("<12>Oct 11 22:14:15 host app: msg", "warn"),
+    ("<14>Oct 11 22:14:15 host app: ERROR inside", "other"),
+    ("<192>Oct 11 22:14:15 host app: ERROR inside", "error"),
+    ("ERROR:root:something broke", "error"),
+    ("WARNING:urllib3.connectionpool:Retrying", "warn"),
+    ("2026-01-01 12:00:00,123 - app.db - ERROR - connection lost", "error"),
+    ("fail: Microsoft.AspNetCore.Server[0]", "error"),
+    ("warn: Microsoft.AspNetCore.Server[0]", "warn"),
+    ("info: Microsoft.Hosting.Lifetime[0]", "other"),
+    ("Error: cannot open file", "error"),
+    ("[15:24:01 ERR] Serilog's console layout", "error"),
+    ("java.io.IOException: Connection reset", "none"),
+    ("\tat org.apache.X.run(X.java:1)", "none"),
+    ("no level here", "none"),
+]
+
+NAMES = {formats.ERROR: "error", formats.WARN: "warn", formats.NEUTRAL: "other",
+         formats.NONE: "none"}
+
+
+@pytest.mark.parametrize(("line", "expected"), LEVELS)
+def test_levels_of_real_layouts(line, expected):
+    assert NAMES[formats.line_level(line.encode(), formats.PLAIN)] == expected
+
+
+def test_the_first_level_token_still_wins():
+    assert formats.token_level(b"Nov 27 02:00:01 node07 api[4242]: INFO ERROR budget") == \
+        formats.NEUTRAL
+    assert formats.token_level(b"Dec 10 06:55:46 h sshd[1]: error: WARN later") == formats.ERROR
+
+
+def test_json_access_and_logcat_lines_always_or_never_carry_a_level():
+    assert formats.line_level(b'{"msg":"x"}', formats.JSON) == formats.NONE
+    assert formats.line_level(b'{"level":"info","msg":"x"}', formats.JSON) == formats.NEUTRAL
+    assert formats.line_level(b'{"level":30}', formats.JSON) == formats.NEUTRAL
+    access = b'1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.0" 200 2326'
+    assert formats.line_level(access, formats.ACCESS) == formats.NEUTRAL
+    logcat = b"03-17 16:13:38.811  1702  2395 D WindowManager: x"
+    assert formats.line_level(logcat, formats.LOGCAT) == formats.NEUTRAL
+
+
+# --- templates -------------------------------------------------------------------------------
+
+def test_variable_parts_become_wildcards():
+    assert template("2026-11-27 02:00:01 ERROR copied 12 blocks (3.5 MB) to 10.0.0.1:8020 in "
+                    "12ms, id 123e4567-e89b-12d3-a456-426614174000 blk_-1608999687919862906 "
+                    "vol12 0xdeadbeef /data/part-0001 \"my file.txt\" user='bob smith' "
+                    "retries=3") == \
+        "copied <*> blocks (<*> MB) to <*> in <*>, id <*> user=<*> retries=<*>"
+
+
+def test_one_statement_is_one_template():
+    lines = [f"Dec 10 06:55:{s:02d} LabSZ sshd[{pid}]: error: Received disconnect from "
+             f"{ip}: 14: No more user authentication methods available. [preauth]"
+             for s, pid, ip in ((1, 24324, "103.99.0.122"), (9, 5, "1.2.3.4"))]
+    assert template(lines[0]) == template(lines[1]) == \
+        "Received disconnect from <*> No more user authentication methods available. [preauth]"
+
+
+def test_statements_that_differ_in_constant_text_stay_apart():
+    lost = template("2015-10-18 18:01:47,978 WARN [main] X: Replica 3 is lost")
+    corrupt = template("2015-10-18 18:01:47,978 WARN [main] X: Replica 3 is corrupt")
+    assert lost != corrupt
+    assert lost == "[<*>] X: Replica <*> is lost"
+
+
+def test_logfmt_messages_stay_text_and_values_are_masked():
+    line = 'ts=2026-11-01T00:00:00Z level=error msg="db down after 3 tries" attempt=3 target=38,'
+    assert template(line) == 'msg="db down after <*> tries" attempt=<*> target=<*>,'
+
+
+def test_json_messages_and_access_requests():
+    assert template('{"level":"error","msg":"db 5 down","x":1}', formats.JSON) == "db <*> down"
+    access = '1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] "GET /api/users/123?x=1 HTTP/1.0" 503 2326'
+    assert template(access, formats.ACCESS) == "GET /api/users/<*> 503"
+
+
+def test_headers_are_not_part_of_the_template():
+    assert template("E1127 12:00:00.123456  1234 file.go:12] could not sync pod") == \
+        "could not sync pod"
+    assert template("<11>1 2003-10-11T22:14:15.003Z host app 123 ID47 - failed to start") == \
+        "failed to start"
+    assert template("<11>Oct 11 22:14:15 mymachine su[12]: failed for x") == "failed for x"
+
+
+def test_control_characters_and_bad_utf8_are_escaped():
+    raw = mask(b"bad \xff byte \x1b[31m red")
+    assert template_text(raw) == "bad \\xff byte \\x1b[<*> red"
+
+
+def test_templates_are_bounded():
+    assert len(mask(b"word " * 10_000)) <= TEMPLATE_MAX_BYTES
+
+
+def test_an_unclosed_quote_is_an_ordinary_byte():
+    assert mask(b'open "file 12') == b'open "file <*>'
+    assert mask(b"can't open 12") == b"can't open <*>"
+
+
+LINE_PARTS = st.lists(st.sampled_from([
+    "ERROR", "error:", "Warning", "WARN", " ", "\t", "12", "0x1f", "1.2.3.4:80", '"a b"', "'c d'",
+    "key=1", "key=v,", 'msg="x 1"', "message=", "[", "]", "(", ")", "|", ",", "Replica", "lost",
+    "\\", '"', "'", "=", "blk_-1", "vol12", "Dec 10 06:55:46", "sshd[1]:", "2026-11-26 13:00:00",
+    "é", "<*>",
+]), max_size=25).map("".join)
+
+
+@given(LINE_PARTS)
+def test_a_template_is_a_pure_bounded_function_of_the_line(line):
+    content = line.encode()
+    first = line_template(content, formats.PLAIN)
+    assert first == line_template(bytes(content), formats.PLAIN)
+    assert len(first) <= TEMPLATE_MAX_BYTES
+    assert "\n" not in template_text(first)
+    for word in template_text(mask(content)).split():
+        if "=" not in word and "\\x" not in word:
+            assert not any(ch.isdigit() for ch in word)
