@@ -519,7 +519,7 @@ def main() -> None:
 
     scaling = None
     if corpus["scale"]:
-        (many_one, command, _), (many_two, command_two, _) = timed_runs[2:]
+        (many_one, command, _), (many_two, command_two, _) = timed_runs[2:4]
         many = read_report(command)
         scaled = args.scale_copies
         same = (many["lines"], many["error_lines"]) == (ours["lines"] * scaled,

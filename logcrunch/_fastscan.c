@@ -422,8 +422,19 @@ static int glog_stamp(const uchar *s, Py_ssize_t n, Fields *f, Py_ssize_t *end) 
 
 /* _APACHE: \[[A-Z][a-z]{2} _MON ([ \d]\d) _TIME _FRACTION (\d{4})\]: a fraction must be followed
  * by the blank (without it, "[.,]" is no blank either).
- * _PROXIFIER: \[(\d\d)\.(\d\d) _TIME\], yearless. */
+ * _PROXIFIER: \[(\d\d)\.(\d\d) _TIME\], yearless.
+ * Tried first, _BRACKETED_ISO (Slurm, Airflow). */
 static int bracket_stamp(const uchar *s, Py_ssize_t n, Fields *f, Py_ssize_t *end) {
+    /* _BRACKETED_ISO: \[ _ISO's fields, fraction and zone \]: iso_stamp's end check accepts the
+     * "]", which must then be there. */
+    if (n >= 21 && is_digit(s[1])) {
+        Py_ssize_t inner;
+        int r = iso_stamp(s + 1, n - 1, f, &inner);
+        if (r != NO_SHAPE && 1 + inner < n && s[1 + inner] == ']') {
+            *end = inner + 2;
+            return r;
+        }
+    }
     f->zone = ZONE_NAIVE;
     if (n >= 26 && is_upper(s[1]) && is_lower(s[2]) && is_lower(s[3]) && s[4] == ' ' &&
         s[8] == ' ' && s[11] == ' ' && (f->month = month_at(s + 5)) &&
@@ -971,7 +982,11 @@ static Found find_level(const uchar *s, Py_ssize_t n, Py_ssize_t lead_end) {
     /* _COLON_RE = ([a-z]+) ?:(?=\s|$) over content[:start] (finditer with endpos: "$" is
      * there). A match starts where the run of lowercase letters before its colon (or before the
      * one blank before it) starts; each colon ends at most one match. */
-    Py_ssize_t limit = start < n ? start : n, proxifier = -1;
+    Py_ssize_t limit = start < n ? start : n, proxifier = -1, position = -1;
+    if (lead_end > 0) { /* formats.level_position */
+        position = lead_end;
+        while (position < n && (MORE[s[position]] & D_SEPARATOR)) position++;
+    }
     /* Inside the stamp the line starts with no match can start or end: its colons follow
      * digits, and its last byte is no lowercase letter. */
     Py_ssize_t from = lead_end > 0 ? lead_end : 0;
@@ -984,7 +999,7 @@ static Found find_level(const uchar *s, Py_ssize_t n, Py_ssize_t lead_end) {
         if (r == word_end || (colon + 1 < limit && !is_space(s[colon + 1]))) continue;
         int got = colon_word_level(s + r, word_end - r);
         if (got >= 0 && r > 0 && proxifier < 0) proxifier = proxifier_header_end(s, n);
-        if (got >= 0 && (r == 0 || after_tag(s, r) || r == proxifier)) {
+        if (got >= 0 && (r == 0 || r == position || after_tag(s, r) || r == proxifier)) {
             level = got;
             start = r;
             end = colon + 1;

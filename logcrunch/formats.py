@@ -16,8 +16,9 @@ A line's level is that of its FIRST level token (leftmost), in one of these spel
   or right after the stamp the line starts with and any of `` ,|-`` (Windows CBS, .NET), followed
   by the end of the line or one of the bytes that may follow a bare word;
 * a lowercase word and a colon, perhaps after one blank (``error:``, ``fatal:``, ``warning:``;
-  also .NET's ``fail:``, ``crit:``, ``dbug:``, ``trce:``) at the line's start, right after a
-  syslog program tag and ``": "`` (``sshd[24324]: error: ...``), or after Proxifier's
+  also .NET's ``fail:``, ``crit:``, ``dbug:``, ``trce:``) at the line's start, in the level
+  position (Slurm's ``[2026-11-27T02:00:01.123] error: ...``), right after a syslog program tag
+  and ``": "`` (``sshd[24324]: error: ...``), or after Proxifier's
   ``[mm.dd hh:mm:ss] program - target `` header, followed by a blank or the end of the line;
 * at the line's start only: a glog/klog prefix (``E1127 12:00:00``: I info, W warning, E and F
   error) or a syslog PRI (``<11>``: severity PRI % 8, 0-3 error, 4 warning, 5-7 other).
@@ -91,10 +92,10 @@ CONTINUATION_PATTERN = (
 # The leftmost match in a line's content is its first bare / bracketed / keyed token.
 LEVEL_TOKEN_RE = re.compile(TOKEN_PATTERN.encode())
 CONTINUATION_RE = re.compile(CONTINUATION_PATTERN.encode())
-_COLON_RE = re.compile(rb"([a-z]+) ?:(?=\s|$)")
+# The lookbehind keeps it linear: without it a long run of letters is tried at every offset.
+_COLON_RE = re.compile(rb"(?<![a-z])([a-z]+) ?:(?=\s|$)")
 # Proxifier: "[10.30 16:49:06] chrome.exe - proxy.example.com:5070 error : ..."
 PROXIFIER_HEADER_RE = re.compile(rb"\[\d\d\.\d\d \d\d:\d\d:\d\d\] \S+ - \S+ ")
-_TAG_BEFORE_RE = re.compile(rb"(?:^|(?<=\s))[\w./()\-]+(?:\[\d+\])?$")
 _TITLE_RE = re.compile(rb"[A-Z][a-z]+(?=[\s\]):>|,;]|$)")
 _GLOG_RE = re.compile(rb"([IWEF])\d{4} \d\d:\d\d:\d\d")
 _GLOG_LEVEL = {b"I": NEUTRAL, b"W": WARN, b"E": ERROR, b"F": ERROR}
@@ -145,10 +146,15 @@ def find_level(content: bytes) -> tuple[int, int, int]:
             if title and title.group() in TITLE_WORDS:
                 level, start, end = TITLE_WORDS[title.group()], position, title.end()
                 break
+    position = None
     for colon in _COLON_RE.finditer(content, 0, start):
         at = colon.start()
-        if colon.group(1) in COLON_WORDS and (at == 0 or _after_tag(content, at)
-                                              or _after_proxifier_header(content, at)):
+        if colon.group(1) not in COLON_WORDS:
+            continue
+        if position is None:
+            position = level_position(content)
+        if at == 0 or at == position or _after_tag(content, at) or \
+                _after_proxifier_header(content, at):
             level, start, end = COLON_WORDS[colon.group(1)], at, colon.end()
             break
     if level == NONE:
@@ -157,11 +163,28 @@ def find_level(content: bytes) -> tuple[int, int, int]:
 
 
 def _after_tag(content: bytes, at: int) -> bool:
-    """True when ``at`` follows ``<syslog tag>: `` (``sshd[1]: ``, ``kernel: ``), the tag
-    starting the line or following a blank."""
+    """True when ``at`` follows ``<syslog tag>: `` (``sshd[1]: ``, ``kernel: ``): a run of
+    [\\w./()-] and perhaps a ``[pid]``, starting the line or following a blank. Scanned back
+    from ``at`` (a regex search here would be quadratic on a hostile line)."""
     if at < 3 or content[at - 2 : at] != b": ":
         return False
-    return _TAG_BEFORE_RE.search(content, 0, at - 2) is not None
+    end = at - 2
+    if content[end - 1] == 93:  # "]": must close a [digits] pid
+        digits = end - 2
+        while digits >= 0 and content[digits] in _DIGIT_BYTES:
+            digits -= 1
+        if digits < 0 or content[digits] != 91 or digits == end - 2:
+            return False
+        end = digits
+    start = end
+    while start > 0 and content[start - 1] in _TAG_BYTES:
+        start -= 1
+    return start < end and (start == 0 or content[start - 1] in _BLANK_BYTES)
+
+
+_DIGIT_BYTES = frozenset(b"0123456789")
+_TAG_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_./()-")
+_BLANK_BYTES = frozenset(b" \t\n\r\f\v")
 
 
 def _after_proxifier_header(content: bytes, at: int) -> bool:

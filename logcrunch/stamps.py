@@ -10,7 +10,8 @@ start unless said otherwise):
 1. JSON lines: a ``"ts"`` / ``"time"`` / ``"timestamp"`` / ``"@timestamp"`` field holding an ISO
    text or epoch seconds/milliseconds (within the first TIMESTAMP_PREFIX_BYTES bytes).
 2. A syslog PRI ``<N>`` (and RFC 5424's version digit), then any layout below.
-3. ``[Www Mmm dd hh:mm:ss[.f] yyyy]`` (Apache error log); ``[MM.DD hh:mm:ss]`` (Proxifier).
+3. ``[yyyy-mm-dd[T ]hh:mm:ss[.,f][zone]]`` (Slurm, Airflow); ``[Www Mmm dd hh:mm:ss[.f] yyyy]``
+   (Apache error log); ``[MM.DD hh:mm:ss]`` (Proxifier).
 4. ``Mmm dd hh:mm:ss[.f]`` (syslog, yearless); ``Lmmdd hh:mm:ss.f`` (glog/klog, yearless).
 5. ``yyyy-mm-dd[T ]hh:mm:ss[.,f][Z|+hh:mm|+hhmm]`` (ISO 8601); ``yyyy-mm-dd-hh.mm.ss[.f]``
    (BGL); ``yyyy.mm.dd[ -T]hh:mm:ss[.f]``; ``yyyy/mm/dd hh:mm:ss[.f]`` (Go, nginx);
@@ -98,6 +99,7 @@ _GLOG = re.compile(rb"[IWEF](\d\d)(\d\d) " + _TIME + _FRACTION + _END)
 _APACHE = re.compile(rb"\[[A-Z][a-z]{2} " + _MON + rb" ([ \d]\d) " + _TIME + _FRACTION
                      + rb" (\d{4})\]")
 _PROXIFIER = re.compile(rb"\[(\d\d)\.(\d\d) " + _TIME + rb"\]")
+_BRACKETED_ISO = re.compile(rb"\[(\d{4})-(\d\d)-(\d\d)[T ]" + _TIME + _FRACTION + _ZONE + rb"\]")
 _EPOCH = re.compile(rb"(?:\S{1,64} +)?(?:(\d{10})(?:\.(\d+))?|(\d{13}))(?=\s|$)")
 _PRI = re.compile(rb"<(\d{1,3})>(?:\d{1,2} )?")
 # Searched, in this order.
@@ -144,6 +146,9 @@ def _anchored(head: bytes) -> tuple[Stamp, int] | None:
             mo, d, h, mi, s = (int(g) for g in match.groups()[:5])
             return (Stamp(0, mo, d, h, mi, s, _frac(match.group(6))), match.end())
     elif first == b"[":
+        match = _BRACKETED_ISO.match(head)
+        if match:
+            return _full(match.groups(), 6, 7), match.end()
         match = _APACHE.match(head)
         if match:
             mon, d, h, mi, s, fraction, y = match.groups()

@@ -188,6 +188,8 @@ DOCSTRING_EXAMPLES = [
     b'{"ts":1700000000.25}', b"<34>2024-01-15T10:23:45Z x", b"<34>1 2024-01-15T10:23:45Z x",
     b"[Sun Dec 04 04:47:44 2005] [error] x", b"[Sun Dec 04 04:47:44.123 2005] x",
     b"[10.30 16:49:06] x", b"Nov 27 02:00:01 h p[1]: x", b"Nov  7 02:00:01.5 h x",
+    b"[2024-01-15T10:23:45.123] error: x", b"[2024-01-15 10:23:45] warning : x",
+    b"[2024-01-15 10:23:45,1] Error x", b"[2024-01-15T10:23:45Z]x", b"[2024-01-15T10:23:45+99:00] x",
     b"I1127 02:00:01.123456 1 f.go:1] x", b"2024-01-15T10:23:45Z x", b"2024-01-15 10:23:45 x",
     b"2024-01-15T10:23:45.123+01:00 x", b"2024-01-15T10:23:45,123-0530 x",
     b"2005-06-03-15.42.50.675872 x", b"2024.01.15 10:23:45 x", b"2024.01.15-10:23:45.5 x",
@@ -410,7 +412,8 @@ STAMP_FRAGMENTS = [
     b"17/06/09 20:10:40", b"081109 203615", b"03-17 16:13:38", b"02-29 00:00:00",
     b"Nov 27 02:00:01", b"Feb 29 00:00:00", b"Jan  5 01:02:03", b"Dec 31 23:59:59",
     b"[Sun Dec 04 04:47:44 2005]", b"[Sun Feb 29 04:47:44.5 2023]", b"[10.30 16:49:06]",
-    b"[02.29 00:00:00]", b"I1127 02:00:01", b"E0229 12:00:00", b"W1301 00:00:00",
+    b"[02.29 00:00:00]", b"[2024-01-15T10:23:45.123]", b"[2024-01-15 10:23:45,5+01:00]", b"[",
+    b"]", b"I1127 02:00:01", b"E0229 12:00:00", b"W1301 00:00:00",
     b"1700000000", b"1700000000123", b"946684800", b"4102444800", b"[10/Oct/2000:13:55:36 -0700]",
     b"[29/Feb/2023:00:00:00 +0000]", b"<34>", b"<13>1 ", b"<192>", b"<7>12 ", b"{", b'"ts":',
     b'"time": ', b'"timestamp":"', b'"@timestamp" : ', b'"2024-01-15T10:23:45Z"',
@@ -650,9 +653,9 @@ def refuse_some(seed: int):
 def blocks(draw):
     lines = draw(st.lists(block_lines, max_size=25))
     crlf = draw(st.lists(st.booleans(), min_size=len(lines), max_size=len(lines)))
-    block = b"".join(line + (b"\r\n" if cr else b"\n") for line, cr in zip(lines, crlf))
+    block = b"".join(line + (b"\r\n" if cr else b"\n") for line, cr in zip(lines, crlf, strict=True))
     starts, offset = [], 0
-    for line, cr in zip(lines, crlf):
+    for line, cr in zip(lines, crlf, strict=True):
         starts.append(offset)
         offset += len(line) + 1 + cr
     chosen = draw(st.lists(st.sampled_from(starts), unique=True)) if starts else []
