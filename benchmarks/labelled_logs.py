@@ -986,37 +986,58 @@ def generate_dataset(name: str, layout: Layout, style: str, seed: int = DEFAULT_
 def generate(seed: int = DEFAULT_SEED, lines_per_layout: int = DEFAULT_LINES_PER_LAYOUT,
              layouts: tuple[str, ...] | None = None) -> list[LogFile]:
     """Every data set's files (or only those named), deterministically from ``seed``."""
-    return [f for name, layout, style in datasets() if layouts is None or name in layouts
-            for f in generate_dataset(name, layout, style, seed, lines_per_layout)]
+    return generate_from(sys.modules[__name__], seed, lines_per_layout, layouts)
 
 
 def lines_of(statement: str, count: int, seed: int = DEFAULT_SEED) -> list[LabelledLine]:
     """``count`` lines of one statement (``"data set/statement id"``), in its data set's layout."""
+    return lines_of_from(sys.modules[__name__], statement, count, seed)
+
+
+def statement_ids() -> list[str]:
+    return statement_ids_from(sys.modules[__name__])
+
+
+def main(argv: list[str] | None = None) -> int:
+    return main_from(sys.modules[__name__], argv)
+
+
+# --- the interface a labelled set module offers, given its datasets() and generate_dataset() ---
+
+
+def generate_from(module, seed: int, lines_per_layout: int,
+                  layouts: tuple[str, ...] | None = None) -> list:
+    return [f for name, layout, style in module.datasets() if layouts is None or name in layouts
+            for f in module.generate_dataset(name, layout, style, seed, lines_per_layout)]
+
+
+def lines_of_from(module, statement: str, count: int, seed: int) -> list:
     name, _, ident = statement.partition("/")
-    for dataset, layout, style in datasets():
+    for dataset, layout, style in module.datasets():
         if dataset == name:
             chosen = [st for st in layout.statements if st.id == ident]
             if chosen:
                 one = type(layout)()
                 one.statements = tuple(chosen)
-                return list(generate_dataset(name, one, style, seed, count, files=1)[0].lines)
+                return list(module.generate_dataset(name, one, style, seed, count, files=1)[0].lines)
     raise KeyError(statement)
 
 
-def statement_ids() -> list[str]:
-    return [f"{name}/{st.id}" for name, layout, _style in datasets() for st in layout.statements]
+def statement_ids_from(module) -> list[str]:
+    return [f"{name}/{st.id}" for name, layout, _style in module.datasets()
+            for st in layout.statements]
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def main_from(module, argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=module.__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, required=True, help="directory to write the logs and labels to")
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
-    parser.add_argument("--lines-per-layout", type=int, default=DEFAULT_LINES_PER_LAYOUT)
+    parser.add_argument("--seed", type=int, default=module.DEFAULT_SEED)
+    parser.add_argument("--lines-per-layout", type=int, default=module.DEFAULT_LINES_PER_LAYOUT)
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     total = 0
     with open(args.out / "labels.jsonl", "w", encoding="utf-8") as labels:
-        for log in generate(args.seed, args.lines_per_layout):
+        for log in module.generate(args.seed, args.lines_per_layout):
             folder = args.out / log.layout
             folder.mkdir(exist_ok=True)
             (folder / log.name).write_bytes(b"".join(line.content + b"\n" for line in log.lines))

@@ -47,7 +47,6 @@ writes DIR/<data set>/<file>.log and DIR/labels.jsonl, as labelled_logs.py does.
 
 from __future__ import annotations
 
-import argparse
 import json
 import random
 import re
@@ -56,6 +55,9 @@ import zlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import labelled_logs  # noqa: E402
 
 DEFAULT_SEED = 73019
 DEFAULT_LINES_PER_LAYOUT = 160
@@ -1464,47 +1466,20 @@ def generate_dataset(name: str, layout: Layout, style: str, seed: int = DEFAULT_
 def generate(seed: int = DEFAULT_SEED, lines_per_layout: int = DEFAULT_LINES_PER_LAYOUT,
              layouts: tuple[str, ...] | None = None) -> list[LogFile]:
     """Every data set's files (or only those named), deterministically from ``seed``."""
-    return [f for name, layout, style in datasets() if layouts is None or name in layouts
-            for f in generate_dataset(name, layout, style, seed, lines_per_layout)]
+    return labelled_logs.generate_from(sys.modules[__name__], seed, lines_per_layout, layouts)
 
 
 def lines_of(statement: str, count: int, seed: int = DEFAULT_SEED) -> list[LabelledLine]:
     """``count`` lines of one statement (``"data set/statement id"``), in its data set's layout."""
-    name, _, ident = statement.partition("/")
-    for dataset, layout, style in datasets():
-        if dataset == name:
-            chosen = [st for st in layout.statements if st.id == ident]
-            if chosen:
-                one = type(layout)()
-                one.statements = tuple(chosen)
-                return list(generate_dataset(name, one, style, seed, count, files=1)[0].lines)
-    raise KeyError(statement)
+    return labelled_logs.lines_of_from(sys.modules[__name__], statement, count, seed)
 
 
 def statement_ids() -> list[str]:
-    return [f"{name}/{st.id}" for name, layout, _style in datasets() for st in layout.statements]
+    return labelled_logs.statement_ids_from(sys.modules[__name__])
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", type=Path, required=True, help="directory to write the logs and labels to")
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
-    parser.add_argument("--lines-per-layout", type=int, default=DEFAULT_LINES_PER_LAYOUT)
-    args = parser.parse_args(argv)
-    args.out.mkdir(parents=True, exist_ok=True)
-    total = 0
-    with open(args.out / "labels.jsonl", "w", encoding="utf-8") as labels:
-        for log in generate(args.seed, args.lines_per_layout):
-            folder = args.out / log.layout
-            folder.mkdir(exist_ok=True)
-            (folder / log.name).write_bytes(b"".join(line.content + b"\n" for line in log.lines))
-            for number, line in enumerate(log.lines, 1):
-                labels.write(json.dumps({"file": f"{log.layout}/{log.name}", "line": number,
-                                         "statement": line.statement, "level": line.level,
-                                         "message": line.message.decode()}) + "\n")
-            total += len(log.lines)
-    print(f"wrote {total} lines to {args.out}", file=sys.stderr)
-    return 0
+    return labelled_logs.main_from(sys.modules[__name__], argv)
 
 
 if __name__ == "__main__":

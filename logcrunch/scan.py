@@ -245,19 +245,30 @@ def scan_file(
     size, mtime, magic bytes, decompression, the range's seek) goes through that object, and
     scan_file closes it. An opener raising ReadError or OSError fails the file with that reason.
     """
+    raw = _open(path, opener)
+    if isinstance(raw, FileSummary):
+        return raw
     try:
-        raw = (opener or open_raw)(path)
+        return _scan_opened(path, raw, config, start, end)
+    finally:
+        _close(raw)
+
+
+def _open(path: str, opener: Opener | None):
+    """The opened file, or the FileSummary of its failure to open."""
+    try:
+        return (opener or open_raw)(path)
     except ReadError as exc:
         return FileSummary.failed(path, str(exc))
     except OSError as exc:
         return FileSummary.failed(path, describe_os_error(exc))
+
+
+def _close(raw) -> None:
     try:
-        return _scan_opened(path, raw, config, start, end)
-    finally:
-        try:
-            raw.close()
-        except OSError:
-            pass
+        raw.close()
+    except OSError:
+        pass
 
 
 def _scan_opened(path, raw, config: ScanConfig, start: int, end: int | None,
@@ -386,21 +397,15 @@ def explain_file(path: str, config: ScanConfig, emit: Callable[[ExplainedLine], 
     def make(config_, file_format, clock):
         return _Explainer(config_, file_format, clock, emit, first, last)
 
-    try:
-        raw = (opener or open_raw)(path)
-    except ReadError as exc:
-        return FileSummary.failed(path, str(exc))
-    except OSError as exc:
-        return FileSummary.failed(path, describe_os_error(exc))
+    raw = _open(path, opener)
+    if isinstance(raw, FileSummary):
+        return raw
     try:
         return _scan_opened(path, raw, config, 0, None, make)
     except _ExplainDone:
         return FileSummary(path=path, lines=last or 0)
     finally:
-        try:
-            raw.close()
-        except OSError:
-            pass
+        _close(raw)
 
 
 def _shrink_problem(raw, source: BoundedReader) -> str:
