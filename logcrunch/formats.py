@@ -114,10 +114,11 @@ def pri_level(pri: int) -> int:
     return ERROR if severity <= 3 else WARN if severity == 4 else NEUTRAL
 
 
-def level_position(content: bytes) -> int:
+def level_position(content: bytes, lead_end: int | None = None) -> int:
     """Where a Title-case level word may stand besides the line's start: right after the stamp
-    the line starts with and its separators; -1 when the line starts with no stamp."""
-    end = stamps.leading_stamp_end(content)
+    the line starts with and its separators; -1 when the line starts with no stamp.
+    ``lead_end``: stamps.leading_stamp_end(content), when the caller has it already."""
+    end = stamps.leading_stamp_end(content) if lead_end is None else lead_end
     if end <= 0:
         return -1
     while end < len(content) and content[end] in _LEVEL_SEPARATORS:
@@ -125,9 +126,9 @@ def level_position(content: bytes) -> int:
     return end
 
 
-def find_level(content: bytes) -> tuple[int, int, int]:
+def find_level(content: bytes, lead_end: int | None = None) -> tuple[int, int, int]:
     """(level class or NONE, token start, token end) of a line by the token rule; start and end
-    are 0 when there is no token."""
+    are 0 when there is no token. ``lead_end`` as for level_position."""
     if CONTINUATION_RE.match(content):
         return NONE, 0, 0
     glog = _GLOG_RE.match(content)
@@ -140,19 +141,23 @@ def find_level(content: bytes) -> tuple[int, int, int]:
     match = LEVEL_TOKEN_RE.search(content)
     if match:
         level, start, end = level_of_token_groups(match.groups()), match.start(), match.end()
-    for position in (0, level_position(content)):
-        if 0 <= position < start:
-            title = _TITLE_RE.match(content, position)
-            if title and title.group() in TITLE_WORDS:
-                level, start, end = TITLE_WORDS[title.group()], position, title.end()
-                break
-    position = None
+    position = None  # level_position, computed once when needed
+    if start > 0:
+        title = _TITLE_RE.match(content, 0)
+        if title and title.group() in TITLE_WORDS:
+            level, start, end = TITLE_WORDS[title.group()], 0, title.end()
+        else:
+            position = level_position(content, lead_end)
+            if 0 <= position < start:
+                title = _TITLE_RE.match(content, position)
+                if title and title.group() in TITLE_WORDS:
+                    level, start, end = TITLE_WORDS[title.group()], position, title.end()
     for colon in _COLON_RE.finditer(content, 0, start):
         at = colon.start()
         if colon.group(1) not in COLON_WORDS:
             continue
         if position is None:
-            position = level_position(content)
+            position = level_position(content, lead_end)
         if at == 0 or at == position or _after_tag(content, at) or \
                 _after_proxifier_header(content, at):
             level, start, end = COLON_WORDS[colon.group(1)], at, colon.end()
@@ -192,9 +197,9 @@ def _after_proxifier_header(content: bytes, at: int) -> bool:
     return header is not None and header.end() == at
 
 
-def token_level(content: bytes) -> int:
+def token_level(content: bytes, lead_end: int | None = None) -> int:
     """The level class of a line by the token rule (NONE when it has no token)."""
-    return find_level(content)[0]
+    return find_level(content, lead_end)[0]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -79,7 +79,7 @@ from logcrunch.readers import (
     file_type_problem,
     open_raw,
 )
-from logcrunch.stamps import Clock, Stamp, check_zone, parse_stamp
+from logcrunch.stamps import Clock, Stamp, check_zone, parse_stamp, parse_stamp_and_end
 from logcrunch.summary import (
     STATUS_OK,
     FileSummary,
@@ -887,7 +887,7 @@ class BlockScanner:
         add_hour = self.timeline.add
         native_metrics = self.native is not None
         for offset, content in _lines_of(block):
-            stamp = parse_stamp(content)
+            stamp, lead_end = parse_stamp_and_end(content)
             if stamp is not None:
                 hour = clock.hour(stamp)
                 if hour:
@@ -904,7 +904,7 @@ class BlockScanner:
                     self._special_metrics(content)
             else:
                 if default_levels:
-                    level = self._builtin_level(content)
+                    level = self._builtin_level(content, lead_end)
                 else:
                     level = NONE
                     if self.per_line_format:
@@ -931,7 +931,7 @@ class BlockScanner:
             self._scan_logfmt_metrics(block)
         self._scan_metric_patterns(block)
 
-    def _builtin_level(self, content: bytes) -> int:
+    def _builtin_level(self, content: bytes, lead_end: int) -> int:
         """The line's built-in level; for JSON and access lines also their own metrics."""
         file_format = self.format
         if file_format == JSON:
@@ -948,7 +948,7 @@ class BlockScanner:
             match = LOGCAT_LINE_RE.match(content)
             if match:
                 return logcat_level(match.group(1) or match.group(2))
-        return token_level(content)
+        return token_level(content, lead_end)
 
     def _special_metrics(self, content: bytes) -> None:
         """JSON / access metrics of a line whose level is not looked at (--no-default-levels)."""

@@ -214,47 +214,38 @@ def _json_stamp(head: bytes) -> Stamp | None:
 
 def parse_stamp(content: bytes) -> Stamp | None:
     """The stamp a line's content starts with (see the module docstring), or None."""
-    head = content[:TIMESTAMP_PREFIX_BYTES]
-    try:
-        stamp = _parse(head)
-    except ValueError:  # an offset out of range
-        return None
-    if stamp is None or not _valid(stamp):
-        return None
-    return stamp
+    return parse_stamp_and_end(content)[0]
 
 
-def _parse(head: bytes) -> Stamp | None:
-    if head.startswith(b"{"):
-        return _json_stamp(head)
-    if head.startswith(b"<"):
-        match = _PRI.match(head)
-        if match and int(match.group(1)) <= 191:
-            head = head[match.end():]
-    anchored = _anchored(head)
-    if anchored:
-        return anchored[0]
-    return _epoch_field(head) or _searched(head)
-
-
-def leading_stamp_end(content: bytes) -> int:
-    """Where the stamp a line starts with ends (after a PRI, when there is one), or -1 when the
-    line starts with no stamp of an anchored layout (JSON, epoch and searched stamps do not
-    count)."""
+def parse_stamp_and_end(content: bytes) -> tuple[Stamp | None, int]:
+    """parse_stamp(content) and leading_stamp_end(content), reading the line's start once."""
     head = content[:TIMESTAMP_PREFIX_BYTES]
     skipped = 0
     if head.startswith(b"<"):
         match = _PRI.match(head)
         if match and int(match.group(1)) <= 191:
             skipped = match.end()
-            head = head[skipped:]
     try:
-        anchored = _anchored(head)
-    except ValueError:
-        return -1
-    if anchored is None or not _valid(anchored[0]):
-        return -1
-    return skipped + anchored[1]
+        if head.startswith(b"{"):
+            stamp, end = _json_stamp(head), -1
+        else:
+            anchored = _anchored(head[skipped:])
+            if anchored is not None:
+                stamp, end = anchored[0], skipped + anchored[1]
+            else:
+                stamp, end = _epoch_field(head[skipped:]) or _searched(head[skipped:]), -1
+    except ValueError:  # an offset out of range
+        return None, -1
+    if stamp is None or not _valid(stamp):
+        return None, -1
+    return stamp, end
+
+
+def leading_stamp_end(content: bytes) -> int:
+    """Where the stamp a line starts with ends (after a PRI, when there is one), or -1 when the
+    line starts with no stamp of an anchored layout (JSON, epoch and searched stamps do not
+    count)."""
+    return parse_stamp_and_end(content)[1]
 
 
 def _valid(stamp: Stamp) -> bool:
