@@ -592,7 +592,8 @@ def runs_command(limit, state_path):
 
 
 def _when(epoch: float | None) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(epoch)) if epoch else ""
+    """A run's start or end as in every report: UTC ISO 8601 with Z."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch)) if epoch else ""
 
 
 def main() -> None:

@@ -182,7 +182,7 @@ def read_csv(path: Path) -> list[dict]:
 def comparable(report_dir: Path) -> dict[str, list[dict]]:
     """The reports minus the columns that legitimately differ between runs."""
     out = {}
-    for name in ("files.csv", "metrics.csv", "summary.csv"):
+    for name in ("files.csv", "metrics.csv", "summary.csv", "templates.csv", "timeline.csv"):
         rows = read_csv(report_dir / name)
         for row in rows:
             row.pop("worker", None)

@@ -151,12 +151,13 @@ def test_reruns_give_identical_reports_and_reexport_matches(tmp_path):
     exported = run_logcrunch("report", "--run", "1", "--out", str(tmp_path / "again"), "--state",
                              str(tmp_path / "state.db"))
     assert exported.returncode == 0, exported.stderr
-    for name in ("files.csv", "metrics.csv", "summary.csv"):
+    for name in ("files.csv", "metrics.csv", "summary.csv", "templates.csv", "timeline.csv"):
         assert (tmp_path / "again" / name).read_bytes() == (tmp_path / "a" / name).read_bytes()
     runs = run_logcrunch("runs", "--state", str(tmp_path / "state.db"))
     rows = [line.split(",") for line in runs.stdout.splitlines()]
     assert rows[0][:4] == ["run_id", "started", "ended", "status"]
     assert [(r[0], r[3]) for r in rows[1:]] == [("2", "ok"), ("1", "ok")]
+    assert all(r[1].endswith("Z") and r[2].endswith("Z") for r in rows[1:])  # UTC, as reports
 
 
 def test_out_accepts_strftime_patterns(tmp_path):
