@@ -653,6 +653,7 @@ static int stamp_valid(const Fields *f) {
           f->minute < 60 && f->second < 60))
         return 0;
     if (f->year == 0) return f->day <= DAYS[f->month];
+    if (f->year < 1000 || f->year > 9998) return 0; /* stamps.FIRST_YEAR, LAST_YEAR */
     int days = f->month == 2 ? (is_leap(f->year) ? 29 : 28) : DAYS[f->month];
     return f->day <= days;
 }

@@ -61,8 +61,10 @@ SERVER_NONCE_BYTES = 17  # 3 + 17 = 20 bytes after CHALLENGE: the length old cli
 CLIENT_NONCE_BYTES = 32
 TAG_BYTES = 32
 MAX_HANDSHAKE_FRAME = 256
-# The largest lease or batch of results is about 1 MB; this bounds what a peer (or a frame a
-# relay injects, read before its tag fails) can make the other side hold.
+# A lease is about 1 MB at most; a batch of results is cut at defaults.RESULT_BATCH_BYTES (by an
+# upper bound of its encoded size) plus one summary, itself at most ~12 MB (templates and
+# timeline are capped per file: worker.encoded_size_bound). This bounds what a peer (or a frame
+# a relay injects, read before its tag fails) can make the other side hold.
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024
 HANDSHAKE_SECONDS = 5.0  # the whole handshake, not each read
 MAX_PENDING_HANDSHAKES = 512

@@ -38,6 +38,8 @@ EPOCH_FIRST = 946684800  # 2000-01-01T00:00:00Z
 EPOCH_END = 4102444800  # 2100-01-01T00:00:00Z
 MAX_FRACTION_DIGITS = 9
 NAIVE = None  # Stamp.offset of a stamp without a zone: read in the run's --timezone
+FIRST_YEAR = 1000  # written years outside FIRST_YEAR..LAST_YEAR are no stamp (their UTC could
+LAST_YEAR = 9998  # leave the 4-digit years); a yearless stamp's threshold stays inside too
 
 _MONTHS = {name: number for number, name in enumerate(
     (b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov",
@@ -254,6 +256,8 @@ def _valid(stamp: Stamp) -> bool:
         return False
     if stamp.year == 0:
         return not (stamp.day > _DAYS[stamp.month])  # Feb 29 is checked against its year later
+    if not FIRST_YEAR <= stamp.year <= LAST_YEAR:  # in UTC, whatever the offset; 4 digits
+        return False
     return stamp.day <= _days_in(stamp.year, stamp.month)
 
 
@@ -318,9 +322,13 @@ class Clock:
     def __init__(self, zone: str, mtime: float):
         self.zone = ZoneInfo(zone)
         try:
-            limit = datetime.fromtimestamp(mtime + 86400, self.zone)
+            limit = datetime.fromtimestamp(mtime + 86400, self.zone).replace(tzinfo=None)
         except (OverflowError, ValueError, OSError):  # an mtime past year 9999 (or before 1)
-            limit = datetime(9999, 12, 31, 23, 59, 59) if mtime > 0 else datetime(1, 1, 2)
+            limit = datetime(LAST_YEAR, 12, 31, 23, 59, 59) if mtime > 0 else \
+                datetime(FIRST_YEAR + 100, 1, 1)
+        # A threshold near the ends would give yearless stamps years outside the valid ones.
+        limit = min(max(limit, datetime(FIRST_YEAR + 100, 1, 1)),
+                    datetime(LAST_YEAR, 12, 31, 23, 59, 59))
         self.threshold = (limit.year, limit.month, limit.day, limit.hour, limit.minute,
                           limit.second)
         self._minutes: dict[tuple, datetime | None] = {}
@@ -336,13 +344,12 @@ class Clock:
             return cached
         try:
             wall = datetime(year, month, day, hour, minute)
-        except ValueError:
-            result = None
-        else:
             if offset is None:
                 result = wall.replace(tzinfo=self.zone).astimezone(UTC).replace(tzinfo=None)
             else:
                 result = wall - timedelta(minutes=offset)
+        except (ValueError, OverflowError):
+            result = None
         if len(self._minutes) > 100_000:
             self._minutes.clear()
         self._minutes[key] = result
@@ -355,7 +362,10 @@ class Clock:
                                  stamp.offset)
         if minute is None:
             return None
-        return minute + timedelta(seconds=stamp.second), stamp.fraction
+        try:
+            return minute + timedelta(seconds=stamp.second), stamp.fraction
+        except OverflowError:
+            return None
 
     def render(self, stamp: Stamp | None) -> str:
         """The stamp as UTC ISO 8601 with ``Z`` ("" for None)."""
@@ -365,7 +375,8 @@ class Clock:
         if resolved is None:
             return ""
         moment, fraction = resolved
-        text = moment.strftime("%Y-%m-%dT%H:%M:%S")
+        text = (f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}T{moment.hour:02d}:"
+                f"{moment.minute:02d}:{moment.second:02d}")
         return f"{text}.{fraction.decode()}Z" if fraction else text + "Z"
 
     def hour(self, stamp: Stamp) -> str:
@@ -378,7 +389,8 @@ class Clock:
         text = self._hours.get(key)
         if text is None:
             moment = self.utc_minute(year, month, day, hour, minute, offset)
-            text = moment.strftime("%Y-%m-%dT%H:00:00Z") if moment else ""
+            text = (f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}T{moment.hour:02d}"
+                    ":00:00Z") if moment else ""
             if len(self._hours) > 100_000:
                 self._hours.clear()
             self._hours[key] = text

@@ -14,6 +14,7 @@ import math
 import operator
 import re
 import sys
+from datetime import datetime
 from fractions import Fraction
 from typing import Any
 
@@ -192,7 +193,7 @@ def _timeline_problem(summary: FileSummary) -> str:
         return "more timeline hours than the per-file cap"
     totals = [0, 0, 0]
     for hour, row in timeline.items():
-        if hour not in ("", OVERFLOW_HOUR) and (type(hour) is not str or not _HOUR.fullmatch(hour)):
+        if hour not in ("", OVERFLOW_HOUR) and not _is_hour(hour):
             return "a timeline key is not an hour"
         if type(row) is not list or len(row) != 3 or not all(type(v) is int for v in row) or \
                 min(row) < 0 or row[1] + row[2] > row[0]:
@@ -205,6 +206,17 @@ def _timeline_problem(summary: FileSummary) -> str:
     if not timeline and summary.lines:
         return "lines without a timeline"
     return ""
+
+
+def _is_hour(hour: Any) -> bool:
+    """A real UTC hour as the scanner writes it ("2026-11-26T13:00:00Z", years 1000-9999)."""
+    if type(hour) is not str or not _HOUR.fullmatch(hour) or hour < "1000":
+        return False
+    try:
+        datetime.strptime(hour, "%Y-%m-%dT%H:00:00Z")
+    except ValueError:
+        return False
+    return True
 
 
 def _templates_problem(summary: FileSummary, config: Any) -> str:

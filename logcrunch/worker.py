@@ -248,6 +248,7 @@ class WorkerProcess:
         beat.begin(lease_id, job.heartbeat_seconds)
         accepted = 0
         pending: list[tuple[int, FileSummary]] = []
+        weight = 0  # an upper bound of pending's encoded size
         last_flush = clock()
         try:
             for index, task in enumerate(tasks):
@@ -256,13 +257,17 @@ class WorkerProcess:
                 beat.current = task.task_id
                 if self.status is not None:
                     self.status.set_task(task.task_id)
-                pending.append((task.task_id, self.scan(task, job)))
+                summary = self.scan(task, job)
+                pending.append((task.task_id, summary))
+                weight += encoded_size_bound(summary)
                 self.files_done += 1
                 last = index == len(tasks) - 1
                 if not last and (len(pending) >= defaults.RESULT_BATCH_FILES
+                                 or weight >= defaults.RESULT_BATCH_BYTES
                                  or clock() - last_flush >= defaults.RESULT_BATCH_SECONDS):
                     accepted += self._call("complete", self.name, lease_id, pending, False)
                     pending = []
+                    weight = 0
                     last_flush = clock()
             # Closing the lease returns whatever we did not get to (stop or lost lease).
             accepted += self._call("complete", self.name, lease_id, pending, True)
@@ -390,6 +395,18 @@ def _child_main(options: WorkerOptions, status: _ChildStatus) -> None:
         log.exception("worker process crashed")
         code = EXIT_CRASHED
     os._exit(code)
+
+
+def encoded_size_bound(summary: FileSummary) -> int:
+    """More bytes than ``summary`` takes on the wire (ASCII JSON: a character of a text is at
+    most 12 bytes, a surrogate pair's escapes), so batches stay far under the message limit
+    (channel.MAX_MESSAGE_BYTES) whatever the templates hold. One summary is at most ~12 MB: 1000
+    templates of 1 KiB template and example bytes, at most 5 encoded bytes each, and 50,000
+    timeline hours."""
+    texts = len(summary.path) + len(summary.error) + len(summary.worker) + sum(
+        len(row[1]) + len(row[5]) for row in summary.templates)
+    return (1024 + 12 * texts + 96 * len(summary.templates) + 64 * len(summary.timeline)
+            + 12 * sum(len(name) for name in summary.metrics) + 256 * len(summary.metrics))
 
 
 @dataclass

@@ -156,3 +156,19 @@ def test_an_absurd_mtime_does_not_break_the_clock():
     for absurd in (2.0**40, -2.0**40):
         clock = Clock("UTC", absurd)
         stamp_text(b"Nov 26 13:00:00 h a: x", clock)  # no exception
+
+
+@pytest.mark.parametrize("line", [
+    b"9999-12-31T23:59:59-10:00 ERROR boom", b"0001-01-01T00:00:00+10:00 ERROR boom",
+    b"0999-05-01T10:00:00Z ERROR boom", b"9999-12-31 23:59:59 ERROR boom",
+])
+def test_years_outside_four_digits_in_utc_are_no_stamp(line):
+    for zone in ("UTC", "America/New_York", "Asia/Tokyo"):
+        assert stamp_text(line, Clock(zone, mtime(2026, 11, 27))) == ""
+
+
+def test_a_yearless_stamp_with_an_absurd_mtime_stays_a_four_digit_year():
+    for absurd in (253402300000.0, -62135596800.0):  # past 9999-12-31, before 0001-01-01
+        for zone in ("UTC", "America/New_York", "Asia/Tokyo"):
+            text = stamp_text(b"Dec 31 23:59:59 host app: error: boom", Clock(zone, absurd))
+            assert len(text) == 20 and text[4] == "-", text

@@ -170,3 +170,9 @@ def test_a_worker_accepts_what_a_head_really_sends():
 def test_an_exact_fraction_metric_passes():
     metric = Metric(2, Fraction(1, 2), Fraction(1, 8), Fraction(1, 4), Fraction(1, 4))
     assert validation.metric_problem(metric) == ""
+
+
+@pytest.mark.parametrize("hour", ["2026-13-45T99:00:00Z", "0999-05-01T10:00:00Z", "2026-02-30T10:00:00Z"])
+def test_a_timeline_hour_that_is_no_real_hour_is_refused(hour):
+    summary = good_summary(timeline={hour: [10, 2, 3]})
+    assert "not an hour" in validation.summary_problem(summary, TASK, ScanConfig())

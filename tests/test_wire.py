@@ -98,3 +98,22 @@ def test_a_class_cannot_pass_for_an_allowed_one_by_name():
 def test_surrogate_escaped_file_names_survive_the_trip():
     name = os.fsdecode(b"/logs/caf\xe9.log")
     assert roundtrip([name]) == [name]
+
+
+def test_a_summary_never_encodes_past_its_bound_or_the_message_limit():
+    from logcrunch.channel import MAX_MESSAGE_BYTES
+    from logcrunch.templates import example_text, template_text
+    from logcrunch.worker import encoded_size_bound
+
+    invalid, emoji = b"\xff" * 1024, "\U0001F600".encode() * 256
+    rows = []
+    for index in range(1000):
+        raw = (invalid if index % 2 else emoji)[:1020] + b"%04d" % index
+        rows.append([2, template_text(raw), 1, "2026-11-26T13:00:00.123456789Z",
+                     "2026-11-26T13:00:00.123456789Z", example_text(raw)])
+    timeline = {f"{2000 + i // 8760:04d}-01-01T{i % 24:02d}:00:00Z": [1, 1, 0] for i in range(50_000)}
+    worst = FileSummary("/logs/" + "d" * 4000, lines=1000, error_lines=1000, timeline=timeline,
+                        templates=sorted(rows))
+    size = len(wire.encode(worst))
+    assert size <= encoded_size_bound(worst)
+    assert size < MAX_MESSAGE_BYTES
