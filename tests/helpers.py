@@ -391,3 +391,39 @@ def closed_by_peer(sock: socket.socket, timeout: float) -> float | None:
     except TimeoutError:
         return None
     return time.monotonic() - started
+
+
+# --- generated logfmt lines (the C scanner's and the pure-Python scanner's number tests) -------
+
+# Keys that are prefixes of each other (the cap compares names), one too long to be kept, and a
+# text key (msg=); values on both sides of the kept range (41 digits, exponents past 1e308 and
+# below 1e-320) and the punctuation that may end a value (target=38, rate=200).
+LOGFMT_KEY_FRAGMENTS = [b"a", b"latency_ms", b"x.y-z", b"_k", b"9", b"", b"a=b", b"ratio", b"A",
+                        b"ab", b"abc", b"abd", b"b", b"k" * 201, b"msg"]
+LOGFMT_VALUE_FRAGMENTS = [
+    b"0", b"1", b"7", b"12", b"999999999", b"-", b"+", b".", b"e", b"E", b"3", b"ms",
+    b"123456789012345678", b"00", b"=", b"/x", b"5", b"1" * 41, b"e308", b"e309", b"e-320",
+    b"e-321", b"1.7", b"1.8", b"0" * 45, b",", b";", b",,", b'"', b"e99999999999999999999",
+]  # fmt: skip
+LOGFMT_SEPARATORS = [b" ", b"\t", b"  ", b"\r ", b"\x0b", b"\x1c", b", "]
+
+
+def _logfmt_lines(draw):
+    from hypothesis import strategies as st
+
+    tokens = []
+    for _ in range(draw(st.integers(0, 6))):
+        key = draw(st.sampled_from(LOGFMT_KEY_FRAGMENTS))
+        value = b"".join(draw(st.lists(st.sampled_from(LOGFMT_VALUE_FRAGMENTS), max_size=5)))
+        tokens.append(key + b"=" + value)
+        tokens.append(draw(st.sampled_from(LOGFMT_SEPARATORS)))
+    prefix = draw(st.sampled_from([b"", b"INFO ", b"WARN x ", b"\tat ", b"ERROR\x1c",
+                                   b"Nov 27 02:00:01 h a[1]: ERROR "]))
+    return prefix + b"".join(tokens)
+
+
+def logfmt_lines():
+    """A hypothesis strategy of logfmt-ish lines (no newline)."""
+    from hypothesis import strategies as st
+
+    return st.composite(_logfmt_lines)()

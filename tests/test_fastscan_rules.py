@@ -25,6 +25,8 @@ fastscan = pytest.importorskip("logcrunch._fastscan", reason="logcrunch._fastsca
 sys.path.insert(0, str(Path(__file__).parent))
 import reference_scan  # noqa: E402
 
+from tests.helpers import logfmt_lines  # noqa: E402
+
 THRESHOLD = (2026, 11, 28, 0, 0, 0)
 NONE, NEUTRAL, WARN, ERROR = formats.NONE, formats.NEUTRAL, formats.WARN, formats.ERROR
 MAX_ENTRIES = 65536
@@ -597,27 +599,6 @@ def test_json_text_length_limit(digits):
 
 # --- the logfmt numbers --------------------------------------------------------------------------------
 
-KEY_FRAGMENTS = [b"a", b"latency_ms", b"x.y-z", b"_k", b"9", b"", b"a=b", b"ratio", b"A", b"ab",
-                 b"abc", b"abd", b"b", b"k" * 201, b"msg"]
-VALUE_FRAGMENTS = [
-    b"0", b"1", b"7", b"12", b"999999999", b"-", b"+", b".", b"e", b"E", b"3", b"ms",
-    b"123456789012345678", b"00", b"=", b"/x", b"5", b"1" * 41, b"e308", b"e-321", b"1.7",
-    b"0" * 45, b",", b";", b",,", b'"', b"e99999999999999999999",
-]  # fmt: skip
-SEPARATORS = [b" ", b"\t", b"  ", b"\r ", b"\x0b", b"\x1c", b", "]
-
-
-@st.composite
-def logfmt_lines(draw):
-    tokens = []
-    for _ in range(draw(st.integers(0, 6))):
-        key = draw(st.sampled_from(KEY_FRAGMENTS))
-        value = b"".join(draw(st.lists(st.sampled_from(VALUE_FRAGMENTS), max_size=5)))
-        tokens.append(key + b"=" + value)
-        tokens.append(draw(st.sampled_from(SEPARATORS)))
-    prefix = draw(st.sampled_from([b"", b"INFO ", b"WARN x ", b"\tat ", b"ERROR\x1c",
-                                   b"Nov 27 02:00:01 h a[1]: ERROR "]))
-    return prefix + b"".join(tokens)
 
 
 @settings(max_examples=1000, deadline=None)

@@ -24,6 +24,8 @@ from logcrunch.scan import ScanConfig, scan_file
 sys.path.insert(0, str(Path(__file__).parent))
 from reference_scan import reference_scan  # noqa: E402
 
+from tests.helpers import logfmt_lines  # noqa: E402
+
 native = scan.native_scanner()
 needs_c = pytest.mark.skipif(native is None, reason="logcrunch._fastscan is not built")
 
@@ -112,28 +114,6 @@ def test_c_level_on_tricky_lines(line):
 
 # --- logfmt numbers against the reference ---------------------------------------------------------
 
-# Keys that are prefixes of each other (the cap compares names), and one too long to be kept.
-KEY_FRAGMENTS = [b"a", b"latency_ms", b"x.y-z", b"_k", b"9", b"", b"a=b", b"ratio", b"A", b"ab",
-                 b"abc", b"abd", b"b", b"k" * 201]
-# Values on both sides of the kept range: 41 digits, exponents past 1e308 and below 1e-320.
-VALUE_FRAGMENTS = [
-    b"0", b"1", b"7", b"12", b"999999999", b"-", b"+", b".", b"e", b"E", b"3", b"ms",
-    b"123456789012345678", b"00", b"=", b"/x", b"5", b"1" * 41, b"e308", b"e309", b"e-320",
-    b"e-321", b"1.7", b"1.8", b"0" * 45, b"e99999999999999999999",
-]  # fmt: skip
-SEPARATORS = [b" ", b"\t", b"  ", b"\r ", b"\x0b", b"\x1c"]
-
-
-@st.composite
-def logfmt_lines(draw):
-    tokens = []
-    for _ in range(draw(st.integers(0, 6))):
-        key = draw(st.sampled_from(KEY_FRAGMENTS))
-        value = b"".join(draw(st.lists(st.sampled_from(VALUE_FRAGMENTS), max_size=5)))
-        tokens.append(key + b"=" + value)
-        tokens.append(draw(st.sampled_from(SEPARATORS)))
-    prefix = draw(st.sampled_from([b"", b"INFO ", b"WARN x ", b"\tat ", b"ERROR\x1c"]))
-    return prefix + b"".join(tokens)
 
 
 # Past the sniffed 64 KiB, which are always scanned as one block. Not one run of lowercase letters:
