@@ -825,11 +825,9 @@ class BlockScanner:
     def _scan_native(self, block: bytes) -> None:
         """One C pass: counts, levels, hours, templates and logfmt numbers of the block."""
         overrides = self._overrides(block) if self.error_patterns or self.warn_patterns else None
-        ceiling = self.capped.ceiling()
         (lines, errors, warns, levelled, scaled, others, refused, hours, last_key,
          first_stamped, last_stamped, template_counts) = self.native.scan_block(
-            block, self.config.default_levels,
-            None if ceiling is None else ceiling.encode("utf-8", "surrogatepass"),
+            block, self.config.default_levels, _ceiling_bytes(self.capped),
             defaults.MAX_METRIC_NAME_CHARS, self.threshold, self.hour_key,
             sorted(overrides.items()) if overrides else None, self.names.admits_bytes,
             True,
