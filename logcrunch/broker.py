@@ -55,6 +55,9 @@ class Task:
     # file that has been replaced since (another file renamed or linked into its place).
     inode: int = 0
     device: int = 0
+    # An incremental run's reading of a file that may still be written: leave a last line
+    # without "\n" for the next run (deltas.py).
+    hold: bool = False
 
     @property
     def weight(self) -> int:
@@ -164,11 +167,12 @@ class Broker:
     # ----- head side -------------------------------------------------------------------------
 
     def add_task(self, path: str, size: int, mtime: float = 0.0, start: int = 0,
-                 end: int | None = None, inode: int = 0, device: int = 0) -> Task:
+                 end: int | None = None, inode: int = 0, device: int = 0,
+                 hold: bool = False) -> Task:
         """Queue a file (or byte range) for scanning."""
         with self._lock:
             task = Task(next(self._ids), path, size, mtime, start, end, inode=inode,
-                        device=device)
+                        device=device, hold=hold)
             self._tasks[task.task_id] = task
             heapq.heappush(self._queue, (1, -task.weight, task.task_id))
             self._stats.total += 1
@@ -573,4 +577,4 @@ def _new_id() -> str:
 
 def _copy(task: Task) -> Task:
     return Task(task.task_id, task.path, task.size, task.mtime, task.start, task.end,
-                task.attempts, task.solo, task.inode, task.device)
+                task.attempts, task.solo, task.inode, task.device, task.hold)

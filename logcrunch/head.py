@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from logcrunch import defaults
 from logcrunch.broker import Broker, BrokerStats, Task
+from logcrunch.deltas import ReadPlan
 from logcrunch.discover import (
     DEFERRED_REASON,
     STATUS_DEFERRED,
@@ -36,6 +37,7 @@ from logcrunch.transport import BrokerServer
 log = logging.getLogger(__name__)
 
 TICK_SECONDS = 0.05
+WHOLE_PLAN = ReadPlan()
 DEFERRED_BATCH = 500  # deferred rows stored per commit
 
 
@@ -109,7 +111,7 @@ class Head:
 
     def __init__(self, options: HeadOptions, authkey: bytes,
                  resume: dict[str, tuple[str, dict[int, FileSummary]]] | None = None,
-                 is_unchanged: Callable[[FoundFile], bool] | None = None,
+                 plan: Callable[[FoundFile], ReadPlan] | None = None,
                  persist: Callable[[list[tuple[FileSummary, str, int, int, str]]], None]
                  | None = None,
                  discard: Callable[[str], None] | None = None,
@@ -123,7 +125,8 @@ class Head:
           identity, {range start: summary}); files still of that identity (or their stored ranges)
           are not dispatched again. A file that changed since is read again whole, after
           ``discard(path)`` drops its stale results.
-        - ``is_unchanged(found)``: True to skip a file as unchanged (incremental runs).
+        - ``plan(found)``: how to read a file (incremental runs, deltas.plan_read): from where,
+          holding a partial last line or not, or not at all (unchanged). Default: read whole.
         - ``persist(rows)``: commit (summary, root, range_start, range_count, identity) rows
           durably; called before the worker's results are acknowledged.
         - ``on_found(found, unchanged)``: every file the walk yields.
@@ -137,12 +140,13 @@ class Head:
                              heartbeat_seconds=max(0.2, min(defaults.HEARTBEAT_SECONDS,
                                                             options.lease_seconds / 4)),
                              max_attempts=options.max_attempts, file_timeout=options.file_timeout,
-                             on_accept=self._persist_batch if persist else None,
+                             on_accept=self._accept_batch,
                              roots=_announced_roots(options.roots),
                              follow_symlinks=options.walk.follow_symlinks)
         self.server = BrokerServer(self.broker, options.bind, authkey)
         self.resume = resume or {}
-        self.is_unchanged = is_unchanged
+        self.plan = plan
+        self._plans: dict[str, ReadPlan] = {}  # dispatched files read other than whole
         self.persist = persist
         self.discard = discard
         self._identity: dict[str, str] = {}
@@ -260,7 +264,10 @@ class Head:
             stored = {}
         with self._lock:
             self._identity[found.path] = found.identity
-        unchanged = (not stored and self.is_unchanged is not None and self.is_unchanged(found))
+        plan = self.plan(found) if self.plan is not None else WHOLE_PLAN
+        if plan.unchanged and stored:
+            plan = WHOLE_PLAN  # (cannot happen: cursors move only when a run finishes)
+        unchanged = plan.unchanged
         if self.on_found:
             self.on_found(found, unchanged)
         if unchanged:
@@ -269,12 +276,14 @@ class Head:
                 self._unchanged[found.path] = found.root
             return
         split = self.options.split_bytes
-        starts: list[int] = [0]
-        if found.size > split and is_splittable(found.path):
-            starts = list(range(0, found.size, split))
+        starts: list[int] = [plan.start]
+        if found.size - plan.start > split and is_splittable(found.path):
+            starts = list(range(plan.start, found.size, split))
         with self._lock:
             self._range_count[found.path] = len(starts)
             self._ranges[found.path] = {s: stored[s] for s in starts if s in stored}
+            if plan != WHOLE_PLAN:
+                self._plans[found.path] = plan
         if len(stored) and all(start in stored for start in starts):
             self._maybe_join(found.path, found.size)
             return
@@ -287,7 +296,7 @@ class Head:
                 continue
             end = min(start + split, found.size) if len(starts) > 1 else None
             self.broker.add_task(found.path, found.size, found.mtime, start, end,
-                                 inode=found.inode, device=found.device)
+                                 inode=found.inode, device=found.device, hold=plan.hold)
 
     def _defer(self, found: DeferredFile) -> None:
         """A file left for the next run: a row (status deferred), not read, not "seen"."""
@@ -307,6 +316,20 @@ class Head:
         if self.persist and self._deferred_rows:
             self.persist(self._deferred_rows)
         self._deferred_rows = []
+
+    def _accept_batch(self, batch: list[tuple[Task, FileSummary]]) -> None:
+        """Accepted results (validated), before they are stored and acknowledged: say how each
+        file was read (deltas.py), then persist."""
+        for task, summary in batch:
+            with self._lock:
+                plan = self._plans.get(task.path, WHOLE_PLAN)
+            summary.read_mode = plan.mode
+            if task.start == plan.start:
+                summary.read_from = plan.start
+                if plan.lead_hour:
+                    summary.lead_into(plan.lead_hour)
+        if self.persist:
+            self._persist_batch(batch)
 
     def _persist_batch(self, batch: list[tuple[Task, FileSummary]]) -> None:
         rows = [(summary, self._roots.get(task.path, ""), task.start,
@@ -328,6 +351,7 @@ class Head:
                 return
             ordered = [parts[start] for start in sorted(parts)]
             del self._ranges[path]
+            self._plans.pop(path, None)
         whole = ordered[0]
         for part in ordered[1:]:
             whole = whole.merge_range(part)

@@ -31,9 +31,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from logcrunch import defaults
+from logcrunch.deltas import Cursor, ReadPlan, fingerprint_path, plan_read
 from logcrunch.discover import FoundFile
 from logcrunch.head import Head, HeadOptions, HeadResult, Progress
 from logcrunch.report import publish_reports
+from logcrunch.scan import is_splittable
 from logcrunch.state import (
     EMPTY,
     FINISHED,
@@ -44,7 +46,6 @@ from logcrunch.state import (
     RunRecord,
     StateDB,
     StateError,
-    identity,
 )
 from logcrunch.worker import WorkerError, WorkerOptions, die_with_parent, run_worker
 
@@ -222,7 +223,7 @@ def _run_locked(spec: JobSpec, out_dir: str, db: StateDB, authkey: bytes,
     if spec.settle_seconds:
         options = dataclasses.replace(options, walk=dataclasses.replace(
             options.walk, modified_before=time.time() - spec.settle_seconds))
-    known: set[str] = set()
+    cursors: dict = {}
     seen = _SeenFiles(db)
     run_ids: list[int] = []  # set once the run is recorded, read by the hooks below
     # Write failures of the state database in the head's threads: the run stops, and says this.
@@ -241,7 +242,8 @@ def _run_locked(spec: JobSpec, out_dir: str, db: StateDB, authkey: bytes,
     local = _LocalWorkers(local_processes, authkey, spec.state_path) if local_processes else None
     # The head binds its port here, before the run is recorded: a bad --bind leaves no trace.
     head = Head(options, authkey,
-                is_unchanged=(lambda found: identity(found) in known) if spec.incremental else None,
+                plan=_planner(cursors, settled=bool(spec.settle_seconds))
+                if spec.incremental else None,
                 persist=noting_failures(lambda rows: db.store_results(run_ids[0], rows)),
                 discard=noting_failures(lambda path: db.discard_results(run_ids[0], path)),
                 on_found=noting_failures(seen.add), on_progress=on_progress,
@@ -254,7 +256,7 @@ def _run_locked(spec: JobSpec, out_dir: str, db: StateDB, authkey: bytes,
             head.resume = db.stored_ranges(run.run_id)
             log.info("resuming run %d: %d files already done", run.run_id, len(head.resume))
         if spec.incremental:
-            known.update(db.known_identities(roots, same_command))
+            cursors.update(db.command_cursors(roots, same_command))
         result = _serve(head, local, on_head_ready)
         if failures:
             raise failures[0]
@@ -267,6 +269,17 @@ def _run_locked(spec: JobSpec, out_dir: str, db: StateDB, authkey: bytes,
     published = exit_code in (defaults.EXIT_OK, defaults.EXIT_FILES_FAILED)
     return JobOutcome(db.get_run(run.run_id), result, out_dir, published, resumed, exit_code,
                       nothing_found)
+
+
+def _planner(cursors: dict[tuple[int, int], Cursor], settled: bool):
+    """The head's ``plan`` hook of an incremental run: deltas.plan_read with the cursors of the
+    command's finished runs; the head reads a few bytes of a grown file to check it."""
+    def plan(found: FoundFile) -> ReadPlan:
+        cursor = cursors.get((found.device, found.inode))
+        compressed = cursor is not None and not is_splittable(found.path)
+        return plan_read(found.size, found.mtime_ns, cursor, compressed, settled,
+                         lambda offset: fingerprint_path(found.path, offset))
+    return plan
 
 
 def _conclude(db: StateDB, run_id: int, result: HeadResult, has_stored: bool, roots: list[str],

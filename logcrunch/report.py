@@ -31,7 +31,8 @@ from logcrunch.summary import (
 
 FILES_COLUMNS = ["path", "status", "error", "format", "size_bytes", "lines", "error_lines",
                  "warn_lines", "first_ts", "last_ts", "worker", "seconds", "attempts",
-                 "long_lines", "samples_out_of_range", "samples_over_metric_cap", "level_lines"]
+                 "long_lines", "samples_out_of_range", "samples_over_metric_cap", "level_lines",
+                 "read_from", "read_mode"]
 METRICS_COLUMNS = ["path", "metric", "count", "sum", "sum_sq", "min", "max", "mean", "stddev"]
 SUMMARY_COLUMNS = ["group", "files", "files_ok", "files_skipped", "files_failed", "bytes",
                    "lines", "error_lines", "warn_lines", "error_rate", "files_unchanged",
@@ -84,7 +85,7 @@ def write_files(summaries: Iterable[FileSummary], fp: IO[str]) -> None:
             safe_text(s.path), s.status, safe_text(s.error), safe_text(s.format), s.size_bytes,
             s.lines, s.error_lines, s.warn_lines, s.first_ts, s.last_ts, safe_text(s.worker),
             f"{s.seconds:.6f}", s.attempts, s.long_lines, s.samples_out_of_range,
-            s.samples_over_metric_cap, s.level_lines,
+            s.samples_over_metric_cap, s.level_lines, s.read_from, s.read_mode,
         ])
 
 

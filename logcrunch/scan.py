@@ -48,6 +48,7 @@ from fractions import Fraction
 from typing import BinaryIO
 
 from logcrunch import defaults
+from logcrunch.deltas import fingerprint
 from logcrunch.formats import (
     ACCESS,
     ACCESS_LINE_RE,
@@ -232,6 +233,8 @@ def scan_file(
     start: int = 0,
     end: int | None = None,
     opener: Opener | None = None,
+    hold: bool = False,
+    track: bool = False,
 ) -> FileSummary:
     """Summarise the lines of ``path`` that start in the byte range [start, end).
 
@@ -244,12 +247,17 @@ def scan_file(
     a binary file object with ``read``, ``seek``, ``fileno`` and ``close``; everything else (type,
     size, mtime, magic bytes, decompression, the range's seek) goes through that object, and
     scan_file closes it. An opener raising ReadError or OSError fails the file with that reason.
+
+    ``track`` (plain files): fill ``read_to`` (where the next reading must start so that every
+    line is counted once) and ``fingerprint`` for the next incremental run (deltas.py);
+    ``hold``: leave a last line without "\n" uncounted, ``read_to`` stopping before it (the
+    range it starts in holds it, whichever range that is).
     """
     raw = _open(path, opener)
     if isinstance(raw, FileSummary):
         return raw
     try:
-        return _scan_opened(path, raw, config, start, end)
+        return _scan_opened(path, raw, config, start, end, hold=hold, track=track)
     finally:
         _close(raw)
 
@@ -272,7 +280,7 @@ def _close(raw) -> None:
 
 
 def _scan_opened(path, raw, config: ScanConfig, start: int, end: int | None,
-                 make_scanner=None) -> FileSummary:
+                 make_scanner=None, hold: bool = False, track: bool = False) -> FileSummary:
     try:
         info = os.fstat(raw.fileno())
     except OSError as exc:
@@ -301,11 +309,17 @@ def _scan_opened(path, raw, config: ScanConfig, start: int, end: int | None,
         if compression is not None:
             limit = max(defaults.EXPANSION_FLOOR_BYTES, config.max_expansion * size)
             stream = decompressing(source, compression, limit, config.max_expansion)
-        summary = _scan_stream(path, stream, size, clock, config, start, end, make_scanner)
+        ends: list[int] = []
+        summary = _scan_stream(path, stream, size, clock, config, start, end, make_scanner,
+                               hold and compression is None, ends)
         if summary.status == STATUS_OK:
             problem = _shrink_problem(raw, source)
             if problem:
                 return FileSummary.failed(path, problem, size_bytes=size)
+            summary.read_from = start
+            if track and compression is None and ends:
+                summary.read_to = ends[0]
+                summary.fingerprint = fingerprint(raw.fileno(), ends[0])
         return summary
     except ReadError as exc:
         return FileSummary.failed(path, str(exc), size_bytes=size)
@@ -436,7 +450,8 @@ def _read_full(stream, size: int) -> bytes:
     return b"".join(parts)
 
 
-def _scan_stream(path, stream, size, clock, config, start, end, make_scanner) -> FileSummary:
+def _scan_stream(path, stream, size, clock, config, start, end, make_scanner, hold=False,
+                 ends=None) -> FileSummary:
     head = _read_full(stream, defaults.BINARY_SNIFF_BYTES)
     if b"\x00" in head:
         return FileSummary.skipped(path, BINARY_REASON, size_bytes=size)
@@ -445,10 +460,10 @@ def _scan_stream(path, stream, size, clock, config, start, end, make_scanner) ->
     if start > 0:
         stream.seek(start - 1)
         chunks = _chunks(stream, config.chunk_size, first=b"")
-        blocks = _line_blocks(chunks, config.max_line_bytes, start - 1, True, end)
+        blocks = _line_blocks(chunks, config.max_line_bytes, start - 1, True, end, hold, ends)
     else:
         chunks = _chunks(stream, config.chunk_size, first=head)
-        blocks = _line_blocks(chunks, config.max_line_bytes, 0, False, end)
+        blocks = _line_blocks(chunks, config.max_line_bytes, 0, False, end, hold, ends)
     for kind, data in blocks:
         if kind == "lines":
             scanner.scan_block(data)
@@ -468,18 +483,25 @@ def _chunks(stream, chunk_size: int, first: bytes) -> Iterator[bytes]:
 
 
 def _line_blocks(
-    chunks: Iterator[bytes], max_line: int, position: int, skip_first: bool, limit: int | None
+    chunks: Iterator[bytes], max_line: int, position: int, skip_first: bool, limit: int | None,
+    hold: bool = False, ends: list[int] | None = None,
 ) -> Iterator[tuple[str, bytes]]:
     """Cut a byte stream into ("lines", block of whole lines ending in b"\\n") and
     ("long", first ``max_line`` bytes of an over-long line) items.
 
     ``position`` is the absolute offset of the first byte; ``skip_first`` drops everything up to
-    and including the first newline; only lines starting before ``limit`` are produced.
+    and including the first newline; only lines starting before ``limit`` are produced; ``hold``
+    leaves out a last line without "\\n". Once the stream is cut, ``ends`` (if given) gets the
+    offset where the next reading must start so that every line is counted once: just past the
+    last line produced, or at a held line's start, or past the bytes of an over-long line read
+    so far (a reading starting there skips the rest of that line).
     """
+    ends = [] if ends is None else ends
     carry = b""
     carry_position = position  # absolute offset of carry[0], or of the next byte when discarding
     discarding = skip_first
     if limit is not None and position + (1 if skip_first else 0) >= limit:
+        ends.append(position + (1 if skip_first else 0))
         return
     for data in chunks:
         if discarding:
@@ -491,6 +513,7 @@ def _line_blocks(
             carry_position += newline + 1
             discarding = False
             if limit is not None and carry_position >= limit:
+                ends.append(carry_position)
                 return
             if not data:
                 continue
@@ -498,6 +521,7 @@ def _line_blocks(
         last_newline = buffer.rfind(b"\n")
         if limit is not None and carry_position + last_newline + 1 >= limit:
             cut = buffer.find(b"\n", limit - carry_position - 1) + 1
+            ends.append(carry_position + cut)
             yield "lines", buffer[:cut]
             return
         if last_newline >= 0:
@@ -511,8 +535,11 @@ def _line_blocks(
             carry_position += len(carry)
             carry = b""
             discarding = True
-    if carry and not discarding:
+    if carry and not discarding and not hold:
+        ends.append(carry_position + len(carry))
         yield "lines", carry + b"\n"
+    else:
+        ends.append(carry_position)
 
 
 def _split_long_lines(block: bytes, max_line: int) -> Iterator[tuple[str, bytes]]:

@@ -25,12 +25,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from fractions import Fraction
 
+from logcrunch.deltas import Cursor
 from logcrunch.discover import STATUS_DEFERRED, FoundFile
 from logcrunch.readers import one_line
 from logcrunch.report import ReportInput
-from logcrunch.summary import STATUS_FAILED, FileSummary, Metric, Number
+from logcrunch.summary import STATUS_FAILED, FileSummary, Metric, Number, hour_of
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 DEFAULT_STATE_PATH = "~/.local/state/logcrunch/state.db"
 STATE_ENV = "LOGCRUNCH_STATE"
 
@@ -92,7 +93,32 @@ _MIGRATIONS = {
         ALTER TABLE results ADD COLUMN identity TEXT NOT NULL DEFAULT '';
         ALTER TABLE seen ADD COLUMN device INTEGER NOT NULL DEFAULT 0
     """,
+    # 3: where reading stopped in each file (deltas.Cursor), per roots+options, advanced when a
+    # run finishes. Back-filled from each command's last finished run as "read whole, no
+    # fingerprint": such files stay unchanged as before, and one that changed is read whole.
+    3: """
+        CREATE TABLE cursors (
+            base_key TEXT NOT NULL,
+            device INTEGER NOT NULL,
+            inode INTEGER NOT NULL,
+            size INTEGER NOT NULL,
+            mtime_ns INTEGER NOT NULL,
+            read_to INTEGER NOT NULL,
+            fingerprint TEXT NOT NULL,
+            last_hour TEXT NOT NULL,
+            run_id INTEGER NOT NULL,
+            PRIMARY KEY (base_key, device, inode)
+        );
+        INSERT OR REPLACE INTO cursors
+        SELECT r.base_key, s.device, s.inode, s.size, s.mtime_ns, s.size, '', '', s.run_id
+        FROM seen s JOIN runs r ON r.run_id = s.run_id
+        WHERE r.run_id = (SELECT max(x.run_id) FROM runs x WHERE x.base_key = r.base_key
+                          AND x.status IN ('ok', 'files_failed'))
+          AND NOT EXISTS (SELECT 1 FROM results f WHERE f.run_id = s.run_id AND f.path = s.path
+                          AND f.status = 'failed')
+    """,
 }
+CURSOR_RUNS = 10  # a file's cursor is forgotten once this many finished runs have not seen it
 
 
 class StateError(Exception):
@@ -499,19 +525,76 @@ class StateDB:
         """Record how a run ended; ``summaries`` (the merged per-file ones) give the counts."""
         if summaries is None:
             summaries = self.report_input(run_id).summaries.values()
+        by_path = {summary.path: summary for summary in summaries}
         counts: dict[str, int] = {}
-        for summary in summaries:
+        for summary in by_path.values():
             counts[summary.status] = counts.get(summary.status, 0) + 1
         with self._lock, self.writing():
             self._rollback()  # left open by a write that failed (a full disk): not ours to keep
-            unchanged = self._db.execute(
-                "SELECT count(*) FROM seen WHERE run_id = ? AND unchanged = 1",
-                (run_id,)).fetchone()[0]
-            self._db.execute(
-                "UPDATE runs SET ended = ?, status = ?, files_ok = ?, files_skipped = ?, "
-                "files_failed = ?, files_unchanged = ? WHERE run_id = ?",
-                (time.time(), status, counts.get("ok", 0), counts.get("skipped", 0),
-                 counts.get("failed", 0), unchanged, run_id))
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                unchanged = self._db.execute(
+                    "SELECT count(*) FROM seen WHERE run_id = ? AND unchanged = 1",
+                    (run_id,)).fetchone()[0]
+                self._db.execute(
+                    "UPDATE runs SET ended = ?, status = ?, files_ok = ?, files_skipped = ?, "
+                    "files_failed = ?, files_unchanged = ? WHERE run_id = ?",
+                    (time.time(), status, counts.get("ok", 0), counts.get("skipped", 0),
+                     counts.get("failed", 0), unchanged, run_id))
+                if status in FINISHED:
+                    self._advance_cursors(run_id, by_path)
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._rollback()
+                raise
+
+    def _advance_cursors(self, run_id: int, summaries: dict[str, FileSummary]) -> None:
+        """A finished run moves the cursors of the files it read (not of those that failed),
+        keeps those of unchanged files alive, and forgets files long unseen."""
+        base_key = self._db.execute("SELECT base_key FROM runs WHERE run_id = ?",
+                                    (run_id,)).fetchone()[0]
+        old = self.cursors(base_key)
+        rows = []
+        touched = []
+        for path, device, inode, size, mtime_ns, unchanged in self._db.execute(
+                "SELECT path, device, inode, size, mtime_ns, unchanged FROM seen WHERE run_id = ?",
+                (run_id,)).fetchall():
+            if unchanged:
+                touched.append((run_id, base_key, device, inode))
+                continue
+            summary = summaries.get(_text(path))
+            if summary is None or summary.status == STATUS_FAILED:
+                continue  # not counted tonight: the cursor stays where the last reading left it
+            before = old.get((device, inode))
+            if summary.read_to >= 0:
+                read_to, print_ = summary.read_to, summary.fingerprint
+            else:
+                read_to, print_ = size, ""  # compressed or skipped: read whole when it changes
+            last_hour = hour_of(summary.last_ts) or (
+                before.last_hour if before is not None and summary.read_from > 0 else "")
+            rows.append((base_key, device, inode, size, mtime_ns, read_to, print_, last_hour,
+                         run_id))
+        self._db.executemany("INSERT OR REPLACE INTO cursors VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                             rows)
+        self._db.executemany("UPDATE cursors SET run_id = ? WHERE base_key = ? AND device = ? "
+                             "AND inode = ?", touched)
+        oldest = self._db.execute(
+            "SELECT run_id FROM runs WHERE base_key = ? AND status IN (?, ?) ORDER BY run_id DESC "
+            "LIMIT 1 OFFSET ?", (base_key, *FINISHED, CURSOR_RUNS - 1)).fetchone()
+        if oldest is not None:
+            self._db.execute("DELETE FROM cursors WHERE base_key = ? AND run_id < ?",
+                             (base_key, oldest[0]))
+
+    def cursors(self, base_key: str) -> dict[tuple[int, int], Cursor]:
+        """Where finished runs of a command left each file: (device, inode) -> Cursor."""
+        return {(device, inode): Cursor(size, mtime_ns, read_to, print_, last_hour)
+                for device, inode, size, mtime_ns, read_to, print_, last_hour in self._db.execute(
+                    "SELECT device, inode, size, mtime_ns, read_to, fingerprint, last_hour "
+                    "FROM cursors WHERE base_key = ?", (base_key,))}
+
+    def command_cursors(self, roots: list[str], options: dict) -> dict[tuple[int, int], Cursor]:
+        """`cursors` of the command over ``roots`` with ``options`` (either mode)."""
+        return self.cursors(run_keys(roots, options, False)[1])
 
     # -- results --
 
@@ -568,25 +651,6 @@ class StateDB:
             self._db.execute("DELETE FROM results WHERE run_id = ? AND path = ?",
                              (run_id, _blob(path)))
 
-    def known_identities(self, roots: list[str], options: dict) -> set[str]:
-        """Identities of the files the last finished run over these roots covered.
-
-        Files that failed there are left out, so they are tried again.
-        """
-        _run_key, base_key = run_keys(roots, options, False)
-        row = self._db.execute(
-            "SELECT max(run_id) FROM runs WHERE base_key = ? AND status IN (?, ?)",
-            (base_key, *FINISHED)).fetchone()
-        if row is None or row[0] is None:
-            return set()
-        return {
-            f"{device}:{inode}:{size}:{mtime_ns}"
-            for device, inode, size, mtime_ns in self._db.execute(
-                "SELECT s.device, s.inode, s.size, s.mtime_ns FROM seen s WHERE s.run_id = ? AND NOT "
-                "EXISTS (SELECT 1 FROM results r WHERE r.run_id = s.run_id AND r.path = s.path "
-                "AND r.status = 'failed')", (row[0],))
-        }
-
     def report_input(self, run_id: int) -> ReportInput:
         """Rebuild a run's report input from the database (split files' ranges joined)."""
         ranges: dict[str, list[tuple[int, FileSummary]]] = {}
@@ -616,7 +680,3 @@ class StateDB:
         unchanged = {_text(path): _text(root) for path, root in self._db.execute(
             "SELECT path, root FROM seen WHERE run_id = ? AND unchanged = 1", (run_id,))}
         return ReportInput(summaries, roots, unchanged, deferred)
-
-
-def identity(found: FoundFile) -> str:
-    return found.identity

@@ -351,6 +351,14 @@ class FileSummary:
     # lines is "(other templates)": error_lines / warn_lines minus these counts.
     templates: list[list] = field(default_factory=list)
     max_templates: int = 0  # the cap the templates were taken under (0: none)
+    # Where the reading started and stopped (see deltas.py): lines starting in [read_from,
+    # read_to) were counted; read_to -1 when not tracked (compressed, failed); fingerprint of the
+    # bytes before read_to ("" when not tracked); read_mode one of deltas.READ_MODES, or "" before
+    # the head decides it.
+    read_from: int = 0
+    read_to: int = -1
+    fingerprint: str = ""
+    read_mode: str = ""
 
     @classmethod
     def failed(cls, path: str, reason: str, **extra) -> FileSummary:
@@ -372,7 +380,8 @@ class FileSummary:
         if later.status != STATUS_OK:
             return FileSummary.failed(
                 self.path, later.error, format=self.format, size_bytes=self.size_bytes,
-                attempts=max(self.attempts, later.attempts),
+                attempts=max(self.attempts, later.attempts), read_from=self.read_from,
+                read_mode=self.read_mode,
             )
         limits = [cap for cap in (self.max_metrics, later.max_metrics) if cap]
         capped = MetricCap(min(limits, default=0))
@@ -409,7 +418,22 @@ class FileSummary:
             timeline=timeline.counts,
             templates=templates.rows(),
             max_templates=templates.limit,
+            read_from=self.read_from,
+            # An earlier range that held a last line (it runs to the end of the file) stopped
+            # before the later range's start: the next reading starts there.
+            read_to=self.read_to if 0 <= self.read_to < later.read_from else later.read_to,
+            fingerprint=self.fingerprint if 0 <= self.read_to < later.read_from
+            else later.fingerprint,
+            read_mode=self.read_mode or later.read_mode,
         )
+
+    def lead_into(self, hour: str) -> None:
+        """Count the lines before the first stamp in ``hour`` (that of the last stamp before
+        this reading started: an appended read, deltas.py), as merge_range does for a range."""
+        if "" in self.timeline:
+            timeline = Timeline()
+            timeline.add_range(self.timeline, hour)
+            self.timeline = timeline.counts
 
 
 OVERFLOW_HOUR = "~"  # timeline key of the lines of hours beyond the per-file cap

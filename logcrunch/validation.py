@@ -21,6 +21,7 @@ from typing import Any
 from logcrunch import defaults
 from logcrunch.broker import JobInfo, Task
 from logcrunch.channel import PeerMisbehaved
+from logcrunch.deltas import READ_MODES, is_fingerprint
 from logcrunch.formats import FORMATS
 from logcrunch.scan import ScanConfig
 from logcrunch.summary import (
@@ -46,7 +47,9 @@ STATUSES = frozenset({STATUS_OK, STATUS_SKIPPED, STATUS_FAILED})
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:?\d\d)?")
 _ID = re.compile(r"[0-9a-f]{1,64}")
-_INT_FIELDS = tuple(f.name for f in dataclasses.fields(FileSummary) if f.type == "int")
+# read_to may be -1 (not tracked): checked on its own (_cursor_problem).
+_INT_FIELDS = tuple(f.name for f in dataclasses.fields(FileSummary)
+                    if f.type == "int" and f.name != "read_to")
 _int_values = operator.attrgetter(*_INT_FIELDS)
 # Every field's exact type, in order: one tuple comparison checks them all.
 _SUMMARY_FIELD_NAMES = tuple(f.name for f in dataclasses.fields(FileSummary))
@@ -181,8 +184,26 @@ def summary_problem(summary: FileSummary, task: Task, config: Any) -> str:
             return f"{name} is not a timestamp"
     if not 0 <= summary.seconds <= MAX_SECONDS:  # a float (checked above); NaN fails too
         return "seconds out of range"
-    return (_counts_problem(summary, task, config) or _metrics_problem(summary, config)
-            or _timeline_problem(summary) or _templates_problem(summary, config))
+    return (_counts_problem(summary, task, config) or _cursor_problem(summary, task)
+            or _metrics_problem(summary, config) or _timeline_problem(summary)
+            or _templates_problem(summary, config))
+
+
+def _cursor_problem(summary: FileSummary, task: Task) -> str:
+    """Where the reading started and stopped must fit the task and the file (deltas.py)."""
+    if summary.read_mode and summary.read_mode not in READ_MODES:
+        return "unknown read_mode"
+    if summary.status != STATUS_OK:
+        return ""
+    if summary.read_from != task.start:
+        return "read_from is not where the task starts"
+    if summary.read_to == -1:
+        return "a fingerprint without read_to" if summary.fingerprint else ""
+    if not task.start <= summary.read_to <= min(summary.size_bytes, MAX_INT):
+        return "read_to is outside the bytes read"
+    if not is_fingerprint(summary.fingerprint):
+        return "fingerprint is not 32 hex digits"
+    return ""
 
 
 def _timeline_problem(summary: FileSummary) -> str:
@@ -411,6 +432,7 @@ def check_task(task: Any) -> Task:
     if type(task.mtime) not in (int, float) or not math.isfinite(task.mtime):
         raise ValueError("mtime must be a finite number")
     check_flag(task.solo, "solo")
+    check_flag(task.hold, "hold")
     return task
 
 

@@ -286,7 +286,8 @@ class WorkerProcess:
                                                    job.follow_symlinks)
         summary = scan_file(local, job.scan_config, task.start, task.end,
                             opener=lambda path: open_confined(path, policy, task.inode,
-                                                              task.device))
+                                                              task.device),
+                            hold=task.hold, track=True)
         summary.path = task.path
         if summary.status != "ok" and not summary.size_bytes:
             summary.size_bytes = task.size  # refused or never opened: the size the walk saw

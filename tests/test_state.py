@@ -6,14 +6,17 @@ from fractions import Fraction
 
 import pytest
 
+from logcrunch.deltas import Cursor
 from logcrunch.discover import FoundFile
 from logcrunch.state import (
+    _MIGRATIONS,
+    CURSOR_RUNS,
     FINISHED_OK,
     LockHeld,
     RunLock,
     StateDB,
     StateError,
-    identity,
+    run_keys,
     summary_from_json,
     summary_to_json,
 )
@@ -53,17 +56,62 @@ def test_duplicate_result_rows_are_ignored(tmp_path):
     assert db.report_input(run.run_id).summaries["/logs/a"].lines == 1
 
 
-def test_known_identities_come_from_last_finished_run_without_failed_files(tmp_path):
+def test_a_finished_run_moves_cursors_of_files_read_but_not_of_failed_ones(tmp_path):
     db = StateDB(str(tmp_path / "s.db"))
     run, _ = db.start_run(["/logs"], {}, True, "out", fresh=False)
     a, b = found("/logs/a", inode=1), found("/logs/b", inode=2)
     db.record_seen(run.run_id, [(a, False), (b, False)])
-    db.store_results(run.run_id, [(FileSummary("/logs/a"), "/logs", 0, 1, ""),
+    read_a = FileSummary("/logs/a", lines=3, read_to=40, fingerprint="ab" * 16,
+                         last_ts="2026-11-26T13:05:00Z")
+    db.store_results(run.run_id, [(read_a, "/logs", 0, 1, ""),
                                   (FileSummary.failed("/logs/b", "boom"), "/logs", 0, 1, "")])
-    assert db.known_identities(["/logs"], {}) == set()  # not finished yet
+    assert db.command_cursors(["/logs"], {}) == {}  # not finished yet
     db.finish_run(run.run_id, FINISHED_OK)
-    assert db.known_identities(["/logs"], {}) == {identity(a)}
-    assert db.known_identities(["/other"], {}) == set()
+    assert db.command_cursors(["/logs"], {}) == {
+        (a.device, a.inode): Cursor(a.size, a.mtime_ns, 40, "ab" * 16, "2026-11-26T13:00:00Z")}
+    assert db.command_cursors(["/other"], {}) == {}
+
+
+def test_an_unchanged_file_keeps_its_cursor_and_a_long_unseen_one_is_forgotten(tmp_path):
+    db = StateDB(str(tmp_path / "s.db"))
+    a, b = found("/logs/a", inode=1), found("/logs/b", inode=2)
+    run, _ = db.start_run(["/logs"], {}, True, "out", fresh=False)
+    db.record_seen(run.run_id, [(a, False), (b, False)])
+    db.store_results(run.run_id, [(FileSummary("/logs/a", read_to=5, fingerprint="0" * 32),
+                                   "/logs", 0, 1, ""),
+                                  (FileSummary("/logs/b"), "/logs", 0, 1, "")])  # compressed
+    db.finish_run(run.run_id, FINISHED_OK)
+    for _night in range(CURSOR_RUNS):
+        run, _ = db.start_run(["/logs"], {}, True, "out", fresh=True)
+        db.record_seen(run.run_id, [(a, True)])  # b is gone from the tree
+        db.finish_run(run.run_id, FINISHED_OK)
+        cursors = db.command_cursors(["/logs"], {})
+        assert cursors[(a.device, a.inode)] == Cursor(a.size, a.mtime_ns, 5, "0" * 32, "")
+    assert (b.device, b.inode) not in cursors  # unseen for CURSOR_RUNS finished runs
+
+
+def test_cursors_are_back_filled_from_the_last_finished_run_of_a_schema_2_database(tmp_path):
+    path = str(tmp_path / "old.db")
+    old = sqlite3.connect(path)
+    old.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
+    for statement in (_MIGRATIONS[1] + ";" + _MIGRATIONS[2]).split(";"):
+        if statement.strip():
+            old.execute(statement)
+    old.execute("INSERT INTO meta VALUES ('schema_version', '2')")
+    _run_key, base_key = run_keys(["/logs"], {}, True)
+    for run_id, status in ((1, "ok"), (2, "incomplete")):
+        old.execute("INSERT INTO runs (run_id, run_key, base_key, roots, options, incremental, "
+                    "out_dir, started, status, host, pid) VALUES (?, 'k', ?, '[]', '{}', 1, 'o', "
+                    "0, ?, 'h', 1)", (run_id, base_key, status))
+        for inode, name in ((7, b"/logs/a"), (8, b"/logs/b")):
+            old.execute("INSERT INTO seen VALUES (?, ?, '/logs', ?, 100, 5, 0, 3)",
+                        (run_id, name, inode + 10 * run_id))
+    old.execute("INSERT INTO results VALUES (1, ?, 0, 1, '/logs', 'failed', '{}', '')",
+                (b"/logs/b",))
+    old.commit()
+    old.close()
+    db = StateDB(path)
+    assert db.command_cursors(["/logs"], {}) == {(3, 17): Cursor(100, 5, 100, "", "")}
 
 
 def test_non_utf8_paths_survive_the_database(tmp_path):
