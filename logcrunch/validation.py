@@ -201,7 +201,7 @@ def _cursor_problem(summary: FileSummary, task: Task) -> str:
         return "a fingerprint without read_to" if summary.fingerprint else ""
     if not task.start <= summary.read_to <= min(summary.size_bytes, MAX_INT):
         return "read_to is outside the bytes read"
-    if not is_fingerprint(summary.fingerprint):
+    if not summary.fingerprint or not is_fingerprint(summary.fingerprint):
         return "fingerprint is not 32 hex digits"
     return ""
 

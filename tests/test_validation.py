@@ -66,9 +66,26 @@ def test_a_real_summary_passes():
     ({"metrics": {"ms": Metric(1, 10**400, 10**800, 10**400, 10**400)}}, "ordered pair"),
     ({"metrics": {"": Metric(1, 1, 1, 1, 1)}}, "metric name"),
     ({"metrics": {f"m{i}": Metric(1, 1, 1, 1, 1) for i in range(101)}}, "--max-metrics"),
+    ({"read_from": 5}, "read_from is not where the task starts"),
+    ({"read_to": 1001, "fingerprint": "a" * 32}, "read_to is outside"),
+    ({"read_to": -2, "fingerprint": "a" * 32}, "read_to is outside"),
+    ({"read_to": 10, "fingerprint": "A" * 32}, "fingerprint is not"),
+    ({"read_to": 10, "fingerprint": ""}, "fingerprint is not"),
+    ({"fingerprint": "a" * 32}, "a fingerprint without read_to"),
+    ({"read_mode": "=cmd"}, "unknown read_mode"),
 ])
 def test_a_summary_that_cannot_be_the_tasks_result_is_refused(changes, problem):
     assert problem in validation.summary_problem(good_summary(**changes), TASK, ScanConfig())
+
+
+def test_where_a_reading_started_and_stopped_must_fit_the_task():
+    tracked = good_summary(read_to=1000, fingerprint="0a" * 16, read_mode="appended")
+    assert validation.summary_problem(tracked, TASK, ScanConfig()) == ""
+    delta = Task(2, "/logs/a.log", 1000, start=400, hold=True)
+    held = good_summary(read_from=400, read_to=400, fingerprint="0a" * 16)
+    assert validation.summary_problem(held, delta, ScanConfig()) == ""
+    assert "outside" in validation.summary_problem(
+        good_summary(read_from=400, read_to=399, fingerprint="0a" * 16), delta, ScanConfig())
 
 
 def test_a_byte_range_bounds_its_lines_by_the_range():
@@ -147,6 +164,7 @@ def test_a_worker_refuses_a_bad_job(bad):
     ["work", "ab", [Task(1, "/logs/a\x00b", 1)]],
     ["work", "ab", [Task(1, "/logs/a", -1)]],
     ["work", "ab", [Task(1, "/logs/a", 10, start=5, end=2)]],
+    ["work", "ab", [Task(1, "/logs/a", 10, hold=1)]],
     ["work", None, [Task(1, "/logs/a", 1)]],
     ["wait", None, [Task(1, "/logs/a", 1)]],
     ["explode", None, []],
