@@ -310,7 +310,9 @@ def _changes(db: StateDB, run_id: int, report: ReportInput, options: ChangeOptio
                  for earlier in db.baseline_runs(run_id, options.baseline_runs)]
     if not baselines:
         return []
-    return compare(tonight or aggregates_of(report), baselines, options.ratio, options.min_lines)
+    if tonight is None:
+        tonight = aggregates_of(report)
+    return compare(tonight, baselines, options.ratio, options.min_lines)
 
 
 def _mark_incomplete(db: StateDB, run_id: int) -> None:
