@@ -33,3 +33,24 @@ def test_change_flags_are_in_every_reporting_commands_help(runner, command):
     result = runner.invoke(cli, [command, "--help"], catch_exceptions=False)
     for flag in ("--baseline N", "--change-ratio R", "--change-min-lines M"):
         assert flag in result.output
+
+
+def test_change_flags_reach_the_job_but_not_the_runs_identity(runner, tmp_path, monkeypatch):
+    from logcrunch import cli as cli_module
+    from logcrunch.job import fingerprint
+
+    specs = []
+
+    def capture(spec, *_args, **_kw):
+        specs.append(spec)
+        raise cli_module.OutDirError("captured")
+
+    monkeypatch.setattr(cli_module, "run_job", capture)
+    base = ["run", str(tmp_path), "--out", str(tmp_path / "o"), "--state", str(tmp_path / "s")]
+    for flags in ([], ["--baseline", "0", "--change-ratio", "3.5", "--change-min-lines", "0"]):
+        assert runner.invoke(cli, [*base, *flags]).exit_code == 2
+    default, changed = specs
+    assert (changed.changes.baseline_runs, changed.changes.ratio, changed.changes.min_lines) == \
+        (0, 3.5, 0)
+    assert default.changes != changed.changes
+    assert fingerprint(default.head) == fingerprint(changed.head)

@@ -1,5 +1,7 @@
 """changes.csv over several nights, with real `logcrunch run` processes and a state database."""
 
+import sqlite3
+
 from tests.helpers import read_csv, run_logcrunch
 
 HEADER = "group,kind,level,name,tonight,baseline,change\n"
@@ -47,6 +49,8 @@ def test_full_runs_report_new_spiking_and_gone_templates_against_the_nights_befo
     write_log(root / "node00" / "app.log", disk=40, info=20)  # a spike, and no more slow requests
     write_log(root / "node01" / "app.log", refused=3, info=10)  # never seen before
     tonight = night(tmp_path, root, "night3")
+    with sqlite3.connect(tmp_path / "state.db") as db:  # stored as each run finished
+        assert [run for (run,) in db.execute("SELECT run_id FROM aggregates")] == [1, 2, 3]
     # Baselines: nights 1 and 2, so the median of 12 and 15 disk errors is 13.5.
     assert rows(tonight) == [
         ("*", "template", "error", "connection refused to <*>", "3", "0", "new"),
