@@ -14,6 +14,7 @@ import click
 
 from logcrunch import __version__, defaults
 from logcrunch.authkey import AuthKeyError, ephemeral_key, generate_key, load_key, resolve_key_path
+from logcrunch.changes import ChangeOptions
 from logcrunch.discover import WalkOptions
 from logcrunch.head import HeadOptions, Progress, unique_roots
 from logcrunch.job import (
@@ -83,6 +84,17 @@ report_options = _options(
                  default=defaults.TOP_TEMPLATES, show_default=True, metavar="N",
                  help="templates.csv rows per group and level, before one '(other templates)' "
                       "row with the exact rest."),
+    click.option("--baseline", "baseline_runs", type=int,
+                 default=ChangeOptions.baseline_runs, show_default=True, metavar="N",
+                 help="changes.csv compares the run with up to N earlier finished runs of the "
+                      "same command and mode (0: no comparison, only the header)."),
+    click.option("--change-ratio", type=float, default=ChangeOptions.ratio, show_default=True,
+                 metavar="R",
+                 help="changes.csv: up is at least R times the baseline, down at most 1/R of it "
+                      "(R > 1)."),
+    click.option("--change-min-lines", type=int, default=ChangeOptions.min_lines,
+                 show_default=True, metavar="M",
+                 help="changes.csv: up and down also need at least M lines of difference."),
 )
 
 
@@ -241,11 +253,23 @@ class _ProgressView:
             self.bar = None
 
 
+def _change_options(kw) -> ChangeOptions:
+    """The changes.csv options of ``kw``, validated (a bad value is a usage error)."""
+    options = ChangeOptions(baseline_runs=kw["baseline_runs"], ratio=kw["change_ratio"],
+                            min_lines=kw["change_min_lines"])
+    try:
+        options.validate()
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    return options
+
+
 def _job_spec(options: HeadOptions, out_dir: str, kw) -> JobSpec:
     spec = JobSpec(head=options, out_pattern=out_dir,
                    state_path=os.path.expanduser(kw["state_path"] or default_state_path()),
                    incremental=kw["incremental"], fresh=kw["fresh"],
-                   settle_seconds=kw["settle"], top_templates=kw["top_templates"])
+                   settle_seconds=kw["settle"], top_templates=kw["top_templates"],
+                   changes=_change_options(kw))
     try:
         spec.validate()
     except ValueError as exc:
@@ -500,10 +524,11 @@ state_option = _options(
               help="Also export a run that did not finish (written without _SUCCESS).")
 @state_option
 @report_options
-def report_command(run_ref, out_dir, allow_incomplete, state_path, top_templates):
+def report_command(run_ref, out_dir, allow_incomplete, state_path, top_templates, **kw):
     """Re-export the CSV reports of a past run from the state database.
 
     `latest` is the latest run that finished; give a run id (see `logcrunch runs`) for another.
+    Its changes.csv compares it with the finished runs of the same command before it.
 
     \b
     Example:
@@ -515,7 +540,7 @@ def report_command(run_ref, out_dir, allow_incomplete, state_path, top_templates
     try:
         run_record, paths = export_report(
             os.path.expanduser(state_path or default_state_path()), run_ref, out_dir,
-            allow_incomplete, top_templates)
+            allow_incomplete, top_templates, _change_options(kw))
     except OutDirError as exc:
         raise click.UsageError(str(exc)) from None
     except (StateError, OSError) as exc:

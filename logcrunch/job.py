@@ -9,7 +9,8 @@ How a job ends (the exit codes cron relies on):
 - ``--out`` is checked before anything else: a report that could not be written is an
   `OutDirError` (exit 2) before the walk, not after the scan.
 - A run that finished publishes its report and is recorded as finished (ok / files_failed): it is
-  the baseline of later incremental runs.
+  the baseline of later incremental runs, and (with its aggregates) one of the baseline runs of
+  later runs' changes.csv.
 - A run whose roots hold no file at all (nothing read, skipped, failed, unchanged or deferred)
   publishes nothing, leaves the previous report alone, and is recorded ``empty`` (never resumed,
   never a baseline, not ``latest``): exit 4, with a message naming the likely cause.
@@ -28,13 +29,14 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from logcrunch import defaults
+from logcrunch.changes import Aggregates, ChangeOptions, ChangeRow, compare
 from logcrunch.deltas import Cursor, ReadPlan, fingerprint_path, plan_read
 from logcrunch.discover import FoundFile
 from logcrunch.head import Head, HeadOptions, HeadResult, Progress
-from logcrunch.report import publish_reports
+from logcrunch.report import ReportInput, aggregates_of, publish_reports
 from logcrunch.scan import is_splittable
 from logcrunch.state import (
     EMPTY,
@@ -63,9 +65,12 @@ class JobSpec:
     fresh: bool = False
     settle_seconds: float = 0.0
     top_templates: int = defaults.TOP_TEMPLATES  # templates.csv rows per (group, level)
+    # changes.csv; like --top not part of `fingerprint`: it changes no run's identity
+    changes: ChangeOptions = field(default_factory=ChangeOptions)
 
     def validate(self) -> None:
         self.head.validate()
+        self.changes.validate()
         if self.settle_seconds < 0:
             raise ValueError("--settle must be >= 0 seconds")
         if self.top_templates < 1:
@@ -100,7 +105,9 @@ def fingerprint(options: HeadOptions) -> dict:
     The read buffer size is not: it changes no number, and a new default must not make every
     incremental run start from scratch or orphan an unfinished run. Nor are the caps on metric
     names and decompression when they are at their defaults: runs from before the caps existed
-    (which only hostile files tell apart) stay the same command.
+    (which only hostile files tell apart) stay the same command. What only shapes the reports
+    (--top, --baseline, --change-ratio, --change-min-lines) is not in it: those live in JobSpec,
+    so changing them changes neither what resumes nor which runs changes.csv compares.
     """
     scan = dataclasses.asdict(options.scan)
     scan.pop("chunk_size")
@@ -262,7 +269,7 @@ def _run_locked(spec: JobSpec, out_dir: str, db: StateDB, authkey: bytes,
             raise failures[0]
         seen.flush()
         exit_code, nothing_found = _conclude(db, run.run_id, result, bool(head.resume), roots,
-                                             out_dir, spec.top_templates)
+                                             out_dir, spec.top_templates, spec.changes)
     except BaseException:
         _mark_incomplete(db, run.run_id)
         raise
@@ -283,7 +290,7 @@ def _planner(cursors: dict[tuple[int, int], Cursor], settled: bool):
 
 
 def _conclude(db: StateDB, run_id: int, result: HeadResult, has_stored: bool, roots: list[str],
-              out_dir: str, top: int) -> tuple[int, str]:
+              out_dir: str, top: int, changes: ChangeOptions) -> tuple[int, str]:
     """Record how the run ended, publishing its report if it finished; (exit code, and for exit
     4 the message)."""
     if result.aborted:
@@ -295,16 +302,30 @@ def _conclude(db: StateDB, run_id: int, result: HeadResult, has_stored: bool, ro
         return defaults.EXIT_NO_FILES, nothing_found_message(roots, result.passed_over)
     report = db.report_input(run_id)
     failed = any(s.status == "failed" for s in report.summaries.values())
+    aggregates = aggregates_of(report)
     try:
-        publish_reports(report, out_dir, top=top)
+        publish_reports(report, out_dir, top=top,
+                        changes=_changes(db, run_id, report, changes, aggregates))
     except OSError as exc:
         raise ReportError(f"cannot write the report to {out_dir}: {exc}. The results are "
                           "kept: fix that and run the same command again") from None
     # Finished only once the report is out: an unpublished run is resumed next time, and is
     # never the baseline of an incremental run.
     db.finish_run(run_id, FINISHED_FAILED_FILES if failed else FINISHED_OK,
-                  report.summaries.values())
+                  report.summaries.values(), aggregates)
     return (defaults.EXIT_FILES_FAILED if failed else defaults.EXIT_OK), ""
+
+
+def _changes(db: StateDB, run_id: int, report: ReportInput, options: ChangeOptions,
+             tonight: Aggregates | None = None) -> list[ChangeRow]:
+    """changes.csv's rows: the run against the finished runs of the same command before it."""
+    baselines = [db.aggregates(earlier)
+                 for earlier in db.baseline_runs(run_id, options.baseline_runs)]
+    if not baselines:
+        return []
+    if tonight is None:
+        tonight = aggregates_of(report)
+    return compare(tonight, baselines, options.ratio, options.min_lines)
 
 
 def _mark_incomplete(db: StateDB, run_id: int) -> None:
@@ -427,9 +448,10 @@ def _serve(head: Head, local: _LocalWorkers | None, on_head_ready) -> HeadResult
 
 
 def export_report(state_path: str, run_ref: str, out_dir: str, allow_incomplete: bool = False,
-                  top: int = defaults.TOP_TEMPLATES) -> tuple[RunRecord, list[str]]:
+                  top: int = defaults.TOP_TEMPLATES, changes: ChangeOptions | None = None
+                  ) -> tuple[RunRecord, list[str]]:
     """Re-export the CSVs of a past run (``run_ref``: a run id, or ``latest``: the latest run
-    that finished).
+    that finished); its changes.csv compares it with the finished runs before it.
 
     A run that did not finish is refused unless ``allow_incomplete``; then its report is written
     without the ``_SUCCESS`` marker. A run that found nothing has no report to export.
@@ -446,8 +468,9 @@ def export_report(state_path: str, run_ref: str, out_dir: str, allow_incomplete:
         if not finished and not allow_incomplete:
             raise StateError(f"run {run_id} is {run.status}, its report would be partial; run the "
                              "same command again to resume it, or pass --allow-incomplete")
-        paths = publish_reports(db.report_input(run_id), out_dir, success_marker=finished,
-                                top=top)
+        report = db.report_input(run_id)
+        rows = _changes(db, run_id, report, changes or ChangeOptions())
+        paths = publish_reports(report, out_dir, success_marker=finished, top=top, changes=rows)
         return run, paths
     finally:
         db.close()

@@ -1,5 +1,5 @@
-"""CSV reports: files.csv, metrics.csv, summary.csv, templates.csv and timeline.csv, in a stable
-order.
+"""CSV reports: files.csv, metrics.csv, summary.csv, templates.csv, timeline.csv and changes.csv,
+in a stable order.
 
 `write_*` functions take an open text file; `publish_reports` owns the directory: each CSV goes to a
 temporary file in the target directory, is fsynced and renamed into place, and a ``_SUCCESS`` marker
@@ -17,6 +17,17 @@ from datetime import datetime, timedelta
 from typing import IO
 
 from logcrunch import defaults
+from logcrunch.changes import (
+    CHANGES_COLUMNS,
+    OTHER_TEMPLATES,
+    REST,
+    TEMPLATE,
+    TOTAL,
+    TOTAL_NAMES,
+    Aggregates,
+    ChangeRow,
+    change_cells,
+)
 from logcrunch.discover import group_of
 from logcrunch.stamps import sort_key
 from logcrunch.summary import (
@@ -40,8 +51,8 @@ SUMMARY_COLUMNS = ["group", "files", "files_ok", "files_skipped", "files_failed"
 TEMPLATES_COLUMNS = ["group", "level", "template", "count", "files", "first_ts", "last_ts",
                      "example_path", "example"]
 TIMELINE_COLUMNS = ["group", "hour", "lines", "error_lines", "warn_lines"]
-REPORT_FILES = ("files.csv", "metrics.csv", "summary.csv", "templates.csv", "timeline.csv")
-OTHER_TEMPLATES = "(other templates)"
+REPORT_FILES = ("files.csv", "metrics.csv", "summary.csv", "templates.csv", "timeline.csv",
+                "changes.csv")
 LEVEL_NAMES = {2: "error", 1: "warn"}
 SUCCESS_MARKER = "_SUCCESS"
 
@@ -294,9 +305,43 @@ def write_timeline(report: ReportInput, fp: IO[str]) -> None:
             out.writerow([safe_text(name), hour, lines, error_lines, warn_lines])
 
 
+def aggregates_of(report: ReportInput) -> Aggregates:
+    """A run's comparable numbers (see logcrunch.changes): per group and ``*``, the totals of
+    summary.csv and the full count of every template of templates.csv, before any --top cut."""
+    counts: dict[tuple[str, str, str, str], int] = {}
+    for group, totals in group_totals(report).items():
+        for (level, name), count in zip(TOTAL_NAMES, (totals.lines, totals.error_lines,
+                                                      totals.warn_lines), strict=True):
+            counts[(group, TOTAL, level, name)] = count
+    for group, summaries in _ok_by_group(report).items():
+        for summary in summaries:
+            kept = {2: 0, 1: 0}
+            for level, template, count, *_rest in summary.templates:
+                key = (group, TEMPLATE, LEVEL_NAMES[level], template)
+                counts[key] = counts.get(key, 0) + count
+                kept[level] += count
+            for level, level_lines in ((2, summary.error_lines), (1, summary.warn_lines)):
+                if level_lines > kept[level]:  # templates beyond the file's cap, long lines
+                    key = (group, REST, LEVEL_NAMES[level], OTHER_TEMPLATES)
+                    counts[key] = counts.get(key, 0) + level_lines - kept[level]
+    return Aggregates(counts)
+
+
+def write_changes(rows: Iterable[ChangeRow], fp: IO[str]) -> None:
+    """changes.csv: the rows `changes.compare` gave, in its order (none: only the header)."""
+    out = _writer(fp)
+    out.writerow(CHANGES_COLUMNS)
+    for row in rows:
+        cells = change_cells(row)
+        out.writerow([safe_text(cells[column]) for column in CHANGES_COLUMNS])
+
+
 def publish_reports(report: ReportInput, out_dir: str, success_marker: bool = True,
-                    top: int = defaults.TOP_TEMPLATES) -> list[str]:
+                    top: int = defaults.TOP_TEMPLATES,
+                    changes: Iterable[ChangeRow] = ()) -> list[str]:
     """Write the CSVs atomically into ``out_dir``, then ``_SUCCESS``; returns the paths.
+
+    ``changes``: the rows of changes.csv (`changes.compare`); none: the file has only its header.
 
     On any error (ENOSPC included) the previous files are left untouched and no temporary file
     is left behind; the error propagates. Temporary files a killed writer left are removed first.
@@ -314,6 +359,7 @@ def publish_reports(report: ReportInput, out_dir: str, success_marker: bool = Tr
         "summary.csv": lambda fp: write_summary(report, fp),
         "templates.csv": lambda fp: write_templates(report, fp, top),
         "timeline.csv": lambda fp: write_timeline(report, fp),
+        "changes.csv": lambda fp: write_changes(changes, fp),
     }
     staged: list[tuple[str, str]] = []
     try:

@@ -6,7 +6,9 @@ database also remembers which file identities (inode, size, mtime) each finished
 ``--incremental`` runs read only what is new or changed — a rotated file (renamed, same identity) is
 not counted twice.
 
-Summaries are stored as JSON (never pickle): exact numbers as ``"n/d"`` strings.
+Summaries are stored as JSON (never pickle): exact numbers as ``"n/d"`` strings. A finished run
+also stores its aggregates (per-group totals and template counts, see logcrunch.changes), so
+comparing tonight with earlier runs never decodes their summaries again.
 """
 
 from __future__ import annotations
@@ -25,13 +27,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from fractions import Fraction
 
+from logcrunch.changes import Aggregates
 from logcrunch.deltas import Cursor
 from logcrunch.discover import STATUS_DEFERRED, FoundFile
 from logcrunch.readers import one_line
-from logcrunch.report import ReportInput
+from logcrunch.report import ReportInput, aggregates_of
 from logcrunch.summary import STATUS_FAILED, FileSummary, Metric, Number, hour_of
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 DEFAULT_STATE_PATH = "~/.local/state/logcrunch/state.db"
 STATE_ENV = "LOGCRUNCH_STATE"
 
@@ -93,10 +96,18 @@ _MIGRATIONS = {
         ALTER TABLE results ADD COLUMN identity TEXT NOT NULL DEFAULT '';
         ALTER TABLE seen ADD COLUMN device INTEGER NOT NULL DEFAULT 0
     """,
-    # 3: where reading stopped in each file (deltas.Cursor), per roots+options, advanced when a
+    # 3: a finished run's aggregates (logcrunch.changes), the baseline of later runs' changes.csv.
+    # Runs finished before have none: StateDB.aggregates computes them once, when first asked.
+    3: """
+        CREATE TABLE aggregates (
+            run_id INTEGER PRIMARY KEY REFERENCES runs (run_id),
+            counts TEXT NOT NULL
+        )
+    """,
+    # 4: where reading stopped in each file (deltas.Cursor), per roots+options, advanced when a
     # run finishes. Back-filled from each command's last finished run as "read whole, no
     # fingerprint": such files stay unchanged as before, and one that changed is read whole.
-    3: """
+    4: """
         CREATE TABLE cursors (
             base_key TEXT NOT NULL,
             device INTEGER NOT NULL,
@@ -357,6 +368,16 @@ def summary_from_json(text: str) -> FileSummary:
     return FileSummary(metrics=metrics, **{k: v for k, v in data.items() if k in _FIELD_NAMES})
 
 
+def aggregates_to_json(aggregates: Aggregates) -> str:
+    """[[group, kind, level, name, count], ...] sorted: JSON escapes any text (surrogates too)."""
+    return json.dumps(sorted([*key, count] for key, count in aggregates.counts.items()))
+
+
+def aggregates_from_json(text: str) -> Aggregates:
+    return Aggregates({(group, kind, level, name): count
+                       for group, kind, level, name, count in json.loads(text)})
+
+
 def _storable_json(summary: FileSummary) -> tuple[str, str]:
     """(status, JSON) of a summary; for one that cannot be encoded, of its file's failure."""
     try:
@@ -521,8 +542,12 @@ class StateDB:
         return [self.get_run(run_id) for run_id in ids]
 
     def finish_run(self, run_id: int, status: str,
-                   summaries: Iterable[FileSummary] | None = None) -> None:
-        """Record how a run ended; ``summaries`` (the merged per-file ones) give the counts."""
+                   summaries: Iterable[FileSummary] | None = None,
+                   aggregates: Aggregates | None = None) -> None:
+        """Record how a run ended; ``summaries`` (the merged per-file ones) give the counts.
+
+        ``aggregates`` (of a finished run) are stored in the same transaction, once.
+        """
         if summaries is None:
             summaries = self.report_input(run_id).summaries.values()
         by_path = {summary.path: summary for summary in summaries}
@@ -541,6 +566,9 @@ class StateDB:
                     "files_failed = ?, files_unchanged = ? WHERE run_id = ?",
                     (time.time(), status, counts.get("ok", 0), counts.get("skipped", 0),
                      counts.get("failed", 0), unchanged, run_id))
+                if aggregates is not None:
+                    self._db.execute("INSERT OR REPLACE INTO aggregates VALUES (?, ?)",
+                                     (run_id, aggregates_to_json(aggregates)))
                 if status in FINISHED:
                     self._advance_cursors(run_id, by_path)
                 self._db.execute("COMMIT")
@@ -595,6 +623,34 @@ class StateDB:
     def command_cursors(self, roots: list[str], options: dict) -> dict[tuple[int, int], Cursor]:
         """`cursors` of the command over ``roots`` with ``options`` (either mode)."""
         return self.cursors(run_keys(roots, options, False)[1])
+
+    # -- comparisons --
+
+    def baseline_runs(self, run_id: int, limit: int) -> list[int]:
+        """The up to ``limit`` latest finished runs before ``run_id`` of the same command and mode
+        (run_key: roots, options, incremental or not), newest first."""
+        if limit <= 0:
+            return []
+        return [row[0] for row in self._db.execute(
+            "SELECT run_id FROM runs WHERE run_key = (SELECT run_key FROM runs WHERE run_id = ?) "
+            "AND run_id < ? AND status IN (?, ?) ORDER BY run_id DESC LIMIT ?",
+            (run_id, run_id, *FINISHED, limit))]
+
+    def aggregates(self, run_id: int) -> Aggregates:
+        """A finished run's aggregates; for one finished before they were stored (schema 2),
+        computed from its summaries and stored, once. Not stored when the database refuses the
+        write (say, a read-only copy): they are computed again next time."""
+        row = self._db.execute("SELECT counts FROM aggregates WHERE run_id = ?",
+                               (run_id,)).fetchone()
+        if row is not None:
+            return aggregates_from_json(row[0])
+        finished = self.get_run(run_id).status in FINISHED
+        aggregates = aggregates_of(self.report_input(run_id))
+        if finished:
+            with self._lock, contextlib.suppress(sqlite3.Error):
+                self._db.execute("INSERT OR IGNORE INTO aggregates VALUES (?, ?)",
+                                 (run_id, aggregates_to_json(aggregates)))
+        return aggregates
 
     # -- results --
 
