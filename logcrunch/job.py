@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from logcrunch import defaults
 from logcrunch.discover import FoundFile
 from logcrunch.head import Head, HeadOptions, HeadResult, Progress
-from logcrunch.report import publish_reports
+from logcrunch.report import RunInfo, publish_reports
 from logcrunch.state import (
     EMPTY,
     FINISHED,
@@ -62,6 +62,7 @@ class JobSpec:
     fresh: bool = False
     settle_seconds: float = 0.0
     top_templates: int = defaults.TOP_TEMPLATES  # templates.csv rows per (group, level)
+    html: bool = True  # report.html beside the CSVs (--no-html: none, and an old one removed)
 
     def validate(self) -> None:
         self.head.validate()
@@ -260,7 +261,7 @@ def _run_locked(spec: JobSpec, out_dir: str, db: StateDB, authkey: bytes,
             raise failures[0]
         seen.flush()
         exit_code, nothing_found = _conclude(db, run.run_id, result, bool(head.resume), roots,
-                                             out_dir, spec.top_templates)
+                                             out_dir, spec)
     except BaseException:
         _mark_incomplete(db, run.run_id)
         raise
@@ -270,7 +271,7 @@ def _run_locked(spec: JobSpec, out_dir: str, db: StateDB, authkey: bytes,
 
 
 def _conclude(db: StateDB, run_id: int, result: HeadResult, has_stored: bool, roots: list[str],
-              out_dir: str, top: int) -> tuple[int, str]:
+              out_dir: str, spec: JobSpec) -> tuple[int, str]:
     """Record how the run ended, publishing its report if it finished; (exit code, and for exit
     4 the message)."""
     if result.aborted:
@@ -282,15 +283,21 @@ def _conclude(db: StateDB, run_id: int, result: HeadResult, has_stored: bool, ro
         return defaults.EXIT_NO_FILES, nothing_found_message(roots, result.passed_over)
     report = db.report_input(run_id)
     failed = any(s.status == "failed" for s in report.summaries.values())
+    status = FINISHED_FAILED_FILES if failed else FINISHED_OK
+    # report.html says how the run ended; the state records the same end time, so that
+    # `logcrunch report` re-creates the page byte for byte.
+    ended = time.time()
+    run = db.get_run(run_id)
+    run_info = RunInfo(run_id, tuple(run.roots), run.started, ended, status)
     try:
-        publish_reports(report, out_dir, top=top)
+        publish_reports(report, out_dir, top=spec.top_templates, html=spec.html,
+                        run_info=run_info)
     except OSError as exc:
         raise ReportError(f"cannot write the report to {out_dir}: {exc}. The results are "
                           "kept: fix that and run the same command again") from None
     # Finished only once the report is out: an unpublished run is resumed next time, and is
     # never the baseline of an incremental run.
-    db.finish_run(run_id, FINISHED_FAILED_FILES if failed else FINISHED_OK,
-                  report.summaries.values())
+    db.finish_run(run_id, status, report.summaries.values(), ended=ended)
     return (defaults.EXIT_FILES_FAILED if failed else defaults.EXIT_OK), ""
 
 
@@ -414,9 +421,10 @@ def _serve(head: Head, local: _LocalWorkers | None, on_head_ready) -> HeadResult
 
 
 def export_report(state_path: str, run_ref: str, out_dir: str, allow_incomplete: bool = False,
-                  top: int = defaults.TOP_TEMPLATES) -> tuple[RunRecord, list[str]]:
-    """Re-export the CSVs of a past run (``run_ref``: a run id, or ``latest``: the latest run
-    that finished).
+                  top: int = defaults.TOP_TEMPLATES, html: bool = True
+                  ) -> tuple[RunRecord, list[str]]:
+    """Re-export the CSVs (and with ``html`` report.html) of a past run (``run_ref``: a run id,
+    or ``latest``: the latest run that finished).
 
     A run that did not finish is refused unless ``allow_incomplete``; then its report is written
     without the ``_SUCCESS`` marker. A run that found nothing has no report to export.
@@ -433,8 +441,9 @@ def export_report(state_path: str, run_ref: str, out_dir: str, allow_incomplete:
         if not finished and not allow_incomplete:
             raise StateError(f"run {run_id} is {run.status}, its report would be partial; run the "
                              "same command again to resume it, or pass --allow-incomplete")
+        run_info = RunInfo(run.run_id, tuple(run.roots), run.started, run.ended, run.status)
         paths = publish_reports(db.report_input(run_id), out_dir, success_marker=finished,
-                                top=top)
+                                top=top, html=html, run_info=run_info)
         return run, paths
     finally:
         db.close()

@@ -495,8 +495,10 @@ class StateDB:
         return [self.get_run(run_id) for run_id in ids]
 
     def finish_run(self, run_id: int, status: str,
-                   summaries: Iterable[FileSummary] | None = None) -> None:
-        """Record how a run ended; ``summaries`` (the merged per-file ones) give the counts."""
+                   summaries: Iterable[FileSummary] | None = None,
+                   ended: float | None = None) -> None:
+        """Record how a run ended; ``summaries`` (the merged per-file ones) give the counts;
+        ``ended`` (default now): the end time report.html already shows."""
         if summaries is None:
             summaries = self.report_input(run_id).summaries.values()
         counts: dict[str, int] = {}
@@ -510,8 +512,8 @@ class StateDB:
             self._db.execute(
                 "UPDATE runs SET ended = ?, status = ?, files_ok = ?, files_skipped = ?, "
                 "files_failed = ?, files_unchanged = ? WHERE run_id = ?",
-                (time.time(), status, counts.get("ok", 0), counts.get("skipped", 0),
-                 counts.get("failed", 0), unchanged, run_id))
+                (time.time() if ended is None else ended, status, counts.get("ok", 0),
+                 counts.get("skipped", 0), counts.get("failed", 0), unchanged, run_id))
 
     # -- results --
 
