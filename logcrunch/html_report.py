@@ -42,8 +42,8 @@ def render_html(tables: dict[str, Table], run: RunInfo,
         _templates(tables["templates.csv"]),
         _groups(summary),
         _metrics(tables["metrics.csv"]),
-        '<footer>Made by logcrunch from the CSVs beside this file (the same rows); times are '
-        'UTC. Every number here is a cell of those CSVs.</footer>',
+        '<footer>Made by logcrunch from the same rows as the CSVs beside this file: every count '
+        'here is one of their cells. Times are UTC.</footer>',
     ]
     title = f"logcrunch report, run {run.run_id}" if run.run_id is not None else \
         "logcrunch report"
@@ -130,32 +130,31 @@ def _failed_block(failed: list[dict[str, str]]) -> str:
 
 def _change_blocks(changes: Sequence[dict[str, str]] | None) -> list[str]:
     if changes is None:
-        note = ('<p class="quiet">No baseline yet: night-over-night changes appear once an '
-                'earlier run over the same roots has finished.</p>')
-        return [_block("New templates", "&mdash;", note, "quiet"),
-                _block("Spikes", "&mdash;", note, "quiet")]
+        note = ('<p class="quiet">No baseline yet: new templates and spikes (night-over-night '
+                'changes) appear once an earlier run over the same roots has finished.</p>')
+        return [_block("New templates and spikes", "&mdash;", note, "quiet")]
     new = [row for row in changes if row.get("kind") == "template" and row.get("change") == "new"]
     spikes = [row for row in changes if row.get("change") in ("up", "down")]
     gone = sum(1 for row in changes if row.get("change") == "gone")
     if new:
-        rows = [[_td(row.get("group", ""), "path"), _level_td(row.get("level", "")),
-                 _td(row.get("name", ""), "tmpl"), _td(row.get("tonight", ""), "num")]
+        rows = [[_group_td(row.get("group", "")), _what_td(row, row.get("name", "")),
+                 _td(row.get("tonight", ""), "num")]
                 for row in new[:defaults.HTML_MAX_LIST_ROWS]]
-        new_body = _table(["Group", "Level", "Template", "Tonight"], rows, "new-templates") + \
+        new_body = _table(["Group", "Template", "Tonight"], rows, "new-templates") + \
             _more(len(new), "new templates", "changes.csv")
     else:
         new_body = '<p class="quiet">No template is new since the baseline.</p>'
     if gone:
         new_body += f'<p class="quiet">{gone} seen at the baseline but not tonight.</p>'
     if spikes:
-        rows = [[_td(row.get("group", ""), "path"), _level_td(row.get("level", "")),
-                 _td(row.get("name", "") if row.get("kind") == "template" else "(all lines)",
-                     "tmpl"),
+        rows = [[_group_td(row.get("group", "")),
+                 _what_td(row, row.get("name", "") if row.get("kind") == "template" else
+                          "all lines"),
                  _td(row.get("baseline", ""), "num"), _td(row.get("tonight", ""), "num"),
                  f'<td class="change {escape(row.get("change", ""))}">'
                  f'{_ARROWS.get(row.get("change", ""), "")} {escape(row.get("change", ""))}</td>']
                 for row in spikes[:defaults.HTML_MAX_LIST_ROWS]]
-        spike_body = _table(["Group", "Level", "What", "Baseline", "Tonight", ""], rows,
+        spike_body = _table(["Group", "What", "Baseline", "Tonight", "Change"], rows,
                             "spikes") + _more(len(spikes), "spikes", "changes.csv")
     else:
         spike_body = '<p class="quiet">No count moved enough to be a spike.</p>'
@@ -405,9 +404,17 @@ def _td(text: str, css: str = "") -> str:
     return f'<td{css_attr}>{escape(text)}</td>'
 
 
-def _level_td(level: str) -> str:
-    css = {"error": "err-t", "warn": "warn-t"}.get(level, "")
-    return f'<td class="{css}">{escape(level or "all")}</td>'
+def _group_td(group: str) -> str:
+    """A group cell; ``*`` (all groups) says so."""
+    return f'<td class="path">{"all groups" if group == "*" else escape(group)}</td>'
+
+
+def _what_td(change: dict[str, str], name: str) -> str:
+    """A changes.csv row's level (as a coloured tag) and what it counts."""
+    level = change.get("level", "")
+    tag = (f'<span class="tag {level}">{escape(level)}</span> '
+           if level in ("error", "warn") else "")
+    return f'<td class="tmpl">{tag}<code>{escape(name)}</code></td>'
 
 
 def _table(headers: list[str], rows: list[list[str]], table_id: str, css: str = "") -> str:
@@ -478,12 +485,15 @@ td{border-bottom:1px solid #f1f3f4;padding:6px 8px;vertical-align:top}
 td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 td.ts{white-space:nowrap;font-size:13px;color:#5f6368;font-variant-numeric:tabular-nums}
 td.path,td.name{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:13px;
-overflow-wrap:anywhere;min-width:8em}
-td.tmpl{min-width:16em;max-width:46em}
+overflow-wrap:anywhere;min-width:6em}
+td.tmpl{min-width:14em;max-width:46em}
 td.tmpl code{white-space:pre-wrap;overflow-wrap:anywhere}
 code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:13px}
 .example{color:#5f6368;margin-top:2px}.example code{font-size:12px}
 .err-t{color:#c5221f}.warn-t{color:#b06000}
+.tag{display:inline-block;font-size:11px;font-weight:600;text-transform:uppercase;
+letter-spacing:.04em;padding:0 6px;border-radius:4px;margin-right:4px;vertical-align:1px}
+.tag.error{background:#fce8e6;color:#c5221f}.tag.warn{background:#fef7e0;color:#b06000}
 td.change.up{color:#c5221f;white-space:nowrap}td.change.down{color:#137333;white-space:nowrap}
 td.rate{white-space:nowrap;min-width:11em}
 .bar{display:inline-block;width:90px;margin-right:8px;vertical-align:middle;line-height:0}
