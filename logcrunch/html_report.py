@@ -258,7 +258,9 @@ def _groups(summary: list[dict[str, str]]) -> str:
     badge = ' <span class="pill bad small">stands out</span>'
     body = [[f'<td class="path">{escape(row["group"])}'
              f'{badge if row["group"] in standout else ""}</td>',
-             _td(row["files"], "num"), _td(row["files_failed"], "num"), _td(row["lines"], "num"),
+             _td(row["files"], "num"),
+             _td(row["files_failed"], "num err-t" if row["files_failed"] != "0" else "num"),
+             _td(row["lines"], "num"),
              _td(row["error_lines"], "num"), _td(row["warn_lines"], "num"),
              f'<td class="rate">{_rate_bar(row["error_rate"], top)}</td>'] for row in groups]
     return ('<section id="groups"><h2>Groups</h2>' +

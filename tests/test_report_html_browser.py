@@ -224,7 +224,7 @@ def test_report_renders_in_chromium_with_its_totals_charts_and_templates(
     SHOTS.mkdir(exist_ok=True)
     shot = SHOTS / f"report-{width}.png"
     shot.unlink(missing_ok=True)
-    dom = chromium(browser, night / "report.html", tmp_path, width, 4600 if width < 600 else 2200,
+    dom = chromium(browser, night / "report.html", tmp_path, width, 4800 if width < 600 else 2500,
                    proxy.port, shot)
     page = parse(dom)
     assert shot.stat().st_size > 20_000  # a real picture, not a blank page
