@@ -209,7 +209,7 @@ def _timeline(table: Table, summary: list[dict[str, str]]) -> str:
     shown = groups[:defaults.HTML_MAX_GROUP_CHARTS]
     if shown:
         top = max(_peak(by_group[row["group"]], hours) for row in shown)
-        cells = [f'<figure class="small"><figcaption><b>{escape(row["group"])}</b> '
+        cells = [f'<figure class="small"><figcaption><strong>{escape(row["group"])}</strong> '
                  f'<span class="err-t">{escape(row["error_lines"])} err</span> &middot; '
                  f'<span class="warn-t">{escape(row["warn_lines"])} warn</span></figcaption>'
                  f'{_hour_chart(by_group[row["group"]], hours, row["group"], 320, 110, top)}'

@@ -6,11 +6,15 @@ import re
 from html.parser import HTMLParser
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from logcrunch import defaults
 from logcrunch.html_report import render_html, standout_groups
 from logcrunch.report import (
     HTML_FILE,
+    OTHER_TEMPLATES,
+    SUMMARY_COLUMNS,
     ReportInput,
     RunInfo,
     Table,
@@ -290,3 +294,85 @@ def test_a_run_with_no_timestamps_or_metrics_still_renders():
     page = render_html(report_tables(ReportInput(files, {"/logs/a": "/logs"}, {})), RunInfo())
     assert "No metric samples" in page and "<h2>Errors and warnings per hour</h2>" in page
     assert "logcrunch report</title>" in page
+
+
+HOURS = [f"2026-11-27T{h:02d}:00:00Z" for h in range(6)]
+
+
+TRICKY = ["", HOSTILE, "<b>bold</b>", "&amp; &lt;", "\"'><svg onload=alert(1)>", "</td></tr>",
+          "<!--", "]]>", "\u2028\x00\t"]
+
+
+def log_text(max_size):
+    """Any text, often with markup in it."""
+    return st.one_of(st.text(max_size=max_size), st.sampled_from(TRICKY),
+                     st.tuples(st.text(max_size=4), st.sampled_from(TRICKY)).map("".join))
+
+
+@st.composite
+def report_inputs(draw):
+    """Files in a few groups with any text as templates, examples and file names, and counts."""
+    files = {}
+    for index in range(draw(st.integers(1, 5))):
+        group = draw(st.sampled_from(["n1", "n2", "<b>n3</b>", "<script>n4"]))
+        path = f"/logs/{group}/{draw(log_text(12))}{index}"
+        if draw(st.booleans()):
+            files[path] = FileSummary.failed(path, draw(log_text(30)))
+            continue
+        hours = draw(st.lists(st.sampled_from(HOURS), min_size=1, max_size=4, unique=True))
+        timeline = {hour: [draw(st.integers(0, 50)), 0, 0] for hour in hours}
+        for row in timeline.values():
+            row[1] = draw(st.integers(0, row[0]))
+            row[2] = draw(st.integers(0, row[0] - row[1]))
+        errors = sum(row[1] for row in timeline.values())
+        warns = sum(row[2] for row in timeline.values())
+        templates = {}
+        for level, total in ((2, errors), (1, warns)):
+            for text in draw(st.lists(log_text(20).filter(bool), max_size=3, unique=True)):
+                count = draw(st.integers(0, total))
+                total -= count
+                if count:
+                    templates[(level, text)] = [level, text, count, min(hours), max(hours),
+                                                draw(log_text(40))]
+        files[path] = FileSummary(
+            path, lines=sum(row[0] for row in timeline.values()), error_lines=errors,
+            warn_lines=warns, timeline=timeline, templates=sorted(templates.values()),
+            metrics={draw(log_text(8).filter(bool)): Metric.of(
+                draw(st.lists(st.integers(-10**6, 10**6), min_size=1, max_size=4)))})
+    return ReportInput(files, {path: "/logs" for path in files}, {})
+
+
+ALLOWED_TAGS = {"html", "head", "meta", "title", "style", "body", "div", "header", "h1", "h2",
+                "h3", "span", "dl", "dt", "dd", "nav", "a", "section", "p", "table", "thead",
+                "tbody", "tr", "th", "td", "code", "svg", "rect", "line", "text", "g", "figure",
+                "figcaption", "strong", "footer"}
+
+
+@settings(max_examples=60, deadline=None)
+@given(report_inputs())
+def test_any_text_in_logs_stays_text_and_every_shown_count_is_a_csv_cell(report):
+    tables = report_tables(report, top=3)
+    page = render_html(tables, RUN)
+    tags = Tags()
+    tags.feed(page)
+    assert {tag for tag, _attrs in tags.tags} <= ALLOWED_TAGS
+    assert not [name for _tag, attrs in tags.tags for name in attrs if name.startswith("on")]
+    shown = cells(page)
+    expected_templates = [r for r in tables["templates.csv"].rows if r[0] == "*"]
+    for level in ("error", "warn"):
+        rows = [r for r in expected_templates if r[1] == level]
+        assert [row[:2] for row in shown.tables.get(f"templates-{level}", [])] == \
+            [[r[3], r[4]] for r in rows]
+        for shown_row, row in zip(shown.tables.get(f"templates-{level}", []), rows,
+                                  strict=True):
+            if row[2] != OTHER_TEMPLATES:
+                assert shown_row[2] == " ".join(f"{row[2]} e.g. {row[8]}".split())
+    groups = tables["summary.csv"].rows[1:]
+    standout = {row["group"] for row in standout_groups(
+        [dict(zip(SUMMARY_COLUMNS, row, strict=True)) for row in tables["summary.csv"].rows])}
+    assert [row[:6] for row in shown.tables["group-table"]] == [
+        [" ".join((g[0] + (" stands out" if g[0] in standout else "")).split()), g[1], g[4],
+         g[6], g[7], g[8]] for g in groups]
+    failed = [r for r in tables["files.csv"].rows if r[1] == "failed"]
+    assert shown.tables.get("failed-files", []) == [
+        [" ".join(r[0].split()), " ".join(r[2].split())] for r in failed]

@@ -237,6 +237,11 @@ def test_report_renders_in_chromium_with_its_totals_charts_and_templates(
     for row in read_csv(night / "templates.csv"):
         if row["group"] == "*" and row["template"] != "(other templates)":
             assert row["template"] in text
+    hours = [row for row in read_csv(night / "timeline.csv") if row["group"] == "*"]
+    assert len(hours) == 6
+    for row in hours:  # the overall chart's bars say timeline.csv's numbers
+        assert (f"<title>{row['hour']}: {row['error_lines']} error lines, {row['warn_lines']} "
+                f"warning lines, {row['lines']} lines</title>") in dom
     assert "node03" in dom.split('id="standout"')[1].split("</table>")[0]
     assert "app.log.1.gz" in dom.split('id="failed-files"')[1].split("</table>")[0]
     assert proxy.page_fetches() == []
