@@ -20,6 +20,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from html import escape
+from itertools import takewhile
 
 from logcrunch import defaults
 from logcrunch.report import OTHER_TEMPLATES, RunInfo, Table
@@ -108,7 +109,7 @@ def _nav() -> str:
 
 def _attention(tables: dict[str, Table], summary: list[dict[str, str]],
                changes: Sequence[dict[str, str]] | None) -> str:
-    failed = [row for row in _records(tables["files.csv"]) if row["status"] == "failed"]
+    failed = _records(tables["files.csv"], lambda row: row["status"] == "failed")
     standout = standout_groups(summary)
     blocks = [_failed_block(failed), *_change_blocks(changes), _standout_block(summary, standout)]
     calm = not failed and not standout and not any(
@@ -182,7 +183,7 @@ def _standout_block(summary: list[dict[str, str]], standout: list[dict[str, str]
 
 def _timeline(table: Table, summary: list[dict[str, str]]) -> str:
     by_group: dict[str, list[list[str]]] = {}
-    for row in table.rows:
+    for row in table.rows():
         by_group.setdefault(row[0], []).append(row)
     overall = by_group.get("*", [])
     unstamped = next((row for row in overall if row[1] == ""), None)
@@ -271,7 +272,7 @@ def _groups(summary: list[dict[str, str]]) -> str:
 def _metrics(table: Table) -> str:
     columns = [name for name in table.columns if name != "path"]
     index = [table.columns.index(name) for name in columns]
-    rows = [row for row in table.rows if row[0] == "*"]
+    rows = list(takewhile(lambda row: row[0] == "*", table.rows()))  # they come first
     if not rows:
         return ('<section id="metrics"><h2>Metrics</h2><p class="quiet">No metric samples.'
                 '</p></section>')
@@ -373,8 +374,10 @@ def _rate_bar(rate_cell: str, top: float) -> str:
 # ----- small pieces --------------------------------------------------------------------------
 
 
-def _records(table: Table) -> list[dict[str, str]]:
-    return [dict(zip(table.columns, row, strict=True)) for row in table.rows]
+def _records(table: Table, keep=lambda record: True) -> list[dict[str, str]]:
+    """The table's rows as {column: cell} (those ``keep`` keeps: files.csv streams by)."""
+    records = (dict(zip(table.columns, row, strict=True)) for row in table.rows())
+    return [record for record in records if keep(record)]
 
 
 def _cell(row: dict[str, str], column: str) -> str:

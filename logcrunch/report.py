@@ -15,7 +15,7 @@ from __future__ import annotations
 import csv
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import IO
@@ -99,14 +99,14 @@ def write_table(columns: list[str], rows: Iterable[list[str]], fp: IO[str]) -> N
     out.writerows(rows)
 
 
-def file_rows(summaries: Iterable[FileSummary]) -> list[list[str]]:
-    """files.csv's rows (cell strings), by path."""
-    return [[
-        safe_text(s.path), s.status, safe_text(s.error), safe_text(s.format), str(s.size_bytes),
-        str(s.lines), str(s.error_lines), str(s.warn_lines), s.first_ts, s.last_ts,
-        safe_text(s.worker), f"{s.seconds:.6f}", str(s.attempts), str(s.long_lines),
-        str(s.samples_out_of_range), str(s.samples_over_metric_cap), str(s.level_lines),
-    ] for s in sorted(summaries, key=lambda item: item.path)]
+def file_rows(summaries: Iterable[FileSummary]) -> Iterator[list[str]]:
+    """files.csv's rows (cell strings), by path; produced one at a time."""
+    for s in sorted(summaries, key=lambda item: item.path):
+        yield [safe_text(s.path), s.status, safe_text(s.error), safe_text(s.format),
+               str(s.size_bytes), str(s.lines), str(s.error_lines), str(s.warn_lines),
+               s.first_ts, s.last_ts, safe_text(s.worker), f"{s.seconds:.6f}", str(s.attempts),
+               str(s.long_lines), str(s.samples_out_of_range), str(s.samples_over_metric_cap),
+               str(s.level_lines)]
 
 
 def write_files(summaries: Iterable[FileSummary], fp: IO[str]) -> None:
@@ -121,18 +121,18 @@ def _metric_row(path: str, name: str, metric: Metric) -> list[str]:
             "" if stddev is None else repr(stddev)]
 
 
-def metric_rows(summaries: Iterable[FileSummary]) -> list[list[str]]:
+def metric_rows(summaries: Iterable[FileSummary]) -> Iterator[list[str]]:
     """metrics.csv's rows: one ``*`` row per metric name over all ok files (merged exactly with
-    `merge_metrics`), then each ok file's metrics, by path and name."""
+    `merge_metrics`), then each ok file's metrics, by path and name; produced one at a time."""
     ordered = sorted((s for s in summaries if s.status == STATUS_OK), key=lambda s: s.path)
     overall: dict[str, Metric] = {}
     for summary in ordered:
         merge_metrics(overall, summary.metrics)
-    rows = [_metric_row("*", name, overall[name]) for name in sorted(overall)]
+    for name in sorted(overall):
+        yield _metric_row("*", name, overall[name])
     for summary in ordered:
-        rows.extend(_metric_row(summary.path, name, summary.metrics[name])
-                    for name in sorted(summary.metrics))
-    return rows
+        for name in sorted(summary.metrics):
+            yield _metric_row(summary.path, name, summary.metrics[name])
 
 
 def write_metrics(summaries: Iterable[FileSummary], fp: IO[str]) -> None:
@@ -339,21 +339,32 @@ def write_timeline(report: ReportInput, fp: IO[str]) -> None:
 
 @dataclass(frozen=True)
 class Table:
-    """One CSV's columns and rows, as the exact cell strings written."""
+    """One CSV's columns and its rows, the exact cell strings written.
+
+    ``produce`` gives the rows afresh on each call: the per-file tables (files.csv, metrics.csv)
+    are streamed to each reader instead of being held whole; the per-group ones are lists.
+    """
 
     columns: list[str]
-    rows: list[list[str]]
+    produce: Callable[[], Iterable[list[str]]]
+
+    @classmethod
+    def of(cls, columns: list[str], rows: list[list[str]]) -> Table:
+        return cls(columns, lambda: rows)
+
+    def rows(self) -> Iterable[list[str]]:
+        return self.produce()
 
 
 def report_tables(report: ReportInput, top: int = defaults.TOP_TEMPLATES) -> dict[str, Table]:
     """{CSV file name: its table}: what the CSVs hold and report.html shows (one source)."""
     return {
-        "files.csv": Table(FILES_COLUMNS, file_rows([*report.summaries.values(),
-                                                     *report.deferred.values()])),
-        "metrics.csv": Table(METRICS_COLUMNS, metric_rows(report.summaries.values())),
-        "summary.csv": Table(SUMMARY_COLUMNS, summary_rows(report)),
-        "templates.csv": Table(TEMPLATES_COLUMNS, template_rows(report, top)),
-        "timeline.csv": Table(TIMELINE_COLUMNS, timeline_rows(report)),
+        "files.csv": Table(FILES_COLUMNS, lambda: file_rows([*report.summaries.values(),
+                                                             *report.deferred.values()])),
+        "metrics.csv": Table(METRICS_COLUMNS, lambda: metric_rows(report.summaries.values())),
+        "summary.csv": Table.of(SUMMARY_COLUMNS, summary_rows(report)),
+        "templates.csv": Table.of(TEMPLATES_COLUMNS, template_rows(report, top)),
+        "timeline.csv": Table.of(TIMELINE_COLUMNS, timeline_rows(report)),
     }
 
 
@@ -378,7 +389,7 @@ def publish_reports(report: ReportInput, out_dir: str, success_marker: bool = Tr
             os.unlink(os.path.join(out_dir, name))
     marker = os.path.join(out_dir, SUCCESS_MARKER)
     tables = report_tables(report, top)
-    writers = {name: (lambda fp, t=tables[name]: write_table(t.columns, t.rows, fp))
+    writers = {name: (lambda fp, t=tables[name]: write_table(t.columns, t.rows(), fp))
                for name in REPORT_FILES}
     if html:
         from logcrunch.html_report import render_html  # it reads this module's tables

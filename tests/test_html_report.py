@@ -270,8 +270,8 @@ def test_a_group_stands_out_at_twice_the_overall_rate_with_enough_errors(groups,
 def test_metric_columns_added_to_metrics_csv_appear_without_html_changes():
     tables = report_tables(sample_input())
     metrics = tables["metrics.csv"]
-    tables["metrics.csv"] = Table(metrics.columns + ["p95"],
-                                  [row + [f"9.{i}"] for i, row in enumerate(metrics.rows)])
+    tables["metrics.csv"] = Table.of(metrics.columns + ["p95"],
+                                     [row + [f"9.{i}"] for i, row in enumerate(metrics.rows())])
     page = render_html(tables, RUN)
     assert "<th>p95</th>" in page
     table = cells(page).tables["metric-table"]
@@ -358,7 +358,7 @@ def test_any_text_in_logs_stays_text_and_every_shown_count_is_a_csv_cell(report)
     assert {tag for tag, _attrs in tags.tags} <= ALLOWED_TAGS
     assert not [name for _tag, attrs in tags.tags for name in attrs if name.startswith("on")]
     shown = cells(page)
-    expected_templates = [r for r in tables["templates.csv"].rows if r[0] == "*"]
+    expected_templates = [r for r in tables["templates.csv"].rows() if r[0] == "*"]
     for level in ("error", "warn"):
         rows = [r for r in expected_templates if r[1] == level]
         assert [row[:2] for row in shown.tables.get(f"templates-{level}", [])] == \
@@ -367,12 +367,12 @@ def test_any_text_in_logs_stays_text_and_every_shown_count_is_a_csv_cell(report)
                                   strict=True):
             if row[2] != OTHER_TEMPLATES:
                 assert shown_row[2] == " ".join(f"{row[2]} e.g. {row[8]}".split())
-    groups = tables["summary.csv"].rows[1:]
+    groups = list(tables["summary.csv"].rows())[1:]
     standout = {row["group"] for row in standout_groups(
-        [dict(zip(SUMMARY_COLUMNS, row, strict=True)) for row in tables["summary.csv"].rows])}
+        [dict(zip(SUMMARY_COLUMNS, row, strict=True)) for row in tables["summary.csv"].rows()])}
     assert [row[:6] for row in shown.tables["group-table"]] == [
         [" ".join((g[0] + (" stands out" if g[0] in standout else "")).split()), g[1], g[4],
          g[6], g[7], g[8]] for g in groups]
-    failed = [r for r in tables["files.csv"].rows if r[1] == "failed"]
+    failed = [r for r in tables["files.csv"].rows() if r[1] == "failed"]
     assert shown.tables.get("failed-files", []) == [
         [" ".join(r[0].split()), " ".join(r[2].split())] for r in failed]
