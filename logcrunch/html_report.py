@@ -425,7 +425,9 @@ def _what_td(change: dict[str, str], name: str) -> str:
 def _table(headers: list[str], rows: list[list[str]], table_id: str, css: str = "") -> str:
     """A table that scrolls sideways if it must and, on a phone, stacks each row as a card
     (every cell labelled with its column: ``data-label``)."""
-    head = "".join(f"<th>{escape(name)}</th>" for name in headers)
+    numeric = [bool(rows) and rows[0][i].startswith('<td class="num') for i in range(len(headers))]
+    head = "".join(f'<th class="num">{escape(name)}</th>' if right else f"<th>{escape(name)}</th>"
+                   for name, right in zip(headers, numeric, strict=True))
     labels = [f'<td data-label="{escape(name)}"' for name in headers]
     body = "".join("<tr>" + "".join(label + cell[3:] for label, cell in
                                     zip(labels, cells, strict=True)) + "</tr>" for cells in rows)
@@ -487,6 +489,7 @@ table{border-collapse:collapse;width:100%;font-size:14px}
 th{text-align:left;font-size:12px;text-transform:uppercase;letter-spacing:.04em;color:#5f6368;
 font-weight:600;border-bottom:1px solid #dadce0;padding:6px 8px;white-space:nowrap}
 td{border-bottom:1px solid #f1f3f4;padding:6px 8px;vertical-align:top}
+th.num{text-align:right}
 td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 td.ts{white-space:nowrap;font-size:13px;color:#5f6368;font-variant-numeric:tabular-nums}
 td.path,td.name{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:13px;

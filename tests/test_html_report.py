@@ -273,7 +273,7 @@ def test_metric_columns_added_to_metrics_csv_appear_without_html_changes():
     tables["metrics.csv"] = Table.of(metrics.columns + ["p95"],
                                      [row + [f"9.{i}"] for i, row in enumerate(metrics.rows())])
     page = render_html(tables, RUN)
-    assert "<th>p95</th>" in page
+    assert '<th class="num">p95</th>' in page
     table = cells(page).tables["metric-table"]
     assert [row[-1] for row in table] == ["9.0", "9.1"]  # the two '*' rows: bytes, ms
 
