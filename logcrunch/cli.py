@@ -95,6 +95,9 @@ report_options = _options(
     click.option("--change-min-lines", type=int, default=ChangeOptions.min_lines,
                  show_default=True, metavar="M",
                  help="changes.csv: up and down also need at least M lines of difference."),
+    click.option("--no-html", "no_html", is_flag=True,
+                 help="Write only the CSVs, no report.html (an older report.html there is "
+                      "removed)."),
 )
 
 
@@ -111,7 +114,7 @@ walk_options = _options(
 
 head_options = _options(
     click.option("--out", "out_dir", required=True, metavar="DIR",
-                 help="Directory for files.csv, metrics.csv and summary.csv; strftime patterns "
+                 help="Directory for the CSV reports and report.html; strftime patterns "
                       "allowed (/srv/reports/%Y-%m-%d)."),
     click.option("--worker-timeout", type=float, default=defaults.WORKER_TIMEOUT,
                  show_default=True, metavar="SECONDS",
@@ -269,7 +272,7 @@ def _job_spec(options: HeadOptions, out_dir: str, kw) -> JobSpec:
                    state_path=os.path.expanduser(kw["state_path"] or default_state_path()),
                    incremental=kw["incremental"], fresh=kw["fresh"],
                    settle_seconds=kw["settle"], top_templates=kw["top_templates"],
-                   changes=_change_options(kw))
+                   changes=_change_options(kw), html=not kw["no_html"])
     try:
         spec.validate()
     except ValueError as exc:
@@ -519,13 +522,13 @@ state_option = _options(
 @click.option("--run", "run_ref", default="latest", show_default=True, metavar="ID|latest",
               help="Which run to export (latest: the latest that finished).")
 @click.option("--out", "out_dir", required=True, metavar="DIR",
-              help="Where to write the CSVs (strftime patterns allowed).")
+              help="Where to write the CSVs and report.html (strftime patterns allowed).")
 @click.option("--allow-incomplete", is_flag=True,
               help="Also export a run that did not finish (written without _SUCCESS).")
 @state_option
 @report_options
-def report_command(run_ref, out_dir, allow_incomplete, state_path, top_templates, **kw):
-    """Re-export the CSV reports of a past run from the state database.
+def report_command(run_ref, out_dir, allow_incomplete, state_path, top_templates, no_html, **kw):
+    """Re-export the CSV reports and report.html of a past run from the state database.
 
     `latest` is the latest run that finished; give a run id (see `logcrunch runs`) for another.
     Its changes.csv compares it with the finished runs of the same command before it.
@@ -540,7 +543,7 @@ def report_command(run_ref, out_dir, allow_incomplete, state_path, top_templates
     try:
         run_record, paths = export_report(
             os.path.expanduser(state_path or default_state_path()), run_ref, out_dir,
-            allow_incomplete, top_templates, _change_options(kw))
+            allow_incomplete, top_templates, _change_options(kw), html=not no_html)
     except OutDirError as exc:
         raise click.UsageError(str(exc)) from None
     except (StateError, OSError) as exc:

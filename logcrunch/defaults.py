@@ -64,3 +64,14 @@ AUTHKEY_ENV = "LOGCRUNCH_AUTHKEY_FILE"
 AUTHKEY_DEFAULT_PATH = "~/.config/logcrunch/authkey"
 
 PROGRESS_LOG_SECONDS = 30.0  # without a terminal, a progress line this often
+
+# report.html (html_report): what the page shows of the CSVs (which hold everything).
+# A group (host) "stands out" when its error rate is at least OUTLIER_RATE_FACTOR times the
+# overall rate and it has at least OUTLIER_MIN_ERROR_LINES error lines (a handful of errors in a
+# quiet file is no pattern); never with fewer than two groups or an overall rate of 0.
+OUTLIER_RATE_FACTOR = 2.0
+OUTLIER_MIN_ERROR_LINES = 10
+HTML_TOP_TEMPLATES = 15  # templates per level in the page (templates.csv has --top)
+HTML_MAX_LIST_ROWS = 50  # failed files, new templates, spikes listed before "N more in ..."
+HTML_MAX_GROUP_CHARTS = 12  # per-group timeline charts (the groups with most error lines)
+HTML_MAX_CHART_HOURS = 24 * 31  # the overall chart's latest hours; timeline.csv has all

@@ -36,7 +36,7 @@ from logcrunch.changes import Aggregates, ChangeOptions, ChangeRow, compare
 from logcrunch.deltas import Cursor, ReadPlan, fingerprint_path, plan_read
 from logcrunch.discover import FoundFile
 from logcrunch.head import Head, HeadOptions, HeadResult, Progress
-from logcrunch.report import ReportInput, aggregates_of, publish_reports
+from logcrunch.report import ReportInput, RunInfo, aggregates_of, publish_reports
 from logcrunch.scan import is_splittable
 from logcrunch.state import (
     EMPTY,
@@ -67,6 +67,7 @@ class JobSpec:
     top_templates: int = defaults.TOP_TEMPLATES  # templates.csv rows per (group, level)
     # changes.csv; like --top not part of `fingerprint`: it changes no run's identity
     changes: ChangeOptions = field(default_factory=ChangeOptions)
+    html: bool = True  # report.html beside the CSVs (--no-html: none, and an old one removed)
 
     def validate(self) -> None:
         self.head.validate()
@@ -269,7 +270,7 @@ def _run_locked(spec: JobSpec, out_dir: str, db: StateDB, authkey: bytes,
             raise failures[0]
         seen.flush()
         exit_code, nothing_found = _conclude(db, run.run_id, result, bool(head.resume), roots,
-                                             out_dir, spec.top_templates, spec.changes)
+                                             out_dir, spec)
     except BaseException:
         _mark_incomplete(db, run.run_id)
         raise
@@ -290,7 +291,7 @@ def _planner(cursors: dict[tuple[int, int], Cursor], settled: bool):
 
 
 def _conclude(db: StateDB, run_id: int, result: HeadResult, has_stored: bool, roots: list[str],
-              out_dir: str, top: int, changes: ChangeOptions) -> tuple[int, str]:
+              out_dir: str, spec: JobSpec) -> tuple[int, str]:
     """Record how the run ended, publishing its report if it finished; (exit code, and for exit
     4 the message)."""
     if result.aborted:
@@ -302,27 +303,34 @@ def _conclude(db: StateDB, run_id: int, result: HeadResult, has_stored: bool, ro
         return defaults.EXIT_NO_FILES, nothing_found_message(roots, result.passed_over)
     report = db.report_input(run_id)
     failed = any(s.status == "failed" for s in report.summaries.values())
+    status = FINISHED_FAILED_FILES if failed else FINISHED_OK
     aggregates = aggregates_of(report)
+    # report.html says how the run ended; the state records the same end time, so that
+    # `logcrunch report` re-creates the page byte for byte.
+    ended = time.time()
+    run = db.get_run(run_id)
+    run_info = RunInfo(run_id, tuple(run.roots), run.started, ended, status)
     try:
-        publish_reports(report, out_dir, top=top,
-                        changes=_changes(db, run_id, report, changes, aggregates))
+        publish_reports(report, out_dir, top=spec.top_templates, html=spec.html,
+                        run_info=run_info,
+                        changes=_changes(db, run_id, report, spec.changes, aggregates))
     except OSError as exc:
         raise ReportError(f"cannot write the report to {out_dir}: {exc}. The results are "
                           "kept: fix that and run the same command again") from None
     # Finished only once the report is out: an unpublished run is resumed next time, and is
     # never the baseline of an incremental run.
-    db.finish_run(run_id, FINISHED_FAILED_FILES if failed else FINISHED_OK,
-                  report.summaries.values(), aggregates)
+    db.finish_run(run_id, status, report.summaries.values(), aggregates, ended=ended)
     return (defaults.EXIT_FILES_FAILED if failed else defaults.EXIT_OK), ""
 
 
 def _changes(db: StateDB, run_id: int, report: ReportInput, options: ChangeOptions,
-             tonight: Aggregates | None = None) -> list[ChangeRow]:
-    """changes.csv's rows: the run against the finished runs of the same command before it."""
+             tonight: Aggregates | None = None) -> list[ChangeRow] | None:
+    """changes.csv's rows: the run against the finished runs of the same command before it;
+    None without any such run (nothing to compare with)."""
     baselines = [db.aggregates(earlier)
                  for earlier in db.baseline_runs(run_id, options.baseline_runs)]
     if not baselines:
-        return []
+        return None
     if tonight is None:
         tonight = aggregates_of(report)
     return compare(tonight, baselines, options.ratio, options.min_lines)
@@ -448,10 +456,11 @@ def _serve(head: Head, local: _LocalWorkers | None, on_head_ready) -> HeadResult
 
 
 def export_report(state_path: str, run_ref: str, out_dir: str, allow_incomplete: bool = False,
-                  top: int = defaults.TOP_TEMPLATES, changes: ChangeOptions | None = None
-                  ) -> tuple[RunRecord, list[str]]:
-    """Re-export the CSVs of a past run (``run_ref``: a run id, or ``latest``: the latest run
-    that finished); its changes.csv compares it with the finished runs before it.
+                  top: int = defaults.TOP_TEMPLATES, changes: ChangeOptions | None = None,
+                  html: bool = True) -> tuple[RunRecord, list[str]]:
+    """Re-export the CSVs (and with ``html`` report.html) of a past run (``run_ref``: a run id,
+    or ``latest``: the latest run that finished); its changes.csv compares it with the finished
+    runs before it.
 
     A run that did not finish is refused unless ``allow_incomplete``; then its report is written
     without the ``_SUCCESS`` marker. A run that found nothing has no report to export.
@@ -470,7 +479,9 @@ def export_report(state_path: str, run_ref: str, out_dir: str, allow_incomplete:
                              "same command again to resume it, or pass --allow-incomplete")
         report = db.report_input(run_id)
         rows = _changes(db, run_id, report, changes or ChangeOptions())
-        paths = publish_reports(report, out_dir, success_marker=finished, top=top, changes=rows)
+        run_info = RunInfo(run.run_id, tuple(run.roots), run.started, run.ended, run.status)
+        paths = publish_reports(report, out_dir, success_marker=finished, top=top, changes=rows,
+                                html=html, run_info=run_info)
         return run, paths
     finally:
         db.close()

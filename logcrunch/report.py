@@ -1,9 +1,13 @@
 """CSV reports: files.csv, metrics.csv, summary.csv, templates.csv, timeline.csv and changes.csv,
-in a stable order.
+in a stable order, and report.html beside them.
 
-`write_*` functions take an open text file; `publish_reports` owns the directory: each CSV goes to a
-temporary file in the target directory, is fsynced and renamed into place, and a ``_SUCCESS`` marker
-is written last, so a crash or a full disk leaves the previous report as it was.
+Each CSV's rows are computed once, as the exact cell strings written (`file_rows`, `metric_rows`,
+`summary_rows`, `template_rows`, `timeline_rows`; together `report_tables`); the CSV writer and
+report.html (logcrunch.html_report) both show those cells, so the page's numbers are the CSVs'.
+`write_*` functions take an open text file; `publish_reports` owns the directory: each file goes
+to a temporary file in the target directory, is fsynced and renamed into place, and a
+``_SUCCESS`` marker is written last, so a crash or a full disk leaves the previous report as it
+was.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 import csv
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import IO
@@ -53,6 +57,7 @@ TEMPLATES_COLUMNS = ["group", "level", "template", "count", "files", "first_ts",
 TIMELINE_COLUMNS = ["group", "hour", "lines", "error_lines", "warn_lines"]
 REPORT_FILES = ("files.csv", "metrics.csv", "summary.csv", "templates.csv", "timeline.csv",
                 "changes.csv")
+HTML_FILE = "report.html"  # beside the CSVs, from the same rows (html_report.render_html)
 LEVEL_NAMES = {2: "error", 1: "warn"}
 SUCCESS_MARKER = "_SUCCESS"
 
@@ -73,6 +78,17 @@ def safe_text(value: str) -> str:
 
 
 @dataclass(frozen=True)
+class RunInfo:
+    """What report.html's header says about the run (times: epoch seconds, shown in UTC)."""
+
+    run_id: int | None = None
+    roots: tuple[str, ...] = ()
+    started: float | None = None
+    ended: float | None = None
+    status: str = ""
+
+
+@dataclass(frozen=True)
 class ReportInput:
     """Everything a report is made of: final summaries and where each file was found."""
 
@@ -88,39 +104,52 @@ def _writer(fp: IO[str]) -> csv.writer:
     return csv.writer(fp, lineterminator="\n")
 
 
-def write_files(summaries: Iterable[FileSummary], fp: IO[str]) -> None:
+def write_table(columns: list[str], rows: Iterable[list[str]], fp: IO[str]) -> None:
+    """One CSV: the header, then the rows' cells as given."""
     out = _writer(fp)
-    out.writerow(FILES_COLUMNS)
+    out.writerow(columns)
+    out.writerows(rows)
+
+
+def file_rows(summaries: Iterable[FileSummary]) -> Iterator[list[str]]:
+    """files.csv's rows (cell strings), by path; produced one at a time."""
     for s in sorted(summaries, key=lambda item: item.path):
-        out.writerow([
-            safe_text(s.path), s.status, safe_text(s.error), safe_text(s.format), s.size_bytes,
-            s.lines, s.error_lines, s.warn_lines, s.first_ts, s.last_ts, safe_text(s.worker),
-            f"{s.seconds:.6f}", s.attempts, s.long_lines, s.samples_out_of_range,
-            s.samples_over_metric_cap, s.level_lines, s.read_from, s.read_mode,
-        ])
+        yield [safe_text(s.path), s.status, safe_text(s.error), safe_text(s.format),
+               str(s.size_bytes), str(s.lines), str(s.error_lines), str(s.warn_lines),
+               s.first_ts, s.last_ts, safe_text(s.worker), f"{s.seconds:.6f}", str(s.attempts),
+               str(s.long_lines), str(s.samples_out_of_range), str(s.samples_over_metric_cap),
+               str(s.level_lines), str(s.read_from), s.read_mode]
 
 
-def _metric_row(path: str, name: str, metric: Metric) -> list:
+def write_files(summaries: Iterable[FileSummary], fp: IO[str]) -> None:
+    write_table(FILES_COLUMNS, file_rows(summaries), fp)
+
+
+def _metric_row(path: str, name: str, metric: Metric) -> list[str]:
     stddev = metric.stddev
-    return [safe_text(path), safe_text(name), metric.count, format_number(metric.total),
+    return [safe_text(path), safe_text(name), str(metric.count), format_number(metric.total),
             format_number(metric.total_sq), format_number(metric.minimum),
             format_number(metric.maximum), format_number(metric.mean),
             "" if stddev is None else repr(stddev)]
 
 
-def write_metrics(summaries: Iterable[FileSummary], fp: IO[str]) -> None:
-    """Per-file metric rows, preceded by one ``*`` row per metric over all ok files."""
+def metric_rows(summaries: Iterable[FileSummary]) -> Iterator[list[str]]:
+    """metrics.csv's rows: one ``*`` row per metric name over all ok files (merged exactly with
+    `merge_metrics`), then each ok file's metrics, by path and name; produced one at a time."""
     ordered = sorted((s for s in summaries if s.status == STATUS_OK), key=lambda s: s.path)
     overall: dict[str, Metric] = {}
     for summary in ordered:
         merge_metrics(overall, summary.metrics)
-    out = _writer(fp)
-    out.writerow(METRICS_COLUMNS)
     for name in sorted(overall):
-        out.writerow(_metric_row("*", name, overall[name]))
+        yield _metric_row("*", name, overall[name])
     for summary in ordered:
         for name in sorted(summary.metrics):
-            out.writerow(_metric_row(summary.path, name, summary.metrics[name]))
+            yield _metric_row(summary.path, name, summary.metrics[name])
+
+
+def write_metrics(summaries: Iterable[FileSummary], fp: IO[str]) -> None:
+    """Per-file metric rows, preceded by one ``*`` row per metric over all ok files."""
+    write_table(METRICS_COLUMNS, metric_rows(summaries), fp)
 
 
 def group_totals(report: ReportInput) -> dict[str, GroupTotals]:
@@ -161,16 +190,22 @@ def _group_key(report: ReportInput):
     return key
 
 
-def write_summary(report: ReportInput, fp: IO[str]) -> None:
+def summary_rows(report: ReportInput) -> list[list[str]]:
+    """summary.csv's rows: ``*`` (everything) first, then the groups by name."""
     groups = group_totals(report)
     deferred = deferred_counts(report)
-    out = _writer(fp)
-    out.writerow(SUMMARY_COLUMNS)
+    rows = []
     for name in ["*"] + sorted(g for g in groups if g != "*"):
         t = groups[name]
-        out.writerow([safe_text(name), t.files, t.files_ok, t.files_skipped, t.files_failed,
-                      t.bytes, t.lines, t.error_lines, t.warn_lines, repr(t.error_rate),
-                      t.files_unchanged, deferred.get(name, 0), t.level_lines])
+        rows.append([safe_text(name), str(t.files), str(t.files_ok), str(t.files_skipped),
+                     str(t.files_failed), str(t.bytes), str(t.lines), str(t.error_lines),
+                     str(t.warn_lines), repr(t.error_rate), str(t.files_unchanged),
+                     str(deferred.get(name, 0)), str(t.level_lines)])
+    return rows
+
+
+def write_summary(report: ReportInput, fp: IO[str]) -> None:
+    write_table(SUMMARY_COLUMNS, summary_rows(report), fp)
 
 
 def _ok_by_group(report: ReportInput) -> dict[str, list[FileSummary]]:
@@ -242,20 +277,26 @@ def top_templates(summaries: list[FileSummary], level: int, top: int
     return ranked, other
 
 
-def write_templates(report: ReportInput, fp: IO[str], top: int = defaults.TOP_TEMPLATES) -> None:
+def template_rows(report: ReportInput, top: int = defaults.TOP_TEMPLATES) -> list[list[str]]:
+    """templates.csv's rows: per group (``*`` first) and level (error, then warn), the ``top``
+    templates by count, then one "(other templates)" row with the exact rest."""
     groups = _ok_by_group(report)
-    out = _writer(fp)
-    out.writerow(TEMPLATES_COLUMNS)
+    rows = []
     for name in _group_order(groups):
         for level in (2, 1):
             ranked, other = top_templates(groups[name], level, top)
             for template, total in ranked:
-                out.writerow([safe_text(name), LEVEL_NAMES[level], safe_text(template),
-                              total.count, total.files, total.first_ts, total.last_ts,
-                              safe_text(total.example_path), safe_text(total.example)])
+                rows.append([safe_text(name), LEVEL_NAMES[level], safe_text(template),
+                             str(total.count), str(total.files), total.first_ts, total.last_ts,
+                             safe_text(total.example_path), safe_text(total.example)])
             if other.count:
-                out.writerow([safe_text(name), LEVEL_NAMES[level], OTHER_TEMPLATES, other.count,
-                              other.files, "", "", "", ""])
+                rows.append([safe_text(name), LEVEL_NAMES[level], OTHER_TEMPLATES,
+                             str(other.count), str(other.files), "", "", "", ""])
+    return rows
+
+
+def write_templates(report: ReportInput, fp: IO[str], top: int = defaults.TOP_TEMPLATES) -> None:
+    write_table(TEMPLATES_COLUMNS, template_rows(report, top), fp)
 
 
 def group_timeline(summaries: list[FileSummary]) -> list[tuple[str, list[int]]]:
@@ -296,13 +337,47 @@ def group_timeline(summaries: list[FileSummary]) -> list[tuple[str, list[int]]]:
 _HOUR_FORMAT = "%Y-%m-%dT%H:00:00Z"
 
 
-def write_timeline(report: ReportInput, fp: IO[str]) -> None:
+def timeline_rows(report: ReportInput) -> list[list[str]]:
+    """timeline.csv's rows: per group (``*`` first), its `group_timeline`."""
     groups = _ok_by_group(report)
-    out = _writer(fp)
-    out.writerow(TIMELINE_COLUMNS)
-    for name in _group_order(groups):
-        for hour, (lines, error_lines, warn_lines) in group_timeline(groups[name]):
-            out.writerow([safe_text(name), hour, lines, error_lines, warn_lines])
+    return [[safe_text(name), hour, str(lines), str(error_lines), str(warn_lines)]
+            for name in _group_order(groups)
+            for hour, (lines, error_lines, warn_lines) in group_timeline(groups[name])]
+
+
+def write_timeline(report: ReportInput, fp: IO[str]) -> None:
+    write_table(TIMELINE_COLUMNS, timeline_rows(report), fp)
+
+
+@dataclass(frozen=True)
+class Table:
+    """One CSV's columns and its rows, the exact cell strings written.
+
+    ``produce`` gives the rows afresh on each call: the per-file tables (files.csv, metrics.csv)
+    are streamed to each reader instead of being held whole; the per-group ones are lists.
+    """
+
+    columns: list[str]
+    produce: Callable[[], Iterable[list[str]]]
+
+    @classmethod
+    def of(cls, columns: list[str], rows: list[list[str]]) -> Table:
+        return cls(columns, lambda: rows)
+
+    def rows(self) -> Iterable[list[str]]:
+        return self.produce()
+
+
+def report_tables(report: ReportInput, top: int = defaults.TOP_TEMPLATES) -> dict[str, Table]:
+    """{CSV file name: its table}: what the CSVs hold and report.html shows (one source)."""
+    return {
+        "files.csv": Table(FILES_COLUMNS, lambda: file_rows([*report.summaries.values(),
+                                                             *report.deferred.values()])),
+        "metrics.csv": Table(METRICS_COLUMNS, lambda: metric_rows(report.summaries.values())),
+        "summary.csv": Table.of(SUMMARY_COLUMNS, summary_rows(report)),
+        "templates.csv": Table.of(TEMPLATES_COLUMNS, template_rows(report, top)),
+        "timeline.csv": Table.of(TIMELINE_COLUMNS, timeline_rows(report)),
+    }
 
 
 def aggregates_of(report: ReportInput) -> Aggregates:
@@ -337,30 +412,37 @@ def write_changes(rows: Iterable[ChangeRow], fp: IO[str]) -> None:
 
 
 def publish_reports(report: ReportInput, out_dir: str, success_marker: bool = True,
-                    top: int = defaults.TOP_TEMPLATES,
-                    changes: Iterable[ChangeRow] = ()) -> list[str]:
-    """Write the CSVs atomically into ``out_dir``, then ``_SUCCESS``; returns the paths.
+                    top: int = defaults.TOP_TEMPLATES, html: bool = True,
+                    changes: list[ChangeRow] | None = None,
+                    run_info: RunInfo | None = None) -> list[str]:
+    """Write the CSVs and (with ``html``) report.html atomically into ``out_dir``, then
+    ``_SUCCESS``; returns the paths written.
 
-    ``changes``: the rows of changes.csv (`changes.compare`); none: the file has only its header.
+    ``changes``: changes.csv's rows (`changes.compare`); None when there is no baseline run
+    (changes.csv then has only its header, and report.html says so). report.html shows the CSVs'
+    own cells (`report_tables`), the changes and ``run_info``. Without ``html`` an existing
+    report.html is removed with the old marker, so it never describes another run than the CSVs
+    beside it.
 
     On any error (ENOSPC included) the previous files are left untouched and no temporary file
     is left behind; the error propagates. Temporary files a killed writer left are removed first.
     """
     os.makedirs(out_dir, exist_ok=True)
     for name in os.listdir(out_dir):
-        if name.startswith(tuple(f".{n}." for n in (*REPORT_FILES, SUCCESS_MARKER))) and \
-                name.endswith(".tmp"):
+        if name.startswith(tuple(f".{n}." for n in (*REPORT_FILES, HTML_FILE, SUCCESS_MARKER))) \
+                and name.endswith(".tmp"):
             os.unlink(os.path.join(out_dir, name))
     marker = os.path.join(out_dir, SUCCESS_MARKER)
-    writers = {
-        "files.csv": lambda fp: write_files([*report.summaries.values(),
-                                             *report.deferred.values()], fp),
-        "metrics.csv": lambda fp: write_metrics(report.summaries.values(), fp),
-        "summary.csv": lambda fp: write_summary(report, fp),
-        "templates.csv": lambda fp: write_templates(report, fp, top),
-        "timeline.csv": lambda fp: write_timeline(report, fp),
-        "changes.csv": lambda fp: write_changes(changes, fp),
-    }
+    tables = report_tables(report, top)
+    writers = {name: (lambda fp, t=tables[name]: write_table(t.columns, t.rows(), fp))
+               for name in REPORT_FILES if name in tables}
+    writers["changes.csv"] = lambda fp: write_changes(changes or (), fp)
+    if html:
+        from logcrunch.html_report import render_html  # it reads this module's tables
+
+        page = render_html(tables, run_info or RunInfo(),
+                           None if changes is None else [change_cells(row) for row in changes])
+        writers[HTML_FILE] = lambda fp: fp.write(page)
     staged: list[tuple[str, str]] = []
     try:
         for name, write in writers.items():
@@ -369,6 +451,8 @@ def publish_reports(report: ReportInput, out_dir: str, success_marker: bool = Tr
         # reader never sees _SUCCESS next to a mix of old and new files.
         if os.path.exists(marker):
             os.unlink(marker)
+        if not html and os.path.exists(os.path.join(out_dir, HTML_FILE)):
+            os.unlink(os.path.join(out_dir, HTML_FILE))
         for tmp, final in staged:
             os.replace(tmp, final)
         staged = []
@@ -381,7 +465,7 @@ def publish_reports(report: ReportInput, out_dir: str, success_marker: bool = Tr
                 os.unlink(tmp)
             except OSError:
                 pass
-    return [os.path.join(out_dir, name) for name in REPORT_FILES]
+    return [os.path.join(out_dir, name) for name in writers]
 
 
 def _stage(directory: str, name: str, write) -> str:

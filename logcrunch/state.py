@@ -543,8 +543,10 @@ class StateDB:
 
     def finish_run(self, run_id: int, status: str,
                    summaries: Iterable[FileSummary] | None = None,
-                   aggregates: Aggregates | None = None) -> None:
-        """Record how a run ended; ``summaries`` (the merged per-file ones) give the counts.
+                   aggregates: Aggregates | None = None,
+                   ended: float | None = None) -> None:
+        """Record how a run ended; ``summaries`` (the merged per-file ones) give the counts;
+        ``ended`` (default now): the end time report.html already shows.
 
         ``aggregates`` (of a finished run) are stored in the same transaction, once.
         """
@@ -564,7 +566,8 @@ class StateDB:
                 self._db.execute(
                     "UPDATE runs SET ended = ?, status = ?, files_ok = ?, files_skipped = ?, "
                     "files_failed = ?, files_unchanged = ? WHERE run_id = ?",
-                    (time.time(), status, counts.get("ok", 0), counts.get("skipped", 0),
+                    (time.time() if ended is None else ended, status, counts.get("ok", 0),
+                     counts.get("skipped", 0),
                      counts.get("failed", 0), unchanged, run_id))
                 if aggregates is not None:
                     self._db.execute("INSERT OR REPLACE INTO aggregates VALUES (?, ?)",
