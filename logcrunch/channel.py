@@ -48,12 +48,13 @@ from logcrunch import wire
 
 log = logging.getLogger(__name__)
 
-PROTOCOL = 4
+PROTOCOL = 5
 CHALLENGE = b"#CHALLENGE#"
 WELCOME = b"#WELCOME#"
 FAILURE = b"#FAILURE#"
 # The marks carry the protocol number, so two versions tell each other apart at the handshake
-# (protocol 4: summaries carry level_lines, a timeline and templates).
+# (protocol 4: summaries carry level_lines, a timeline and templates; 5: heartbeats carry the
+# bytes read of the current task).
 SERVER_MARK = b"LC%d" % PROTOCOL
 CLIENT_MARK = SERVER_MARK + b"R"
 _MARK_RE = re.compile(rb"LC(\d)(R?)")

@@ -232,6 +232,7 @@ def scan_file(
     start: int = 0,
     end: int | None = None,
     opener: Opener | None = None,
+    counter: ReadCounter | None = None,
 ) -> FileSummary:
     """Summarise the lines of ``path`` that start in the byte range [start, end).
 
@@ -244,14 +245,46 @@ def scan_file(
     a binary file object with ``read``, ``seek``, ``fileno`` and ``close``; everything else (type,
     size, mtime, magic bytes, decompression, the range's seek) goes through that object, and
     scan_file closes it. An opener raising ReadError or OSError fails the file with that reason.
+
+    ``counter`` (optional) follows the bytes read of the file while the scan runs (see
+    ReadCounter); another thread may read it at any time.
     """
     raw = _open(path, opener)
     if isinstance(raw, FileSummary):
         return raw
     try:
-        return _scan_opened(path, raw, config, start, end)
+        return _scan_opened(path, raw, config, start, end, counter=counter)
     finally:
+        if counter is not None:
+            counter.stop()
         _close(raw)
+
+
+class ReadCounter:
+    """How far the current scan has read its task, for progress reports from another thread.
+
+    The scanner points it at its BoundedReader (which counts every byte taken from the file, the
+    compressed bytes of a compressed file) once the task's range begins: reading it costs the
+    scan nothing per block or line. `bytes_read()` is the bytes consumed past the range's start,
+    at least 0 (a range's reader starts one byte early, and may read past its end to finish the
+    last line: whoever reports it clamps to the task's size).
+    """
+
+    def __init__(self) -> None:
+        self._tracked: tuple[BoundedReader, int] | None = None  # one attribute: set atomically
+
+    def follow(self, source: BoundedReader, start: int) -> None:
+        self._tracked = (source, start)
+
+    def stop(self) -> None:
+        self._tracked = None
+
+    def bytes_read(self) -> int:
+        tracked = self._tracked
+        if tracked is None:
+            return 0
+        source, start = tracked
+        return max(0, source.position - start)
 
 
 def _open(path: str, opener: Opener | None):
@@ -272,7 +305,7 @@ def _close(raw) -> None:
 
 
 def _scan_opened(path, raw, config: ScanConfig, start: int, end: int | None,
-                 make_scanner=None) -> FileSummary:
+                 make_scanner=None, counter: ReadCounter | None = None) -> FileSummary:
     try:
         info = os.fstat(raw.fileno())
     except OSError as exc:
@@ -301,7 +334,8 @@ def _scan_opened(path, raw, config: ScanConfig, start: int, end: int | None,
         if compression is not None:
             limit = max(defaults.EXPANSION_FLOOR_BYTES, config.max_expansion * size)
             stream = decompressing(source, compression, limit, config.max_expansion)
-        summary = _scan_stream(path, stream, size, clock, config, start, end, make_scanner)
+        summary = _scan_stream(path, stream, size, clock, config, start, end, make_scanner,
+                               lambda: counter.follow(source, start) if counter else None)
         if summary.status == STATUS_OK:
             problem = _shrink_problem(raw, source)
             if problem:
@@ -436,7 +470,8 @@ def _read_full(stream, size: int) -> bytes:
     return b"".join(parts)
 
 
-def _scan_stream(path, stream, size, clock, config, start, end, make_scanner) -> FileSummary:
+def _scan_stream(path, stream, size, clock, config, start, end, make_scanner,
+                 on_range_start=None) -> FileSummary:
     head = _read_full(stream, defaults.BINARY_SNIFF_BYTES)
     if b"\x00" in head:
         return FileSummary.skipped(path, BINARY_REASON, size_bytes=size)
@@ -449,6 +484,8 @@ def _scan_stream(path, stream, size, clock, config, start, end, make_scanner) ->
     else:
         chunks = _chunks(stream, config.chunk_size, first=head)
         blocks = _line_blocks(chunks, config.max_line_bytes, 0, False, end)
+    if on_range_start is not None:
+        on_range_start()
     for kind, data in blocks:
         if kind == "lines":
             scanner.scan_block(data)
