@@ -319,13 +319,13 @@ def _run_head(spec: JobSpec, authkey: bytes, quiet: bool, local_processes: int |
     finally:
         view.close()
     seconds = time.monotonic() - started
-    _log_outcome(outcome, spec, seconds)
     if outcome.report is not None and not quiet:
         html = os.path.join(outcome.out_dir, "report.html")
         for line in run_recap(outcome.report, RecapOptions(
                 outcome.run.run_id, seconds, outcome.out_dir,
                 html_report=html if os.path.isfile(html) else "", resumed=outcome.resumed)):
             click.echo(f"logcrunch: {line}", err=True)
+    _log_outcome(outcome, spec, seconds)
     sys.exit(outcome.exit_code)
 
 
