@@ -135,3 +135,26 @@ def test_a_worker_reports_increasing_bytes_before_it_finishes_a_big_file(big_log
         gated.go_on()
         server.close()
         working.join(WAIT)
+
+
+def test_a_compressed_file_counts_its_compressed_bytes(tmp_path):
+    import gzip
+    import random
+
+    rng = random.Random(7)
+    text = "".join(f"2024-05-01T10:00:00Z INFO token {rng.getrandbits(128):032x}\n"
+                   for _ in range(60_000))
+    path = tmp_path / "app.log.gz"
+    path.write_bytes(gzip.compress(text.encode(), compresslevel=1))
+    size = path.stat().st_size
+    gated = GatedFile(str(path), [size // 2])
+    counter = ReadCounter()
+    result = {}
+    scanning = threading.Thread(target=lambda: result.update(summary=scan_file(
+        str(path), ScanConfig(), opener=lambda _p: gated, counter=counter)))
+    scanning.start()
+    held = gated.held_at()
+    assert counter.bytes_read() == held and 0 < held < size  # the same unit as the task's size
+    gated.go_on()
+    scanning.join(WAIT)
+    assert result["summary"].status == "ok" and result["summary"].lines == 60_000
