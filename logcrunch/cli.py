@@ -204,8 +204,8 @@ def _load_authkey(path_option: str | None) -> bytes:
 
 
 class _ProgressView:
-    """On a terminal, a tqdm bar in bytes; without one (cron, pipes) a line every so often and
-    one at the end. All on stderr; nothing with --quiet."""
+    """On a terminal, a tqdm bar in bytes; without one (cron, pipes) a log line every so often
+    and one at the end. All on stderr; nothing with --quiet."""
 
     def __init__(self, quiet: bool, interval: float = defaults.PROGRESS_LOG_SECONDS) -> None:
         self.bar = None
@@ -242,9 +242,8 @@ class _ProgressView:
     def _print_line(self, progress: Progress) -> None:
         self.last_line = time.monotonic()
         self.latest_printed = True
-        click.echo("logcrunch: " + progress_line(progress.totals, progress.workers_active,
-                                                 progress.rate, progress.eta, progress.walking),
-                   err=True)
+        log.info("progress: %s", progress_line(progress.totals, progress.workers_active,
+                                               progress.rate, progress.eta, progress.walking))
 
     def logging_redirected(self):
         """While the bar is up, log lines go through tqdm so they do not tear the bar."""
@@ -319,12 +318,12 @@ def _run_head(spec: JobSpec, authkey: bytes, quiet: bool, local_processes: int |
     finally:
         view.close()
     seconds = time.monotonic() - started
-    if outcome.report is not None and not quiet:
+    if outcome.report is not None:  # (info lines: --quiet leaves them out)
         html = os.path.join(outcome.out_dir, "report.html")
         for line in run_recap(outcome.report, RecapOptions(
                 outcome.run.run_id, seconds, outcome.out_dir,
                 html_report=html if os.path.isfile(html) else "", resumed=outcome.resumed)):
-            click.echo(f"logcrunch: {line}", err=True)
+            log.info("%s", line)
     _log_outcome(outcome, spec, seconds)
     sys.exit(outcome.exit_code)
 

@@ -1,12 +1,13 @@
-"""`logcrunch run` as cron sees it (stderr not a terminal): progress lines that parse and end at
-100%, then the summary with the failed file and the groups with the highest error rates."""
+"""`logcrunch run` as cron sees it (stderr not a terminal): progress log lines that parse and end
+at 100%, then the summary with the failed file and the groups with the highest error rates."""
 
 import re
 
 from tests.helpers import Proc, run_logcrunch, wait_for_file
 
 PROGRESS = re.compile(
-    r"logcrunch: (?P<done>[\d.]+ [kMGTP]?B) of (?P<total>[\d.]+ [kMGTP]?B) \((?P<pct>\d+)%\), "
+    r"\S+ \S+ logcrunch INFO progress: "
+    r"(?P<done>[\d.]+ [kMGTP]?B) of (?P<total>[\d.]+ [kMGTP]?B) \((?P<pct>\d+)%\), "
     r"(?P<files_done>\d+)/(?P<files>\d+)(?P<walking>\+?) files, (?P<workers>\d+) workers?, "
     r"(?P<failed>\d+) failed, (?P<rate>\? B|[\d.]+ [kMGTP]?B)/s, ETA (?P<eta>\?|\d+:\d\d:\d\d)")
 
@@ -28,7 +29,7 @@ def make_logs(root):
 
 def progress_lines(stderr):
     return [PROGRESS.fullmatch(line) for line in stderr.splitlines()
-            if line.startswith("logcrunch: ") and " of " in line and " files, " in line]
+            if " INFO progress: " in line]
 
 
 def test_run_prints_progress_lines_ending_at_100_percent_then_a_summary(tmp_path):
@@ -43,7 +44,7 @@ def test_run_prints_progress_lines_ending_at_100_percent_then_a_summary(tmp_path
                     "LOGCRUNCH_FAULTS": f"hold:delta/app2:{hold}"})
     try:
         wait_for_file(hold, "held.")
-        part_way = PROGRESS.fullmatch(run.wait_for(r"^logcrunch: .* of .*\(\d+%\), "
+        part_way = PROGRESS.fullmatch(run.wait_for(r"INFO progress: .* of .*\(\d+%\), "
                                                    r"\d+/13 files").string.rstrip("\n"))
         assert part_way and int(part_way["files_done"]) < 13 and int(part_way["pct"]) < 100
         (hold / "release").touch()
@@ -66,7 +67,7 @@ def test_run_prints_progress_lines_ending_at_100_percent_then_a_summary(tmp_path
     assert [part.split()[0] for part in rates.split(", ")] == ["alpha", "beta", "gamma"]
     assert rates.startswith("alpha 33.35% (2,001 of 6,000)")
     assert f"wrote the report to {out}" in summary
-    assert "progress:" not in stderr  # the old log line is gone
+    assert "MiB" not in stderr  # the old progress line is gone
 
 
 def test_quiet_prints_neither_progress_nor_summary(tmp_path):
