@@ -15,6 +15,8 @@ Delivery rules:
   requeued without penalty, but marked ``solo`` so a later loss can be pinned on them alone.
 - A result is accepted only from the lease that currently holds the task. Late results (from a
   worker presumed dead) and duplicates are dropped, so every task is counted exactly once.
+- Heartbeats carry the bytes read of the task the worker is reading; they count towards progress
+  (`progress`, see logcrunch.progress for its rules) only from the lease holding that task.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from logcrunch import defaults
+from logcrunch.progress import ProgressLedger, ProgressTotals
 from logcrunch.summary import FileSummary
 
 log = logging.getLogger(__name__)
@@ -159,6 +162,7 @@ class Broker:
         # itself told the supervisor the job is over (it restarts nothing).
         self._losses: dict[str, tuple[str, float, bool]] = {}
         self._stats = BrokerStats()
+        self._progress = ProgressLedger()
         self.rejected_results = 0
         self._waiting = 0  # lease calls waiting on _work (long polls)
         self.refused_results = 0  # invalid summaries, recorded as failures
@@ -177,9 +181,27 @@ class Broker:
             heapq.heappush(self._queue, (1, -task.weight, task.task_id))
             self._stats.total += 1
             self._stats.bytes_total += task.weight
+            self._progress.add_task(task.task_id, path, task.weight)
             if self._waiting:  # (notify costs a microsecond even with nobody to wake)
                 self._work.notify()
             return task
+
+    def add_file(self, path: str, ranges: int, stored_bytes: int = 0,
+                 stored_failed: bool = False) -> None:
+        """Announce a file whose ``ranges`` tasks `add_task` will queue next, for progress (a
+        file never announced counts as one file per task); see ProgressLedger.add_file."""
+        with self._lock:
+            self._progress.add_file(path, ranges, stored_bytes, stored_failed)
+
+    def add_final_file(self, failed: bool = False) -> None:
+        """Count a file that is final as found (skipped, unchanged, deferred), for progress."""
+        with self._lock:
+            self._progress.add_final_file(failed)
+
+    def progress(self) -> ProgressTotals:
+        """Bytes and files so far, in-flight bytes of live leases included."""
+        with self._lock:
+            return self._progress.totals()
 
     def close_submissions(self) -> None:
         """No more tasks will be added: once all are finished the job is done."""
@@ -269,6 +291,12 @@ class Broker:
         with self._lock:
             return sum(1 for w in self._workers.values() if now - w.last_seen <= within)
 
+    def connected_workers(self, now: float) -> int:
+        """Worker processes seen within a lease that have not left, died or heard the job end."""
+        with self._lock:
+            return sum(1 for w in self._workers.values()
+                       if now - w.last_seen <= self.lease_seconds and w.worker not in self._told_done)
+
     # ----- worker side (called over the network) ---------------------------------------------
 
     def job(self, worker: str, now: float) -> JobInfo | None:
@@ -352,8 +380,10 @@ class Broker:
         # Copies, so the caller never shares mutable state with the broker.
         return "work", lease.lease_id, [_copy(self._tasks[t]) for t in picked]
 
-    def heartbeat(self, worker: str, lease_id: str, current: int | None, now: float) -> bool:
-        """Extend a lease; ``current`` is the task being read. False when the lease is gone."""
+    def heartbeat(self, worker: str, lease_id: str, current: int | None, now: float,
+                  bytes_read: int | None = None) -> bool:
+        """Extend a lease; ``current`` is the task being read, of which ``bytes_read`` bytes are
+        read (counted only if this lease holds that task). False when the lease is gone."""
         with self._lock:
             self._touch(worker, now)
             lease = self._leases.get(lease_id)
@@ -362,6 +392,9 @@ class Broker:
             lease.expiry = now + self.lease_seconds
             if current != lease.current:
                 lease.current, lease.current_since = current, now
+            if bytes_read is not None and current is not None and \
+                    self._holder.get(current) == lease_id:
+                self._progress.report(current, bytes_read)
             return True
 
     def complete(self, worker: str, lease_id: str, results: list[tuple[int, FileSummary]],
@@ -512,6 +545,7 @@ class Broker:
             self._stats.failed += 1
         self._stats.done += 1
         self._stats.bytes_done += task.weight
+        self._progress.finish(task.task_id, summary.status == "failed")
         if notify:
             self._notify_finished()
 
@@ -522,6 +556,7 @@ class Broker:
 
     def _requeue(self, task_id: int, penalise: bool) -> None:
         self._holder.pop(task_id, None)
+        self._progress.requeued(task_id)
         task = self._tasks[task_id]
         if penalise:
             task.attempts += 1

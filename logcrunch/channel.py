@@ -54,7 +54,8 @@ WELCOME = b"#WELCOME#"
 FAILURE = b"#FAILURE#"
 # The marks carry the protocol number, so two versions tell each other apart at the handshake
 # (protocol 4: summaries carry level_lines, a timeline and templates; 5: tasks may hold a
-# partial last line, summaries say where the reading started and stopped).
+# partial last line, summaries say where the reading started and stopped, heartbeats carry the
+# bytes read of the current task).
 SERVER_MARK = b"LC%d" % PROTOCOL
 CLIENT_MARK = SERVER_MARK + b"R"
 _MARK_RE = re.compile(rb"LC(\d)(R?)")

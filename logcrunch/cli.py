@@ -26,6 +26,8 @@ from logcrunch.job import (
     list_runs,
     run_job,
 )
+from logcrunch.progress import progress_line
+from logcrunch.recap import RecapOptions, run_recap
 from logcrunch.report import safe_text
 from logcrunch.scan import ScanConfig, explain_file
 from logcrunch.stamps import check_zone, local_zone_name
@@ -33,6 +35,9 @@ from logcrunch.state import DEFAULT_STATE_PATH, STATE_ENV, LockHeld, StateError,
 from logcrunch.transport import BindError, parse_address
 
 log = logging.getLogger("logcrunch")
+
+PROGRESS_ENV = "LOGCRUNCH_PROGRESS_SECONDS"
+MIN_PROGRESS_SECONDS = 0.5  # the head reports progress twice a second
 
 
 # ----- shared option groups ------------------------------------------------------------------
@@ -214,33 +219,46 @@ def _load_authkey(path_option: str | None) -> bytes:
 
 
 class _ProgressView:
-    """tqdm on a terminal; a log line every so often without one (cron)."""
+    """On a terminal, a tqdm bar in bytes; without one (cron, pipes) a log line every so often
+    and one at the end. All on stderr; nothing with --quiet."""
 
-    def __init__(self, quiet: bool) -> None:
+    def __init__(self, quiet: bool, interval: float = defaults.PROGRESS_LOG_SECONDS) -> None:
         self.bar = None
         self.quiet = quiet
+        self.interval = interval
         self.use_bar = not quiet and sys.stderr.isatty()
         self.last_line = time.monotonic()
+        self.latest: Progress | None = None
+        self.latest_printed = False
 
     def __call__(self, progress: Progress) -> None:
-        stats = progress.stats
+        self.latest, self.latest_printed = progress, False
+        if self.quiet:
+            return
         if self.use_bar:
-            if self.bar is None:
-                from tqdm import tqdm
+            self._update_bar(progress)
+        elif time.monotonic() - self.last_line >= self.interval:
+            self._print_line(progress)
 
-                self.bar = tqdm(total=stats.bytes_total, unit="B", unit_scale=True,
-                                unit_divisor=1024, desc="scanning", dynamic_ncols=True)
-            self.bar.total = stats.bytes_total
-            self.bar.n = stats.bytes_done
-            self.bar.set_postfix_str(
-                f"files {stats.done}/{stats.total}{'+' if progress.walking else ''} "
-                f"workers {progress.workers_active} failed {stats.failed}", refresh=False)
-            self.bar.refresh()
-        elif not self.quiet and time.monotonic() - self.last_line >= defaults.PROGRESS_LOG_SECONDS:
-            self.last_line = time.monotonic()
-            log.info("progress: %d/%d files, %.1f/%.1f MiB, %d workers, %d failed",
-                     stats.done, stats.total, stats.bytes_done / 2**20,
-                     stats.bytes_total / 2**20, progress.workers_active, stats.failed)
+    def _update_bar(self, progress: Progress) -> None:
+        totals = progress.totals
+        if self.bar is None:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=totals.bytes_total, unit="B", unit_scale=True,
+                            desc="scanning", dynamic_ncols=True, file=sys.stderr)
+        self.bar.total = totals.bytes_total
+        self.bar.n = totals.bytes_done
+        self.bar.set_postfix_str(
+            f"files {totals.files_done}/{totals.files_found}{'+' if progress.walking else ''}, "
+            f"{progress.workers_active} workers, {totals.files_failed} failed", refresh=False)
+        self.bar.refresh()
+
+    def _print_line(self, progress: Progress) -> None:
+        self.last_line = time.monotonic()
+        self.latest_printed = True
+        log.info("progress: %s", progress_line(progress.totals, progress.workers_active,
+                                               progress.rate, progress.eta, progress.walking))
 
     def logging_redirected(self):
         """While the bar is up, log lines go through tqdm so they do not tear the bar."""
@@ -251,9 +269,28 @@ class _ProgressView:
         return logging_redirect_tqdm()
 
     def close(self) -> None:
+        """Close the bar, or print the last line (how the run ended) if not printed yet."""
         if self.bar is not None:
             self.bar.close()
             self.bar = None
+        elif not self.quiet and not self.use_bar and self.latest is not None and \
+                not self.latest_printed:
+            self._print_line(self.latest)
+
+
+def _progress_interval() -> float:
+    """Seconds between progress lines without a terminal ($LOGCRUNCH_PROGRESS_SECONDS)."""
+    text = os.environ.get(PROGRESS_ENV, "")
+    if not text:
+        return defaults.PROGRESS_LOG_SECONDS
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = float("nan")
+    if not seconds >= MIN_PROGRESS_SECONDS:  # (also NaN)
+        raise click.UsageError(f"${PROGRESS_ENV} must be a number of seconds, at least "
+                               f"{MIN_PROGRESS_SECONDS:g}")
+    return seconds
 
 
 def _change_options(kw) -> ChangeOptions:
@@ -281,7 +318,7 @@ def _job_spec(options: HeadOptions, out_dir: str, kw) -> JobSpec:
 
 
 def _run_head(spec: JobSpec, authkey: bytes, quiet: bool, local_processes: int | None) -> None:
-    view = _ProgressView(quiet)
+    view = _ProgressView(quiet, _progress_interval())
 
     def install_signals(head) -> None:
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -307,7 +344,14 @@ def _run_head(spec: JobSpec, authkey: bytes, quiet: bool, local_processes: int |
         raise click.ClickException(str(exc)) from None
     finally:
         view.close()
-    _log_outcome(outcome, spec, time.monotonic() - started)
+    seconds = time.monotonic() - started
+    if outcome.report is not None:  # (info lines: --quiet leaves them out)
+        html = os.path.join(outcome.out_dir, "report.html")
+        for line in run_recap(outcome.report, RecapOptions(
+                outcome.run.run_id, seconds, outcome.out_dir,
+                html_report=html if os.path.isfile(html) else "", resumed=outcome.resumed)):
+            log.info("%s", line)
+    _log_outcome(outcome, spec, seconds)
     sys.exit(outcome.exit_code)
 
 
@@ -323,9 +367,11 @@ def _log_outcome(outcome: JobOutcome, spec: JobSpec, seconds: float) -> None:
         counts[summary.status] = counts.get(summary.status, 0) + 1
     unchanged = f", {len(result.unchanged)} unchanged" if spec.incremental else ""
     deferred = f", {len(result.deferred)} deferred" if spec.settle_seconds else ""
-    log.info("run %d%s: %d files (%d ok, %d skipped, %d failed%s%s) in %.1f s",
-             outcome.run.run_id, " (resumed)" if outcome.resumed else "", len(result.summaries),
-             counts["ok"], counts["skipped"], counts["failed"], unchanged, deferred, seconds)
+    if outcome.report is None:  # else the summary printed after this says it all
+        log.info("run %d%s: %d files (%d ok, %d skipped, %d failed%s%s) in %.1f s",
+                 outcome.run.run_id, " (resumed)" if outcome.resumed else "",
+                 len(result.summaries), counts["ok"], counts["skipped"], counts["failed"],
+                 unchanged, deferred, seconds)
     if result.rejected_results:
         log.info("dropped %d late or duplicate results (each file is counted once)",
                  result.rejected_results)
@@ -341,7 +387,8 @@ def _log_outcome(outcome: JobOutcome, spec: JobSpec, seconds: float) -> None:
         log.error("%s. Nothing was written: the previous report in %s is left as it was",
                   outcome.nothing_found, outcome.out_dir)
     else:
-        log.info("wrote %s", outcome.out_dir)
+        if outcome.report is None:
+            log.info("wrote %s", outcome.out_dir)
         if outcome.exit_code == defaults.EXIT_FILES_FAILED:
             log.warning("some files failed; see the error column of %s",
                         os.path.join(outcome.out_dir, "files.csv"))

@@ -30,8 +30,9 @@ from logcrunch.discover import (
     WalkOptions,
     walk,
 )
+from logcrunch.progress import ProgressTotals, RateMeter, eta_seconds
 from logcrunch.scan import ScanConfig, is_splittable
-from logcrunch.summary import FileSummary
+from logcrunch.summary import STATUS_FAILED, FileSummary
 from logcrunch.transport import BrokerServer
 
 log = logging.getLogger(__name__)
@@ -70,10 +71,15 @@ class HeadOptions:
 
 @dataclass
 class Progress:
-    stats: BrokerStats
-    workers_active: int
+    """What `Head.run` reports about twice a second (see logcrunch.progress for the counts)."""
+
+    stats: BrokerStats  # tasks (a split file's ranges each count)
+    workers_active: int  # worker processes connected (seen within a lease, not gone)
     elapsed: float
-    walking: bool
+    walking: bool  # the walk still finds files: the totals still grow
+    totals: ProgressTotals = field(default_factory=ProgressTotals)  # bytes and files
+    rate: float | None = None  # bytes per second lately; None: no rate yet
+    eta: float | None = None  # seconds left at that rate; None while walking or without a rate
 
 
 @dataclass
@@ -168,6 +174,7 @@ class Head:
         self._ranges: dict[str, dict[int, FileSummary]] = {}
         self._range_count: dict[str, int] = {}
         self._lock = threading.Lock()
+        self._rate = RateMeter()
 
     @property
     def address(self) -> tuple[str, int]:
@@ -253,9 +260,11 @@ class Head:
             if self.persist and found.path not in self.resume:
                 self.persist([(row, found.root, 0, 1, "")])
             self._keep(row)
+            self.broker.add_final_file(failed=row.status == STATUS_FAILED)
             return
         if isinstance(found, DeferredFile):
             self._defer(found)
+            self.broker.add_final_file()
             return
         stored_identity, stored = self.resume.get(found.path, ("", {}))
         if stored and stored_identity != found.identity:
@@ -274,6 +283,7 @@ class Head:
             with self._lock:
                 self._roots.pop(found.path, None)
                 self._unchanged[found.path] = found.root
+            self.broker.add_final_file()
             return
         split = self.options.split_bytes
         starts: list[int] = [plan.start]
@@ -284,6 +294,12 @@ class Head:
             self._ranges[found.path] = {s: stored[s] for s in starts if s in stored}
             if plan != WHOLE_PLAN:
                 self._plans[found.path] = plan
+        done = [start for start in starts if start in stored]
+        self.broker.add_file(
+            found.path, len(starts) - len(done),
+            stored_bytes=sum(_range_end(start, split, found.size, len(starts)) - start
+                             for start in done),
+            stored_failed=any(stored[start].status == STATUS_FAILED for start in done))
         if len(stored) and all(start in stored for start in starts):
             self._maybe_join(found.path, found.size)
             return
@@ -294,7 +310,7 @@ class Head:
         for start in starts:
             if start in stored:
                 continue
-            end = min(start + split, found.size) if len(starts) > 1 else None
+            end = _range_end(start, split, found.size, len(starts)) if len(starts) > 1 else None
             self.broker.add_task(found.path, found.size, found.mtime, start, end,
                                  inode=found.inode, device=found.device, hold=plan.hold)
 
@@ -381,14 +397,24 @@ class Head:
 
     def _report_progress(self, elapsed: float) -> None:
         now = self.clock()
-        self.on_progress(Progress(self.broker.stats(),
-                                  self.broker.active_workers(now, self.options.lease_seconds),
-                                  elapsed, self._walking))
+        walking = self._walking  # read first: totals taken after it include all it found
+        totals = self.broker.progress()
+        self._rate.add(now, totals.bytes_done)
+        rate = self._rate.rate()
+        self.on_progress(Progress(self.broker.stats(), self.broker.connected_workers(now),
+                                  elapsed, walking, totals, rate,
+                                  eta_seconds(totals, rate, walking)))
 
     def _let_workers_hear_done(self) -> None:
         """Give connected workers a moment to learn the job is over before the server closes."""
         self.broker.wait_until_workers_told_done(
             self.clock, min(5.0, self.broker.heartbeat_seconds * 2 + 1.0))
+
+
+def _range_end(start: int, split: int, size: int, ranges: int) -> int:
+    """Where the range of a file of ``size`` cut into ``ranges`` ranges that starts at ``start``
+    ends."""
+    return min(start + split, size) if ranges > 1 else size
 
 
 def _announced_roots(roots: Iterable[str]) -> tuple[tuple[str, int], ...]:

@@ -89,6 +89,7 @@ class JobOutcome:
     resumed: bool
     exit_code: int
     nothing_found: str = ""  # with exit 4: what was found instead, and the likely cause
+    report: ReportInput | None = None  # what the published report was made of (None: none)
 
 
 class ReportError(Exception):
@@ -269,14 +270,14 @@ def _run_locked(spec: JobSpec, out_dir: str, db: StateDB, authkey: bytes,
         if failures:
             raise failures[0]
         seen.flush()
-        exit_code, nothing_found = _conclude(db, run.run_id, result, bool(head.resume), roots,
-                                             out_dir, spec)
+        exit_code, nothing_found, report = _conclude(db, run.run_id, result, bool(head.resume),
+                                                     roots, out_dir, spec)
     except BaseException:
         _mark_incomplete(db, run.run_id)
         raise
     published = exit_code in (defaults.EXIT_OK, defaults.EXIT_FILES_FAILED)
     return JobOutcome(db.get_run(run.run_id), result, out_dir, published, resumed, exit_code,
-                      nothing_found)
+                      nothing_found, report)
 
 
 def _planner(cursors: dict[tuple[int, int], Cursor], settled: bool):
@@ -291,16 +292,16 @@ def _planner(cursors: dict[tuple[int, int], Cursor], settled: bool):
 
 
 def _conclude(db: StateDB, run_id: int, result: HeadResult, has_stored: bool, roots: list[str],
-              out_dir: str, spec: JobSpec) -> tuple[int, str]:
-    """Record how the run ended, publishing its report if it finished; (exit code, and for exit
-    4 the message)."""
+              out_dir: str, spec: JobSpec) -> tuple[int, str, ReportInput | None]:
+    """Record how the run ended, publishing its report if it finished; (exit code, for exit
+    4 the message, the published report's input)."""
     if result.aborted:
         db.finish_run(run_id, INCOMPLETE)
-        return defaults.EXIT_INCOMPLETE, ""
+        return defaults.EXIT_INCOMPLETE, "", None
     if result.found_nothing:
         # Results an earlier attempt stored stay resumable; with none, nothing to resume.
         db.finish_run(run_id, INCOMPLETE if has_stored else EMPTY, ())
-        return defaults.EXIT_NO_FILES, nothing_found_message(roots, result.passed_over)
+        return defaults.EXIT_NO_FILES, nothing_found_message(roots, result.passed_over), None
     report = db.report_input(run_id)
     failed = any(s.status == "failed" for s in report.summaries.values())
     status = FINISHED_FAILED_FILES if failed else FINISHED_OK
@@ -320,7 +321,7 @@ def _conclude(db: StateDB, run_id: int, result: HeadResult, has_stored: bool, ro
     # Finished only once the report is out: an unpublished run is resumed next time, and is
     # never the baseline of an incremental run.
     db.finish_run(run_id, status, report.summaries.values(), aggregates, ended=ended)
-    return (defaults.EXIT_FILES_FAILED if failed else defaults.EXIT_OK), ""
+    return (defaults.EXIT_FILES_FAILED if failed else defaults.EXIT_OK), "", report
 
 
 def _changes(db: StateDB, run_id: int, report: ReportInput, options: ChangeOptions,

@@ -235,6 +235,7 @@ def scan_file(
     opener: Opener | None = None,
     hold: bool = False,
     track: bool = False,
+    counter: ReadCounter | None = None,
 ) -> FileSummary:
     """Summarise the lines of ``path`` that start in the byte range [start, end).
 
@@ -252,14 +253,47 @@ def scan_file(
     line is counted once) and ``fingerprint`` for the next incremental run (deltas.py);
     ``hold``: leave a last line without "\n" uncounted, ``read_to`` stopping before it (the
     range it starts in holds it, whichever range that is).
+
+    ``counter`` (optional) follows the bytes read of the file while the scan runs (see
+    ReadCounter); another thread may read it at any time.
     """
     raw = _open(path, opener)
     if isinstance(raw, FileSummary):
         return raw
     try:
-        return _scan_opened(path, raw, config, start, end, hold=hold, track=track)
+        return _scan_opened(path, raw, config, start, end, hold=hold, track=track,
+                            counter=counter)
     finally:
+        if counter is not None:
+            counter.stop()
         _close(raw)
+
+
+class ReadCounter:
+    """How far the current scan has read its task, for progress reports from another thread.
+
+    The scanner points it at its BoundedReader (which counts every byte taken from the file, the
+    compressed bytes of a compressed file) once the task's range begins: reading it costs the
+    scan nothing per block or line. `bytes_read()` is the bytes consumed past the range's start,
+    at least 0 (a range's reader starts one byte early, and may read past its end to finish the
+    last line: whoever reports it clamps to the task's size).
+    """
+
+    def __init__(self) -> None:
+        self._tracked: tuple[BoundedReader, int] | None = None  # one attribute: set atomically
+
+    def follow(self, source: BoundedReader, start: int) -> None:
+        self._tracked = (source, start)
+
+    def stop(self) -> None:
+        self._tracked = None
+
+    def bytes_read(self) -> int:
+        tracked = self._tracked
+        if tracked is None:
+            return 0
+        source, start = tracked
+        return max(0, source.position - start)
 
 
 def _open(path: str, opener: Opener | None):
@@ -280,7 +314,8 @@ def _close(raw) -> None:
 
 
 def _scan_opened(path, raw, config: ScanConfig, start: int, end: int | None,
-                 make_scanner=None, hold: bool = False, track: bool = False) -> FileSummary:
+                 make_scanner=None, hold: bool = False, track: bool = False,
+                 counter: ReadCounter | None = None) -> FileSummary:
     try:
         info = os.fstat(raw.fileno())
     except OSError as exc:
@@ -311,6 +346,7 @@ def _scan_opened(path, raw, config: ScanConfig, start: int, end: int | None,
             stream = decompressing(source, compression, limit, config.max_expansion)
         ends: list[int] = []
         summary = _scan_stream(path, stream, size, clock, config, start, end, make_scanner,
+                               lambda: counter.follow(source, start) if counter else None,
                                hold and compression is None, ends)
         if summary.status == STATUS_OK:
             problem = _shrink_problem(raw, source)
@@ -450,8 +486,8 @@ def _read_full(stream, size: int) -> bytes:
     return b"".join(parts)
 
 
-def _scan_stream(path, stream, size, clock, config, start, end, make_scanner, hold=False,
-                 ends=None) -> FileSummary:
+def _scan_stream(path, stream, size, clock, config, start, end, make_scanner,
+                 on_range_start=None, hold=False, ends=None) -> FileSummary:
     head = _read_full(stream, defaults.BINARY_SNIFF_BYTES)
     if b"\x00" in head:
         return FileSummary.skipped(path, BINARY_REASON, size_bytes=size)
@@ -464,6 +500,8 @@ def _scan_stream(path, stream, size, clock, config, start, end, make_scanner, ho
     else:
         chunks = _chunks(stream, config.chunk_size, first=head)
         blocks = _line_blocks(chunks, config.max_line_bytes, 0, False, end, hold, ends)
+    if on_range_start is not None:
+        on_range_start()
     for kind, data in blocks:
         if kind == "lines":
             scanner.scan_block(data)

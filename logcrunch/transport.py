@@ -86,11 +86,15 @@ class BrokerService:
         alive = None if conn is None else (lambda: not _peer_hung_up(conn))
         return self._broker.lease_waiting(worker, job_id, self._clock, max_files, wait, alive)
 
-    def heartbeat(self, worker: str, lease_id: str, current: int | None) -> bool:
+    def heartbeat(self, worker: str, lease_id: str, current: int | None,
+                  bytes_read: int = 0) -> bool:
+        """Extend a lease; ``bytes_read``: how much of task ``current`` the worker has read (the
+        broker clamps it to the task and keeps it monotone)."""
         validation.check_worker_name(worker)
         validation.check_id(lease_id, "lease id")
         validation.check_optional_count(current, "current task")
-        return self._broker.heartbeat(worker, lease_id, current, self._clock())
+        validation.check_count(bytes_read, "bytes read")
+        return self._broker.heartbeat(worker, lease_id, current, self._clock(), bytes_read)
 
     def complete(self, worker: str, lease_id: str, results: list[tuple[int, FileSummary]],
                  lease_finished: bool = False) -> int:

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from logcrunch import defaults, faults, validation
 from logcrunch.broker import JobInfo, Task
 from logcrunch.confine import ReadPolicy, open_confined
-from logcrunch.scan import scan_file
+from logcrunch.scan import ReadCounter, scan_file
 from logcrunch.summary import FileSummary
 from logcrunch.transport import (
     CONNECTION_ERRORS,
@@ -136,6 +136,7 @@ class WorkerProcess:
         self.heartbeat: _Heartbeat | None = None
         self.files_done = 0
         self.policy: ReadPolicy | None = None
+        self.read_counter = ReadCounter()  # the current task's bytes read, for the heartbeats
 
     # -- connection ---------------------------------------------------------------------------
 
@@ -287,7 +288,7 @@ class WorkerProcess:
         summary = scan_file(local, job.scan_config, task.start, task.end,
                             opener=lambda path: open_confined(path, policy, task.inode,
                                                               task.device),
-                            hold=task.hold, track=True)
+                            hold=task.hold, track=True, counter=self.read_counter)
         summary.path = task.path
         if summary.status != "ok" and not summary.size_bytes:
             summary.size_bytes = task.size  # refused or never opened: the size the walk saw
@@ -301,7 +302,8 @@ class _Heartbeat(threading.Thread):
 
     One thread (and one connection) per worker process, reused for every lease. It beats every
     ``interval`` and soon (at most every ``MIN_GAP``) after the child moves to a new file, so the
-    head knows which file a worker was reading when it died.
+    head knows which file a worker was reading when it died. Each beat carries how many bytes of
+    that task the scan has read so far (the worker's ReadCounter), for the head's progress.
     """
 
     MIN_GAP = 0.25
@@ -356,8 +358,9 @@ class _Heartbeat(threading.Thread):
                     proxy = connect_with_retry(self.worker.options.address,
                                                self.worker.options.authkey,
                                                time.monotonic() + self.interval)
+                bytes_read = self.worker.read_counter.bytes_read() if current is not None else 0
                 alive = validation.check_reply(
-                    "heartbeat", proxy.heartbeat(self.worker.name, lease_id, current))
+                    "heartbeat", proxy.heartbeat(self.worker.name, lease_id, current, bytes_read))
                 self._sent, last_beat = (lease_id, current), time.monotonic()
                 with self._lock:
                     if not alive and self._lease_id == lease_id:
