@@ -48,7 +48,7 @@ from logcrunch import wire
 
 log = logging.getLogger(__name__)
 
-PROTOCOL = 4
+PROTOCOL = 5  # 5: metrics carry their quantile sketch
 CHALLENGE = b"#CHALLENGE#"
 WELCOME = b"#WELCOME#"
 FAILURE = b"#FAILURE#"
@@ -62,10 +62,10 @@ CLIENT_NONCE_BYTES = 32
 TAG_BYTES = 32
 MAX_HANDSHAKE_FRAME = 256
 # A lease is about 1 MB at most; a batch of results is cut at defaults.RESULT_BATCH_BYTES (by an
-# upper bound of its encoded size) plus one summary, itself at most ~12 MB (templates and
-# timeline are capped per file: worker.encoded_size_bound). This bounds what a peer (or a frame
-# a relay injects, read before its tag fails) can make the other side hold.
-MAX_MESSAGE_BYTES = 16 * 1024 * 1024
+# upper bound of its encoded size) plus one summary, itself at most ~18 MB (templates, timeline
+# and metric sketches are capped per file: worker.encoded_size_bound). This bounds what a peer
+# (or a frame a relay injects, read before its tag fails) can make the other side hold.
+MAX_MESSAGE_BYTES = 24 * 1024 * 1024
 HANDSHAKE_SECONDS = 5.0  # the whole handshake, not each read
 MAX_PENDING_HANDSHAKES = 512
 

@@ -151,7 +151,7 @@ class Sketch:
     @classmethod
     def from_flat(cls, flat: list[int]) -> Sketch:
         """The sketch of ``[index, count, index, count, ...]`` (the stored and wire form)."""
-        return cls(dict(zip(flat[0::2], flat[1::2])))
+        return cls(dict(zip(flat[0::2], flat[1::2], strict=True)))
 
     @property
     def counts(self) -> dict[int, int]:
@@ -159,8 +159,9 @@ class Sketch:
         if self._counts is None:
             blobs = self._blobs
             pairs = array("q")
-            pairs.frombytes(_merge_buckets(blobs, _limit()) if len(blobs) > 1 else blobs[0])
-            self._counts = fold(dict(zip(pairs[0::2], pairs[1::2])), _limit())
+            limit = defaults.MAX_SKETCH_BUCKETS
+            pairs.frombytes(_merge_buckets(blobs, limit) if len(blobs) > 1 else blobs[0])
+            self._counts = fold(dict(zip(pairs[0::2], pairs[1::2], strict=True)), limit)
             self._blobs = ()
         return self._counts
 
@@ -221,7 +222,3 @@ class Sketch:
         if estimate is None:
             return maximum if index > 0 else minimum
         return min(max(estimate, minimum), maximum)
-
-
-def _limit() -> int:
-    return defaults.MAX_SKETCH_BUCKETS
