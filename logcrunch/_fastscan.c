@@ -1463,6 +1463,7 @@ typedef struct {
     uint64_t *bucket_keys;
     int64_t *bucket_counts;
     size_t bucket_mask, buckets_used;
+    int bucket_shift; /* 64 - log2(capacity): slots are the top bits of a Fibonacci hash */
 } Table;
 
 static int table_init(Table *table) {
@@ -1470,6 +1471,7 @@ static int table_init(Table *table) {
     table->count = 0;
     table->items = PyMem_Malloc(table->capacity * sizeof(Entry));
     table->bucket_mask = 1023;
+    table->bucket_shift = 64 - 10;
     table->buckets_used = 0;
     table->bucket_keys = PyMem_Calloc(1024, sizeof(uint64_t));
     table->bucket_counts = PyMem_Calloc(1024, sizeof(int64_t));
@@ -1632,22 +1634,30 @@ static inline int32_t positive_index(double x) {
     return (int32_t)((exponent + 52) * 64 + (int64_t)(fraction >> 46));
 }
 
-/* The bucket index of scaled / 10**decimals, through its correctly rounded double: one IEEE
- * division of two exact doubles when |scaled| < 2**53 (decimals <= 18 here), else Python's
- * correctly rounded int / int. Returns 0 for zero; sets *failed on a Python error. */
-static int32_t sample_index(int64_t scaled, int decimals, int *failed) {
-    if (scaled == 0) return 0;
-    uint64_t magnitude = scaled < 0 ? -(uint64_t)scaled : (uint64_t)scaled;
-    double x;
-    if (magnitude < (1ULL << 53) && decimals <= 22) {
-        x = (double)magnitude / POW10[decimals];
+/* The bucket index of scaled / 10**decimals, through its correctly rounded double: for ints
+ * below 2**53 straight from their bits (the double is exact), for other |scaled| < 2**53 one IEEE
+ * division of two exact doubles (decimals <= 18 here), else Python's correctly rounded
+ * int / int. Branch-free on the sign (half the samples of a signed metric are negative). Returns
+ * 0 for zero; sets *failed on a Python error. */
+static inline int32_t sample_index(int64_t scaled, int decimals, int *failed) {
+    int64_t sign = scaled >> 63; /* 0 or -1 */
+    uint64_t magnitude = ((uint64_t)scaled ^ (uint64_t)sign) - (uint64_t)sign;
+    int32_t index;
+    if (magnitude == 0) return 0;
+    if (magnitude < (1ULL << 53)) {
+        if (decimals == 0) {
+            int lead = 63 - __builtin_clzll(magnitude); /* the binary exponent */
+            index = (int32_t)((lead + 1075) * 64 + (int)(((magnitude << 6) >> lead) & 63));
+        } else {
+            index = positive_index((double)magnitude / POW10[decimals]);
+        }
     } else {
         PyObject *numerator = PyLong_FromUnsignedLongLong(magnitude);
         PyObject *ten = PyLong_FromLong(10), *power = NULL, *quotient = NULL;
         PyObject *exponent = PyLong_FromLong(decimals);
         if (numerator && ten && exponent) power = PyNumber_Power(ten, exponent, Py_None);
         if (power) quotient = PyNumber_TrueDivide(numerator, power);
-        x = quotient ? PyFloat_AsDouble(quotient) : -1.0;
+        double x = quotient ? PyFloat_AsDouble(quotient) : -1.0;
         Py_XDECREF(numerator);
         Py_XDECREF(ten);
         Py_XDECREF(exponent);
@@ -1657,10 +1667,12 @@ static int32_t sample_index(int64_t scaled, int decimals, int *failed) {
             *failed = 1;
             return 0;
         }
+        index = positive_index(x);
     }
-    int32_t index = positive_index(x);
-    return scaled < 0 ? -index : index;
+    return (index ^ (int32_t)sign) - (int32_t)sign;
 }
+
+#define BUCKET_SLOT(key, shift) ((size_t)(((key) * 0x9E3779B97F4A7C15ULL) >> (shift)))
 
 static int buckets_grow(Table *table) {
     size_t capacity = (table->bucket_mask + 1) * 2;
@@ -1673,10 +1685,11 @@ static int buckets_grow(Table *table) {
         return -1;
     }
     size_t mask = capacity - 1;
+    int shift = table->bucket_shift - 1;
     for (size_t i = 0; i <= table->bucket_mask; i++) {
         uint64_t key = table->bucket_keys[i];
         if (!key) continue;
-        size_t slot = (size_t)mix64(key) & mask;
+        size_t slot = BUCKET_SLOT(key, shift);
         while (keys[slot]) slot = (slot + 1) & mask;
         keys[slot] = key;
         counts[slot] = table->bucket_counts[i];
@@ -1686,17 +1699,18 @@ static int buckets_grow(Table *table) {
     table->bucket_keys = keys;
     table->bucket_counts = counts;
     table->bucket_mask = mask;
+    table->bucket_shift = shift;
     return 0;
 }
 
 /* One sample of entry `at` into its sketch buckets; 0, or -1 with an error set. */
-static int bucket_add(Table *table, Py_ssize_t at, int64_t scaled, int decimals) {
+static inline int bucket_add(Table *table, Py_ssize_t at, int64_t scaled, int decimals) {
     int failed = 0;
     int32_t index = sample_index(scaled, decimals, &failed);
     if (failed) return -1;
     uint64_t key = BUCKET_KEY(at, index);
     size_t mask = table->bucket_mask;
-    size_t slot = (size_t)mix64(key) & mask;
+    size_t slot = BUCKET_SLOT(key, table->bucket_shift);
     for (;;) {
         uint64_t found = table->bucket_keys[slot];
         if (found == key) {
