@@ -105,7 +105,7 @@ def format_estimate(value: Number | None) -> str:
     rounded = scientific(value, defaults.PERCENTILE_DIGITS)  # exact, never overflows
     try:
         return repr(float(rounded))
-    except OverflowError:  # pragma: no cover - estimates are clamped into [min, max]
+    except OverflowError:  # an estimate clamped to a max past the largest double
         return rounded
 
 

@@ -315,7 +315,7 @@ def metric_problem(metric: Any) -> str:
             return "min and max are not an ordered pair of kept samples"
         if square < 0 or not count * low <= total <= count * high:
             return "sum or sum of squares cannot come from samples between min and max"
-        return ""
+        return sketch_problem(metric)
     parts = [_parts(value) for value in values]
     if None in parts:
         return "a value is not an exact number"

@@ -53,6 +53,8 @@ class WireError(ValueError):
 
 
 def _default(value: Any) -> Any:
+    if type(value) is Metric:  # not via _field: a Metric outside a summary's metrics
+        return {"$": "Metric", "v": _metric_values(value)}
     known = _GETTERS.get(type(value))
     if known is not None:
         name, getter, dict_fields = known
@@ -62,8 +64,6 @@ def _default(value: Any) -> Any:
             for index in dict_fields:
                 values[index] = _field(values[index])
         return {"$": name, "v": values}
-    if type(value) is Metric:  # not via _field: a Metric outside a summary's metrics
-        return {"$": "Metric", "v": _metric_values(value)}
     if isinstance(value, Fraction):
         return {"$": "Q", "v": [value.numerator, value.denominator]}
     raise TypeError(f"{type(value).__name__} cannot be sent to a peer")
