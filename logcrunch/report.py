@@ -9,6 +9,7 @@ is written last, so a crash or a full disk leaves the previous report as it was.
 from __future__ import annotations
 
 import csv
+import math
 import os
 import tempfile
 from collections.abc import Iterable
@@ -103,10 +104,8 @@ def format_estimate(value: Number | None) -> str:
     if value is None:
         return ""
     rounded = scientific(value, defaults.PERCENTILE_DIGITS)  # exact, never overflows
-    try:
-        return repr(float(rounded))
-    except OverflowError:  # an estimate clamped to a max past the largest double
-        return rounded
+    as_float = float(rounded)
+    return rounded if math.isinf(as_float) else repr(as_float)  # inf: a max past the doubles
 
 
 def metric_cells(metric: Metric) -> list[str]:
