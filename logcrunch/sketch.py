@@ -30,8 +30,8 @@ latencies) keep it. Folding is order-independent: for multisets of buckets A and
 tree. Proof: let t be the ``limit``-th largest index of A + B (nothing folds if there is none).
 Folding A moves counts only onto t_A, A's own ``limit``-th largest index, and only from indices
 below t_A. A has ``limit`` indices >= t_A, so A + B has too: t >= t_A (and fold(A) + fold(B)
-still holds every index >= t of A + B, so t is its ``limit``-th largest index too). Hence in fold(A) every
-count sits either where it was (if its index is >= t_A) or on t_A <= t; the same for B. Folding
+still holds every index >= t of A + B, so t is its ``limit``-th largest index too). Hence in
+fold(A) every count sits where it was (if its index is >= t_A) or on t_A <= t; so in B. Folding
 the sum then leaves every count on an index > t in place and moves every other count onto t,
 exactly what fold(A + B) does with the original counts, since an index > t of A + B is > t_A
 and was never moved. (And fold(fold(A)) == fold(A): the second fold finds <= ``limit`` buckets.)
@@ -157,7 +157,7 @@ class Sketch:
     def counts(self) -> dict[int, int]:
         """{index: count} (do not mutate)."""
         if self._counts is None:
-            blobs = self._blobs
+            blobs = self._blobs or (b"",)
             pairs = array("q")
             limit = defaults.MAX_SKETCH_BUCKETS
             pairs.frombytes(_merge_buckets(blobs, limit) if len(blobs) > 1 else blobs[0])
@@ -165,10 +165,6 @@ class Sketch:
             self._blobs = ()
         return self._counts
 
-    def _as_blob(self) -> bytes:
-        if self._counts is None and len(self._blobs) == 1:
-            return self._blobs[0]
-        return array("q", [item for pair in self.counts.items() for item in pair]).tobytes()
 
     def merge(self, other: Sketch, limit: int = defaults.MAX_SKETCH_BUCKETS) -> Sketch:
         """The sketch of both sketches' samples, folded to ``limit`` buckets."""
@@ -188,7 +184,9 @@ class Sketch:
     def _blobs_or_blob(self) -> tuple[bytes, ...]:
         if self._counts is None:
             return self._blobs
-        return (self._as_blob(),) if self._counts else ()
+        if not self._counts:
+            return ()
+        return (array("q", [item for pair in self._counts.items() for item in pair]).tobytes(),)
 
     def flat(self) -> list[int]:
         """``[index, count, ...]`` in ascending index order (the stored and wire form)."""

@@ -169,3 +169,13 @@ def test_bounded_memory_keeps_the_high_quantiles():
         assert within_bound(capped.percentile(quantile), exact_quantile(values, quantile))
     random.Random(1).shuffle(values)
     assert Sketch.of(values, limit=100) == small
+
+
+@needs_c
+def test_a_blob_sketch_and_a_dict_sketch_merge_as_two_dicts():
+    from array import array
+
+    blob = Sketch.from_blob(array("q", [68800, 2, -64, 1]).tobytes())
+    plain = Sketch({68800: 1, 0: 4})
+    assert blob.merge(plain) == plain.merge(blob) == Sketch({-64: 1, 0: 4, 68800: 3})
+    assert blob.merge(plain).flat() == [-64, 1, 0, 4, 68800, 3]
