@@ -19,8 +19,9 @@
  * end of the text searched (the content, or a slice of it where Python passes endpos / slices).
  *
  * metrics maps each admitted logfmt key (bytes) to a list of
- *   (decimals, count, total, total_sq, minimum, maximum)
- * aggregates of its values scaled by 10**decimals (Python ints, exact); others is a list of
+ *   (decimals, count, total, total_sq, minimum, maximum, buckets)
+ * aggregates of its values scaled by 10**decimals (Python ints, exact), buckets their sketch
+ * (logcrunch/sketch.py) as bytes of unsorted (index, count) int64 pairs; others is a list of
  * (key, value text) pairs left to Python: exponent forms, numbers of more than MAX_DIGITS digits,
  * and keys beyond the MAX_ENTRIES table. Numbers whose key the per-file metric cap already refuses
  * (longer than max_key bytes, or sorting after ceiling: summary.MetricCap) are only counted, in
@@ -1457,14 +1458,28 @@ typedef struct {
     /* The entry the i-th number of the previous line went to: lines of one file mostly repeat
      * their keys in the same order, so this spares most hash lookups. */
     Py_ssize_t recent[RECENT];
+    /* Sketch buckets of all entries: open addressing on BUCKET_KEY(entry, bucket index); 0 is a
+     * free slot (no real key is 0). */
+    uint64_t *bucket_keys;
+    int64_t *bucket_counts;
+    size_t bucket_mask, buckets_used;
+    int bucket_shift; /* 64 - log2(capacity): slots are the top bits of a Fibonacci hash */
 } Table;
 
 static int table_init(Table *table) {
     table->capacity = 64;
     table->count = 0;
     table->items = PyMem_Malloc(table->capacity * sizeof(Entry));
-    if (!table->items || index_init(&table->index, 128) < 0) {
+    table->bucket_mask = 1023;
+    table->bucket_shift = 64 - 10;
+    table->buckets_used = 0;
+    table->bucket_keys = PyMem_Calloc(1024, sizeof(uint64_t));
+    table->bucket_counts = PyMem_Calloc(1024, sizeof(int64_t));
+    if (!table->items || !table->bucket_keys || !table->bucket_counts ||
+        index_init(&table->index, 128) < 0) {
         PyMem_Free(table->items);
+        PyMem_Free(table->bucket_keys);
+        PyMem_Free(table->bucket_counts);
         table->items = NULL;
         return -1;
     }
@@ -1479,6 +1494,8 @@ static void table_free(Table *table) {
     }
     PyMem_Free(table->items);
     table->items = NULL;
+    PyMem_Free(table->bucket_keys);
+    PyMem_Free(table->bucket_counts);
     index_free(&table->index);
 }
 
@@ -1588,6 +1605,237 @@ static PyObject *entry_sum(PyObject *spilled, i128 value) {
     PyObject *sum = PyNumber_Add(spilled, part);
     Py_DECREF(part);
     return sum;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Sketch buckets (logcrunch/sketch.py defines them): the index of a sample from the bits of its
+ * correctly rounded double; 64 buckets per octave; 0 for zero, negative for negative values. */
+
+#define SKETCH_TOP ((2047 + 52) * 64) /* sketch.TOP: the overflow bucket */
+#define BUCKET_OFFSET (1 << 18)       /* > SKETCH_TOP: index + offset is positive, 19 bits */
+#define BUCKET_KEY(entry, index) (((uint64_t)(entry) << 19) | (uint64_t)((index) + BUCKET_OFFSET))
+
+static const double POW10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                 1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+/* sketch._positive_index of a positive double (or +inf), by its bits. */
+static inline int32_t positive_index(double x) {
+    uint64_t bits;
+    memcpy(&bits, &x, sizeof bits);
+    int64_t exponent = (int64_t)(bits >> 52);
+    uint64_t fraction = bits & ((1ULL << 52) - 1);
+    if (exponent == 2047) return SKETCH_TOP;
+    if (exponent == 0) { /* subnormal: normalise so the leading one is bit 52 */
+        int shift = __builtin_clzll(fraction) - 11;
+        exponent = 1 - shift;
+        fraction = (fraction << shift) & ((1ULL << 52) - 1);
+    }
+    return (int32_t)((exponent + 52) * 64 + (int64_t)(fraction >> 46));
+}
+
+/* The bucket index of scaled / 10**decimals, through its correctly rounded double: for ints
+ * below 2**53 straight from their bits (the double is exact), for other |scaled| < 2**53 one IEEE
+ * division of two exact doubles (decimals <= 18 here), else Python's correctly rounded
+ * int / int. Branch-free on the sign (half the samples of a signed metric are negative). Returns
+ * 0 for zero; sets *failed on a Python error. */
+static inline int32_t sample_index(int64_t scaled, int decimals, int *failed) {
+    int64_t sign = scaled >> 63; /* 0 or -1 */
+    uint64_t magnitude = ((uint64_t)scaled ^ (uint64_t)sign) - (uint64_t)sign;
+    int32_t index;
+    if (magnitude == 0) return 0;
+    if (magnitude < (1ULL << 53)) {
+        if (decimals == 0) {
+            int lead = 63 - __builtin_clzll(magnitude); /* the binary exponent */
+            index = (int32_t)((lead + 1075) * 64 + (int)(((magnitude << 6) >> lead) & 63));
+        } else {
+            index = positive_index((double)magnitude / POW10[decimals]);
+        }
+    } else {
+        PyObject *numerator = PyLong_FromUnsignedLongLong(magnitude);
+        PyObject *ten = PyLong_FromLong(10), *power = NULL, *quotient = NULL;
+        PyObject *exponent = PyLong_FromLong(decimals);
+        if (numerator && ten && exponent) power = PyNumber_Power(ten, exponent, Py_None);
+        if (power) quotient = PyNumber_TrueDivide(numerator, power);
+        double x = quotient ? PyFloat_AsDouble(quotient) : -1.0;
+        Py_XDECREF(numerator);
+        Py_XDECREF(ten);
+        Py_XDECREF(exponent);
+        Py_XDECREF(power);
+        Py_XDECREF(quotient);
+        if (x < 0) {
+            *failed = 1;
+            return 0;
+        }
+        index = positive_index(x);
+    }
+    return (index ^ (int32_t)sign) - (int32_t)sign;
+}
+
+#define BUCKET_SLOT(key, shift) ((size_t)(((key) * 0x9E3779B97F4A7C15ULL) >> (shift)))
+
+static int buckets_grow(Table *table) {
+    size_t capacity = (table->bucket_mask + 1) * 2;
+    uint64_t *keys = PyMem_Calloc(capacity, sizeof(uint64_t));
+    int64_t *counts = PyMem_Calloc(capacity, sizeof(int64_t));
+    if (!keys || !counts) {
+        PyMem_Free(keys);
+        PyMem_Free(counts);
+        PyErr_NoMemory();
+        return -1;
+    }
+    size_t mask = capacity - 1;
+    int shift = table->bucket_shift - 1;
+    for (size_t i = 0; i <= table->bucket_mask; i++) {
+        uint64_t key = table->bucket_keys[i];
+        if (!key) continue;
+        size_t slot = BUCKET_SLOT(key, shift);
+        while (keys[slot]) slot = (slot + 1) & mask;
+        keys[slot] = key;
+        counts[slot] = table->bucket_counts[i];
+    }
+    PyMem_Free(table->bucket_keys);
+    PyMem_Free(table->bucket_counts);
+    table->bucket_keys = keys;
+    table->bucket_counts = counts;
+    table->bucket_mask = mask;
+    table->bucket_shift = shift;
+    return 0;
+}
+
+/* One sample of entry `at` into its sketch buckets; 0, or -1 with an error set. */
+static inline int bucket_add(Table *table, Py_ssize_t at, int64_t scaled, int decimals) {
+    int failed = 0;
+    int32_t index = sample_index(scaled, decimals, &failed);
+    if (failed) return -1;
+    uint64_t key = BUCKET_KEY(at, index);
+    size_t mask = table->bucket_mask;
+    size_t slot = BUCKET_SLOT(key, table->bucket_shift);
+    for (;;) {
+        uint64_t found = table->bucket_keys[slot];
+        if (found == key) {
+            table->bucket_counts[slot]++;
+            return 0;
+        }
+        if (!found) break;
+        slot = (slot + 1) & mask;
+    }
+    table->bucket_keys[slot] = key;
+    table->bucket_counts[slot] = 1;
+    if (++table->buckets_used * 2 > mask + 1) return buckets_grow(table);
+    return 0;
+}
+
+/* Per entry, its buckets as a bytes of (index, count) int64 pairs (unsorted); a new list of
+ * table->count bytes objects, or NULL with an error set. */
+static PyObject *build_buckets(Table *table) {
+    Py_ssize_t entries = table->count;
+    Py_ssize_t *sizes = PyMem_Calloc(entries ? entries : 1, sizeof(Py_ssize_t));
+    PyObject *blobs = PyList_New(entries);
+    if (!sizes || !blobs) {
+        PyMem_Free(sizes);
+        Py_XDECREF(blobs);
+        return PyErr_NoMemory();
+    }
+    for (size_t i = 0; i <= table->bucket_mask; i++)
+        if (table->bucket_keys[i]) sizes[table->bucket_keys[i] >> 19]++;
+    for (Py_ssize_t e = 0; e < entries; e++) {
+        PyObject *blob = PyBytes_FromStringAndSize(NULL, sizes[e] * 16);
+        if (!blob) {
+            PyMem_Free(sizes);
+            Py_DECREF(blobs);
+            return NULL;
+        }
+        PyList_SET_ITEM(blobs, e, blob);
+        sizes[e] = 0; /* from here: pairs written */
+    }
+    for (size_t i = 0; i <= table->bucket_mask; i++) {
+        uint64_t key = table->bucket_keys[i];
+        if (!key) continue;
+        Py_ssize_t e = (Py_ssize_t)(key >> 19);
+        int64_t pair[2] = {(int64_t)(key & ((1 << 19) - 1)) - BUCKET_OFFSET,
+                           table->bucket_counts[i]};
+        memcpy(PyBytes_AS_STRING(PyList_GET_ITEM(blobs, e)) + sizes[e] * 16, pair, 16);
+        sizes[e]++;
+    }
+    PyMem_Free(sizes);
+    return blobs;
+}
+
+/* merge_buckets(blobs, limit) -> bytes: the sum of blobs of (index, count) int64 pairs, sorted,
+ * every index below the limit-th largest folded into it (logcrunch.sketch.fold). */
+static int64_t *DENSE = NULL; /* 2 * SKETCH_TOP + 1 counts, all 0 between calls */
+
+static int compare_int32(const void *a, const void *b) {
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x > y) - (x < y);
+}
+
+static PyObject *merge_buckets(PyObject *module, PyObject *args) {
+    PyObject *blobs;
+    Py_ssize_t limit;
+    if (!PyArg_ParseTuple(args, "On:merge_buckets", &blobs, &limit)) return NULL;
+    PyObject *sequence = PySequence_Fast(blobs, "blobs must be a sequence of bytes");
+    if (!sequence) return NULL;
+    if (limit < 1) {
+        Py_DECREF(sequence);
+        PyErr_SetString(PyExc_ValueError, "limit must be positive");
+        return NULL;
+    }
+    if (!DENSE && !(DENSE = PyMem_Calloc(2 * SKETCH_TOP + 1, sizeof(int64_t)))) {
+        Py_DECREF(sequence);
+        return PyErr_NoMemory();
+    }
+    Py_ssize_t pairs = 0, n = PySequence_Fast_GET_SIZE(sequence);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *blob = PySequence_Fast_GET_ITEM(sequence, i);
+        if (!PyBytes_Check(blob) || PyBytes_GET_SIZE(blob) % 16) {
+            Py_DECREF(sequence);
+            PyErr_SetString(PyExc_ValueError, "a blob is bytes of (index, count) int64 pairs");
+            return NULL;
+        }
+        pairs += PyBytes_GET_SIZE(blob) / 16;
+    }
+    int32_t *touched = PyMem_Malloc((pairs ? pairs : 1) * sizeof(int32_t));
+    if (!touched) {
+        Py_DECREF(sequence);
+        return PyErr_NoMemory();
+    }
+    Py_ssize_t used = 0;
+    int bad = 0;
+    for (Py_ssize_t i = 0; i < n && !bad; i++) {
+        PyObject *blob = PySequence_Fast_GET_ITEM(sequence, i);
+        const char *data = PyBytes_AS_STRING(blob);
+        for (Py_ssize_t p = 0; p < PyBytes_GET_SIZE(blob) / 16; p++) {
+            int64_t pair[2];
+            memcpy(pair, data + p * 16, 16);
+            if (pair[0] < -SKETCH_TOP || pair[0] > SKETCH_TOP || pair[1] <= 0) {
+                bad = 1;
+                break;
+            }
+            int64_t *slot = &DENSE[pair[0] + SKETCH_TOP];
+            if (*slot == 0) touched[used++] = (int32_t)pair[0];
+            *slot += pair[1];
+        }
+    }
+    Py_DECREF(sequence);
+    qsort(touched, used, sizeof(int32_t), compare_int32);
+    Py_ssize_t first = used > limit ? used - limit : 0; /* the fold target's position */
+    int64_t folded = 0;
+    for (Py_ssize_t i = 0; i < first; i++) {
+        folded += DENSE[touched[i] + SKETCH_TOP];
+        DENSE[touched[i] + SKETCH_TOP] = 0;
+    }
+    PyObject *result = bad ? NULL : PyBytes_FromStringAndSize(NULL, (used - first) * 16);
+    for (Py_ssize_t i = first; i < used; i++) {
+        int64_t *slot = &DENSE[touched[i] + SKETCH_TOP];
+        int64_t pair[2] = {touched[i], *slot + (i == first ? folded : 0)};
+        if (result) memcpy(PyBytes_AS_STRING(result) + (i - first) * 16, pair, 16);
+        *slot = 0;
+    }
+    PyMem_Free(touched);
+    if (bad) PyErr_SetString(PyExc_ValueError, "a bucket index out of range or a count <= 0");
+    return result;
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -1789,7 +2037,9 @@ static int scan_pairs(Table *table, Decisions *decisions, PyObject *others, Cap 
             }
             ordinal++;
             if (at >= 0) {
-                if (entry_add(&table->items[at], scaled) < 0) return -1;
+                if (entry_add(&table->items[at], scaled) < 0 ||
+                    bucket_add(table, at, scaled, decimals) < 0)
+                    return -1;
                 continue;
             }
             /* the table is full: the number goes to Python */
@@ -1937,8 +2187,13 @@ static int template_count(Templates *templates, int level, const uchar *text, Py
  * The module function. */
 
 static PyObject *build_metrics(Table *table) {
+    PyObject *blobs = build_buckets(table);
+    if (!blobs) return NULL;
     PyObject *metrics = PyDict_New();
-    if (!metrics) return NULL;
+    if (!metrics) {
+        Py_DECREF(blobs);
+        return NULL;
+    }
     for (Py_ssize_t i = 0; i < table->count; i++) {
         Entry *entry = &table->items[i];
         PyObject *key = PyBytes_FromStringAndSize((const char *)entry->key, entry->key_length);
@@ -1946,8 +2201,9 @@ static PyObject *build_metrics(Table *table) {
         PyObject *total_sq = entry_sum(entry->spilled_sq, entry->total_sq);
         PyObject *row = NULL;
         if (key && total && total_sq)
-            row = Py_BuildValue("(iLOOLL)", entry->decimals, (long long)entry->count, total,
-                                total_sq, (long long)entry->minimum, (long long)entry->maximum);
+            row = Py_BuildValue("(iLOOLLO)", entry->decimals, (long long)entry->count, total,
+                                total_sq, (long long)entry->minimum, (long long)entry->maximum,
+                                PyList_GET_ITEM(blobs, i));
         Py_XDECREF(total);
         Py_XDECREF(total_sq);
         PyObject *rows = NULL;
@@ -1964,9 +2220,11 @@ static PyObject *build_metrics(Table *table) {
         Py_XDECREF(row);
         if (!ok) {
             Py_DECREF(metrics);
+            Py_DECREF(blobs);
             return NULL;
         }
     }
+    Py_DECREF(blobs);
     return metrics;
 }
 
@@ -2069,8 +2327,8 @@ PyDoc_STRVAR(
     "4095 for a naive stamp, else offset minutes + 2048 (epoch stamps: UTC, 2048). A line's hour\n"
     "key is its own stamp's, else the last stamped line's before it, else -1.\n"
     "level_lines: lines whose built-in level is not NONE or that have an override.\n"
-    "metrics: {key: [(decimals, count, total, total_sq, min, max)]} of values scaled by\n"
-    "10**decimals; others: [(key, text)] numbers left to Python; refused: numbers over the cap.\n"
+    "metrics: {key: [(decimals, count, total, total_sq, min, max, buckets)]} of values scaled by\n"
+    "10**decimals, buckets their sketch as bytes of (index, count) int64 pairs; others: [(key, text)] numbers left to Python; refused: numbers over the cap.\n"
     "hours: {hour key: [lines, error_lines, warn_lines]}; last_key: the hour key after the last\n"
     "line; first_stamped / last_stamped: offsets of the first / last line with its own stamp\n"
     "(-1: none). template_counts: {(level, template): [count, first offset, first stamped\n"
@@ -2251,6 +2509,9 @@ done:
 static PyMethodDef methods[] = {
     {"scan_block", (PyCFunction)(void (*)(void))scan_block, METH_VARARGS | METH_KEYWORDS,
      scan_block_doc},
+    {"merge_buckets", merge_buckets, METH_VARARGS,
+     "merge_buckets(blobs, limit) -> bytes: the sum of sketch bucket blobs ((index, count) int64\n"
+     "pairs), sorted by index, folded to at most limit buckets (logcrunch.sketch.fold)."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -54,8 +54,8 @@ WELCOME = b"#WELCOME#"
 FAILURE = b"#FAILURE#"
 # The marks carry the protocol number, so two versions tell each other apart at the handshake
 # (protocol 4: summaries carry level_lines, a timeline and templates; 5: tasks may hold a
-# partial last line, summaries say where the reading started and stopped, heartbeats carry the
-# bytes read of the current task).
+# partial last line, summaries say where the reading started and stopped and carry each metric's
+# quantile sketch, heartbeats carry the bytes read of the current task).
 SERVER_MARK = b"LC%d" % PROTOCOL
 CLIENT_MARK = SERVER_MARK + b"R"
 _MARK_RE = re.compile(rb"LC(\d)(R?)")
@@ -64,10 +64,10 @@ CLIENT_NONCE_BYTES = 32
 TAG_BYTES = 32
 MAX_HANDSHAKE_FRAME = 256
 # A lease is about 1 MB at most; a batch of results is cut at defaults.RESULT_BATCH_BYTES (by an
-# upper bound of its encoded size) plus one summary, itself at most ~12 MB (templates and
-# timeline are capped per file: worker.encoded_size_bound). This bounds what a peer (or a frame
-# a relay injects, read before its tag fails) can make the other side hold.
-MAX_MESSAGE_BYTES = 16 * 1024 * 1024
+# upper bound of its encoded size) plus one summary, itself at most ~18 MB (templates, timeline
+# and metric sketches are capped per file: worker.encoded_size_bound). This bounds what a peer
+# (or a frame a relay injects, read before its tag fails) can make the other side hold.
+MAX_MESSAGE_BYTES = 24 * 1024 * 1024
 HANDSHAKE_SECONDS = 5.0  # the whole handshake, not each read
 MAX_PENDING_HANDSHAKES = 512
 

@@ -28,6 +28,11 @@ MIN_SAMPLE_EXPONENT = -320  # |x| >= 1e-320: the subnormal doubles, where a doub
 # kept (the same names however the file is split); the rest count in samples_over_metric_cap.
 MAX_METRICS = 100  # real layouts have under 40 numeric keys; bounds a file's metrics.csv rows
 MAX_METRIC_NAME_CHARS = 200  # a longer key (JSON keys can be 1 MB) is no metric name
+# Percentiles (logcrunch.sketch): buckets kept per metric; beyond, the lowest are folded into the
+# MAX_SKETCH_BUCKETS-th largest (64 buckets per octave: 2048 span 32 octaves, 1 us to 70 minutes).
+MAX_SKETCH_BUCKETS = 2048
+PERCENTILES = (("p50", "0.5"), ("p95", "0.95"), ("p99", "0.99"))  # metrics.csv columns
+PERCENTILE_DIGITS = 6  # significant digits written for a percentile estimate
 PENDING_METRIC_NAMES = 1000  # names held before being folded in (and capped), per scanner
 # Keys that name things rather than measure them: not metrics unless --metric-include names them
 # (fnmatch globs, matched against the whole key).

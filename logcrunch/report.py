@@ -13,11 +13,13 @@ was.
 from __future__ import annotations
 
 import csv
+import math
 import os
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from fractions import Fraction
 from typing import IO
 
 from logcrunch import defaults
@@ -40,15 +42,19 @@ from logcrunch.summary import (
     FileSummary,
     GroupTotals,
     Metric,
+    Number,
     format_number,
     merge_metrics,
+    scientific,
 )
 
 FILES_COLUMNS = ["path", "status", "error", "format", "size_bytes", "lines", "error_lines",
                  "warn_lines", "first_ts", "last_ts", "worker", "seconds", "attempts",
                  "long_lines", "samples_out_of_range", "samples_over_metric_cap", "level_lines",
                  "read_from", "read_mode"]
-METRICS_COLUMNS = ["path", "metric", "count", "sum", "sum_sq", "min", "max", "mean", "stddev"]
+METRICS_COLUMNS = ["path", "metric", "count", "sum", "sum_sq", "min", "max", "mean", "stddev",
+                   *(name for name, _ in defaults.PERCENTILES)]
+METRIC_CELL_COLUMNS = METRICS_COLUMNS[2:]  # what metric_cells returns
 SUMMARY_COLUMNS = ["group", "files", "files_ok", "files_skipped", "files_failed", "bytes",
                    "lines", "error_lines", "warn_lines", "error_rate", "files_unchanged",
                    "files_deferred", "level_lines"]
@@ -125,23 +131,50 @@ def write_files(summaries: Iterable[FileSummary], fp: IO[str]) -> None:
     write_table(FILES_COLUMNS, file_rows(summaries), fp)
 
 
-def _metric_row(path: str, name: str, metric: Metric) -> list[str]:
+_QUANTILES = [Fraction(text) for _, text in defaults.PERCENTILES]
+
+
+def format_estimate(value: Number | None) -> str:
+    """A percentile estimate for a CSV cell: rounded to defaults.PERCENTILE_DIGITS significant
+    digits (the sketch is good to 0.8 %; more digits would only be noise), written as repr(float)
+    (``1234.57``, ``1234570.0``, ``1e-05``); "" for None."""
+    if value is None:
+        return ""
+    rounded = scientific(value, defaults.PERCENTILE_DIGITS)  # exact, never overflows
+    as_float = float(rounded)
+    return rounded if math.isinf(as_float) else repr(as_float)  # inf: a max past the doubles
+
+
+def metric_cells(metric: Metric) -> list[str]:
+    """The cells of METRIC_CELL_COLUMNS (count, sum, sum_sq, min, max, mean, stddev, p50, p95,
+    p99) of one metric, as metrics.csv writes them. Percentiles are "" without a sketch (rows
+    stored before sketches existed) and are within 0.8 % of the exact nearest-rank quantile
+    unless the bucket was folded (logcrunch.sketch)."""
     stddev = metric.stddev
-    return [safe_text(path), safe_text(name), str(metric.count), format_number(metric.total),
-            format_number(metric.total_sq), format_number(metric.minimum),
-            format_number(metric.maximum), format_number(metric.mean),
-            "" if stddev is None else repr(stddev)]
+    return [str(metric.count), format_number(metric.total), format_number(metric.total_sq),
+            format_number(metric.minimum), format_number(metric.maximum),
+            format_number(metric.mean), "" if stddev is None else repr(stddev),
+            *(format_estimate(metric.percentile(quantile)) for quantile in _QUANTILES)]
+
+
+def overall_metrics(summaries: Iterable[FileSummary]) -> dict[str, Metric]:
+    """Every metric name's metric merged over all ok files (exact stats, merged sketch), by name."""
+    overall: dict[str, Metric] = {}
+    for summary in sorted((s for s in summaries if s.status == STATUS_OK), key=lambda s: s.path):
+        merge_metrics(overall, summary.metrics)
+    return dict(sorted(overall.items()))
+
+
+def _metric_row(path: str, name: str, metric: Metric) -> list[str]:
+    return [safe_text(path), safe_text(name), *metric_cells(metric)]
 
 
 def metric_rows(summaries: Iterable[FileSummary]) -> Iterator[list[str]]:
     """metrics.csv's rows: one ``*`` row per metric name over all ok files (merged exactly with
     `merge_metrics`), then each ok file's metrics, by path and name; produced one at a time."""
     ordered = sorted((s for s in summaries if s.status == STATUS_OK), key=lambda s: s.path)
-    overall: dict[str, Metric] = {}
-    for summary in ordered:
-        merge_metrics(overall, summary.metrics)
-    for name in sorted(overall):
-        yield _metric_row("*", name, overall[name])
+    for name, metric in overall_metrics(ordered).items():
+        yield _metric_row("*", name, metric)
     for summary in ordered:
         for name in sorted(summary.metrics):
             yield _metric_row(summary.path, name, summary.metrics[name])

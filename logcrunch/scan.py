@@ -80,6 +80,7 @@ from logcrunch.readers import (
     file_type_problem,
     open_raw,
 )
+from logcrunch.sketch import Sketch
 from logcrunch.stamps import Clock, Stamp, check_zone, parse_stamp, parse_stamp_and_end
 from logcrunch.summary import (
     STATUS_OK,
@@ -1082,10 +1083,12 @@ class BlockScanner:
 
     def _add_native_metrics(self, scaled: dict[bytes, list[tuple]], others: list[tuple]) -> None:
         """Fold in what _fastscan.scan_block found: per (key, decimals) aggregates of values
-        scaled by 10**decimals, and the (key, text) numbers it left to Python."""
+        scaled by 10**decimals with their sketch buckets, and the (key, text) numbers it left to
+        Python."""
         for key, rows in scaled.items():
             metric = Metric()
-            for decimals, count, total, total_sq, minimum, maximum in rows:
+            for decimals, count, total, total_sq, minimum, maximum, buckets in rows:
+                sketch = Sketch.from_blob(buckets)
                 if decimals:
                     scale = 10**decimals
                     part = Metric(
@@ -1094,9 +1097,10 @@ class BlockScanner:
                         total_sq=normalize(Fraction(total_sq, scale * scale)),
                         minimum=normalize(Fraction(minimum, scale)),
                         maximum=normalize(Fraction(maximum, scale)),
+                        sketch=sketch,
                     )
                 else:
-                    part = Metric(count, total, total_sq, minimum, maximum)
+                    part = Metric(count, total, total_sq, minimum, maximum, sketch)
                 metric = metric.merge(part)
             self._add_metric(key.decode("ascii"), metric)
         if others:

@@ -32,6 +32,7 @@ from logcrunch.deltas import Cursor
 from logcrunch.discover import STATUS_DEFERRED, FoundFile
 from logcrunch.readers import one_line
 from logcrunch.report import ReportInput, aggregates_of
+from logcrunch.sketch import Sketch
 from logcrunch.summary import STATUS_FAILED, FileSummary, Metric, Number, hour_of
 
 SCHEMA_VERSION = 4
@@ -353,16 +354,24 @@ def summary_to_json(summary: FileSummary) -> str:
     # Field by field: dataclasses.asdict deep-copies and costs more than the commit itself.
     data = {name: getattr(summary, name) for name in _SUMMARY_FIELDS}
     data["metrics"] = {
-        name: [m.count, _num(m.total), _num(m.total_sq), _num(m.minimum), _num(m.maximum)]
+        name: [m.count, _num(m.total), _num(m.total_sq), _num(m.minimum), _num(m.maximum),
+               None if m.sketch is None else m.sketch.flat()]
         for name, m in summary.metrics.items()
     }
     return json.dumps(data, sort_keys=True)
 
 
+def _metric_from_json(values: list) -> Metric:
+    """[count, sum, sum_sq, min, max, sketch]; rows stored before sketches existed have no
+    sixth item: their sketch is None (no percentiles)."""
+    sketch = values[5] if len(values) > 5 else None
+    return Metric(values[0], *(_unnum(v) for v in values[1:5]),
+                  sketch=None if sketch is None else Sketch.from_flat(sketch))
+
+
 def summary_from_json(text: str) -> FileSummary:
     data = json.loads(text)
-    metrics = {name: Metric(values[0], *(_unnum(v) for v in values[1:]))
-               for name, values in data.pop("metrics").items()}
+    metrics = {name: _metric_from_json(values) for name, values in data.pop("metrics").items()}
     # Fields this version does not know (a newer logcrunch wrote the row) are left out; fields
     # an older one did not write take their defaults.
     return FileSummary(metrics=metrics, **{k: v for k, v in data.items() if k in _FIELD_NAMES})

@@ -29,6 +29,7 @@ from fractions import Fraction
 from operator import mul
 
 from logcrunch import defaults
+from logcrunch.sketch import Sketch
 
 Number = int | Fraction
 
@@ -171,13 +172,16 @@ def _decimal_order(numerator: int, denominator: int) -> int:
 
 @dataclass(slots=True)
 class Metric:
-    """count / sum / sum of squares / min / max of one numeric metric, exactly."""
+    """count / sum / sum of squares / min / max of one numeric metric, exactly, and the
+    sketch of its quantiles (logcrunch.sketch). ``sketch`` None: unknown (a summary stored before
+    sketches existed, or a metric built by hand); a merge with such a metric has none either."""
 
     count: int = 0
     total: Number = 0
     total_sq: Number = 0
     minimum: Number | None = None
     maximum: Number | None = None
+    sketch: Sketch | None = None
 
     @classmethod
     def of(cls, values: list[Number]) -> Metric:
@@ -190,6 +194,7 @@ class Metric:
             total_sq=normalize(sum(map(mul, values, values))),
             minimum=min(values),
             maximum=max(values),
+            sketch=Sketch.of(values),
         )
 
     @classmethod
@@ -207,6 +212,7 @@ class Metric:
             total_sq=normalize(Fraction(sum(map(mul, scaled, scaled)), scale * scale)),
             minimum=normalize(Fraction(min(scaled), scale)),
             maximum=normalize(Fraction(max(scaled), scale)),
+            sketch=Sketch.of_scaled(scaled, decimals),
         )
 
     def merge(self, other: Metric) -> Metric:
@@ -221,10 +227,21 @@ class Metric:
             total_sq=normalize(self.total_sq + other.total_sq),
             minimum=min(self.minimum, other.minimum),  # type: ignore[type-var]
             maximum=max(self.maximum, other.maximum),  # type: ignore[type-var]
+            sketch=None if self.sketch is None or other.sketch is None
+            else self.sketch.merge(other.sketch),
         )
 
     def copy(self) -> Metric:
-        return Metric(self.count, self.total, self.total_sq, self.minimum, self.maximum)
+        # A Sketch is an immutable value: shared, not copied.
+        return Metric(self.count, self.total, self.total_sq, self.minimum, self.maximum,
+                      self.sketch)
+
+    def percentile(self, quantile: Fraction) -> Number | None:
+        """The sketch's estimate of the nearest-rank ``quantile`` (within 0.8 % unless its bucket
+        was folded: logcrunch.sketch); None without samples or without a sketch."""
+        if not self.count or self.sketch is None:
+            return None
+        return self.sketch.quantile(quantile, self.minimum, self.maximum)
 
     @property
     def mean(self) -> Number | None:

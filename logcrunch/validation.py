@@ -16,6 +16,7 @@ import re
 import sys
 from datetime import datetime
 from fractions import Fraction
+from itertools import pairwise
 from typing import Any
 
 from logcrunch import defaults
@@ -24,6 +25,7 @@ from logcrunch.channel import PeerMisbehaved
 from logcrunch.deltas import READ_MODES, is_fingerprint
 from logcrunch.formats import FORMATS
 from logcrunch.scan import ScanConfig
+from logcrunch.sketch import TOP, Sketch, bucket_index
 from logcrunch.summary import (
     OVERFLOW_HOUR,
     STATUS_FAILED,
@@ -334,7 +336,7 @@ def metric_problem(metric: Any) -> str:
             return "min and max are not an ordered pair of kept samples"
         if square < 0 or not count * low <= total <= count * high:
             return "sum or sum of squares cannot come from samples between min and max"
-        return ""
+        return sketch_problem(metric)
     parts = [_parts(value) for value in values]
     if None in parts:
         return "a value is not an exact number"
@@ -345,6 +347,33 @@ def metric_problem(metric: Any) -> str:
     if square < 0 or not (count * low * total_d <= total * low_d
                           and total * high_d <= count * high * total_d):
         return "sum or sum of squares cannot come from samples between min and max"
+    return sketch_problem(metric)
+
+
+def sketch_problem(metric: Metric) -> str:
+    """What is wrong with a (count-checked) metric's sketch, or "". A sketch may be absent (no
+    percentiles); one that is there must be one the scanner could have made: at most
+    MAX_SKETCH_BUCKETS buckets, int indices in range, strictly ascending as sent, positive int
+    counts adding up to the metric's count, the last bucket that of max, none below min's."""
+    sketch = metric.sketch
+    if sketch is None:
+        return ""
+    if type(sketch) is not Sketch:
+        return "the sketch is not a sketch"
+    counts = sketch.counts
+    if len(counts) > defaults.MAX_SKETCH_BUCKETS:
+        return f"a sketch of more than {defaults.MAX_SKETCH_BUCKETS} buckets"
+    indices = list(counts)
+    if not all(type(index) is int and -TOP <= index <= TOP for index in indices):
+        return "a sketch bucket index is not an integer in range"
+    if any(a >= b for a, b in pairwise(indices)):
+        return "sketch bucket indices are not strictly ascending"
+    if not all(type(count) is int and 1 <= count <= MAX_INT for count in counts.values()):
+        return "a sketch bucket count is not a positive integer"
+    if sum(counts.values()) != metric.count:
+        return "the sketch's bucket counts do not add up to the metric's count"
+    if indices[-1] != bucket_index(metric.maximum) or indices[0] < bucket_index(metric.minimum):
+        return "the sketch's buckets do not lie between min and max"
     return ""
 
 

@@ -14,8 +14,10 @@ Encoding (compact JSON, ``allow_nan`` off):
 - an empty dict as ``{}`` (a BaseManager request's keyword arguments); other dicts, exact
   fractions and dataclasses as ``{"$": tag, "v": [...]}``: tag ``D`` a dict with string keys
   (``v`` = its items), ``M`` a summary's metrics (``v`` = rows of name, count, sum, sum of
-  squares, min, max: one object for all of a file's metrics), ``Q`` a Fraction (``v`` =
-  numerator, denominator), or an allowed class's name (``v`` = its field values in order).
+  squares, min, max, sketch: one object for all of a file's metrics; the sketch is null or the
+  flat list ``[index, count, ...]`` of its buckets, ascending), ``Q`` a Fraction (``v`` =
+  numerator, denominator), or an allowed class's name (``v`` = its field values in order; a
+  Metric's sketch again as that flat list).
 """
 
 from __future__ import annotations
@@ -24,10 +26,12 @@ import dataclasses
 import json
 import operator
 from fractions import Fraction
+from itertools import pairwise
 from typing import Any
 
 from logcrunch.broker import JobInfo, Task
 from logcrunch.scan import ScanConfig
+from logcrunch.sketch import Sketch
 from logcrunch.summary import FileSummary, Metric
 
 # What a message may contain besides plain values: the protocol needs nothing else.
@@ -49,6 +53,8 @@ class WireError(ValueError):
 
 
 def _default(value: Any) -> Any:
+    if type(value) is Metric:  # not via _field: a Metric outside a summary's metrics
+        return {"$": "Metric", "v": _metric_values(value)}
     known = _GETTERS.get(type(value))
     if known is not None:
         name, getter, dict_fields = known
@@ -58,8 +64,6 @@ def _default(value: Any) -> Any:
             for index in dict_fields:
                 values[index] = _field(values[index])
         return {"$": name, "v": values}
-    if type(value) is Metric:  # not via _field: a Metric outside a summary's metrics
-        return {"$": "Metric", "v": _METRIC_VALUES(value)}
     if isinstance(value, Fraction):
         return {"$": "Q", "v": [value.numerator, value.denominator]}
     raise TypeError(f"{type(value).__name__} cannot be sent to a peer")
@@ -69,13 +73,18 @@ def _field(value: Any) -> Any:
     if isinstance(value, dict) and value:
         if all(type(item) is Metric for item in value.values()):
             # A summary's metrics, as rows: one object for all of them, not one per metric.
-            return {"$": "M", "v": [(name, *_METRIC_VALUES(metric))
+            return {"$": "M", "v": [(name, *_metric_values(metric))
                                     for name, metric in value.items()]}
         return {"$": "D", "v": list(value.items())}
     return value
 
 
 _METRIC_VALUES = operator.attrgetter("count", "total", "total_sq", "minimum", "maximum")
+
+
+def _metric_values(metric: Metric) -> tuple:
+    sketch = metric.sketch
+    return (*_METRIC_VALUES(metric), None if sketch is None else sketch.flat())
 
 
 _ENCODER = json.JSONEncoder(default=_default, allow_nan=False, check_circular=False,
@@ -112,6 +121,8 @@ def _decode_object(obj: dict) -> Any:
         return _dict(values)
     if tag == "M":
         return _metrics(values)
+    if tag == "Metric":
+        return _metric(values)
     fields = _FIELDS.get(tag) if type(tag) is str else None
     if fields is None:
         raise WireError(f"{str(tag)[:40]!r} is not a type the protocol allows")
@@ -135,15 +146,36 @@ def _fraction(values: list) -> Fraction:
 
 
 def _metrics(rows: list) -> dict:
-    """A summary's metrics from their rows: [name, count, sum, sum_sq, min, max]."""
+    """A summary's metrics from their rows: [name, count, sum, sum_sq, min, max, sketch]."""
     if len(rows) > MAX_DICT_ITEMS:
         raise WireError(f"more than {MAX_DICT_ITEMS} metrics")
     out = {}
     for row in rows:
-        if type(row) is not list or len(row) != 6 or type(row[0]) is not str:
-            raise WireError("a metric is [name, count, sum, sum_sq, min, max]")
-        out[row[0]] = Metric(*row[1:])
+        if type(row) is not list or len(row) != 7 or type(row[0]) is not str:
+            raise WireError("a metric is [name, count, sum, sum_sq, min, max, sketch]")
+        out[row[0]] = _metric(row[1:])
     return out
+
+
+def _metric(values: list) -> Metric:
+    if len(values) != 6:
+        raise WireError("a Metric is [count, sum, sum_sq, min, max, sketch]")
+    return Metric(*values[:5], sketch=_sketch(values[5]))
+
+
+def _sketch(flat: Any) -> Sketch | None:
+    """The shape of a sketch: a flat list of an even number of ints, indices strictly
+    ascending (what they mean is validation.sketch_problem's to check)."""
+    if flat is None:
+        return None
+    if type(flat) is not list or len(flat) % 2 or len(flat) > 2 * MAX_DICT_ITEMS:
+        raise WireError("a sketch is a flat list [index, count, ...]")
+    if not all(type(item) is int for item in flat):
+        raise WireError("a sketch holds integers only")
+    indices = flat[0::2]
+    if any(a >= b for a, b in pairwise(indices)):
+        raise WireError("sketch bucket indices are not strictly ascending")
+    return Sketch.from_flat(flat)
 
 
 def _dict(items: list) -> dict:

@@ -404,13 +404,15 @@ def _child_main(options: WorkerOptions, status: _ChildStatus) -> None:
 def encoded_size_bound(summary: FileSummary) -> int:
     """More bytes than ``summary`` takes on the wire (ASCII JSON: a character of a text is at
     most 12 bytes, a surrogate pair's escapes), so batches stay far under the message limit
-    (channel.MAX_MESSAGE_BYTES) whatever the templates hold. One summary is at most ~12 MB: 1000
+    (channel.MAX_MESSAGE_BYTES) whatever the templates hold. One summary is at most ~18 MB: 1000
     templates of 1 KiB template and example bytes, at most 5 encoded bytes each, and 50,000
-    timeline hours."""
+    timeline hours, plus ~6 MB of sketches (100 metrics of 2048 buckets, <= 28 bytes each)."""
     texts = len(summary.path) + len(summary.error) + len(summary.worker) + sum(
         len(row[1]) + len(row[5]) for row in summary.templates)
+    buckets = sum(len(m.sketch) for m in summary.metrics.values() if m.sketch is not None)
     return (1024 + 12 * texts + 96 * len(summary.templates) + 64 * len(summary.timeline)
-            + 12 * sum(len(name) for name in summary.metrics) + 256 * len(summary.metrics))
+            + 12 * sum(len(name) for name in summary.metrics) + 256 * len(summary.metrics)
+            + 28 * buckets)
 
 
 @dataclass

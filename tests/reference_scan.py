@@ -55,6 +55,14 @@ def number_value(text: bytes):
     return normalize(Fraction(value))
 
 
+def exact_quantile(values: list, quantile: Fraction):
+    """The nearest-rank quantile of exact numbers: the ceil(quantile * n)-th smallest (1-based;
+    at least the first), the definition the percentile columns estimate."""
+    ordered = sorted(values)
+    rank = max(1, -(-quantile.numerator * len(ordered) // quantile.denominator))
+    return ordered[rank - 1]
+
+
 def json_numbers(obj: dict) -> list[tuple[str, object]]:
     samples = []
     for key, value in formats.json_raw_numbers(obj):

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 import sys
+from array import array
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -19,6 +21,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from logcrunch import formats, stamps, templates
+from logcrunch.sketch import bucket_index
 
 fastscan = pytest.importorskip("logcrunch._fastscan", reason="logcrunch._fastscan is not built")
 
@@ -132,24 +135,39 @@ def reference_block(block, levels, ceiling, max_key, threshold, prev_key, overri
                 if len(table) >= MAX_ENTRIES:
                     others.append((name, value))
                     continue
-                aggregate = table[(name, decimals)] = [0, 0, 0, number, number]
+                aggregate = table[(name, decimals)] = [0, 0, 0, number, number, {}]
             aggregate[0] += 1
             aggregate[1] += number
             aggregate[2] += number * number
             aggregate[3] = min(aggregate[3], number)
             aggregate[4] = max(aggregate[4], number)
+            index = bucket_index(Fraction(number, 10**decimals))  # sketch buckets, unfolded
+            aggregate[5][index] = aggregate[5].get(index, 0) + 1
         offset += len(raw) + 1
     metrics: dict[bytes, list[tuple]] = {}
-    for (name, decimals), (count, total, total_sq, low, high) in table.items():
-        metrics.setdefault(name, []).append((decimals, count, total, total_sq, low, high))
+    for (name, decimals), (count, total, total_sq, low, high, buckets) in table.items():
+        metrics.setdefault(name, []).append((decimals, count, total, total_sq, low, high,
+                                             buckets))
     return (lines, error_lines, warn_lines, level_lines, metrics, others, refused, hours, key,
             first_stamped, last_stamped, counts)
 
 
 def scan(block, levels=True, ceiling=None, max_key=-1, threshold=THRESHOLD, prev_key=-1,
          overrides=None, admit=None, want_templates=True):
-    return fastscan.scan_block(block, levels, ceiling, max_key, threshold, prev_key, overrides,
-                               admit, want_templates)
+    """scan_block, with each metric row's bucket blob read into {index: count}."""
+    result = fastscan.scan_block(block, levels, ceiling, max_key, threshold, prev_key, overrides,
+                                 admit, want_templates)
+    for rows in result[4].values():
+        rows[:] = [(*row[:6], buckets_of(row[6])) for row in rows]
+    return result
+
+
+def buckets_of(blob: bytes) -> dict[int, int]:
+    pairs = array("q")
+    pairs.frombytes(blob)
+    counts = dict(zip(pairs[0::2], pairs[1::2], strict=True))
+    assert len(counts) * 16 == len(blob), "a bucket twice in one blob"
+    return counts
 
 
 def c_line(line: bytes, threshold=THRESHOLD) -> tuple[int, int, bytes]:
@@ -686,8 +704,10 @@ def test_block_outputs_spelled_out():
     (lines, errors, warns, level_lines, metrics, others, refused, hours, last_key, first_stamped,
      last_stamped, counts) = result
     assert (lines, errors, warns, level_lines) == (6, 3, 2, 6)
-    assert metrics == {b"x": [(0, 2, 4, 10, 1, 3)], b"y": [(1, 1, 25, 625, 25, 25)],
-                       b"id": [(0, 2, 15, 113, 7, 8)]}
+    # 1 = 2**0, 3 = 2**1 * (1 + 32/64), 2.5 = 2**1 * (1 + 16/64), 7 = 2**2 * (1 + 48/64), 8 = 2**3
+    assert metrics == {b"x": [(0, 2, 4, 10, 1, 3, {68800: 1, 68896: 1})],
+                       b"y": [(1, 1, 25, 625, 25, 25, {68880: 1})],
+                       b"id": [(0, 2, 15, 113, 7, 8, {68976: 1, 68992: 1})]}
     assert (others, refused) == ([], 0)
     minute = stamp_key(b"Nov 27 02:00:01")
     assert minute == stamp_key(b"Nov 27 02:00:59")
@@ -781,7 +801,7 @@ def test_exact_sums_past_int128():
     block += b"v=-1 w=5 d=-99999999999999999.9 e=-1e30 f=+.5 g=1.5E-3 h=%s\n" % (b"9" * 19)
     result = scan(block)
     assert result == reference_block(block, True, None, -1, THRESHOLD, -1, None, None, True)
-    ((_decimals, _count, _total, total_sq, _low, _high),) = result[4][b"v"]
+    ((_decimals, _count, _total, total_sq, _low, _high, _buckets),) = result[4][b"v"]
     assert total_sq == 400 * biggest**2 + 1  # > 2**127: spilled to Python ints
 
 
@@ -794,3 +814,58 @@ def test_hours_follow_prev_key_and_stamps():
     assert epoch % 4096 == 2048 and iso % 4096 == 2048 + 60 and syslog % 4096 == 4095
     assert result[7] == {123: [1, 0, 0], syslog: [2, 0, 0], iso: [1, 0, 0], epoch: [2, 0, 0]}
     assert result[8] == epoch
+
+
+# --- sketch buckets: C's double of m / 10**d and its bits against sketch.bucket_index ------------
+
+BOUNDARY_DECIMALS = [
+    b"1", b"2", b"4", b"1024", b"9007199254740992", b"9007199254740993", b"9007199254740991",
+    b"0.5", b"0.25", b"0.015625", b"1.015625", b"1.03125", b"1.984375", b"1.0156249999999999",
+    b"1.0156250000000001", b"999999999999999999", b"0.000000000000000001", b"123456789012345678",
+    b"0.1", b"0.3", b"2.5", b"1.99999999999999999", b"0.00000000000000001", b"0", b"0.0",
+    b"4503599627370497", b"18014398509481985", b"0.999999999999999999",
+]  # fmt: skip
+
+
+def decimal_texts():
+    """Plain decimals C scales itself: up to 18 digits, any number of them after the point,
+    with the bucket boundaries 2**k and 1 + k/64 and numbers around 2**53 among them."""
+    exact = st.integers(1, 10**18 - 1).flatmap(
+        lambda m: st.integers(0, len(str(m))).map(
+            lambda d: (str(m)[:len(str(m)) - d] or "0") + ("." + str(m)[len(str(m)) - d:]
+                                                           if d else "")))
+    power_steps = st.tuples(st.integers(-20, 59), st.integers(0, 63)).map(
+        lambda pair: _decimal_of(Fraction(64 + pair[1], 64) * Fraction(2) ** pair[0]))
+    texts = st.one_of(st.sampled_from(BOUNDARY_DECIMALS), exact.map(str.encode), power_steps)
+    return st.tuples(st.sampled_from([b"", b"-", b"+"]), texts).map(b"".join)
+
+
+def _decimal_of(value: Fraction) -> bytes:
+    """The exact decimal text of a dyadic fraction, if it has at most 18 digits, else rounded."""
+    text = f"{float(value):.18g}" if value.denominator > 10**12 else None
+    if text is None:
+        digits = 0
+        while (value * 10**digits).denominator != 1:
+            digits += 1
+        scaled = int(value * 10**digits)
+        text = str(scaled) if not digits else f"{scaled // 10**digits}.{scaled % 10**digits:0{digits}d}"
+    return text.encode()
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(decimal_texts(), min_size=1, max_size=20))
+def test_sketch_buckets_of_c_are_those_of_python(texts):
+    block = b"".join(b"v=%s\n" % text for text in texts)
+    result = scan(block)
+    assert result == reference_block(block, True, None, -1, THRESHOLD, -1, None, None, True)
+    expected: dict[int, int] = {}
+    for text in texts:
+        if scaled(text) is None:
+            continue
+        index = bucket_index(float(text))  # float(str) is correctly rounded too
+        expected[index] = expected.get(index, 0) + 1
+    got: dict[int, int] = {}
+    for row in result[4].get(b"v", []):
+        for index, count in row[6].items():
+            got[index] = got.get(index, 0) + count
+    assert got == expected

@@ -10,7 +10,17 @@ from fractions import Fraction
 import pytest
 
 from logcrunch import report
-from logcrunch.report import ReportInput, publish_reports, safe_text, write_files, write_metrics
+from logcrunch.report import (
+    METRIC_CELL_COLUMNS,
+    ReportInput,
+    metric_cells,
+    overall_metrics,
+    publish_reports,
+    safe_text,
+    write_files,
+    write_metrics,
+)
+from logcrunch.sketch import TOP, Sketch
 from logcrunch.summary import FileSummary, Metric
 
 
@@ -130,3 +140,34 @@ def test_the_report_writer_never_raises_on_any_stored_value():
     for row in rows.values():
         for column in ("sum", "sum_sq", "min", "max", "mean", "stddev"):
             float(row[column])  # every cell is a number a spreadsheet reads
+
+
+def test_metrics_csv_ends_with_the_percentiles_of_every_file_and_overall(tmp_path):
+    publish_reports(sample_input(), str(tmp_path))
+    rows = read_csv(tmp_path / "metrics.csv")
+    assert list(rows[0])[-4:] == ["stddev", "p50", "p95", "p99"]
+    # Nearest rank of 1, 3, 5 (overall), 5 and 1, 3: each estimate clamped into [min, max].
+    assert [(r["path"], r["p50"], r["p95"], r["p99"]) for r in rows] == [
+        ("*", "3.01554", "5.0", "5.0"), ("/logs/n1/a.log", "5.0", "5.0", "5.0"),
+        ("/logs/n2/b.log", "1.00775", "3.0", "3.0")]
+
+
+def test_metric_cells_are_the_metrics_csv_cells_of_the_merged_metric(tmp_path):
+    publish_reports(sample_input(), str(tmp_path))
+    star = read_csv(tmp_path / "metrics.csv")[0]
+    overall = overall_metrics(sample_input().summaries.values())
+    assert list(overall) == ["ms"] and overall["ms"] == Metric.of([1, 3, 5])
+    assert metric_cells(overall["ms"]) == [star[column] for column in METRIC_CELL_COLUMNS]
+    assert METRIC_CELL_COLUMNS[0] == "count" and METRIC_CELL_COLUMNS[-1] == "p99"
+
+
+def test_percentiles_are_six_significant_digits_and_empty_without_a_sketch():
+    values = [123456789, 2, Fraction(1, 3)]
+    cells = dict(zip(METRIC_CELL_COLUMNS, metric_cells(Metric.of(values)), strict=True))
+    assert cells["p99"] == "123205000.0" and cells["max"] == "123456789"  # within 0.3 %
+    assert cells["p50"] == "2.0155"  # the representative of [2, 2.03125)
+    stored_before = dict(zip(METRIC_CELL_COLUMNS, metric_cells(Metric(2, 3, 5, 1, 2)), strict=True))
+    assert (stored_before["p50"], stored_before["p95"], stored_before["p99"]) == ("", "", "")
+    assert stored_before["mean"] == "1.5"
+    beyond_double = Metric(1, 10**400, 10**800, 10**400, 10**400, Sketch({TOP: 1}))
+    assert metric_cells(beyond_double)[-1] == "1e+400"

@@ -301,6 +301,18 @@ def test_a_result_that_cannot_be_stored_fails_its_file_not_the_batch(tmp_path):
     assert statuses == {"/logs/bad": "failed", "/logs/good": "ok"}
 
 
+def test_sketches_round_trip_and_rows_stored_before_them_load_without():
+    summary = FileSummary("/logs/a", lines=4, metrics={"ms": Metric.of([1, 5, Fraction(1, 3), 0]),
+                                                       "plain": Metric(1, 2, 4, 2, 2)})
+    assert summary_from_json(summary_to_json(summary)) == summary
+    assert summary_from_json(summary_to_json(summary)).metrics["ms"].sketch is not None
+    old_row = '{"path": "/logs/a", "metrics": {"ms": [2, 3, 5, 1, 2]}}'
+    old = summary_from_json(old_row).metrics["ms"]
+    assert old == Metric(2, 3, 5, 1, 2) and old.sketch is None
+    assert old.percentile(Fraction(1, 2)) is None
+    assert old.merge(Metric.of([4])).sketch is None  # no percentiles from half the samples
+
+
 def test_new_summary_fields_round_trip_and_old_rows_still_load():
     summary = FileSummary("/logs/a", samples_out_of_range=4, samples_over_metric_cap=7,
                           max_metrics=100, metrics={"big": Metric.of([10**308, 17 * 10**307])})

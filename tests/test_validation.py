@@ -9,6 +9,7 @@ from logcrunch import validation
 from logcrunch.broker import Broker, JobInfo, Task
 from logcrunch.channel import PeerMisbehaved
 from logcrunch.scan import ScanConfig
+from logcrunch.sketch import TOP, Sketch, bucket_index
 from logcrunch.summary import FileSummary, Metric
 
 TASK = Task(1, "/logs/a.log", 1000)
@@ -86,6 +87,45 @@ def test_where_a_reading_started_and_stopped_must_fit_the_task():
     assert validation.summary_problem(held, delta, ScanConfig()) == ""
     assert "outside" in validation.summary_problem(
         good_summary(read_from=400, read_to=399, fingerprint="0a" * 16), delta, ScanConfig())
+
+
+ONE, TWO, THREE = (bucket_index(value) for value in (1, 2, 3))
+
+
+def with_sketch(counts: dict) -> dict:
+    """good_summary changes: its metric (samples 1, 2, 3) with these sketch buckets, in order."""
+    return {"metrics": {"ms": Metric(3, 6, 14, 1, 3, Sketch(counts))}}
+
+
+def test_a_real_sketch_passes():
+    sketched = good_summary(metrics={"ms": Metric.of([1, 2, 3])})
+    assert sketched.metrics["ms"].sketch.counts == {ONE: 1, TWO: 1, THREE: 1}
+    assert validation.summary_problem(sketched, TASK, ScanConfig()) == ""
+
+
+@pytest.mark.parametrize("counts, problem", [
+    ({ONE: 1, TWO: 1}, "do not add up"),
+    ({ONE: 1, TWO: 1, THREE: 2}, "do not add up"),
+    ({ONE: 2, TWO: 0, THREE: 1}, "positive integer"),
+    ({ONE: 4, TWO: -2, THREE: 1}, "positive integer"),
+    ({ONE: 1, TWO: True, THREE: 1}, "positive integer"),
+    ({TWO: 1, ONE: 1, THREE: 1}, "strictly ascending"),
+    ({ONE: 1, "2": 1, THREE: 1}, "index is not an integer"),
+    ({-TOP - 1: 1, TWO: 1, THREE: 1}, "index is not an integer"),
+    ({ONE: 1, TWO: 1, TOP: 1}, "between min and max"),
+    ({0: 1, TWO: 1, THREE: 1}, "between min and max"),
+    ({ONE: 2, TWO: 1}, "between min and max"),
+    ({index: 1 for index in range(1, 2050)}, "more than 2048 buckets"),
+])
+def test_a_forged_sketch_is_refused(counts, problem):
+    assert problem in validation.summary_problem(good_summary(**with_sketch(counts)), TASK,
+                                                 ScanConfig())
+
+
+def test_a_sketch_that_is_no_sketch_is_refused():
+    metric = Metric(3, 6, 14, 1, 3, {ONE: 3})
+    assert "not a sketch" in validation.summary_problem(good_summary(metrics={"ms": metric}),
+                                                        TASK, ScanConfig())
 
 
 def test_a_byte_range_bounds_its_lines_by_the_range():

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from logcrunch import wire
 from logcrunch.broker import JobInfo, Task
 from logcrunch.scan import ScanConfig
+from logcrunch.sketch import Sketch
 from logcrunch.summary import FileSummary, Metric
 
 
@@ -22,7 +23,7 @@ def roundtrip(message):
 def test_every_message_kind_of_the_protocol_round_trips():
     summary = FileSummary("/logs/a.log", format="logfmt", size_bytes=10, lines=2, error_lines=1,
                           first_ts="2026-11-27T02:00:01", worker="h:1:2", seconds=0.25,
-                          metrics={"ms": Metric(2, 3, 5, 1, 2),
+                          metrics={"ms": Metric(2, 3, 5, 1, 2), "sketched": Metric.of([0, -2, 7]),
                                    "ratio": Metric(1, Fraction(-1, 4), Fraction(1, 16),
                                                    Fraction(-1, 4), Fraction(-1, 4))})
     config = ScanConfig(error_patterns=("boom",), metric_patterns=(("ms", r"took (\d+)"),))
@@ -30,6 +31,8 @@ def test_every_message_kind_of_the_protocol_round_trips():
                   follow_symlinks=True)
     task = Task(7, "/logs/a.log", 10, 1.5, 0, None, 1, True, inode=99, device=64768)
     assert roundtrip(summary) == summary
+    assert roundtrip(summary).metrics["sketched"].sketch == Metric.of([0, -2, 7]).sketch
+    assert roundtrip([Metric.of([1, 1, 5])]) == [Metric.of([1, 1, 5])]
     assert roundtrip(job) == job  # tuples inside dataclasses stay tuples
     assert roundtrip(task) == task
     request = [None, "complete", ["w", "cd" * 16, [[7, summary]], True], {}]
@@ -68,6 +71,13 @@ def test_a_pickle_is_not_a_message():
     '[NaN]', '[Infinity]',
     '[' * 100_000 + ']' * 100_000,  # nesting deeper than the decoder goes
     '[1' + '0' * 5000 + ']',  # an integer past the int-to-str digit limit
+    '{"$": "M", "v": [["ms", 1, 1, 1, 1, 1]]}',  # a metric row without its sketch (protocol 4)
+    '{"$": "M", "v": [["ms", 1, 1, 1, 1, 1, [68800]]]}',  # a sketch is [index, count, ...]
+    '{"$": "M", "v": [["ms", 1, 1, 1, 1, 1, {"68800": 1}]]}',
+    '{"$": "M", "v": [["ms", 2, 2, 2, 1, 1, [68800, 1, 68800, 1]]]}',  # one bucket twice
+    '{"$": "M", "v": [["ms", 2, 5, 13, 2, 3, [68896, 1, 68864, 1]]]}',  # not ascending
+    '{"$": "M", "v": [["ms", 1, 1, 1, 1, 1, [68800, 1.0]]]}',
+    '{"$": "Metric", "v": [1, 1, 1, 1, 1]}',
 ])
 def test_anything_outside_the_encoding_is_refused(text):
     with pytest.raises(wire.WireError):
@@ -112,8 +122,12 @@ def test_a_summary_never_encodes_past_its_bound_or_the_message_limit():
         rows.append([2, template_text(raw), 1, "2026-11-26T13:00:00.123456789Z",
                      "2026-11-26T13:00:00.123456789Z", example_text(raw)])
     timeline = {f"{2000 + i // 8760:04d}-01-01T{i % 24:02d}:00:00Z": [1, 1, 0] for i in range(50_000)}
+    # The largest sketches: every metric at the bucket cap, with the widest counts.
+    sketch = Sketch({-134336 + index: 10**18 for index in range(2048)})
+    metrics = {f"m{index:03d}" + "x" * 196: Metric(2048 * 10**18, 0, 0, -10**308, 10**308, sketch)
+               for index in range(100)}
     worst = FileSummary("/logs/" + "d" * 4000, lines=1000, error_lines=1000, timeline=timeline,
-                        templates=sorted(rows))
+                        templates=sorted(rows), metrics=metrics)
     size = len(wire.encode(worst))
     assert size <= encoded_size_bound(worst)
     assert size < MAX_MESSAGE_BYTES
