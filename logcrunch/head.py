@@ -401,6 +401,8 @@ class Head:
         totals = self.broker.progress()
         self._rate.add(now, totals.bytes_done)
         rate = self._rate.rate()
+        if rate is None and elapsed > 0 and totals.bytes_done:
+            rate = totals.bytes_done / elapsed  # the average so far, until the window has one
         self.on_progress(Progress(self.broker.stats(), self.broker.connected_workers(now),
                                   elapsed, walking, totals, rate,
                                   eta_seconds(totals, rate, walking)))
