@@ -1446,6 +1446,11 @@ typedef struct {
     int64_t count;
     int64_t minimum, maximum;
     i128 total, total_sq;
+    /* The hot path: values below 2**31 in magnitude add into these 64-bit sums (their squares
+     * fit 62 bits), folded into total / total_sq when one would overflow and at the end; 128-bit
+     * adds per sample cost a store-forwarding stall. */
+    int64_t small_total;
+    uint64_t small_sq;
     PyObject *spilled_total, *spilled_sq; /* Python ints holding what overflowed the i128s */
 } Entry;
 
@@ -1573,15 +1578,8 @@ static int spill(PyObject **spilled, i128 value) {
     return 0;
 }
 
-static int entry_add(Entry *entry, int64_t value) {
-    i128 square = (i128)value * value;
-    if (entry->count == 0) {
-        entry->minimum = entry->maximum = value;
-    } else {
-        if (value < entry->minimum) entry->minimum = value;
-        if (value > entry->maximum) entry->maximum = value;
-    }
-    entry->count++;
+/* total += value, total_sq += square in 128 bits, spilling to Python ints on overflow. */
+static int entry_add_wide(Entry *entry, i128 value, i128 square) {
     i128 sum;
     if (__builtin_add_overflow(entry->total, (i128)value, &sum)) {
         /* needs ~2**65 values: unreachable per block, kept so exactness never depends on it */
@@ -1597,6 +1595,39 @@ static int entry_add(Entry *entry, int64_t value) {
         entry->total_sq = sum;
     }
     return 0;
+}
+
+/* Fold the 64-bit sums into the 128-bit ones (before they are read, or when one is full). */
+static int entry_fold_small(Entry *entry) {
+    int64_t total = entry->small_total;
+    uint64_t square = entry->small_sq;
+    entry->small_total = 0;
+    entry->small_sq = 0;
+    return entry_add_wide(entry, (i128)total, (i128)square);
+}
+
+static int entry_add(Entry *entry, int64_t value) {
+    if (entry->count == 0) {
+        entry->minimum = entry->maximum = value;
+    } else {
+        if (value < entry->minimum) entry->minimum = value;
+        if (value > entry->maximum) entry->maximum = value;
+    }
+    entry->count++;
+    if (value > -(INT64_C(1) << 31) && value < (INT64_C(1) << 31)) {
+        int64_t total;
+        uint64_t square;
+        if (__builtin_add_overflow(entry->small_total, value, &total) ||
+            __builtin_add_overflow(entry->small_sq, (uint64_t)(value * value), &square)) {
+            if (entry_fold_small(entry) < 0) return -1;
+            total = value;
+            square = (uint64_t)(value * value);
+        }
+        entry->small_total = total;
+        entry->small_sq = square;
+        return 0;
+    }
+    return entry_add_wide(entry, (i128)value, (i128)value * value);
 }
 
 static PyObject *entry_sum(PyObject *spilled, i128 value) {
@@ -2196,6 +2227,11 @@ static PyObject *build_metrics(Table *table) {
     }
     for (Py_ssize_t i = 0; i < table->count; i++) {
         Entry *entry = &table->items[i];
+        if (entry_fold_small(entry) < 0) {
+            Py_DECREF(blobs);
+            Py_DECREF(metrics);
+            return NULL;
+        }
         PyObject *key = PyBytes_FromStringAndSize((const char *)entry->key, entry->key_length);
         PyObject *total = entry_sum(entry->spilled_total, entry->total);
         PyObject *total_sq = entry_sum(entry->spilled_sq, entry->total_sq);

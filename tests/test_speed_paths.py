@@ -193,6 +193,20 @@ def test_long_numbers_and_overflowing_sums_stay_exact(tmp_path):
     assert summary.metrics["v"].total_sq == 400 * biggest**2 + 1  # > 2**127: spilled to Python
 
 
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(values=st.lists(st.sampled_from([2**31 - 1, -(2**31) + 1, 2**31, -(2**31), 2**32 + 7,
+                                        3037000499, 1, -1, 0]), min_size=1, max_size=300))
+def test_sums_near_the_64_bit_fast_path_bounds_stay_exact(both_paths, tmp_path, values):
+    """The C path sums values below 2**31 in 64 bits and folds them into 128 bits when full:
+    squares of values near 2**31 fill it in four samples."""
+    path = tmp_path / "edge.log"
+    path.write_bytes(b"".join(b"v=%d s=%d.5\n" % (v, v) for v in values))
+    summary = scan_file(str(path), ScanConfig())
+    assert summary == reference_scan(str(path), ScanConfig())
+    assert summary.metrics["v"].total_sq == sum(v * v for v in values)
+
+
 def test_more_keys_than_the_c_table_holds_stay_exact(tmp_path):
     lines = [" ".join(f"k{row}_{col}={row}.{col}" for col in range(10)) for row in range(7000)]
     path = tmp_path / "keys.log"
