@@ -144,11 +144,22 @@ class BoundedReader:
         return data
 
     def readinto(self, buffer) -> int:
-        """Like read, into ``buffer`` (isal's gzip reader reads this way)."""
+        """Like read, into ``buffer`` (isal's gzip reader and the scanner read this way)."""
         view = memoryview(buffer).cast("B")
-        data = self.read(len(view))
-        view[: len(data)] = data
-        return len(data)
+        count = min(len(view), self.size - self.position)
+        if count <= 0:
+            return 0
+        readinto = getattr(self.raw, "readinto", None)
+        if readinto is None:
+            data = self.raw.read(count) or b""
+            got = len(data)
+            view[:got] = data
+        else:
+            got = readinto(view[:count]) or 0
+        if not got:
+            self.ended_early = True
+        self.position += got
+        return got
 
     def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
         self.position = self.raw.seek(offset, whence)

@@ -405,8 +405,11 @@ class _Explainer:
             if kind == "long":
                 self.scan_long_line(part)
             else:
-                for _offset, content in _lines_of(part):
-                    self._line(content, False)
+                self.scan_lines(part)
+
+    def scan_lines(self, block: bytes | memoryview) -> None:
+        for _offset, content in _lines_of(bytes(block)):
+            self._line(content, False)
 
     def scan_long_line(self, prefix: bytes) -> None:
         self._line(prefix, True)
@@ -494,18 +497,22 @@ def _scan_stream(path, stream, size, clock, config, start, end, make_scanner,
         return FileSummary.skipped(path, BINARY_REASON, size_bytes=size)
     file_format = sniff_format(head)
     scanner = (make_scanner or BlockScanner)(config, file_format, clock)
+    first = b"" if start > 0 else head
     if start > 0:
         stream.seek(start - 1)
-        chunks = _chunks(stream, config.chunk_size, first=b"")
-        blocks = _line_blocks(chunks, config.max_line_bytes, start - 1, True, end, hold, ends)
+    position = max(0, start - 1)
+    if isinstance(stream, BoundedReader):  # a plain file: one reused buffer, no copies
+        blocks = _buffered_line_blocks(stream, first, config.chunk_size, config.max_line_bytes,
+                                       position, start > 0, end, hold, ends)
     else:
-        chunks = _chunks(stream, config.chunk_size, first=head)
-        blocks = _line_blocks(chunks, config.max_line_bytes, 0, False, end, hold, ends)
+        blocks = _line_blocks(_chunks(stream, config.chunk_size, first), config.max_line_bytes,
+                              position, start > 0, end, hold, ends)
     if on_range_start is not None:
         on_range_start()
+    scan_lines = scanner.scan_lines if isinstance(stream, BoundedReader) else scanner.scan_block
     for kind, data in blocks:
         if kind == "lines":
-            scanner.scan_block(data)
+            scan_lines(data)
         else:
             scanner.scan_long_line(data)
     return scanner.summary(path, size)
@@ -581,35 +588,136 @@ def _line_blocks(
         ends.append(carry_position)
 
 
-def _split_long_lines(block: bytes, max_line: int) -> Iterator[tuple[str, bytes]]:
-    """Split a block of whole lines into runs of normal lines and over-long lines' prefixes."""
-    if len(block) <= max_line + 1:
-        yield "lines", block
+def _buffered_line_blocks(
+    stream: BoundedReader, first: bytes, chunk_size: int, max_line: int, position: int,
+    skip_first: bool, limit: int | None, hold: bool = False, ends: list[int] | None = None,
+) -> Iterator[tuple[str, bytes | memoryview]]:
+    """`_line_blocks` over a plain file's reader, reading into one reused buffer.
+
+    The same items at the same offsets (tests/test_scan.py compares the two on generated data),
+    but a "lines" block is a memoryview of the buffer, valid only until the next item is asked
+    for: no bytes are copied but a partial last line's, moved to the buffer's start. The buffer
+    holds at most a carried line (``max_line`` + 1 bytes) and one chunk, and never more than
+    what is left of the file, so small files cost small buffers.
+    """
+    ends = [] if ends is None else ends
+    left = stream.size - stream.position + len(first)
+    capacity = min(max_line + 2 + max(chunk_size, len(first)), left + 1)
+    buffer = bytearray(capacity)
+    view = memoryview(buffer)
+    find, rfind = buffer.find, buffer.rfind
+
+    def piece(a: int, b: int) -> memoryview:
+        return view[a:b]
+
+    fill = 0  # buffer[:fill] is the carried partial line
+    carry_position = position  # absolute offset of buffer[0], or of the next byte when discarding
+    discarding = skip_first
+    if limit is not None and position + (1 if skip_first else 0) >= limit:
+        ends.append(position + (1 if skip_first else 0))
         return
-    run_start = 0
-    line_start = 0
-    size = len(block)
-    while line_start < size:
+    if first:
+        buffer[: len(first)] = first
+        got = len(first)
+    else:
+        got = stream.readinto(view[fill: fill + min(chunk_size, capacity - fill)])
+    while got:
+        base, top = fill, fill + got
+        if discarding:  # (fill is 0)
+            newline = find(b"\n", base, top)
+            if newline < 0:
+                carry_position += got
+                got = stream.readinto(view[: min(chunk_size, capacity)])
+                continue
+            carry_position += newline + 1
+            base = newline + 1
+            discarding = False
+            if limit is not None and carry_position >= limit:
+                ends.append(carry_position)
+                return
+            if base == top:
+                got = stream.readinto(view[: min(chunk_size, capacity)])
+                continue
+            base_position = carry_position
+            start = base
+        else:
+            base_position = carry_position
+            start = 0
+        # The lines region is buffer[start:top]; buffer[start] is at offset base_position.
+        last_newline = rfind(b"\n", start, top)
+        if limit is not None and last_newline >= 0 and \
+                base_position + last_newline - start + 1 >= limit:
+            cut = find(b"\n", start + limit - base_position - 1, top) + 1
+            ends.append(base_position + cut - start)
+            yield from _split_long_lines(buffer, max_line, start, cut, piece)
+            return
+        if last_newline >= 0:
+            yield from _split_long_lines(buffer, max_line, start, last_newline + 1, piece)
+            carry_position = base_position + last_newline + 1 - start
+            fill = _move_to_front(buffer, view, last_newline + 1, top)
+        else:
+            carry_position = base_position
+            fill = _move_to_front(buffer, view, start, top)
+        if fill > max_line + 1:  # content is longer than max_line even if "\r\n" follows
+            yield "long", bytes(view[:max_line])
+            carry_position += fill
+            fill = 0
+            discarding = True
+        room = capacity - fill
+        got = stream.readinto(view[fill: fill + min(chunk_size, room)]) if room else 0
+        if not room:  # (cannot happen: capacity holds a cut line and a chunk)
+            raise AssertionError("line buffer full")
+    if fill and not discarding and not hold:
+        ends.append(carry_position + fill)
+        yield from _split_long_lines(bytes(view[:fill]) + b"\n", max_line)
+    else:
+        ends.append(carry_position)
+
+
+def _move_to_front(buffer: bytearray, view: memoryview, start: int, stop: int) -> int:
+    """Move buffer[start:stop] to the buffer's start (a carried partial line); its length."""
+    if start:
+        length = stop - start
+        # (bytearray slice assignment copies with memcpy: overlapping ranges go through bytes)
+        buffer[:length] = view[start:stop] if length <= start else bytes(view[start:stop])
+    return stop - start
+
+
+def _split_long_lines(block, max_line: int, start: int = 0, stop: int | None = None,
+                      piece=None) -> Iterator[tuple[str, bytes]]:
+    """Split a block of whole lines into runs of normal lines and over-long lines' prefixes.
+
+    ``block[start:stop]`` is the block (bytes, or a bytearray whose ``piece(a, b)`` gives the
+    runs as views of it); a "long" prefix is always bytes.
+    """
+    stop = len(block) if stop is None else stop
+    piece = piece or (lambda a, b: block[a:b])
+    if stop - start <= max_line + 1:
+        yield "lines", piece(start, stop)
+        return
+    run_start = start
+    line_start = start
+    while line_start < stop:
         window_end = (
             line_start + max_line + 1
         )  # a newline at index <= window_end - 1 ends a short line
-        last = block.rfind(b"\n", line_start, window_end)
+        last = block.rfind(b"\n", line_start, min(window_end, stop))
         if last >= 0:
             line_start = last + 1
             continue
-        newline = block.find(b"\n", line_start)
+        newline = block.find(b"\n", line_start, stop)
         content_length = newline - line_start
-        if block[newline - 1 : newline] == b"\r" and newline > line_start:
+        if newline > line_start and block[newline - 1] == 13:  # "\r"
             content_length -= 1
         if content_length <= max_line:
             line_start = newline + 1
             continue
         if run_start < line_start:
-            yield "lines", block[run_start:line_start]
-        yield "long", block[line_start : line_start + max_line]
+            yield "lines", piece(run_start, line_start)
+        yield "long", bytes(piece(line_start, line_start + max_line))
         line_start = run_start = newline + 1
-    if run_start < size:
-        yield "lines", block[run_start:]
+    if run_start < stop:
+        yield "lines", piece(run_start, stop)
 
 
 def _lines_of(block: bytes) -> Iterator[tuple[int, bytes]]:
@@ -737,6 +845,9 @@ class BlockScanner:
         # logcat lines it only finds the logfmt numbers, the rest is Python's, per line.
         self.native = _native
         self.native_lines = _native is not None and not self.per_line_format
+        # User patterns search the block with bytes methods: it is copied to bytes first.
+        self.bytes_needed = bool(config.error_patterns or config.warn_patterns or
+                                 config.metric_patterns)
         self.error_patterns = [_UserPattern(p) for p in config.error_patterns]
         self.warn_patterns = [_UserPattern(p) for p in config.warn_patterns]
         self.metric_patterns = [(name, _UserPattern(p)) for name, p in config.metric_patterns]
@@ -856,10 +967,18 @@ class BlockScanner:
         for kind, part in _split_long_lines(block, self.config.max_line_bytes):
             if kind == "long":
                 self.scan_long_line(part)
-            elif self.native_lines:
-                self._scan_native(part)
             else:
-                self._scan_python(part)
+                self.scan_lines(part)
+
+    def scan_lines(self, block: bytes | memoryview) -> None:
+        """Scan a block of whole lines none of which is longer than max_line_bytes; a
+        memoryview is read during the call only."""
+        if self.bytes_needed or not self.native_lines:
+            block = bytes(block)
+        if self.native_lines:
+            self._scan_native(block)
+        else:
+            self._scan_python(block)
         pending = sum(map(len, self.samples.values())) + sum(
             map(len, self.decimal_samples.values())
         )
@@ -1152,11 +1271,18 @@ def _ceiling_bytes(capped: MetricCap) -> bytes | None:
     return None if ceiling is None else ceiling.encode("utf-8", "surrogatepass")
 
 
-def _content_at(block: bytes, offset: int) -> bytes:
+def _content_at(block: bytes | memoryview, offset: int) -> bytes:
     """The content of the line starting at ``offset`` of a block of whole lines."""
-    newline = block.find(b"\n", offset)
-    content = block[offset:newline]
+    if type(block) is memoryview:
+        newline = _NEWLINE.search(block, offset).start()
+        content = bytes(block[offset:newline])
+    else:
+        newline = block.find(b"\n", offset)
+        content = block[offset:newline]
     return content[:-1] if content.endswith(b"\r") else content
+
+
+_NEWLINE = re.compile(b"\n")
 
 
 _SHORT_TEXT = defaults.MAX_SIGNIFICANT_DIGITS  # a number text this short without exponent is kept

@@ -269,6 +269,11 @@ class Shrinking:
             self.regrow = 0
         return data
 
+    def readinto(self, buffer):  # the scanner reads plain files into its buffer
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
     def __getattr__(self, name):
         return getattr(self.file, name)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import bz2
 import gzip
+import io
 import lzma
 import os
 import sys
@@ -794,3 +795,61 @@ def test_a_stack_trace_across_a_range_boundary_stays_in_its_hour(tmp_path):
     merged = first.merge_range(second)
     assert merged.timeline == whole.timeline  # ... the merge gives them the hour before
     assert merged.templates == whole.templates and merged.last_ts == "2026-11-26T14:00:01Z"
+
+
+def _reference_items(data: bytes, chunk_size, max_line, start, end, hold):
+    """What _line_blocks over _chunks (the straightforward cutter) gives, long lines split out
+    of its blocks the way BlockScanner.scan_block splits them."""
+    from logcrunch.scan import _chunks, _line_blocks, _split_long_lines
+
+    stream = io.BytesIO(data)
+    stream.seek(max(0, start - 1))
+    ends: list[int] = []
+    items = []
+    for kind, block in _line_blocks(_chunks(stream, chunk_size, b""), max_line, max(0, start - 1),
+                                    start > 0, end, hold, ends):
+        items.extend(_split_long_lines(block, max_line) if kind == "lines" else [(kind, block)])
+    return items, ends
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    data=st.lists(st.sampled_from([b"a", b"bb ", b"\n", b"\r\n", b"x" * 9, b"y" * 30, b"\r"]),
+                  max_size=40).map(b"".join),
+    chunk_size=st.sampled_from([1, 3, 7, 64]),
+    max_line=st.sampled_from([4, 10, 1000]),
+    start_fraction=st.floats(0, 1), end_fraction=st.one_of(st.none(), st.floats(0, 1)),
+    hold=st.booleans(),
+)
+def test_the_buffered_cutter_gives_the_reference_cutter_s_lines_and_ends(
+        tmp_path_factory, data, chunk_size, max_line, start_fraction, end_fraction, hold):
+    from logcrunch.readers import BoundedReader
+    from logcrunch.scan import _buffered_line_blocks
+
+    start = int(start_fraction * len(data))
+    end = None if end_fraction is None else max(start, int(end_fraction * len(data)))
+    expected = _reference_items(data, chunk_size, max_line, start, end, hold)
+    path = tmp_path_factory.mktemp("cut") / "c.log"
+    path.write_bytes(data)
+    with open(path, "rb", buffering=0) as raw:
+        source = BoundedReader(raw, len(data))
+        first = b""
+        if start > 0:
+            source.seek(start - 1)
+        else:
+            first = source.read(min(len(data), 5))  # the sniffed head comes in first
+        ends: list[int] = []
+        items = [(kind, bytes(block)) for kind, block in _buffered_line_blocks(
+            source, first, chunk_size, max_line, max(0, start - 1), start > 0, end, hold, ends)]
+    assert (_joined(items), ends) == (_joined(expected[0]), expected[1])
+
+
+def _joined(items):
+    """Runs of lines joined: where blocks are cut between lines changes nothing scanned."""
+    out = []
+    for kind, block in items:
+        if kind == "lines" and out and out[-1][0] == "lines":
+            out[-1] = ("lines", out[-1][1] + block)
+        else:
+            out.append((kind, bytes(block)))
+    return out
