@@ -385,7 +385,27 @@ class _ExplainDone(Exception):
     """Raised past the last line asked for."""
 
 
-class _Explainer:
+class _Scanner:
+    """What scanners share: a block of whole lines (each ending in b"\\n") is cut into runs of
+    lines (``scan_lines``) and over-long lines' prefixes (``scan_long_line``)."""
+
+    config: ScanConfig
+
+    def scan_block(self, block: bytes) -> None:
+        for kind, part in _split_long_lines(block, self.config.max_line_bytes):
+            if kind == "long":
+                self.scan_long_line(part)
+            else:
+                self.scan_lines(part)
+
+    def scan_lines(self, block: bytes | memoryview) -> None:
+        raise NotImplementedError
+
+    def scan_long_line(self, prefix: bytes) -> None:
+        raise NotImplementedError
+
+
+class _Explainer(_Scanner):
     """A scanner (the BlockScanner interface) that reports every line instead of counting."""
 
     def __init__(self, config: ScanConfig, file_format: str, clock: Clock, emit, first: int,
@@ -399,13 +419,6 @@ class _Explainer:
         self.number = 0
         self.error_patterns = [re.compile(p.encode("utf-8")) for p in config.error_patterns]
         self.warn_patterns = [re.compile(p.encode("utf-8")) for p in config.warn_patterns]
-
-    def scan_block(self, block: bytes) -> None:
-        for kind, part in _split_long_lines(block, self.config.max_line_bytes):
-            if kind == "long":
-                self.scan_long_line(part)
-            else:
-                self.scan_lines(part)
 
     def scan_lines(self, block: bytes | memoryview) -> None:
         for _offset, content in _lines_of(bytes(block)):
@@ -832,7 +845,7 @@ class MetricNames:
 _NO_HOUR_KEY = -1
 
 
-class BlockScanner:
+class BlockScanner(_Scanner):
     """Accumulates one file's (or range's) counts, hours, templates, metrics and stamps, block
     by block."""
 
@@ -961,14 +974,6 @@ class BlockScanner:
             self.level_lines += level != NONE
         self._count_level(level)
         self.timeline.add(self.hour, 1, level == ERROR, level == WARN)
-
-    def scan_block(self, block: bytes) -> None:
-        """Scan a block of whole lines (each ending in b"\\n")."""
-        for kind, part in _split_long_lines(block, self.config.max_line_bytes):
-            if kind == "long":
-                self.scan_long_line(part)
-            else:
-                self.scan_lines(part)
 
     def scan_lines(self, block: bytes | memoryview) -> None:
         """Scan a block of whole lines none of which is longer than max_line_bytes; a
