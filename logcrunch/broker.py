@@ -61,6 +61,9 @@ class Task:
     # An incremental run's reading of a file that may still be written: leave a last line
     # without "\n" for the next run (deltas.py).
     hold: bool = False
+    # The fingerprint (deltas.fingerprint) the bytes before ``start`` must have when the worker
+    # opens the file: "" for none (the first range of an appended read has one).
+    fingerprint: str = ""
 
     @property
     def weight(self) -> int:
@@ -172,11 +175,11 @@ class Broker:
 
     def add_task(self, path: str, size: int, mtime: float = 0.0, start: int = 0,
                  end: int | None = None, inode: int = 0, device: int = 0,
-                 hold: bool = False) -> Task:
+                 hold: bool = False, fingerprint: str = "") -> Task:
         """Queue a file (or byte range) for scanning."""
         with self._lock:
             task = Task(next(self._ids), path, size, mtime, start, end, inode=inode,
-                        device=device, hold=hold)
+                        device=device, hold=hold, fingerprint=fingerprint)
             self._tasks[task.task_id] = task
             heapq.heappush(self._queue, (1, -task.weight, task.task_id))
             self._stats.total += 1
@@ -612,4 +615,4 @@ def _new_id() -> str:
 
 def _copy(task: Task) -> Task:
     return Task(task.task_id, task.path, task.size, task.mtime, task.start, task.end,
-                task.attempts, task.solo, task.inode, task.device, task.hold)
+                task.attempts, task.solo, task.inode, task.device, task.hold, task.fingerprint)

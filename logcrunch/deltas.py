@@ -37,6 +37,8 @@ APPENDED = "appended"  # read from where the last run stopped
 REWRITTEN = "rewritten"  # the earlier bytes changed: read whole again
 TRUNCATED = "truncated"  # smaller than what was counted before: read whole again
 READ_MODES = (WHOLE, APPENDED, REWRITTEN, TRUNCATED)
+# How a run saw a file (the state's ``seen.unchanged``): read, unchanged, or deferred by --settle.
+SEEN_READ, SEEN_UNCHANGED, SEEN_DEFERRED = 0, 1, 2
 FINGERPRINT_CHARS = 32
 
 
@@ -65,6 +67,9 @@ class ReadPlan:
     mode: str = WHOLE
     unchanged: bool = False
     lead_hour: str = ""  # where the leading unstamped lines of an appended read belong
+    # An appended read's: the fingerprint the bytes before ``start`` must still have when the
+    # worker opens the file (it may have been rewritten while the task waited in the queue).
+    fingerprint: str = ""
 
 
 UNCHANGED = ReadPlan(unchanged=True)
@@ -94,7 +99,8 @@ def plan_read(size: int, mtime_ns: int, cursor: Cursor | None, compressed: bool,
         return ReadPlan(0, hold, WHOLE)  # recorded before cursors: nothing to build on
     if fingerprint_at(cursor.read_to) != cursor.fingerprint:
         return ReadPlan(0, hold, REWRITTEN)
-    return ReadPlan(cursor.read_to, hold, APPENDED, lead_hour=cursor.last_hour)
+    return ReadPlan(cursor.read_to, hold, APPENDED, lead_hour=cursor.last_hour,
+                    fingerprint=cursor.fingerprint)
 
 
 def fingerprint(fd: int, offset: int) -> str:

@@ -79,6 +79,8 @@ class DeferredFile:
     root: str
     size: int
     mtime: float
+    inode: int = 0
+    device: int = 0
 
 
 Entry = FoundFile | WalkError | SkippedEntry | DeferredFile
@@ -230,7 +232,8 @@ class _Walker:
             return SkippedEntry(path, root, _special_reason(info.st_mode))
         modified_before = self.options.modified_before
         if modified_before is not None and info.st_mtime > modified_before:
-            return DeferredFile(path, root, info.st_size, info.st_mtime)
+            return DeferredFile(path, root, info.st_size, info.st_mtime, info.st_ino,
+                                info.st_dev)
         return FoundFile(path, root, info.st_size, info.st_mtime, info.st_ino, info.st_dev,
                          info.st_mtime_ns)
 

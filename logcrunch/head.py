@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from logcrunch import defaults
 from logcrunch.broker import Broker, BrokerStats, Task
-from logcrunch.deltas import ReadPlan
+from logcrunch.deltas import SEEN_DEFERRED, ReadPlan
 from logcrunch.discover import (
     DEFERRED_REASON,
     STATUS_DEFERRED,
@@ -135,7 +135,8 @@ class Head:
           holding a partial last line or not, or not at all (unchanged). Default: read whole.
         - ``persist(rows)``: commit (summary, root, range_start, range_count, identity) rows
           durably; called before the worker's results are acknowledged.
-        - ``on_found(found, unchanged)``: every file the walk yields.
+        - ``on_found(found, seen)``: every file the walk yields; ``seen`` True for a file
+          skipped as unchanged, deltas.SEEN_DEFERRED for one left for the next run by --settle.
         - ``on_dispatch()``: once, just before the first task is queued for the workers (local
           workers wait for it, so a job with nothing to read never has them knock at a closed
           door).
@@ -312,7 +313,8 @@ class Head:
                 continue
             end = _range_end(start, split, found.size, len(starts)) if len(starts) > 1 else None
             self.broker.add_task(found.path, found.size, found.mtime, start, end,
-                                 inode=found.inode, device=found.device, hold=plan.hold)
+                                 inode=found.inode, device=found.device, hold=plan.hold,
+                                 fingerprint=plan.fingerprint if start == plan.start else "")
 
     def _defer(self, found: DeferredFile) -> None:
         """A file left for the next run: a row (status deferred), not read, not "seen"."""
@@ -320,6 +322,9 @@ class Head:
                           size_bytes=found.size)
         if found.path in self.resume and self.discard:
             self.discard(found.path)  # stored by an earlier attempt, changed since
+        if self.on_found and found.inode:  # seen, not read: its cursor stays alive (deltas.py)
+            self.on_found(FoundFile(found.path, found.root, found.size, found.mtime, found.inode,
+                                    found.device), SEEN_DEFERRED)
         with self._lock:
             self._deferred[found.path] = row
         # Stored without an identity, so a resumed attempt that finds it settled reads it; in

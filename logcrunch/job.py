@@ -208,7 +208,7 @@ class _SeenFiles:
         self._pending: list[tuple[FoundFile, bool]] = []
         self._lock = threading.Lock()
 
-    def add(self, found: FoundFile, unchanged: bool) -> None:
+    def add(self, found: FoundFile, unchanged: int) -> None:
         with self._lock:
             self._pending.append((found, unchanged))
             if len(self._pending) >= SEEN_BATCH:

@@ -237,6 +237,7 @@ def scan_file(
     hold: bool = False,
     track: bool = False,
     counter: ReadCounter | None = None,
+    expect: str = "",
 ) -> FileSummary:
     """Summarise the lines of ``path`` that start in the byte range [start, end).
 
@@ -250,6 +251,8 @@ def scan_file(
     size, mtime, magic bytes, decompression, the range's seek) goes through that object, and
     scan_file closes it. An opener raising ReadError or OSError fails the file with that reason.
 
+    ``expect``: the fingerprint the bytes before ``start`` must have (an appended read); a file
+    whose earlier bytes changed since the head planned the read fails, to be read whole next run.
     ``track`` (plain files): fill ``read_to`` (where the next reading must start so that every
     line is counted once) and ``fingerprint`` for the next incremental run (deltas.py);
     ``hold``: leave a last line without "\n" uncounted, ``read_to`` stopping before it (the
@@ -263,7 +266,7 @@ def scan_file(
         return raw
     try:
         return _scan_opened(path, raw, config, start, end, hold=hold, track=track,
-                            counter=counter)
+                            counter=counter, expect=expect)
     finally:
         if counter is not None:
             counter.stop()
@@ -316,7 +319,7 @@ def _close(raw) -> None:
 
 def _scan_opened(path, raw, config: ScanConfig, start: int, end: int | None,
                  make_scanner=None, hold: bool = False, track: bool = False,
-                 counter: ReadCounter | None = None) -> FileSummary:
+                 counter: ReadCounter | None = None, expect: str = "") -> FileSummary:
     try:
         info = os.fstat(raw.fileno())
     except OSError as exc:
@@ -329,6 +332,10 @@ def _scan_opened(path, raw, config: ScanConfig, start: int, end: int | None,
         return FileSummary.failed(path, f"bad byte range [{start}, {end})", size_bytes=size)
     if end is not None and end > size:  # the head cut the ranges when the file was larger
         return FileSummary.failed(path, _shrunk(f"from at least {end}", size), size_bytes=size)
+    if start > size:  # (an appended read: the file was truncated while the task waited)
+        return FileSummary.failed(path, _shrunk(f"from at least {start}", size), size_bytes=size)
+    if expect and fingerprint(raw.fileno(), start) != expect:
+        return FileSummary.failed(path, REWRITTEN_REASON, size_bytes=size)
     clock = Clock(config.timezone, info.st_mtime)
     source = BoundedReader(raw, size)
     compression = None
@@ -484,6 +491,10 @@ def _shrink_problem(raw, source: BoundedReader) -> str:
     if source.ended_early:
         return _shrunk(f"from {source.size}", source.position)
     return ""
+
+
+REWRITTEN_REASON = ("its earlier bytes changed after the walk (rewritten while queued); the next "
+                    "incremental run reads it whole")
 
 
 def _shrunk(before: str, after: int) -> str:

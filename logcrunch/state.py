@@ -589,8 +589,9 @@ class StateDB:
                 raise
 
     def _advance_cursors(self, run_id: int, summaries: dict[str, FileSummary]) -> None:
-        """A finished run moves the cursors of the files it read (not of those that failed),
-        keeps those of unchanged files alive, and forgets files long unseen."""
+        """A finished run moves the cursors of the files it read, keeps those of the files it
+        saw but did not count (unchanged, deferred, failed) alive, and forgets files no finished
+        run has seen for CURSOR_RUNS runs."""
         base_key = self._db.execute("SELECT base_key FROM runs WHERE run_id = ?",
                                     (run_id,)).fetchone()[0]
         old = self.cursors(base_key)
@@ -599,12 +600,12 @@ class StateDB:
         for path, device, inode, size, mtime_ns, unchanged in self._db.execute(
                 "SELECT path, device, inode, size, mtime_ns, unchanged FROM seen WHERE run_id = ?",
                 (run_id,)).fetchall():
-            if unchanged:
+            summary = summaries.get(_text(path))
+            if unchanged or summary is None or summary.status == STATUS_FAILED:
+                # Unchanged, deferred by --settle, or failed: seen but not counted tonight; the
+                # cursor stays where the last reading left it, and alive.
                 touched.append((run_id, base_key, device, inode))
                 continue
-            summary = summaries.get(_text(path))
-            if summary is None or summary.status == STATUS_FAILED:
-                continue  # not counted tonight: the cursor stays where the last reading left it
             before = old.get((device, inode))
             if summary.read_to >= 0:
                 read_to, print_ = summary.read_to, summary.fingerprint
@@ -689,8 +690,9 @@ class StateDB:
                 self._db.execute("ROLLBACK")
                 raise
 
-    def record_seen(self, run_id: int, files: list[tuple[FoundFile, bool]]) -> None:
-        """Remember the files a run saw (read or unchanged), for later incremental runs."""
+    def record_seen(self, run_id: int, files: list[tuple[FoundFile, int]]) -> None:
+        """Remember the files a run saw, for later incremental runs: with each, True (1) if it
+        was unchanged, deltas.SEEN_DEFERRED (2) if --settle left it for the next run."""
         with self._lock, self.writing():
             self._db.execute("BEGIN")
             try:

@@ -462,6 +462,8 @@ def check_task(task: Any) -> Task:
         raise ValueError("mtime must be a finite number")
     check_flag(task.solo, "solo")
     check_flag(task.hold, "hold")
+    if not is_fingerprint(task.fingerprint):
+        raise ValueError("a task's fingerprint must be empty or 32 hex digits")
     return task
 
 

@@ -288,7 +288,8 @@ class WorkerProcess:
         summary = scan_file(local, job.scan_config, task.start, task.end,
                             opener=lambda path: open_confined(path, policy, task.inode,
                                                               task.device),
-                            hold=task.hold, track=True, counter=self.read_counter)
+                            hold=task.hold, track=True, counter=self.read_counter,
+                            expect=task.fingerprint)
         summary.path = task.path
         if summary.status != "ok" and not summary.size_bytes:
             summary.size_bytes = task.size  # refused or never opened: the size the walk saw

@@ -62,7 +62,8 @@ def test_a_file_as_it_was_with_everything_counted_is_unchanged():
 def test_a_grown_file_with_the_same_earlier_bytes_is_read_from_where_the_last_run_stopped():
     at, calls = prints("f" * 32)
     plan = plan_read(150, 6, CURSOR, False, False, at)
-    assert plan == ReadPlan(100, True, APPENDED, lead_hour="2026-11-26T13:00:00Z")
+    assert plan == ReadPlan(100, True, APPENDED, lead_hour="2026-11-26T13:00:00Z",
+                            fingerprint="f" * 32)
     assert calls == [100]
 
 
@@ -89,7 +90,7 @@ def test_a_held_last_line_is_counted_once_the_file_stayed_as_it_was_for_a_run():
     held = Cursor(100, 5, 90, "f" * 32, "2026-11-26T13:00:00Z")
     at, _calls = prints("f" * 32)
     assert plan_read(100, 5, held, False, False, at) == \
-        ReadPlan(90, False, APPENDED, lead_hour="2026-11-26T13:00:00Z")
+        ReadPlan(90, False, APPENDED, lead_hour="2026-11-26T13:00:00Z", fingerprint="f" * 32)
     assert plan_read(120, 6, held, False, False, at).hold  # still being written
 
 
@@ -204,3 +205,18 @@ def test_compressed_and_untracked_readings_leave_no_cursor(scan_path, tmp_path):
     plain = tmp_path / "app.log"
     plain.write_bytes(b"one\n")
     assert scan_file(str(plain), ScanConfig()).read_to == -1
+
+
+def test_an_appended_read_fails_when_the_earlier_bytes_changed_since_the_plan(scan_path, tmp_path):
+    path = tmp_path / "app.log"
+    path.write_bytes(b"one\ntwo\n")
+    with open(path, "rb") as fp:
+        expected = fingerprint(fp.fileno(), 4)
+    with open(path, "ab") as fp:
+        fp.write(b"three\n")
+    assert scan_file(str(path), ScanConfig(), 4, expect=expected).lines == 2
+    path.write_bytes(b"ONE\ntwo\nthree\n")  # rewritten in place while the task waited
+    failed = scan_file(str(path), ScanConfig(), 4, expect=expected)
+    assert failed.status == "failed" and "earlier bytes changed" in failed.error
+    path.write_bytes(b"on")  # truncated below where the read starts
+    assert "shrank" in scan_file(str(path), ScanConfig(), 4, expect=expected).error

@@ -5,7 +5,7 @@ earlier bytes changed is read whole and marked."""
 import os
 
 from logcrunch.scan import ScanConfig
-from tests.helpers import read_csv, run_logcrunch
+from tests.helpers import Proc, read_csv, run_logcrunch, wait_for_file
 from tests.reference_scan import reference_scan
 
 
@@ -117,3 +117,31 @@ def test_a_split_delta_a_rotated_file_and_the_hour_of_leading_unstamped_lines(tm
     # The stack-trace line before the night's first stamp counts in the last stamp's hour.
     assert timeline[("*", "2026-11-27T03:00:00Z")]["lines"] == "1"
     assert ("*", "") not in timeline
+
+
+def test_a_file_rewritten_while_its_appended_read_waits_fails_and_is_read_whole_next_night(
+        tmp_path):
+    nights = Nights(tmp_path)
+    log = nights.root / "app.log"
+    log.write_text(stamped(3, "ERROR first", 10))
+    nights.run()
+    with open(log, "a") as fp:
+        fp.write(stamped(4, "WARN more", 2))
+    hold = tmp_path / "hold"
+    hold.mkdir()
+    out = tmp_path / "held-night"
+    night = Proc("run", str(nights.root), "--out", str(out), "--state",
+                 str(tmp_path / "state.db"), "-j", "1", "--incremental", "--timezone", "UTC",
+                 env={"LOGCRUNCH_FAULTS": f"hold:app.log:{hold}"})
+    try:
+        wait_for_file(hold, "held.")  # planned as appended from byte 500ish; now rewritten
+        log.write_text(stamped(5, "INFO rewritten", 30))
+        (hold / "release").touch()
+        assert night.wait() == 3, night.output
+    finally:
+        night.kill()
+    row = {r["path"]: r for r in read_csv(out / "files.csv")}[str(log)]
+    assert (row["status"], row["lines"]) == ("failed", "0")
+    assert "earlier bytes changed after the walk" in row["error"]
+    files, _, _ = nights.run()
+    assert (files[str(log)]["lines"], files[str(log)]["read_mode"]) == ("30", "rewritten")

@@ -6,7 +6,7 @@ from fractions import Fraction
 
 import pytest
 
-from logcrunch.deltas import Cursor
+from logcrunch.deltas import SEEN_DEFERRED, Cursor
 from logcrunch.discover import FoundFile
 from logcrunch.state import (
     _MIGRATIONS,
@@ -88,6 +88,26 @@ def test_an_unchanged_file_keeps_its_cursor_and_a_long_unseen_one_is_forgotten(t
         cursors = db.command_cursors(["/logs"], {})
         assert cursors[(a.device, a.inode)] == Cursor(a.size, a.mtime_ns, 5, "0" * 32, "")
     assert (b.device, b.inode) not in cursors  # unseen for CURSOR_RUNS finished runs
+
+
+def test_a_file_that_fails_or_is_deferred_night_after_night_keeps_its_cursor(tmp_path):
+    db = StateDB(str(tmp_path / "s.db"))
+    a = found("/logs/a", inode=1)
+    run, _ = db.start_run(["/logs"], {}, True, "out", fresh=False)
+    db.record_seen(run.run_id, [(a, False)])
+    db.store_results(run.run_id, [(FileSummary("/logs/a", read_to=10, fingerprint="0" * 32),
+                                   "/logs", 0, 1, "")])
+    db.finish_run(run.run_id, FINISHED_OK)
+    for night in range(2 * CURSOR_RUNS):
+        run, _ = db.start_run(["/logs"], {}, True, "out", fresh=True)
+        if night % 2:
+            db.record_seen(run.run_id, [(a, SEEN_DEFERRED)])  # left by --settle
+        else:
+            db.record_seen(run.run_id, [(a, False)])
+            db.store_results(run.run_id, [(FileSummary.failed("/logs/a", "boom"), "/logs", 0,
+                                           1, "")])
+        db.finish_run(run.run_id, FINISHED_OK)
+    assert db.command_cursors(["/logs"], {}) == {(a.device, a.inode): Cursor(10, 5, 10, "0" * 32)}
 
 
 def test_cursors_are_back_filled_from_the_last_finished_run_of_a_schema_2_database(tmp_path):

@@ -205,6 +205,7 @@ def test_a_worker_refuses_a_bad_job(bad):
     ["work", "ab", [Task(1, "/logs/a", -1)]],
     ["work", "ab", [Task(1, "/logs/a", 10, start=5, end=2)]],
     ["work", "ab", [Task(1, "/logs/a", 10, hold=1)]],
+    ["work", "ab", [Task(1, "/logs/a", 10, fingerprint="=cmd")]],
     ["work", None, [Task(1, "/logs/a", 1)]],
     ["wait", None, [Task(1, "/logs/a", 1)]],
     ["explode", None, []],
