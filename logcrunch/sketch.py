@@ -41,7 +41,9 @@ from __future__ import annotations
 
 import math
 from array import array
+from bisect import bisect_left
 from fractions import Fraction
+from itertools import accumulate
 
 from logcrunch import defaults
 
@@ -110,16 +112,19 @@ def nearest_rank(count: int, quantile: Fraction) -> int:
 class Sketch:
     """The bucket counts of one metric: an immutable value (merge returns a new sketch).
 
-    Held either as {index: count} or, straight from the C scanner, as blobs of (index, count)
-    int64 pairs that are summed lazily in C (``MAX_PENDING_BLOBS`` at a time), so the scanner's
-    per-block cost stays a few microseconds.
+    Held in one of three forms, whichever it was made from, converted only when asked: a packed
+    ``array('q')`` of ``[index, count, ...]`` (the stored and wire form, as decoded: 16 bytes a
+    bucket, where a dict takes about 100), blobs of (index, count) int64 pairs straight from the
+    C scanner that are summed lazily in C (``MAX_PENDING_BLOBS`` at a time, so the scanner's
+    per-block cost stays a few microseconds), or {index: count}.
     """
 
-    __slots__ = ("_counts", "_blobs")
+    __slots__ = ("_counts", "_blobs", "_flat")
 
     def __init__(self, counts: dict[int, int] | None = None) -> None:
         self._counts = {} if counts is None else counts
         self._blobs: tuple[bytes, ...] = ()
+        self._flat: array | None = None
 
     @classmethod
     def of(cls, values, limit: int = defaults.MAX_SKETCH_BUCKETS) -> Sketch:
@@ -144,36 +149,51 @@ class Sketch:
     def from_blob(cls, blob: bytes) -> Sketch:
         """A sketch of the C scanner's (index, count) int64 pairs (native byte order)."""
         sketch = cls.__new__(cls)
-        sketch._counts = None
-        sketch._blobs = (blob,)
+        sketch._counts, sketch._blobs, sketch._flat = None, (blob,), None
         return sketch
 
     @classmethod
     def from_flat(cls, flat: list[int]) -> Sketch:
-        """The sketch of ``[index, count, index, count, ...]`` (the stored and wire form)."""
-        return cls(dict(zip(flat[0::2], flat[1::2], strict=True)))
+        """The sketch of ``[index, count, index, count, ...]`` (the stored and wire form), kept
+        packed and in the order given (validation.sketch_problem checks that order)."""
+        try:
+            packed = array("q", flat)
+        except (OverflowError, TypeError):  # beyond int64: no sketch the scanner makes
+            return cls(dict(zip(flat[0::2], flat[1::2], strict=True)))
+        if len(packed) % 2:
+            raise ValueError("a sketch is [index, count, ...] pairs")
+        sketch = cls.__new__(cls)
+        sketch._counts, sketch._blobs, sketch._flat = None, (), packed
+        return sketch
+
+    def pairs(self) -> array | list[int]:
+        """``[index, count, ...]`` as held: packed in the order it came in (ascending, for every
+        sketch logcrunch makes or accepts); a dict's pairs in its own order."""
+        if self._flat is None:
+            if self._counts is not None:
+                return [item for pair in self._counts.items() for item in pair]
+            packed = array("q")  # C blobs: summed, sorted and folded in C
+            packed.frombytes(_merge_buckets(self._blobs or (b"",), defaults.MAX_SKETCH_BUCKETS))
+            self._flat, self._blobs = packed, ()
+        return self._flat
 
     @property
     def counts(self) -> dict[int, int]:
         """{index: count} (do not mutate)."""
         if self._counts is None:
-            blobs = self._blobs or (b"",)
-            pairs = array("q")
-            limit = defaults.MAX_SKETCH_BUCKETS
-            pairs.frombytes(_merge_buckets(blobs, limit) if len(blobs) > 1 else blobs[0])
-            self._counts = fold(dict(zip(pairs[0::2], pairs[1::2], strict=True)), limit)
-            self._blobs = ()
+            pairs = self.pairs()
+            self._counts = dict(zip(pairs[0::2], pairs[1::2], strict=True))
+            self._blobs, self._flat = (), None
         return self._counts
-
 
     def merge(self, other: Sketch, limit: int = defaults.MAX_SKETCH_BUCKETS) -> Sketch:
         """The sketch of both sketches' samples, folded to ``limit`` buckets."""
         if _merge_buckets is not None and (self._counts is None or other._counts is None):
             blobs = self._blobs_or_blob() + other._blobs_or_blob()
-            if len(blobs) > MAX_PENDING_BLOBS:
-                blobs = (_merge_buckets(blobs, limit),)
+            if len(blobs) > MAX_PENDING_BLOBS or limit != defaults.MAX_SKETCH_BUCKETS:
+                blobs = (_merge_buckets(blobs, limit),)  # (pairs() folds to the default)
             merged = Sketch.__new__(Sketch)
-            merged._counts, merged._blobs = None, blobs
+            merged._counts, merged._blobs, merged._flat = None, blobs or (b"",), None
             return merged
         small, large = sorted((self.counts, other.counts), key=len)
         counts = dict(large)
@@ -182,18 +202,25 @@ class Sketch:
         return Sketch(fold(counts, limit))
 
     def _blobs_or_blob(self) -> tuple[bytes, ...]:
-        if self._counts is None:
+        if self._blobs:
             return self._blobs
+        if self._flat is not None:
+            return (self._flat.tobytes(),) if len(self._flat) else ()
         if not self._counts:
             return ()
         return (array("q", [item for pair in self._counts.items() for item in pair]).tobytes(),)
 
     def flat(self) -> list[int]:
         """``[index, count, ...]`` in ascending index order (the stored and wire form)."""
-        return [item for index in sorted(self.counts) for item in (index, self.counts[index])]
+        return list(self._ascending())
+
+    def _ascending(self) -> array | list[int]:
+        if self._counts is not None:
+            return [item for index in sorted(self._counts) for item in (index, self._counts[index])]
+        return self.pairs()
 
     def __len__(self) -> int:
-        return len(self.counts)
+        return len(self.pairs()) // 2
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Sketch):
@@ -206,16 +233,11 @@ class Sketch:
     def quantile(self, quantile: Fraction, minimum, maximum):
         """The estimate of the nearest-rank ``quantile`` (exact Fraction/int, clamped into
         [minimum, maximum]); None for an empty sketch."""
-        counts = self.counts
-        total = sum(counts.values())
-        if not total:
+        pairs = self._ascending()
+        running = list(accumulate(pairs[1::2]))  # counts so far, bucket by bucket
+        if not running or not running[-1]:
             return None
-        rank = nearest_rank(total, quantile)
-        seen = 0
-        for index in sorted(counts):
-            seen += counts[index]
-            if seen >= rank:
-                break
+        index = pairs[2 * bisect_left(running, nearest_rank(running[-1], quantile))]
         estimate = representative(index)
         if estimate is None:
             return maximum if index > 0 else minimum

@@ -14,9 +14,9 @@ import math
 import operator
 import re
 import sys
+from array import array
 from datetime import datetime
 from fractions import Fraction
-from itertools import pairwise
 from typing import Any
 
 from logcrunch import defaults
@@ -360,17 +360,22 @@ def sketch_problem(metric: Metric) -> str:
         return ""
     if type(sketch) is not Sketch:
         return "the sketch is not a sketch"
-    counts = sketch.counts
-    if len(counts) > defaults.MAX_SKETCH_BUCKETS:
+    pairs = sketch.pairs()  # packed as received: checked without building a dict
+    indices, counts = pairs[0::2], pairs[1::2]
+    if len(indices) > defaults.MAX_SKETCH_BUCKETS:
         return f"a sketch of more than {defaults.MAX_SKETCH_BUCKETS} buckets"
-    indices = list(counts)
-    if not all(type(index) is int and -TOP <= index <= TOP for index in indices):
+    if not indices:
+        return "the sketch's bucket counts do not add up to the metric's count"
+    packed = type(pairs) is array  # int64s by construction; a dict-made sketch is checked
+    if not (packed or all(type(index) is int for index in indices)) or \
+            min(indices) < -TOP or max(indices) > TOP:
         return "a sketch bucket index is not an integer in range"
-    if any(a >= b for a, b in pairwise(indices)):
+    if any(map(operator.ge, indices, indices[1:])):
         return "sketch bucket indices are not strictly ascending"
-    if not all(type(count) is int and 1 <= count <= MAX_INT for count in counts.values()):
+    if not (packed or all(type(count) is int for count in counts)) or \
+            min(counts) < 1 or max(counts) > MAX_INT:
         return "a sketch bucket count is not a positive integer"
-    if sum(counts.values()) != metric.count:
+    if sum(counts) != metric.count:
         return "the sketch's bucket counts do not add up to the metric's count"
     if indices[-1] != bucket_index(metric.maximum) or indices[0] < bucket_index(metric.minimum):
         return "the sketch's buckets do not lie between min and max"

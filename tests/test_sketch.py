@@ -179,3 +179,26 @@ def test_a_blob_sketch_and_a_dict_sketch_merge_as_two_dicts():
     plain = Sketch({68800: 1, 0: 4})
     assert blob.merge(plain) == plain.merge(blob) == Sketch({-64: 1, 0: 4, 68800: 3})
     assert blob.merge(plain).flat() == [-64, 1, 0, 4, 68800, 3]
+
+
+@settings(max_examples=200, deadline=None)
+@given(buckets, st.sampled_from([Fraction(1, 2), Fraction(95, 100), Fraction(99, 100), Fraction(1)]))
+def test_a_packed_sketch_answers_like_the_dict_it_packs(counts, quantile):
+    """from_flat keeps the stored/wire form packed (16 bytes a bucket); merges, quantiles, its
+    flat form and equality are those of the same buckets held as a dict."""
+    as_dict = Sketch(dict(sorted(counts.items())))
+    packed = Sketch.from_flat(as_dict.flat())
+    assert packed == as_dict and len(packed) == len(as_dict) and packed.flat() == as_dict.flat()
+    assert packed.quantile(quantile, -(10**400), 10**400) == \
+        as_dict.quantile(quantile, -(10**400), 10**400)
+    assert packed.merge(packed) == as_dict.merge(as_dict)
+
+
+def test_a_packed_sketch_keeps_the_order_it_was_sent_in_for_validation():
+    from logcrunch.summary import Metric
+    from logcrunch.validation import sketch_problem
+
+    one, two = bucket_index(1), bucket_index(2)
+    assert sketch_problem(Metric(2, 3, 5, 1, 2, Sketch.from_flat([one, 1, two, 1]))) == ""
+    assert "ascending" in sketch_problem(Metric(2, 3, 5, 1, 2, Sketch.from_flat([two, 1, one, 1])))
+    assert "positive" in sketch_problem(Metric(2, 3, 5, 1, 2, Sketch.from_flat([one, 2, two, 0])))
