@@ -400,6 +400,9 @@ class FileSummary:
                 attempts=max(self.attempts, later.attempts), read_from=self.read_from,
                 read_mode=self.read_mode,
             )
+        # Where the next reading starts: the later range's end, unless this range held a last
+        # line (it runs to the end of the file) and so stopped before the later range's start.
+        stopped = self if 0 <= self.read_to < later.read_from else later
         limits = [cap for cap in (self.max_metrics, later.max_metrics) if cap]
         capped = MetricCap(min(limits, default=0))
         timeline = Timeline.of(self.timeline)
@@ -436,11 +439,8 @@ class FileSummary:
             templates=templates.rows(),
             max_templates=templates.limit,
             read_from=self.read_from,
-            # An earlier range that held a last line (it runs to the end of the file) stopped
-            # before the later range's start: the next reading starts there.
-            read_to=self.read_to if 0 <= self.read_to < later.read_from else later.read_to,
-            fingerprint=self.fingerprint if 0 <= self.read_to < later.read_from
-            else later.fingerprint,
+            read_to=stopped.read_to,
+            fingerprint=stopped.fingerprint,
             read_mode=self.read_mode or later.read_mode,
         )
 
