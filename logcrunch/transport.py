@@ -66,9 +66,16 @@ CONNECTION_ERRORS = (EOFError, OSError, ConnectionError, BrokenPipeError)
 class BrokerService:
     """The worker-facing face of a Broker: checked arguments, head clock, worker calls only."""
 
-    def __init__(self, broker: Broker, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, broker: Broker | None, clock: Callable[[], float] = time.monotonic) -> None:
         self._broker = broker
         self._clock = clock
+
+    @property
+    def broker(self) -> Broker | None:
+        return self._broker
+
+    def attach(self, broker: Broker) -> None:
+        self._broker = broker
 
     def job(self, worker: str) -> JobInfo | None:
         validation.check_worker_name(worker)
@@ -102,7 +109,6 @@ class BrokerService:
         validation.check_id(lease_id, "lease id")
         validation.check_results(results, self._broker.lease_max_files)
         validation.check_flag(lease_finished, "lease_finished")
-        results = self._broker.checked(worker, results)
         return self._broker.complete(worker, lease_id, results, self._clock(), lease_finished)
 
     def worker_lost(self, worker: str, lease_id: str, current: int | None,
@@ -316,8 +322,9 @@ def _raise_descriptor_limit() -> None:
 class BrokerServer:
     """Serves a BrokerService on ``address`` in background threads of this process."""
 
-    def __init__(self, broker: Broker, address: tuple[str, int], authkey: bytes) -> None:
-        service = BrokerService(broker)
+    def __init__(self, broker: Broker | None, address: tuple[str, int], authkey: bytes) -> None:
+        """Binds ``address`` now; serves ``broker`` (or the one `attach` gives) once started."""
+        service = self.service = BrokerService(broker)
         manager_cls = type("_BoundManager", (managers.BaseManager,), {})
         manager_cls.register("broker", callable=lambda: service)
         _raise_descriptor_limit()
@@ -338,7 +345,13 @@ class BrokerServer:
     def address(self) -> tuple[str, int]:
         return self._server.address
 
+    def attach(self, broker: Broker) -> None:
+        """Serve ``broker`` (before `start`)."""
+        self.service.attach(broker)
+
     def start(self) -> None:
+        if self.service.broker is None:
+            raise RuntimeError("no broker to serve: attach one first")
         self._thread.start()
 
     def close(self) -> None:
