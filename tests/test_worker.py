@@ -1,10 +1,19 @@
 """Worker behaviour with real processes: SIGTERM hand-back, path maps, --forever, timeouts."""
 
+import multiprocessing
 import os
 import signal
+import time
 
 from logcrunch.broker import JobInfo
-from logcrunch.worker import LEASE_WAIT_SECONDS, WorkerOptions, WorkerProcess, map_path
+from logcrunch.worker import (
+    LEASE_WAIT_SECONDS,
+    WorkerOptions,
+    WorkerProcess,
+    _ChildStatus,
+    map_path,
+)
+from logcrunch.worker_supervisor import Outcome
 from tests.helpers import (
     Proc,
     assert_matches_truth,
@@ -132,3 +141,30 @@ def test_worker_waits_for_work_in_the_heads_long_poll():
     worker.proxy = head
     worker._work_job(head.job_info)
     assert head.calls == [(worker.name, "ab12", None, LEASE_WAIT_SECONDS)] * 2
+
+
+def _say_head_lost_and_exit_0(status):
+    status.outcome = Outcome.HEAD_LOST
+    os._exit(0)
+
+
+def test_a_childs_outcome_reaches_the_supervisor_through_shared_memory_not_its_exit_code():
+    ctx = multiprocessing.get_context("fork")
+    status = _ChildStatus(ctx)
+    assert status.outcome is Outcome.UNSET
+    child = ctx.Process(target=_say_head_lost_and_exit_0, args=(status,))
+    child.start()
+    child.join(timeout=30)
+    assert (child.exitcode, status.outcome) == (0, Outcome.HEAD_LOST)
+
+
+def test_a_child_status_tells_which_per_file_limit_is_overrun():
+    status = _ChildStatus(multiprocessing.get_context("fork"))
+    status.timeout.value = 2.0
+    assert status.overrun(time.monotonic() + 10) == 0.0  # no task: nothing to overrun
+    status.set_task(7)
+    started = status.started.value
+    assert status.overrun(started + 1.5) == 0.0
+    assert status.overrun(started + 2.5) == 2.0
+    status.timeout.value = 0.0  # no --file-timeout
+    assert status.overrun(started + 1e6) == 0.0
