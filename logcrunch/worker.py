@@ -44,6 +44,7 @@ from logcrunch.transport import (
 )
 from logcrunch.worker_supervisor import (
     EXIT_CODES,
+    Action,
     Fail,
     Kill,
     Notify,
@@ -524,7 +525,7 @@ class _Node:
             self._do(self.supervisor.exited(name, child.status.outcome, child.process.exitcode))
             del self.children[name]
 
-    def _do(self, actions: list) -> None:
+    def _do(self, actions: list[Action]) -> None:
         for action in actions:
             if isinstance(action, Notify):
                 self.notify(action.message)

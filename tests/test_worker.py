@@ -5,13 +5,18 @@ import os
 import signal
 import time
 
+import pytest
+
+from logcrunch.authkey import load_key
 from logcrunch.broker import JobInfo
 from logcrunch.worker import (
     LEASE_WAIT_SECONDS,
+    WorkerError,
     WorkerOptions,
     WorkerProcess,
     _ChildStatus,
     map_path,
+    run_worker,
 )
 from logcrunch.worker_supervisor import Outcome
 from tests.helpers import (
@@ -168,3 +173,27 @@ def test_a_child_status_tells_which_per_file_limit_is_overrun():
     assert status.overrun(started + 2.5) == 2.0
     status.timeout.value = 0.0  # no --file-timeout
     assert status.overrun(started + 1e6) == 0.0
+
+
+def test_a_node_whose_processes_keep_dying_gives_up_after_max_restarts(tmp_path, monkeypatch):
+    root = tmp_path / "logs"
+    root.mkdir()
+    for number in range(5):
+        (root / f"poison{number}.log").write_text("Nov 27 02:00:01 node01 api[1]: ERROR boom\n")
+    key = make_key(tmp_path / "key")
+    port = free_port()
+    head = submit(tmp_path, root, key, port, "--max-attempts", "1")
+    monkeypatch.setenv("LOGCRUNCH_FAULTS", "crash:poison")  # every file kills its reader
+    events = []
+    options = WorkerOptions(address=("127.0.0.1", port), authkey=load_key(str(key)),
+                            connect_timeout=30, max_restarts=2)
+    try:
+        with pytest.raises(WorkerError) as gave_up:
+            run_worker(options, on_event=events.append)
+    finally:
+        head.kill()
+    assert str(gave_up.value) == ("worker processes keep dying (2 restarts within 600 s); "
+                                  "see the messages above")
+    assert [event.split(" died ")[1] for event in events] == [
+        "(killed by SIGKILL); restarting it", "(killed by SIGKILL); restarting it",
+        "(killed by SIGKILL)"]
