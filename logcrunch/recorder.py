@@ -144,6 +144,60 @@ class Recorder:
         return summary, expected.root, task.start, expected.ranges, expected.identity
 
 
+class GroupCommit:
+    """Rows from many threads, committed together: one durable commit for all that came in
+    while the previous one was being written (a group commit, as databases do for their logs).
+
+    `submit` returns once its rows are committed, or raises what the commit raised (every
+    submitter of that group does: they shared one transaction). Under load this turns a commit
+    per result batch into a commit per few milliseconds, whatever the number of workers.
+    """
+
+    def __init__(self, write) -> None:
+        self._write = write  # (rows) -> None: one transaction
+        self._cond = threading.Condition()
+        self._pending: list[Row] = []
+        self._tickets = 0  # submissions so far
+        self._taken = 0  # submissions taken by a writer
+        self._done = 0  # submissions whose commit has ended
+        self._errors: dict[int, BaseException] = {}  # ticket -> what its commit raised
+        self._writing = False
+        self.commits = 0
+
+    def submit(self, rows: list[Row]) -> None:
+        with self._cond:
+            self._tickets += 1
+            ticket = self._tickets
+            self._pending.extend(rows)
+            while self._done < ticket and self._writing:
+                self._cond.wait()
+            if self._done >= ticket:
+                return self._outcome(ticket)
+            # Nobody writing: this thread writes all that is pending, its own rows included.
+            self._writing = True
+            rows, self._pending = self._pending, []
+            first, self._taken = self._taken + 1, self._tickets
+            last = self._taken
+        error = None
+        try:
+            self._write(rows)
+        except BaseException as exc:  # every submitter of the group hears it
+            error = exc
+        with self._cond:
+            self.commits += 1
+            if error is not None:
+                self._errors.update(dict.fromkeys(range(first, last + 1), error))
+            self._done = last
+            self._writing = False
+            self._cond.notify_all()
+            return self._outcome(ticket)
+
+    def _outcome(self, ticket: int) -> None:
+        error = self._errors.pop(ticket, None)
+        if error is not None:
+            raise error
+
+
 class RunRecorder(Recorder):
     """Records one run in the state database (logcrunch.state.StateDB)."""
 
@@ -156,6 +210,7 @@ class RunRecorder(Recorder):
         # Write failures (state.StateError, one line saying what to do) in any thread: the run
         # stops, and says the first.
         self.failures: list[Exception] = []
+        self._commits = GroupCommit(self._commit)
 
     @contextlib.contextmanager
     def _writing(self):
@@ -190,8 +245,11 @@ class RunRecorder(Recorder):
 
     def _store(self, rows: list[Row], batch, summaries) -> None:
         if rows:
-            with self._writing():
-                self.db.store_results(self.run_id, rows)
+            self._commits.submit(rows)
+
+    def _commit(self, rows: list[Row]) -> None:
+        with self._writing():
+            self.db.store_results(self.run_id, rows)
 
     def _flush_seen(self) -> None:
         if self._seen:

@@ -1,12 +1,19 @@
 """The run recorder: the one place results go (validated, annotated, stored, counted)."""
 
+import threading
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from logcrunch.deltas import APPENDED, ReadPlan
 from logcrunch.discover import FoundFile
 from logcrunch.leases import Task
-from logcrunch.recorder import MemoryRecorder, RunRecorder
+from logcrunch.recorder import GroupCommit, MemoryRecorder, RunRecorder
 from logcrunch.scan import ScanConfig
 from logcrunch.state import StateDB
 from logcrunch.summary import FileSummary
+from tests.helpers import wait_until
 
 
 def found(path, size=100):
@@ -77,3 +84,67 @@ def test_nothing_is_kept_of_a_file_once_all_its_ranges_are_recorded():
     assert recorder._expected == {}
     assert recorder.file_counts() == {"ok": 1}
     assert [task.task_id for task, _ in recorder.take_results()] == [1]
+
+
+def test_rows_submitted_while_a_commit_is_written_share_the_next_commit():
+    first_in = threading.Event()
+    release = threading.Event()
+    written: list[list] = []
+
+    def write(rows):
+        written.append(list(rows))
+        if len(written) == 1:
+            first_in.set()
+            assert release.wait(10)
+
+    group = GroupCommit(write)
+    first = threading.Thread(target=group.submit, args=([("a",)],))
+    first.start()
+    assert first_in.wait(10)
+    others = [threading.Thread(target=group.submit, args=([(f"r{i}",)],)) for i in range(20)]
+    for thread in others:
+        thread.start()
+    wait_until(lambda: group._tickets == 21, "all twenty waiting")
+    release.set()
+    for thread in [first, *others]:
+        thread.join(10)
+        assert not thread.is_alive()
+    assert written[0] == [("a",)]
+    assert sorted(row for rows in written[1:] for row in rows) == sorted(
+        (f"r{i}",) for i in range(20))
+    assert group.commits == len(written) == 2  # the twenty in one commit
+
+
+def test_every_submitter_of_a_failed_commit_hears_the_error_and_the_next_group_is_unharmed():
+    calls = []
+
+    def write(rows):
+        calls.append(rows)
+        if len(calls) == 1:
+            raise OSError("disk full")
+
+    group = GroupCommit(write)
+    with pytest.raises(OSError, match="disk full"):
+        group.submit([("a",)])
+    group.submit([("b",)])
+    assert calls == [[("a",)], [("b",)]] and group._errors == {}
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.integers(1, 5), min_size=1, max_size=12))
+def test_group_commits_store_every_row_once_whatever_the_interleaving(sizes):
+    stored: list = []
+    lock = threading.Lock()
+
+    def write(rows):
+        with lock:
+            stored.extend(rows)
+
+    group = GroupCommit(write)
+    threads = [threading.Thread(target=group.submit, args=([(n, i) for i in range(size)],))
+               for n, size in enumerate(sizes)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert sorted(stored) == sorted((n, i) for n, size in enumerate(sizes) for i in range(size))
