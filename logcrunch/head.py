@@ -15,6 +15,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from logcrunch import defaults
 from logcrunch.broker import Broker, BrokerStats, Task
@@ -112,6 +113,22 @@ class HeadAborted(Exception):
     pass
 
 
+class Dispatcher(Protocol):
+    """What gets the broker's tasks scanned instead of `logcrunch work` processes over TCP."""
+
+    def start(self, broker: Broker) -> None:
+        """Called once before the walk starts; the broker takes calls from then on."""
+
+    def work_queued(self) -> None:
+        """The first task is about to be queued (may be ignored)."""
+
+    def liveness(self) -> str:
+        """Polled every head tick (keep it cheap): non-empty = abort the run with that reason."""
+
+    def close(self) -> None:
+        """At the end of the job, after broker.stop(): release everything within ~10 s."""
+
+
 class Head:
     """One job on the head. Hooks let the caller persist results and skip known files."""
 
@@ -124,7 +141,8 @@ class Head:
                  on_found: Callable[[FoundFile, bool], None] | None = None,
                  on_progress: Callable[[Progress], None] | None = None,
                  on_dispatch: Callable[[], None] | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 dispatcher: Dispatcher | None = None) -> None:
         """Hooks (all optional):
 
         - ``resume``: results a previous attempt of this run already stored, path -> (file
@@ -140,6 +158,9 @@ class Head:
         - ``on_dispatch()``: once, just before the first task is queued for the workers (local
           workers wait for it, so a job with nothing to read never has them knock at a closed
           door).
+        - ``dispatcher``: what gets the tasks scanned (e.g. dask_engine.DaskDispatcher); None:
+          serve the broker over TCP to `logcrunch work` processes (a BrokerServer). A
+          dispatcher's ``work_queued`` is called where ``on_dispatch`` is.
         """
         options.validate()
         self.options = options
@@ -150,7 +171,9 @@ class Head:
                              on_accept=self._accept_batch,
                              roots=_announced_roots(options.roots),
                              follow_symlinks=options.walk.follow_symlinks)
-        self.server = BrokerServer(self.broker, options.bind, authkey)
+        self.dispatcher = dispatcher
+        self.server = BrokerServer(self.broker, options.bind, authkey) if dispatcher is None \
+            else None
         self.resume = resume or {}
         self.plan = plan
         self._plans: dict[str, ReadPlan] = {}  # dispatched files read other than whole
@@ -179,7 +202,7 @@ class Head:
 
     @property
     def address(self) -> tuple[str, int]:
-        return self.server.address
+        return self.server.address if self.server is not None else ("", 0)
 
     def request_stop(self, reason: str) -> None:
         """Stop the job soon (signal handlers call this); the run ends with exit code 1."""
@@ -190,7 +213,10 @@ class Head:
     def run(self, extra_liveness: Callable[[], str] | None = None) -> HeadResult:
         """Serve the job to the end; ``extra_liveness`` may return a reason to abort early."""
         started = self.clock()
-        self.server.start()
+        if self.dispatcher is not None:
+            self.dispatcher.start(self.broker)
+        else:
+            self.server.start()
         walker = threading.Thread(target=self._walk, name="logcrunch-walk", daemon=True)
         walker.start()
         aborted = ""
@@ -213,7 +239,8 @@ class Head:
                 if self.stop_requested.is_set():
                     aborted = self.stop_reason or "stopped"
                     break
-                aborted = self._check_workers(now, started)
+                aborted = self._check_workers(now, started) if self.dispatcher is None \
+                    else self.dispatcher.liveness()
                 if not aborted and extra_liveness is not None:
                     aborted = extra_liveness()
                 if aborted:
@@ -228,8 +255,11 @@ class Head:
         finally:
             self.stop_requested.set()  # the walk stops too, whatever ended the run
             self.broker.stop()
-            self._let_workers_hear_done()
-            self.server.close()
+            if self.dispatcher is not None:
+                self.dispatcher.close()  # (no remote worker waits to hear "done")
+            else:
+                self._let_workers_hear_done()
+                self.server.close()
             walker.join(timeout=5)
         return HeadResult(dict(self._summaries), dict(self._roots), dict(self._unchanged),
                           aborted, self.broker.rejected_results, deferred=dict(self._deferred),
@@ -308,6 +338,8 @@ class Head:
             self._dispatched = True
             if self.on_dispatch:
                 self.on_dispatch()
+            if self.dispatcher is not None:
+                self.dispatcher.work_queued()
         for start in starts:
             if start in stored:
                 continue

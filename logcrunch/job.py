@@ -54,6 +54,9 @@ from logcrunch.worker import WorkerError, WorkerOptions, die_with_parent, run_wo
 log = logging.getLogger(__name__)
 
 SEEN_BATCH = 500
+ENGINE_BASEMANAGER = "basemanager"
+ENGINE_DASK = "dask"
+ENGINES = (ENGINE_BASEMANAGER, ENGINE_DASK)
 
 
 @dataclass
@@ -68,9 +71,18 @@ class JobSpec:
     # changes.csv; like --top not part of `fingerprint`: it changes no run's identity
     changes: ChangeOptions = field(default_factory=ChangeOptions)
     html: bool = True  # report.html beside the CSVs (--no-html: none, and an old one removed)
+    # Who scans: "basemanager" (the head serves `logcrunch work` over TCP) or "dask" (futures
+    # on the Dask scheduler at ``scheduler``; see logcrunch.dask_engine).
+    engine: str = ENGINE_BASEMANAGER
+    scheduler: str = ""
 
     def validate(self) -> None:
         self.head.validate()
+        if self.engine not in ENGINES:
+            raise ValueError(f"--engine must be one of {', '.join(ENGINES)}")
+        if self.engine == ENGINE_DASK and not self.scheduler:
+            raise ValueError("--engine dask needs the scheduler's address: --scheduler "
+                             "tcp://HOST:8786 (or $LOGCRUNCH_SCHEDULER)")
         self.changes.validate()
         if self.settle_seconds < 0:
             raise ValueError("--settle must be >= 0 seconds")
@@ -249,8 +261,11 @@ def _run_locked(spec: JobSpec, out_dir: str, db: StateDB, authkey: bytes,
         return guarded
 
     local = _LocalWorkers(local_processes, authkey, spec.state_path) if local_processes else None
+    # The scheduler is reached here, like the port bound below, before the run is recorded: an
+    # unreachable one leaves no trace.
+    dispatcher = _dispatcher(spec)
     # The head binds its port here, before the run is recorded: a bad --bind leaves no trace.
-    head = Head(options, authkey,
+    head = Head(options, authkey, dispatcher=dispatcher,
                 plan=_planner(cursors, settled=bool(spec.settle_seconds))
                 if spec.incremental else None,
                 persist=noting_failures(lambda rows: db.store_results(run_ids[0], rows)),
@@ -278,6 +293,17 @@ def _run_locked(spec: JobSpec, out_dir: str, db: StateDB, authkey: bytes,
     published = exit_code in (defaults.EXIT_OK, defaults.EXIT_FILES_FAILED)
     return JobOutcome(db.get_run(run.run_id), result, out_dir, published, resumed, exit_code,
                       nothing_found, report)
+
+
+def _dispatcher(spec: JobSpec):
+    """The head's dispatcher for ``spec.engine``, connected (None: the head's own BrokerServer)."""
+    if spec.engine != ENGINE_DASK:
+        return None
+    from logcrunch.dask_engine import DaskDispatcher  # imports dask only when asked for
+
+    dispatcher = DaskDispatcher(spec.scheduler, spec.head.worker_timeout)
+    dispatcher.connect()
+    return dispatcher
 
 
 def _planner(cursors: dict[tuple[int, int], Cursor], settled: bool):
