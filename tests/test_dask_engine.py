@@ -390,12 +390,38 @@ def tree_with(tmp_path: Path, *special: str):
 
 def test_dask_run_equals_logcrunch_run(cluster, tmp_path):
     root, truth = tree_with(tmp_path)
-    head = cluster.submit(root, tmp_path / "out", tmp_path / "state.db")
+    split = ("--split-size", "8192")  # plain files in 2-3 byte ranges each
+    head = cluster.submit(root, tmp_path / "out", tmp_path / "state.db", *split)
     assert head.wait() == 0, head.output
-    assert comparable(tmp_path / "out") == comparable(reference(tmp_path, root))
+    assert comparable(tmp_path / "out") == comparable(reference(tmp_path, root, *split))
     assert_matches_truth(tmp_path / "out", truth)
     files = read_csv(tmp_path / "out" / "files.csv")
     assert {row["attempts"] for row in files} == {"1"}
+    readers = [name for row in files for name in row["worker"].split(",")]  # (ranges: a,b)
+    assert all(name.count(":") == 2 for name in readers)  # host:dask worker pid:child pid
+
+
+def test_incremental_dask_runs_equal_incremental_logcrunch_runs(cluster, tmp_path):
+    root, _truth = tree_with(tmp_path)
+    grown = root / "node01" / "api" / "app0.log"
+
+    def both(night: str) -> tuple[Path, Path]:
+        ours = tmp_path / f"dask-{night}"
+        head = cluster.submit(root, ours, tmp_path / "state.db", "--incremental")
+        assert head.wait() == 0, head.output
+        theirs = tmp_path / f"run-{night}"
+        result = run_logcrunch("run", str(root), "--out", str(theirs), "-j", "2", "--state",
+                               str(tmp_path / "reference.db"), "--incremental")
+        assert result.returncode == 0, result.stderr
+        return ours, theirs
+
+    both("first")
+    with open(grown, "a") as fp:
+        fp.write("Nov 27 03:00:01 node01 api[4000]: ERROR appended latency_ms=7 bytes=2\n")
+    ours, theirs = both("second")
+    assert comparable(ours) == comparable(theirs)
+    rows = {row["path"]: row for row in read_csv(ours / "files.csv")}
+    assert rows[str(grown)]["read_mode"] == "appended"
 
 
 def test_dask_worker_killed_mid_file_loses_and_doubles_nothing(cluster, tmp_path):
