@@ -356,7 +356,8 @@ class DaskDispatcher:
         self.broker = broker
         self._job = broker.job(self.name, self.clock())
         self._job_blob = wire.encode(self._job)
-        self._last_worker = self.clock()
+        self._last_worker = self.clock()  # the worker timeout runs from the start
+        self._count_threads()  # before the first lease, which is sized by it
         for target, name in ((self._watch, "logcrunch-dask-watch"),
                              (self._dispatch, "logcrunch-dask")):
             thread = threading.Thread(target=self._guarded(target), name=name, daemon=True)
@@ -406,16 +407,18 @@ class DaskDispatcher:
 
     def _watch(self) -> None:
         """How many worker threads the scheduler has (an RPC: kept off the dispatch loop)."""
-        while not self._stop.is_set():
-            try:
-                threads = sum(self.client.nthreads(callback_timeout=WATCH_SECONDS * 5).values())
-            except Exception as exc:  # scheduler unreachable for now: as good as no worker
-                log.debug("asking the scheduler for its workers: %s", exc)
-                threads = 0
-            self._threads = threads
-            if threads:
-                self._last_worker = self.clock()
-            self._stop.wait(WATCH_SECONDS)
+        while not self._stop.wait(WATCH_SECONDS):
+            self._count_threads()
+
+    def _count_threads(self) -> None:
+        try:
+            threads = sum(self.client.nthreads(callback_timeout=WATCH_SECONDS * 5).values())
+        except Exception as exc:  # scheduler unreachable for now: as good as no worker
+            log.debug("asking the scheduler for its workers: %s", exc)
+            threads = 0
+        self._threads = threads
+        if threads:
+            self._last_worker = self.clock()
 
     def _dispatch(self) -> None:
         while not self._stop.is_set():
