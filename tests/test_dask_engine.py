@@ -239,6 +239,85 @@ def test_no_dask_worker_for_the_worker_timeout_aborts_with_tasks_left(tmp_path):
     assert dispatcher.liveness() == ""
 
 
+class KilledWorker(Exception):
+    """Stands in for distributed.KilledWorker (the dispatcher knows it by name)."""
+
+
+class FakeFuture:
+    def __init__(self, status: str, result=None, error: BaseException | None = None) -> None:
+        self.status, self._result, self._error = status, result, error
+        self.cancelled = False
+
+    def result(self):
+        return self._result
+
+    def exception(self):
+        return self._error
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
+def _dispatcher_with_flight(tmp_path, future: FakeFuture, **broker_kw):
+    """A dispatcher (no scheduler) whose broker has leased its only file to ``future``."""
+    root, paths = _files(tmp_path, "a.log")
+    dispatcher = DaskDispatcher("tcp://sched:8786", worker_timeout=60)
+    dispatcher.broker = broker = _broker(root, paths, **broker_kw)
+    job = broker.job(dispatcher.name, 0.0)
+    _state, lease_id, tasks = broker.lease(dispatcher.name, job.job_id, 0.0, max_files=1)
+    dispatcher.flights.add(lease_id, [tasks[0].task_id], future, 0.0)
+    return dispatcher, lease_id, str(paths[0]), job, tasks
+
+
+def test_a_killed_worker_counts_one_death_for_the_lease(tmp_path):
+    future = FakeFuture("error", error=KilledWorker("gave up"))
+    dispatcher, lease_id, path, *_ = _dispatcher_with_flight(tmp_path, future, max_attempts=1)
+    dispatcher._settle(lease_id)
+    final = {task.path: summary for task, summary in dispatcher.broker.take_results()}
+    assert final[path].error == ("worker died 1 times while reading it (last: its Dask worker "
+                                 "died running it (KilledWorker))")
+    assert dispatcher.liveness() == ""
+
+
+def test_an_answer_outside_the_encoding_counts_as_a_death_not_a_result(tmp_path):
+    future = FakeFuture("finished", result=b"\x80\x04K\x01.")  # pickle of 1
+    dispatcher, lease_id, path, *_ = _dispatcher_with_flight(tmp_path, future, max_attempts=1)
+    dispatcher._settle(lease_id)
+    final = {task.path: summary for task, summary in dispatcher.broker.take_results()}
+    assert "the Dask task's answer was refused: not a protocol message" in final[path].error
+
+
+def test_a_cancelled_future_gives_its_files_back_without_penalty(tmp_path):
+    dispatcher, lease_id, _path, job, tasks = _dispatcher_with_flight(
+        tmp_path, FakeFuture("cancelled"))
+    dispatcher._settle(lease_id)
+    _state, _lease, again = dispatcher.broker.lease("t", job.job_id, 1.0, max_files=1)
+    assert [(t.task_id, t.attempts) for t in again] == [(tasks[0].task_id, 0)]
+
+
+def test_a_dask_task_that_raises_stops_the_run(tmp_path):
+    future = FakeFuture("error", error=ModuleNotFoundError("No module named 'logcrunch'"))
+    dispatcher, lease_id, *_ = _dispatcher_with_flight(tmp_path, future)
+    dispatcher._settle(lease_id)
+    assert "a Dask task failed on a worker: ModuleNotFoundError" in dispatcher.liveness()
+    assert "installed on every Dask worker" in dispatcher.liveness()
+
+
+def test_a_lease_the_broker_took_back_has_its_future_cancelled(tmp_path):
+    future = FakeFuture("pending")
+    dispatcher, lease_id, _path, job, _tasks = _dispatcher_with_flight(tmp_path, future)
+    dispatcher._job = job
+    dispatcher._over = True  # lease nothing more
+    dispatcher.broker.expire(10**6)  # its lease expired
+    dispatcher.flights.last_beat = -10**6  # a heartbeat is due at once
+    thread = threading.Thread(target=dispatcher._dispatch)
+    thread.start()
+    wait_until(lambda: future.cancelled, "the future cancelled", timeout=10)
+    dispatcher._stop.set()
+    thread.join(timeout=10)
+    assert lease_id not in dispatcher.flights.flights
+
+
 def test_scheduler_addresses_need_a_scheme():
     assert dask_engine.check_scheduler_address("tls://h:8786") == "tls://h:8786"
     for bad in ("h:8786", "http://h", "tcp://"):
