@@ -52,6 +52,7 @@ from pathlib import Path
 from logcrunch import wire
 from logcrunch.authkey import ephemeral_key
 from logcrunch.discover import WalkOptions, walk
+from logcrunch.dispatch import ServerDispatcher
 from logcrunch.head import Head, HeadOptions
 from logcrunch.scan import ScanConfig, scan_file
 from logcrunch.worker import WorkerOptions, run_worker
@@ -109,7 +110,8 @@ def time_queue_only(root: Path, workers: int, files: int) -> float:
     """Head (no persist hook) and forked local workers, as job.run_job wires them, minus SQLite."""
     key = ephemeral_key()
     started = time.perf_counter()
-    head = Head(HeadOptions(roots=(str(root),), bind=("127.0.0.1", 0), scan=cli_scan_config()), key)
+    options = HeadOptions(roots=(str(root),), bind=("127.0.0.1", 0), scan=cli_scan_config())
+    head = Head(options, ServerDispatcher(options.bind, key))
     local = multiprocessing.get_context("fork").Process(
         target=_local_workers, args=(head.address, key, workers))
     local.start()  # before the head starts its threads, as run_job does
@@ -119,7 +121,7 @@ def time_queue_only(root: Path, workers: int, files: int) -> float:
     if local.is_alive():
         local.kill()
         local.join()
-    assert not result.aborted and len(result.summaries) == files, result.aborted
+    assert not result.aborted and result.files == files, result.aborted
     return elapsed
 
 

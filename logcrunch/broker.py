@@ -1,92 +1,41 @@
-"""The task broker: a thread-safe queue of file tasks with leases, retries and exactly-once results.
+"""The task broker: the lease table and the attendance, served thread-safely to workers.
 
-The head serves one `Broker` over the network (see `logcrunch.transport`); BaseManager calls its
-methods from one thread per client connection, so every public method takes the lock. The broker
-knows nothing about sockets or files: time is passed in (``now``) so leases can be tested without
+The head serves one `Broker` over the network (see `logcrunch.transport`), or hands its tasks to
+another engine through a dispatcher (logcrunch.dispatch); BaseManager calls its methods from one
+thread per client connection. The broker is a thin locked service: what decides lives in two pure
+parts, `logcrunch.leases.LeaseTable` (each task's state, leases, attempts: the delivery rules are
+in its docstring) and `logcrunch.attendance.Attendance` (workers seen, told the job is over,
+lost). Results go to the run's recorder (logcrunch.recorder), outside the lock: a durable commit
+never holds up a heartbeat or a lease. Time is passed in (``now``) so leases can be tested without
 sleeping.
 
-Delivery rules:
 - Tasks are handed out largest first (retried ones before all others), and a worker with nothing
   to do waits in its lease call until there is something (a long poll), not in a polling loop.
 - A worker *leases* a batch of tasks. The lease has a deadline; the worker's heartbeats extend it.
-- When a lease expires (worker killed, node gone, network cut) or a worker reports a lost process,
-  its unfinished tasks go back on the queue. The task the worker was reading gets its attempt count
-  raised; after ``max_attempts`` it is final as ``failed``. Tasks that merely sat in the same lease are
-  requeued without penalty, but marked ``solo`` so a later loss can be pinned on them alone.
-- A result is accepted only from the lease that currently holds the task. Late results (from a
-  worker presumed dead) and duplicates are dropped, so every task is counted exactly once.
+- A result is accepted only from the lease that currently holds the task: every task is counted
+  exactly once. Accepted results are recorded before the worker hears back.
 - Heartbeats carry the bytes read of the task the worker is reading; they count towards progress
   (`progress`, see logcrunch.progress for its rules) only from the lease holding that task.
 """
 
 from __future__ import annotations
 
-import heapq
-import itertools
 import logging
-import os
 import threading
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from logcrunch import defaults
+from logcrunch.attendance import RESTART_GRACE_SECONDS, Attendance, WorkerSeen, node_of
+from logcrunch.leases import Lease, LeaseTable, Released, Task, TaskState, new_id
 from logcrunch.progress import ProgressLedger, ProgressTotals
-from logcrunch.summary import FileSummary
+from logcrunch.summary import STATUS_FAILED, FileSummary
 
 log = logging.getLogger(__name__)
 
-# After a node reports a dead process, how long the end of a job waits for its replacement to
-# connect and hear "done" (so the node exits 0 rather than "lost the head").
-RESTART_GRACE_SECONDS = 3.0
-
-
-@dataclass(slots=True)
-class Task:
-    """One unit of work: a file, or a byte range of one. Only the path travels, never content."""
-
-    task_id: int
-    path: str
-    size: int
-    mtime: float = 0.0
-    start: int = 0
-    end: int | None = None
-    attempts: int = 0
-    solo: bool = False
-    # The file's inode and device as the walk saw them (0: unknown): a worker refuses to read a
-    # file that has been replaced since (another file renamed or linked into its place).
-    inode: int = 0
-    device: int = 0
-    # An incremental run's reading of a file that may still be written: leave a last line
-    # without "\n" for the next run (deltas.py).
-    hold: bool = False
-    # The fingerprint (deltas.fingerprint) the bytes before ``start`` must have when the worker
-    # opens the file: "" for none (the first range of an appended read has one).
-    fingerprint: str = ""
-
-    @property
-    def weight(self) -> int:
-        """Bytes this task will read, for sizing leases."""
-        return (self.end if self.end is not None else self.size) - self.start
-
-
-@dataclass(slots=True)
-class Lease:
-    lease_id: str
-    worker: str
-    task_ids: list[int]
-    expiry: float
-    current: int | None = None  # the task the worker said it is reading
-    current_since: float = 0.0  # when it first said so
-
-
-@dataclass(slots=True)
-class WorkerSeen:
-    worker: str
-    first_seen: float
-    last_seen: float
-    files_done: int = 0
+__all__ = ["RESTART_GRACE_SECONDS", "Broker", "BrokerStats", "JobInfo", "Lease", "Task",
+           "TaskState", "WorkerSeen", "node_of"]
 
 
 @dataclass
@@ -131,45 +80,38 @@ class Broker:
     file_timeout: float = 0.0
     lease_target_bytes: int = defaults.LEASE_TARGET_BYTES
     lease_max_files: int = defaults.LEASE_MAX_FILES
-    job_id: str = field(default_factory=lambda: _new_id())
+    job_id: str = field(default_factory=lambda: new_id())
     roots: tuple[tuple[str, int], ...] = ()  # announced to workers (see JobInfo)
     follow_symlinks: bool = False
-    # Called (under the lock) with each batch of results about to be accepted, before the worker
-    # hears back: the head commits them to its state database here. If it raises, the batch is
-    # not accepted and the error is kept in `persist_error`.
-    on_accept: Callable[[list[tuple[Task, FileSummary]]], None] | None = None
+    # Where accepted results go (logcrunch.recorder); default: kept in memory. If recording
+    # raises, the results are not accepted and the error is kept in `persist_error`.
+    recorder: Any = None
 
     def __post_init__(self) -> None:
+        if self.recorder is None:
+            from logcrunch.recorder import MemoryRecorder  # here: it imports validation, which
+            self.recorder = MemoryRecorder(self.scan_config)  # imports this module
         self._lock = threading.Lock()
         # Both share the lock. `_work`: a task was queued or the job ended (long-polling workers
         # wait on it); `_news`: results came in, the job ended or a worker heard so (the head's
         # loop waits on it). Two, so that queueing 20,000 tasks does not wake the head 20,000 times.
         self._work = threading.Condition(self._lock)
         self._news = threading.Condition(self._lock)
-        self._ids = itertools.count(1)
-        self._tasks: dict[int, Task] = {}
-        # Queued task ids, as a heap of (class, -bytes, task_id): retried tasks first (the oldest
-        # work, the likeliest to be slow), then the largest first - the classic greedy for a short
-        # makespan: big files start early and small ones fill the gaps at the end, so no worker is
-        # left reading one big (or unsplittable .gz) file while the others sit idle.
-        self._queue: list[tuple[int, int, int]] = []
-        self._leases: dict[str, Lease] = {}
-        self._holder: dict[int, str] = {}  # task_id -> lease_id
-        self._results: deque[tuple[Task, FileSummary]] = deque()
-        self._finished: set[int] = set()
-        self._workers: dict[str, WorkerSeen] = {}
-        self._closed = False
+        self._table = LeaseTable(self.lease_seconds, self.max_attempts, self.file_timeout,
+                                 self.lease_target_bytes, self.lease_max_files)
+        self._attendance = Attendance(self.lease_seconds)
         self._stopping = False
-        self._told_done: set[str] = set()
-        # Dead processes a supervisor reported: name -> (node, when, settled). Settled: the report
-        # itself told the supervisor the job is over (it restarts nothing).
-        self._losses: dict[str, tuple[str, float, bool]] = {}
         self._stats = BrokerStats()
         self._progress = ProgressLedger()
-        self.rejected_results = 0
         self._waiting = 0  # lease calls waiting on _work (long polls)
-        self.refused_results = 0  # invalid summaries, recorded as failures
+        self._news_pending = False  # results recorded since the head last looked
+        self.rejected_results = 0
         self.persist_error: BaseException | None = None
+
+    @property
+    def refused_results(self) -> int:
+        """Peers' summaries refused as impossible (recorded as failures of their files)."""
+        return self.recorder.refused
 
     # ----- head side -------------------------------------------------------------------------
 
@@ -178,16 +120,14 @@ class Broker:
                  hold: bool = False, fingerprint: str = "") -> Task:
         """Queue a file (or byte range) for scanning."""
         with self._lock:
-            task = Task(next(self._ids), path, size, mtime, start, end, inode=inode,
-                        device=device, hold=hold, fingerprint=fingerprint)
-            self._tasks[task.task_id] = task
-            heapq.heappush(self._queue, (1, -task.weight, task.task_id))
+            task = self._table.add(path, size, mtime=mtime, start=start, end=end, inode=inode,
+                                   device=device, hold=hold, fingerprint=fingerprint)
             self._stats.total += 1
             self._stats.bytes_total += task.weight
             self._progress.add_task(task.task_id, path, task.weight)
             if self._waiting:  # (notify costs a microsecond even with nobody to wake)
                 self._work.notify()
-            return task
+            return _copy(task)
 
     def add_file(self, path: str, ranges: int, stored_bytes: int = 0,
                  stored_failed: bool = False) -> None:
@@ -209,7 +149,7 @@ class Broker:
     def close_submissions(self) -> None:
         """No more tasks will be added: once all are finished the job is done."""
         with self._lock:
-            self._closed = True
+            self._table.closed = True
             self._notify_all()
 
     def stop(self) -> None:
@@ -219,10 +159,11 @@ class Broker:
             self._notify_all()
 
     def wait_for_news(self, timeout: float) -> None:
-        """Block up to ``timeout`` until results are waiting to be taken or the job is done."""
+        """Block up to ``timeout`` until results came in since the last call or the job is done."""
         with self._lock:
-            if not self._results and not self._all_finished() and not self._stopping:
+            if not self._news_pending and not self._table.all_finished() and not self._stopping:
                 self._news.wait(timeout)
+            self._news_pending = False
 
     def wait_until_workers_told_done(self, clock: Callable[[], float], timeout: float) -> bool:
         """Block up to ``timeout`` until every recent worker has heard the job is over."""
@@ -230,84 +171,61 @@ class Broker:
         with self._lock:
             while True:
                 now = clock()
-                if not self._not_told_done(now):
+                if not self._attendance.not_told_done(now):
                     return True
                 remaining = deadline - now
                 if remaining <= 0:
                     return False
                 # A restart grace ends without any notification: wake for that too.
-                graces = [loss[1] + RESTART_GRACE_SECONDS - now
-                          for dead, loss in self._losses.items()
-                          if self._restarting(dead, *loss, now)]
+                graces = [end - now for end in self._attendance.grace_ends(now)]
                 self._news.wait(min([remaining, *graces]) + 0.001)
-
-    def take_results(self) -> list[tuple[Task, FileSummary]]:
-        """Drain the accepted results (each task appears exactly once over the job)."""
-        with self._lock:
-            out = list(self._results)
-            self._results.clear()
-            return out
 
     def expire(self, now: float) -> list[Task]:
         """Return expired leases' tasks to the queue; returns tasks that became final failures."""
         with self._lock:
-            failed: list[Task] = []
-            for lease in list(self._leases.values()):
-                if lease.expiry <= now:
-                    failed += self._release(lease, "lease expired (worker stopped heartbeating)")
-                elif self._stuck(lease, now):
-                    # Heartbeats come from a side thread, so a reader hung in the kernel (a dead
-                    # NFS server) would keep its lease forever; progress is what counts.
-                    failed += self._release(
-                        lease, f"timed out: no progress for {now - lease.current_since:.0f} s")
-            return failed
-
-    def _stuck(self, lease: Lease, now: float) -> bool:
-        # The worker's own supervisor kills a slow reader at file_timeout; this is the backstop
-        # for a node that cannot (the grace of one lease lets the supervisor's precise reason win).
-        return bool(self.file_timeout) and lease.current is not None and \
-            now - lease.current_since > self.file_timeout + self.lease_seconds
+            released = self._table.expire(now)
+            self._released(released)
+        return self._fail(released)
 
     def is_done(self) -> bool:
         with self._lock:
-            return self._all_finished()
+            return self._table.all_finished()
 
     def workers_not_told_done(self, now: float) -> int:
         """Workers seen lately that have not yet been told the job is over."""
         with self._lock:
-            return self._not_told_done(now)
+            return self._attendance.not_told_done(now)
 
     def stats(self) -> BrokerStats:
         with self._lock:
             stats = BrokerStats(**vars(self._stats))
-            stats.queued = len(self._queue)
-            stats.leased = sum(len(lease.task_ids) for lease in self._leases.values())
-            stats.workers = len(self._workers)
-            stats.submissions_closed = self._closed
+            stats.queued = self._table.queued
+            stats.leased = self._table.leased
+            stats.workers = len(self._attendance)
+            stats.submissions_closed = self._table.closed
             return stats
 
     def last_worker_contact(self) -> float | None:
         with self._lock:
-            return max((w.last_seen for w in self._workers.values()), default=None)
+            return self._attendance.last_contact()
 
     def active_workers(self, now: float, within: float) -> int:
         with self._lock:
-            return sum(1 for w in self._workers.values() if now - w.last_seen <= within)
+            return self._attendance.active(now, within)
 
     def connected_workers(self, now: float) -> int:
         """Worker processes seen within a lease that have not left, died or heard the job end."""
         with self._lock:
-            return sum(1 for w in self._workers.values()
-                       if now - w.last_seen <= self.lease_seconds and w.worker not in self._told_done)
+            return self._attendance.connected(now)
 
     # ----- worker side (called over the network) ---------------------------------------------
 
     def job(self, worker: str, now: float) -> JobInfo | None:
         """Job description for a worker, or None when the job is over."""
         with self._lock:
-            self._touch(worker, now)
-            if self._stopping or self._all_finished():
-                self._told_done.add(worker)
+            self._attendance.touch(worker, now)
+            if self._over():
+                self._attendance.told_done(worker)
                 self._news.notify_all()
                 return None
             return JobInfo(self.job_id, self.scan_config, self.lease_seconds,
@@ -353,119 +271,51 @@ class Broker:
                     self._waiting -= 1
                 waited = True
 
-    def _lease(self, worker: str, job_id: str, now: float,
-               max_files: int | None) -> tuple[str, str | None, list[Task]]:
-        self._touch(worker, now)
-        if job_id != self.job_id or self._stopping or self._all_finished():
-            return "done", None, []
-        # Fair share: with few tasks left, do not let one worker take them all.
-        active = sum(1 for w in self._workers.values()
-                     if now - w.last_seen <= self.lease_seconds)
-        fair = -(-len(self._queue) // (2 * max(1, active)))
-        limit = max(1, min(max_files or self.lease_max_files, self.lease_max_files, fair))
-        picked: list[int] = []
-        weight = 0
-        while self._queue and len(picked) < limit and weight < self.lease_target_bytes:
-            task = self._tasks[self._queue[0][2]]
-            if task.solo and picked:
-                break
-            heapq.heappop(self._queue)
-            picked.append(task.task_id)
-            weight += task.weight
-            if task.solo:
-                break
-        if not picked:
-            return "wait", None, []
-        lease = Lease(_new_id(), worker, picked, now + self.lease_seconds)
-        self._leases[lease.lease_id] = lease
-        for task_id in picked:
-            self._holder[task_id] = lease.lease_id
-        # Copies, so the caller never shares mutable state with the broker.
-        return "work", lease.lease_id, [_copy(self._tasks[t]) for t in picked]
-
     def heartbeat(self, worker: str, lease_id: str, current: int | None, now: float,
                   bytes_read: int | None = None) -> bool:
         """Extend a lease; ``current`` is the task being read, of which ``bytes_read`` bytes are
         read (counted only if this lease holds that task). False when the lease is gone."""
         with self._lock:
-            self._touch(worker, now)
-            lease = self._leases.get(lease_id)
-            if lease is None:
+            self._attendance.touch(worker, now)
+            if self._table.heartbeat(lease_id, current, now) is None:
                 return False
-            lease.expiry = now + self.lease_seconds
-            if current != lease.current:
-                lease.current, lease.current_since = current, now
             if bytes_read is not None and current is not None and \
-                    self._holder.get(current) == lease_id:
+                    self._table.holds(lease_id, current):
                 self._progress.report(current, bytes_read)
             return True
 
     def complete(self, worker: str, lease_id: str, results: list[tuple[int, FileSummary]],
                  now: float, lease_finished: bool = False) -> int:
-        """Hand in results for tasks of a lease; returns how many were accepted.
+        """Hand in results for tasks of a lease; returns how many were accepted (recorded).
 
         Results for tasks the lease no longer holds (expired and re-leased, or already done) are
         dropped. With ``lease_finished`` the lease is closed and any task it still holds is requeued
-        without penalty (the worker stopped early, e.g. on SIGTERM).
+        without penalty (the worker stopped early, e.g. on SIGTERM). Summaries from a peer are
+        checked by the recorder, which records an impossible one as its file's failure.
         """
+        summaries = dict(results) if len(results) < 2 else _unique(results)
         with self._lock:
-            self._touch(worker, now)
-            lease = self._leases.get(lease_id)
-            batch: list[tuple[Task, FileSummary]] = []
-            in_batch: set[int] = set()  # (a set: scanning the batch made a batch of n cost n^2)
-            for task_id, summary in results:
-                if lease is None or self._holder.get(task_id) != lease_id or \
-                        task_id in in_batch:
-                    self.rejected_results += 1
-                    log.info("dropped a late or duplicate result for %s from %s",
-                             summary.path, worker)
-                    continue
-                task = self._tasks[task_id]
-                summary.attempts = task.attempts + 1
-                batch.append((task, summary))
-                in_batch.add(task_id)
-            if batch and not self._persist(batch):
-                return 0
-            for task, summary in batch:
-                self._finish(task, summary, notify=False)
-            if batch:  # once a batch, not once a file
-                lease.task_ids = [t for t in lease.task_ids if t not in in_batch]
-                self._workers[worker].files_done += len(batch)
-                self._notify_finished()
-            accepted = len(batch)
-            if lease is not None:
-                if lease.current is not None and lease.current not in lease.task_ids:
-                    lease.current = None
-                lease.expiry = now + self.lease_seconds
-                if lease_finished or not lease.task_ids:
-                    for task_id in lease.task_ids:
-                        self._requeue(task_id, penalise=False)
-                    del self._leases[lease_id]
-            return accepted
-
-    def checked(self, worker: str, results: list[tuple[int, FileSummary]],
-                ) -> list[tuple[int, FileSummary]]:
-        """``results`` with every summary a peer sent that cannot be its task's result replaced
-        by a failure saying why (see validation.summary_problem). Called before `complete`, and
-        outside the lock but for looking the tasks up: checking costs microseconds a file, which
-        heartbeats and leases must not wait for."""
-        from logcrunch.validation import summary_problem  # here: validation imports this module
-
+            self._attendance.touch(worker, now)
+            claimed = self._table.claim(lease_id, [task_id for task_id, _ in results], now,
+                                        lease_finished)
+            self._note_rejected(worker, claimed.rejected, summaries)
+            for task_id in claimed.requeued:
+                self._progress.requeued(task_id)
+            if claimed.requeued:
+                self._work.notify_all()
+        if not claimed.tasks:
+            return 0
+        batch = []
+        for task in claimed.tasks:
+            summary = summaries[task.task_id]
+            summary.attempts = task.attempts
+            batch.append((task, summary))
+        recorded = self._record(batch, check=True, worker=worker)
+        if recorded is None:
+            return 0
         with self._lock:
-            tasks = {task_id: self._tasks.get(task_id) for task_id, _summary in results}
-        out = []
-        for task_id, summary in results:
-            task = tasks[task_id]
-            problem = "" if task is None else summary_problem(summary, task, self.scan_config)
-            if problem:
-                with self._lock:
-                    self.refused_results += 1
-                log.warning("refused the summary of %s from %s: %s", task.path, worker, problem)
-                summary = FileSummary.failed(task.path, f"the worker's summary was refused: "
-                                             f"{problem}", size_bytes=task.size,
-                                             worker=str(worker)[:256])
-            out.append((task_id, summary))
-        return out
+            self._attendance.credit(worker, len(batch))
+        return len(batch)
 
     def worker_lost(self, worker: str, lease_id: str, current: int | None, reason: str,
                     now: float) -> tuple[int, bool]:
@@ -477,140 +327,107 @@ class Broker:
         the same node first seen after the loss) to connect and hear that it is over.
         """
         with self._lock:
-            self._touch(worker, now)
-            self._told_done.add(worker)  # a dead process never asks again
-            failed = 0
-            lease = self._leases.get(lease_id)
-            if lease is not None:
-                if current is not None:
-                    lease.current = current
-                failed = len(self._release(lease, reason))
-            over = self._stopping or self._all_finished()
-            self._losses[worker] = (_node_of(worker), now, over)
+            self._attendance.touch(worker, now)
+            self._attendance.told_done(worker)  # a dead process never asks again
+            released = self._table.lost(lease_id, current, reason)
+            self._released(released)
+        failed = len(self._fail(released))
+        with self._lock:
+            over = self._over()
+            self._attendance.lost(worker, now, settled=over)
             self._news.notify_all()
             return failed, over
 
     def leave(self, worker: str, now: float) -> None:
         """A worker process says goodbye (stopped, or its node's job is over): stop waiting for it."""
         with self._lock:
-            self._touch(worker, now)
-            self._told_done.add(worker)
+            self._attendance.touch(worker, now)
+            self._attendance.told_done(worker)
             self._news.notify_all()
 
-    # ----- internals (lock held) -------------------------------------------------------------
+    # ----- internals -------------------------------------------------------------------------
+
+    def _lease(self, worker: str, job_id: str, now: float,
+               max_files: int | None) -> tuple[str, str | None, list[Task]]:
+        """(lock held)"""
+        self._attendance.touch(worker, now)
+        if job_id != self.job_id or self._over():
+            return "done", None, []
+        active = self._attendance.active(now, self.lease_seconds)
+        lease = self._table.lease(worker, now, max_files, active)
+        if lease is None:
+            return "wait", None, []
+        # Copies, so the caller never shares mutable state with the broker.
+        return "work", lease.lease_id, [_copy(self._table.task(t)) for t in lease.task_ids]
+
+    def _over(self) -> bool:
+        """(lock held)"""
+        return self._stopping or self._table.all_finished()
 
     def _notify_all(self) -> None:
         self._work.notify_all()
         self._news.notify_all()
 
-    def _not_told_done(self, now: float) -> int:
-        """Workers seen lately that have not heard the job is over, plus nodes that lost a process
-        moments ago and have not heard it since (their replacement may be connecting)."""
-        return sum(1 for w in self._workers.values()
-                   if w.worker not in self._told_done and now - w.last_seen <= self.lease_seconds) \
-            + sum(1 for dead, loss in self._losses.items() if self._restarting(dead, *loss, now))
+    def _released(self, released: Released) -> None:
+        """(lock held) Progress and waiting workers hear of requeued tasks."""
+        for task_id in released.requeued:
+            self._progress.requeued(task_id)
+        if released.requeued:
+            self._work.notify_all()
 
-    def _restarting(self, dead: str, node: str, lost_at: float, settled: bool, now: float) -> bool:
-        """Whether a node may still be starting the replacement of process ``dead``, lost at
-        ``lost_at``: not settled, within the grace, and no process of that node first seen since
-        has heard the job is over. (Nodes can share a hostname, e.g. network namespaces on one
-        machine: a process seen before the loss may belong to another node.)"""
-        if settled or now - lost_at > RESTART_GRACE_SECONDS:
-            return False
-        return not any(w.first_seen >= lost_at and w.worker != dead and w.worker in self._told_done
-                       and _node_of(w.worker) == node for w in self._workers.values())
+    def _fail(self, released: Released) -> list[Task]:
+        """Record the final failures a released lease left (lock not held); returns those
+        recorded (one that cannot be recorded goes back to the queue: the run stops anyway)."""
+        if not released.failed:
+            return []
+        batch = [(task, FileSummary.failed(task.path, reason, size_bytes=task.size,
+                                           attempts=task.attempts))
+                 for task, reason in released.failed]
+        return [] if self._record(batch, check=False) is None else [task for task, _ in batch]
 
-    def _all_finished(self) -> bool:
-        return self._closed and len(self._finished) == len(self._tasks)
-
-    def _touch(self, worker: str, now: float) -> None:
-        seen = self._workers.get(worker)
-        if seen is None:
-            self._workers[worker] = WorkerSeen(worker, now, now)
-        else:
-            seen.last_seen = now
-
-    def _persist(self, batch: list[tuple[Task, FileSummary]]) -> bool:
-        if self.on_accept is None:
-            return True
+    def _record(self, batch: list[tuple[Task, FileSummary]], check: bool,
+                worker: str = "") -> list[FileSummary] | None:
+        """Record tasks in the recording state (lock not held), then settle them: done, or
+        requeued if recording failed (None is returned, and the error kept for the head)."""
+        ids = [task.task_id for task, _ in batch]
         try:
-            self.on_accept(batch)
-            return True
-        except Exception as exc:  # the head sees it and stops; the worker's lease will expire
-            self.persist_error = exc
-            return False
+            summaries = self.recorder.record(batch, check=check, worker=worker)
+        except Exception as exc:  # the head sees it and stops
+            with self._lock:
+                self.persist_error = exc
+                self._table.settle(ids, recorded=False)
+                self._released(Released(requeued=ids))
+                self._news.notify_all()
+            return None
+        with self._lock:
+            self._table.settle(ids, recorded=True)
+            for (task, _), summary in zip(batch, summaries, strict=True):
+                failed = summary.status == STATUS_FAILED
+                self._stats.failed += failed
+                self._stats.done += 1
+                self._stats.bytes_done += task.weight
+                self._progress.finish(task.task_id, failed)
+            self._news_pending = True
+            self._news.notify_all()
+            if self._table.all_finished():
+                self._work.notify_all()  # waiting workers hear "done" now
+        return summaries
 
-    def _finish(self, task: Task, summary: FileSummary, notify: bool = True) -> None:
-        self._holder.pop(task.task_id, None)
-        self._finished.add(task.task_id)
-        self._results.append((_copy(task), summary))
-        if summary.status == "failed":
-            self._stats.failed += 1
-        self._stats.done += 1
-        self._stats.bytes_done += task.weight
-        self._progress.finish(task.task_id, summary.status == "failed")
-        if notify:
-            self._notify_finished()
-
-    def _notify_finished(self) -> None:
-        self._news.notify_all()
-        if self._all_finished():
-            self._work.notify_all()  # waiting workers hear "done" now
-
-    def _requeue(self, task_id: int, penalise: bool) -> None:
-        self._holder.pop(task_id, None)
-        self._progress.requeued(task_id)
-        task = self._tasks[task_id]
-        if penalise:
-            task.attempts += 1
-        heapq.heappush(self._queue, (0, -task.weight, task_id))  # retried: ahead of the rest
-        self._work.notify_all()
-
-    def _release(self, lease: Lease, reason: str) -> list[Task]:
-        """Drop a lease; returns tasks that ran out of attempts and were finalised as failed."""
-        del self._leases[lease.lease_id]
-        failed: list[Task] = []
-        unfinished = list(lease.task_ids)
-        if not unfinished:
-            return failed
-        # Who is to blame: the task the worker said it was reading; if it never said, the first
-        # unfinished one when the lease held just one task, otherwise nobody in particular.
-        blamed = lease.current if lease.current in unfinished else None
-        if blamed is None and len(unfinished) == 1:
-            blamed = unfinished[0]
-        for task_id in reversed(unfinished):
-            task = self._tasks[task_id]
-            if blamed is None:
-                task.solo = True  # next time alone, so a repeat loss is attributed precisely
-                self._requeue(task_id, penalise=False)
-            elif task_id == blamed:
-                task.attempts += 1
-                task.solo = True
-                final = FileSummary.failed(
-                    task.path,
-                    f"worker died {task.attempts} times while reading it (last: {reason})",
-                    size_bytes=task.size, attempts=task.attempts,
-                )
-                if task.attempts >= self.max_attempts and self._persist([(task, final)]):
-                    self._holder.pop(task_id, None)
-                    self._finish(task, final)
-                    failed.append(_copy(task))
-                else:
-                    self._requeue(task_id, penalise=False)
-            else:
-                self._requeue(task_id, penalise=False)
-        return failed
+    def _note_rejected(self, worker: str, rejected: list[int],
+                       summaries: dict[int, FileSummary]) -> None:
+        for task_id in rejected:
+            self.rejected_results += 1
+            log.info("dropped a late or duplicate result for %s from %s",
+                     summaries[task_id].path, worker)
 
 
-def _node_of(worker: str) -> str:
-    """The node part of a worker process's name: "host:node" of "host:node:pid" (see
-    worker.process_name; a worker from before names itself "host:pid", and its node is "host")."""
-    return worker.rpartition(":")[0] or worker
-
-
-def _new_id() -> str:
-    """A random 128-bit id (job, lease); os.urandom rather than uuid, which is slow to import."""
-    return os.urandom(16).hex()
+def _unique(results: list[tuple[int, FileSummary]]) -> dict[int, FileSummary]:
+    """task id -> summary, the first of each id (a duplicate in one batch is rejected by the
+    lease table, which sees the id twice and holds the task only once)."""
+    out: dict[int, FileSummary] = {}
+    for task_id, summary in results:
+        out.setdefault(task_id, summary)
+    return out
 
 
 def _copy(task: Task) -> Task:

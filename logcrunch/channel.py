@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 from multiprocessing import connection
 from typing import Any
 
-from logcrunch import wire
+from logcrunch import stdlib_internals, wire
 
 log = logging.getLogger(__name__)
 
@@ -131,10 +131,9 @@ class SecureConnection:
         self.server = server
 
     def send(self, message: Any) -> None:
-        if self.server and isinstance(message, tuple) and len(message) == 2 and \
-                isinstance(message[1], BaseException):
-            # BaseManager sends ('#ERROR', exception): only its text travels.
-            error = message[1]
+        error = stdlib_internals.exception_answer(message) if self.server else None
+        if error is not None:
+            # The manager Server answers a failed call with the exception: only its text travels.
             message = ("#TRACEBACK", f"{type(error).__name__}: {error}")
         payload = wire.encode(message)
         tag = hmac.digest(self._send_key, self._sent.to_bytes(8, "big") + payload, "sha256")

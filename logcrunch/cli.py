@@ -370,24 +370,22 @@ def _fail(message: str, exit_code: int) -> None:
 
 def _log_outcome(outcome: JobOutcome, spec: JobSpec, seconds: float) -> None:
     result = outcome.result
-    counts = {"ok": 0, "skipped": 0, "failed": 0}
-    for summary in result.summaries.values():
-        counts[summary.status] = counts.get(summary.status, 0) + 1
-    unchanged = f", {len(result.unchanged)} unchanged" if spec.incremental else ""
-    deferred = f", {len(result.deferred)} deferred" if spec.settle_seconds else ""
+    counts = result.file_counts
+    unchanged = f", {result.unchanged} unchanged" if spec.incremental else ""
+    deferred = f", {result.deferred} deferred" if spec.settle_seconds else ""
     if outcome.report is None:  # else the summary printed after this says it all
         log.info("run %d%s: %d files (%d ok, %d skipped, %d failed%s%s) in %.1f s",
                  outcome.run.run_id, " (resumed)" if outcome.resumed else "",
-                 len(result.summaries), counts["ok"], counts["skipped"], counts["failed"],
+                 result.files, counts["ok"], counts["skipped"], counts["failed"],
                  unchanged, deferred, seconds)
     if result.rejected_results:
         log.info("dropped %d late or duplicate results (each file is counted once)",
                  result.rejected_results)
     if result.deferred:
         # Worth a warning only when the report covers nothing else: --settle too long?
-        level = logging.INFO if result.summaries or result.unchanged else logging.WARNING
+        level = logging.INFO if result.files or result.unchanged else logging.WARNING
         log.log(level, "%d files deferred by --settle (modified in the last %g s); the next run "
-                "reads them", len(result.deferred), spec.settle_seconds)
+                "reads them", result.deferred, spec.settle_seconds)
     if result.aborted:
         log.error("run %d did not finish: %s. Its results so far are kept: run the same "
                   "command again to resume", outcome.run.run_id, result.aborted)

@@ -4,7 +4,7 @@ The head walks, leases and records exactly as with its own workers (same Broker,
 database); only the thing that gets a lease scanned changes. `DaskDispatcher` (the head's
 dispatcher) leases batches from the broker as a worker would, submits each as one Dask future
 running `scan_lease` on a Dask worker, heartbeats the leases of running futures, and hands each
-result back to the broker with `checked` and `complete`.
+result back to the broker with `complete` (whose recorder validates it).
 
 Rules:
 - Flow: about two futures per Dask worker thread are in flight (`InFlight`), each one lease sized
@@ -23,7 +23,8 @@ Rules:
 - Trust: Dask pickles within its cluster (its own trust domain: secure it with ``tls://`` and
   Dask's security settings). What we take from a worker is only the bytes `scan_lease` returns,
   our data-only encoding (logcrunch.wire) of the summaries, decoded and validated on the head
-  (`decode_outcome`, then `Broker.checked`); no Python object from a worker is trusted.
+  (`decode_outcome`, then the run's recorder, logcrunch.recorder); no Python object from a worker
+  is trusted.
 - Liveness: no Dask worker for ``worker_timeout`` seconds while tasks are left aborts the run (it
   stays resumable); so does a Dask task that raises (logcrunch missing or of another version on a
   worker), since that is no file's fault.
@@ -242,7 +243,7 @@ class Outcome:
 
 def decode_outcome(blob: Any, max_files: int) -> Outcome:
     """The outcome `scan_lease` encoded in ``blob``; raises ValueError for anything else (its
-    summaries' meaning is Broker.checked's to judge)."""
+    summaries' meaning is the recorder's to judge)."""
     if type(blob) is not bytes:
         raise ValueError(f"the Dask task returned a {type(blob).__name__}, not bytes")
     answer = wire.decode(blob)
@@ -262,8 +263,8 @@ def decode_outcome(blob: Any, max_files: int) -> Outcome:
 
 def settle(broker: Broker, worker: str, lease_id: str, outcome: Outcome, now: float) -> int:
     """Hand a lease's outcome to the broker as a worker would; returns results accepted."""
-    results = broker.checked(worker, outcome.results)
-    accepted = broker.complete(worker, lease_id, results, now, lease_finished=outcome.lost is None)
+    accepted = broker.complete(worker, lease_id, outcome.results, now,
+                               lease_finished=outcome.lost is None)
     if outcome.lost is not None:
         current, reason, pid = outcome.lost
         broker.worker_lost(f"{worker}:{pid}", lease_id, current, reason, now)
@@ -348,7 +349,14 @@ class DaskDispatcher:
             raise DaskError(f"cannot reach the Dask scheduler at {self.scheduler} ({exc}); is "
                             "`dask scheduler` running there, and is the address right?") from None
 
-    # -- the Dispatcher interface -------------------------------------------------------------
+    # -- the Dispatcher interface (logcrunch.dispatch) -----------------------------------------
+
+    @property
+    def address(self) -> None:
+        return None  # nothing connects to the head: it connects to the scheduler
+
+    def how_to_add_workers(self) -> str:
+        return f"start Dask workers with `dask worker {self.scheduler}` (logcrunch installed there)"
 
     def start(self, broker: Broker) -> None:
         if self.client is None:

@@ -23,10 +23,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import multiprocessing
 import os
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -35,7 +33,9 @@ from logcrunch import defaults
 from logcrunch.changes import Aggregates, ChangeOptions, ChangeRow, compare
 from logcrunch.deltas import Cursor, ReadPlan, fingerprint_path, plan_read
 from logcrunch.discover import FoundFile
+from logcrunch.dispatch import Dispatcher, LocalWorkers, ServerDispatcher
 from logcrunch.head import Head, HeadOptions, HeadResult, Progress
+from logcrunch.recorder import RunRecorder
 from logcrunch.report import ReportInput, RunInfo, aggregates_of, publish_reports
 from logcrunch.scan import is_splittable
 from logcrunch.state import (
@@ -49,14 +49,13 @@ from logcrunch.state import (
     StateDB,
     StateError,
 )
-from logcrunch.worker import WorkerError, WorkerOptions, die_with_parent, run_worker
 
 log = logging.getLogger(__name__)
 
-SEEN_BATCH = 500
 ENGINE_BASEMANAGER = "basemanager"
 ENGINE_DASK = "dask"
 ENGINES = (ENGINE_BASEMANAGER, ENGINE_DASK)
+
 
 
 @dataclass
@@ -211,31 +210,6 @@ def run_job(spec: JobSpec, authkey: bytes, local_processes: int | None = None,
             db.close()
 
 
-class _SeenFiles:
-    """The files a run saw, recorded in batches (from the walk thread) for incremental runs."""
-
-    def __init__(self, db: StateDB) -> None:
-        self.db = db
-        self.run_id = 0
-        self._pending: list[tuple[FoundFile, bool]] = []
-        self._lock = threading.Lock()
-
-    def add(self, found: FoundFile, unchanged: int) -> None:
-        with self._lock:
-            self._pending.append((found, unchanged))
-            if len(self._pending) >= SEEN_BATCH:
-                self._flush()
-
-    def flush(self) -> None:
-        with self._lock:
-            self._flush()
-
-    def _flush(self) -> None:
-        if self._pending:
-            self.db.record_seen(self.run_id, self._pending)
-            self._pending = []
-
-
 def _run_locked(spec: JobSpec, out_dir: str, db: StateDB, authkey: bytes,
                 local_processes: int | None, on_progress, on_head_ready) -> JobOutcome:
     options = spec.head
@@ -244,50 +218,32 @@ def _run_locked(spec: JobSpec, out_dir: str, db: StateDB, authkey: bytes,
     if spec.settle_seconds:
         options = dataclasses.replace(options, walk=dataclasses.replace(
             options.walk, modified_before=time.time() - spec.settle_seconds))
-    cursors: dict = {}
-    seen = _SeenFiles(db)
-    run_ids: list[int] = []  # set once the run is recorded, read by the hooks below
-    # Write failures of the state database in the head's threads: the run stops, and says this.
-    failures: list[StateError] = []
-
-    def noting_failures(write):
-        def guarded(*args):
-            try:
-                with db.writing():
-                    write(*args)
-            except StateError as exc:
-                failures.append(exc)
-                raise
-        return guarded
-
-    local = _LocalWorkers(local_processes, authkey, spec.state_path) if local_processes else None
-    # The scheduler is reached here, like the port bound below, before the run is recorded: an
-    # unreachable one leaves no trace.
-    dispatcher = _dispatcher(spec)
-    # The head binds its port here, before the run is recorded: a bad --bind leaves no trace.
-    head = Head(options, authkey, dispatcher=dispatcher,
-                plan=_planner(cursors, settled=bool(spec.settle_seconds))
-                if spec.incremental else None,
-                persist=noting_failures(lambda rows: db.store_results(run_ids[0], rows)),
-                discard=noting_failures(lambda path: db.discard_results(run_ids[0], path)),
-                on_found=noting_failures(seen.add), on_progress=on_progress,
-                on_dispatch=local.work_queued if local else None)
-    run, resumed = db.start_run(roots, same_command, spec.incremental, out_dir, spec.fresh)
-    run_ids.append(run.run_id)
-    seen.run_id = run.run_id
+    # The dispatcher binds its port (or reaches the Dask scheduler) here, before the run is
+    # recorded: a bad --bind or an unreachable scheduler leaves no trace.
+    dispatcher = _dispatcher(spec, authkey, local_processes)
     try:
+        run, resumed = db.start_run(roots, same_command, spec.incremental, out_dir, spec.fresh)
+    except BaseException:
+        dispatcher.close()
+        raise
+    try:
+        recorder = RunRecorder(db, run.run_id, options.scan)
+        cursors = db.command_cursors(roots, same_command) if spec.incremental else None
+        head = Head(options, dispatcher, recorder,
+                    plan=_planner(cursors, bool(spec.settle_seconds)) if spec.incremental
+                    else None, on_progress=on_progress)
         if resumed:
-            head.resume = db.stored_ranges(run.run_id)
             log.info("resuming run %d: %d files already done", run.run_id, len(head.resume))
-        if spec.incremental:
-            cursors.update(db.command_cursors(roots, same_command))
-        result = _serve(head, local, on_head_ready)
-        if failures:
-            raise failures[0]
-        seen.flush()
+        if on_head_ready:
+            on_head_ready(head)
+        result = head.run()
+        if recorder.failures:
+            raise recorder.failures[0]
+        recorder.flush()
         exit_code, nothing_found, report = _conclude(db, run.run_id, result, bool(head.resume),
                                                      roots, out_dir, spec)
     except BaseException:
+        dispatcher.close()  # (idempotent; the head closes it when it ran)
         _mark_incomplete(db, run.run_id)
         raise
     published = exit_code in (defaults.EXIT_OK, defaults.EXIT_FILES_FAILED)
@@ -295,15 +251,16 @@ def _run_locked(spec: JobSpec, out_dir: str, db: StateDB, authkey: bytes,
                       nothing_found, report)
 
 
-def _dispatcher(spec: JobSpec):
-    """The head's dispatcher for ``spec.engine``, connected (None: the head's own BrokerServer)."""
-    if spec.engine != ENGINE_DASK:
-        return None
-    from logcrunch.dask_engine import DaskDispatcher  # imports dask only when asked for
+def _dispatcher(spec: JobSpec, authkey: bytes, local_processes: int | None) -> Dispatcher:
+    """What gets the run's tasks scanned (logcrunch.dispatch), bound or connected."""
+    if spec.engine == ENGINE_DASK:
+        from logcrunch.dask_engine import DaskDispatcher  # imports dask only when asked for
 
-    dispatcher = DaskDispatcher(spec.scheduler, spec.head.worker_timeout)
-    dispatcher.connect()
-    return dispatcher
+        dispatcher = DaskDispatcher(spec.scheduler, spec.head.worker_timeout)
+        dispatcher.connect()
+        return dispatcher
+    local = LocalWorkers(local_processes, authkey, spec.state_path) if local_processes else None
+    return ServerDispatcher(spec.head.bind, authkey, local)
 
 
 def _planner(cursors: dict[tuple[int, int], Cursor], settled: bool):
@@ -370,116 +327,6 @@ def _mark_incomplete(db: StateDB, run_id: int) -> None:
         db.finish_run(run_id, INCOMPLETE)
     except Exception as exc:  # the error being raised already says what went wrong
         log.debug("could not mark run %d incomplete: %s", run_id, exc)
-
-
-# ----- local workers (`logcrunch run`) -------------------------------------------------------
-
-
-class _LocalWorkers:
-    """The worker supervisor `logcrunch run` forks, started only once there is work.
-
-    It is forked before the head starts its threads (forking a threaded process is unsafe) but
-    waits until the head queues its first task. A night with nothing new ends without a worker
-    ever starting, let alone knocking at the door of a head that has already closed it (which
-    printed "cannot reach the head" warnings on every quiet incremental run).
-    """
-
-    def __init__(self, processes: int, authkey: bytes, state_path: str) -> None:
-        self._ctx = multiprocessing.get_context("fork")
-        self._wake = self._ctx.Event()  # set at the first task, or when the head has ended
-        self._has_work = self._ctx.Value("b", 0, lock=False)
-        self.processes = processes
-        self.authkey = authkey
-        self.state_path = state_path
-        self.process: multiprocessing.process.BaseProcess | None = None
-
-    def start(self, address: tuple[str, int]) -> None:
-        options = WorkerOptions(address=address, authkey=self.authkey, processes=self.processes,
-                                connect_timeout=30.0)
-        self.process = self._ctx.Process(
-            target=_local_worker_main,
-            args=(options, self.state_path, self._wake, self._has_work),
-            name="logcrunch-local-workers")
-        self.process.start()
-
-    def work_queued(self) -> None:
-        """The head's on_dispatch hook: the first task is about to be queued."""
-        self._has_work.value = 1
-        self._wake.set()
-
-    def exited_early(self, head: Head) -> str:
-        if not self.process.is_alive() and not head.broker.is_done():
-            return f"the local worker processes exited early (exit code {self.process.exitcode})"
-        return ""
-
-    def stop(self, head: Head) -> None:
-        """After the head's end: an idle supervisor leaves at once; workers that heard "done" are
-        leaving already; SIGTERM tells the rest (say, still connecting to an aborted head)."""
-        self._wake.set()
-        heard = not self._has_work.value or head.broker.last_worker_contact() is not None
-        self.process.join(timeout=2 if heard else 0.1)
-        if self.process.is_alive():
-            self.process.terminate()
-            self.process.join(timeout=10)
-        if self.process.is_alive():
-            self.process.kill()
-            self.process.join()
-
-
-def _local_worker_main(options: WorkerOptions, state_path: str, wake, has_work) -> None:
-    die_with_parent()
-    _close_inherited(state_path)
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
-    # Local workers say only what went wrong. Their head is this run, which reports the rest, and
-    # its port was bound before they were forked and stays open while it runs: a refused
-    # connection ("cannot reach the head ..., retrying") only means it has closed its door at the
-    # end of the job (a small job can end before the last worker has connected). A head that
-    # never answers still shows: the workers give up with an error, the head times out.
-    logging.getLogger("logcrunch.worker").setLevel(logging.ERROR)
-    head_pid = os.getppid()
-    while not wake.wait(5.0):
-        if os.getppid() != head_pid:  # the head died (where PDEATHSIG does not exist)
-            os._exit(0)
-    if not has_work.value:  # the job ended with nothing to read: nothing to connect for
-        os._exit(0)
-    try:
-        code = run_worker(options)
-    except WorkerError as exc:
-        log.error("%s", exc)
-        code = 1
-    os._exit(code)
-
-
-def _close_inherited(state_path: str) -> None:
-    """Close the state database and lock fds a forked worker inherited from the head.
-
-    Otherwise a worker stuck in an uninterruptible read would keep the run lock after the head
-    died. The child never touches the database and leaves with os._exit, so nothing reuses them.
-    """
-    prefix = os.path.realpath(state_path)
-    try:
-        names = os.listdir("/proc/self/fd")
-    except OSError:
-        return
-    for name in names:
-        try:
-            if os.readlink(f"/proc/self/fd/{name}").startswith(prefix):
-                os.close(int(name))
-        except OSError:
-            continue
-
-
-def _serve(head: Head, local: _LocalWorkers | None, on_head_ready) -> HeadResult:
-    """Run the head to the end, with local worker processes if asked."""
-    if local is not None:
-        local.start(head.address)
-    if on_head_ready:
-        on_head_ready(head)
-    try:
-        return head.run(extra_liveness=(lambda: local.exited_early(head)) if local else None)
-    finally:
-        if local is not None:
-            local.stop(head)
 
 
 def export_report(state_path: str, run_ref: str, out_dir: str, allow_incomplete: bool = False,

@@ -47,7 +47,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import BinaryIO
 
-from logcrunch import defaults
+from logcrunch import defaults, stdlib_internals
 from logcrunch.deltas import fingerprint
 from logcrunch.formats import (
     ACCESS,
@@ -770,27 +770,11 @@ def _is_context_free(pattern: re.Pattern[bytes]) -> bool:
     boundaries and atomic/possessive constructs are context-dependent.
     """
     try:
-        from re import _parser  # type: ignore[attr-defined]
-
-        parsed = _parser.parse(pattern.pattern, pattern.flags)
+        operations = set(stdlib_internals.regex_opcode_names(pattern))
     except Exception:
         return False
     banned = {"AT", "ASSERT", "ASSERT_NOT", "ATOMIC_GROUP", "POSSESSIVE_REPEAT", "GROUPREF_EXISTS"}
-
-    def walk(items) -> bool:
-        for op, argument in items:
-            if str(op) in banned:
-                return False
-            for value in argument if isinstance(argument, tuple | list) else (argument,):
-                if isinstance(value, _parser.SubPattern) and not walk(value):
-                    return False
-                if isinstance(value, list):
-                    for element in value:
-                        if isinstance(element, _parser.SubPattern) and not walk(element):
-                            return False
-        return True
-
-    return walk(parsed)
+    return operations.isdisjoint(banned)
 
 
 class _UserPattern:

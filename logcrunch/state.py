@@ -23,6 +23,7 @@ import socket
 import sqlite3
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from fractions import Fraction
@@ -714,6 +715,13 @@ class StateDB:
                 (run_id,)):
             out.setdefault(_text(path), (ident, {}))[1][start] = summary_from_json(summary)
         return out
+
+    def file_counts(self, run_id: int) -> Counter:
+        """The run's files by final status: a split file once, failed if any range failed."""
+        return Counter(dict(self._db.execute(
+            "SELECT status, COUNT(*) FROM (SELECT CASE WHEN SUM(status = ?) > 0 THEN ? "
+            "ELSE MIN(status) END AS status FROM results WHERE run_id = ? GROUP BY path) "
+            "GROUP BY status", (STATUS_FAILED, STATUS_FAILED, run_id))))
 
     def discard_results(self, run_id: int, path: str) -> None:
         """Forget a file's stored results (it changed since they were made)."""

@@ -6,7 +6,8 @@ before anything is read from it, every message after that carries its own tag, a
 data only (see `logcrunch.channel` and `logcrunch.wire`). Workers see only `BrokerService`, which
 checks every argument, stamps every call with the head's own clock (node clocks may disagree) and
 exposes only worker calls; the head checks every result against the lease it answers
-(`logcrunch.validation`).
+(`logcrunch.validation`). What this takes from multiprocessing's undocumented internals goes through
+`logcrunch.stdlib_internals`.
 """
 
 from __future__ import annotations
@@ -18,11 +19,11 @@ import socket
 import struct
 import threading
 import time
+import traceback
 from collections.abc import Callable
-from multiprocessing import connection, managers
 from typing import Any
 
-from logcrunch import validation
+from logcrunch import stdlib_internals, validation
 from logcrunch.broker import Broker, JobInfo, Task
 from logcrunch.channel import (
     HANDSHAKE_SECONDS,
@@ -66,9 +67,16 @@ CONNECTION_ERRORS = (EOFError, OSError, ConnectionError, BrokenPipeError)
 class BrokerService:
     """The worker-facing face of a Broker: checked arguments, head clock, worker calls only."""
 
-    def __init__(self, broker: Broker, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, broker: Broker | None, clock: Callable[[], float] = time.monotonic) -> None:
         self._broker = broker
         self._clock = clock
+
+    @property
+    def broker(self) -> Broker | None:
+        return self._broker
+
+    def attach(self, broker: Broker) -> None:
+        self._broker = broker
 
     def job(self, worker: str) -> JobInfo | None:
         validation.check_worker_name(worker)
@@ -102,7 +110,6 @@ class BrokerService:
         validation.check_id(lease_id, "lease id")
         validation.check_results(results, self._broker.lease_max_files)
         validation.check_flag(lease_finished, "lease_finished")
-        results = self._broker.checked(worker, results)
         return self._broker.complete(worker, lease_id, results, self._clock(), lease_finished)
 
     def worker_lost(self, worker: str, lease_id: str, current: int | None,
@@ -131,7 +138,7 @@ def _peer_hung_up(conn: SecureConnection) -> bool:
         return True
 
 
-class _GuardedServer(managers.Server):
+class _GuardedServer(stdlib_internals.manager_server_class()):
     """A manager server for authenticated channels: two requests a connection may start with
     (``create`` the broker proxy, or ``accept_connection`` for a proxy's calls), nothing else."""
 
@@ -146,7 +153,8 @@ class _GuardedServer(managers.Server):
     def _serve(self, sock: socket.socket, peer: str, keys: SessionKeys) -> None:
         _set_socket_option(sock, socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         _enable_keepalive(sock)
-        conn = SecureConnection(connection.Connection(sock.detach()), send_key=keys.to_worker,
+        conn = SecureConnection(stdlib_internals.raw_connection(sock.detach()),
+                                send_key=keys.to_worker,
                                 recv_key=keys.to_head, peer=peer, server=True)
         _serving.conn = conn
         try:
@@ -160,8 +168,9 @@ class _GuardedServer(managers.Server):
             conn.close()
 
     def _dispatch(self, conn: SecureConnection) -> None:
-        # The part of managers.Server._handle_request after authentication, with the request's
-        # shape checked before anything is called.
+        # The part of the Server's request handling after authentication, with the request's
+        # shape checked before anything is called (`create` or `accept_connection`, called
+        # with the connection first as the Server's own methods expect).
         try:
             request = conn.recv()
             _ignore, funcname, args, kwds = validation.check_first_request(request)
@@ -169,12 +178,12 @@ class _GuardedServer(managers.Server):
         except (EOFError, OSError):
             return
         except Exception:
-            msg = ("#TRACEBACK", managers.format_exc())
+            msg = ("#TRACEBACK", traceback.format_exc())
         else:
             try:
                 msg = ("#RETURN", func(conn, *args, **kwds))
             except Exception:
-                msg = ("#TRACEBACK", managers.format_exc())
+                msg = ("#TRACEBACK", traceback.format_exc())
         try:
             conn.send(msg)
         except (OSError, EOFError):
@@ -249,7 +258,7 @@ def set_call_timeout(proxy: Any, seconds: float) -> None:
     """
     global CALL_TIMEOUT
     CALL_TIMEOUT = seconds
-    conn = getattr(getattr(proxy, "_tls", None), "connection", None)
+    conn = stdlib_internals.proxy_connection(proxy)
     if conn is not None:
         _set_recv_timeout(conn, seconds)
 
@@ -268,7 +277,8 @@ def _client(address: tuple[str, int], family: Any = None, authkey: bytes | None 
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         _enable_keepalive(sock)
         keys = client_handshake(sock, bytes(authkey), where, HANDSHAKE_SECONDS)
-        conn = SecureConnection(connection.Connection(sock.detach()), send_key=keys.to_head,
+        conn = SecureConnection(stdlib_internals.raw_connection(sock.detach()),
+                                send_key=keys.to_head,
                                 recv_key=keys.to_worker, peer=where, server=False)
     finally:
         sock.close()
@@ -299,7 +309,7 @@ def _open_socket(host: str, port: int) -> socket.socket:
 
 
 # BaseManager's Server and proxies look their Listener and Client up by serializer name.
-managers.listener_client["logcrunch"] = (_Listener, _client)
+stdlib_internals.register_serializer("logcrunch", _Listener, _client)
 
 
 def _raise_descriptor_limit() -> None:
@@ -316,29 +326,35 @@ def _raise_descriptor_limit() -> None:
 class BrokerServer:
     """Serves a BrokerService on ``address`` in background threads of this process."""
 
-    def __init__(self, broker: Broker, address: tuple[str, int], authkey: bytes) -> None:
-        service = BrokerService(broker)
-        manager_cls = type("_BoundManager", (managers.BaseManager,), {})
-        manager_cls.register("broker", callable=lambda: service)
+    def __init__(self, broker: Broker | None, address: tuple[str, int], authkey: bytes) -> None:
+        """Binds ``address`` now; serves ``broker`` (or the one `attach` gives) once started."""
+        service = self.service = BrokerService(broker)
+        registry = stdlib_internals.service_registry("broker", lambda: service)
         _raise_descriptor_limit()
-        # Built directly: BaseManager.get_server() ignores a subclass's _Server on Python 3.11.
         try:
-            self._server = _GuardedServer(manager_cls._registry, address, authkey, "logcrunch")
+            self._server = stdlib_internals.manager_server(_GuardedServer, registry, address,
+                                                           authkey, "logcrunch")
         except OSError as exc:
             raise BindError(f"cannot listen on {address[0]}:{address[1]}: "
                             f"{exc.strerror or exc}; choose another --bind (an address of this "
                             "host and a free port)") from None
-        self._server.stop_event = threading.Event()
-        self.gate = Gate(self._server.listener.sock, authkey, self._server.serve_authenticated)
+        self._listener = stdlib_internals.manager_server_listener(self._server)
+        self.gate = Gate(self._listener.sock, authkey, self._server.serve_authenticated)
         self._thread = threading.Thread(target=self.gate.run, daemon=True,
                                         name="logcrunch-gate")
         self._closed = False
 
     @property
     def address(self) -> tuple[str, int]:
-        return self._server.address
+        return stdlib_internals.manager_server_address(self._server)
+
+    def attach(self, broker: Broker) -> None:
+        """Serve ``broker`` (before `start`)."""
+        self.service.attach(broker)
 
     def start(self) -> None:
+        if self.service.broker is None:
+            raise RuntimeError("no broker to serve: attach one first")
         self._thread.start()
 
     def close(self) -> None:
@@ -346,11 +362,11 @@ class BrokerServer:
         if self._closed:
             return
         self._closed = True
-        self._server.stop_event.set()
+        stdlib_internals.manager_server_stop(self._server)
         self.gate.close()
         if self._thread.is_alive():
             self._thread.join(timeout=5)
-        self._server.listener.close()
+        self._listener.close()
 
 
 def connect(address: tuple[str, int], authkey: bytes) -> Any:
@@ -370,13 +386,12 @@ def connect(address: tuple[str, int], authkey: bytes) -> Any:
         conn = _client(address, authkey=authkey)
         try:
             ident, exposed = validation.check_created(
-                managers.dispatch(conn, None, "create", ("broker",)))
+                stdlib_internals.manager_call(conn, "create", ("broker",)))
         finally:
             conn.close()
         # The proxy connects on its first call (the keys are known to match by then).
-        token = managers.Token("broker", tuple(address), ident)
-        return managers.AutoProxy(token, "logcrunch", authkey=authkey, exposed=exposed,
-                                  incref=False)
+        return stdlib_internals.manager_proxy("broker", tuple(address), ident, "logcrunch",
+                                              authkey, exposed)
     except CONNECTION_ERRORS as exc:
         raise HeadUnreachable(f"cannot reach the head at {address[0]}:{address[1]}: "
                               f"{exc or type(exc).__name__}") from None
@@ -388,16 +403,12 @@ def forget_connection(address: tuple[str, int]) -> None:
     BaseProxy caches one connection per address and thread, so after the head restarts a new
     proxy would reuse the dead socket (BrokenPipeError) unless the cache is cleared.
     """
-    cached = managers.BaseProxy._address_to_local.get(tuple(address))
+    cached = stdlib_internals.drop_cached_connection(tuple(address))
     if cached is not None:
-        local = cached[0]
-        connection_ = getattr(local, "connection", None)
-        if connection_ is not None:
-            try:
-                connection_.close()
-            except OSError:
-                pass
-            del local.connection
+        try:
+            cached.close()
+        except OSError:
+            pass
 
 
 def connect_with_retry(address: tuple[str, int], authkey: bytes, deadline: float,

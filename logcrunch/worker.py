@@ -4,9 +4,12 @@ Layout of one node:
 - The *supervisor* (`run_worker`) starts N child processes, restarts one that dies, tells the
   head at once which task a dead child was reading (so it is re-leased without waiting for the lease
   to expire), and kills a child that spends longer than the job's per-file timeout on one file.
+  What it decides is `logcrunch.worker_supervisor.Supervisor` (pure); this module does the forking,
+  waiting, killing and reporting around it.
 - Each *child* (`WorkerProcess`) has its own connection to the head, leases batches of tasks, scans
   them from the shared disk, heartbeats its lease from a side thread, and hands results back in
-  batches. A child that crashes takes only its own lease with it.
+  batches. A child that crashes takes only its own lease with it. Before it exits it says how it
+  ended (an `Outcome`, in shared memory): its exit code is not a message.
 
 The head may not be up yet (cron starts nodes and head in any order) or may go away mid-run: children
 retry with backoff until ``reconnect_timeout`` and then exit with a clear message.
@@ -22,7 +25,6 @@ import signal
 import socket
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -40,14 +42,20 @@ from logcrunch.transport import (
     forget_connection,
     set_call_timeout,
 )
+from logcrunch.worker_supervisor import (
+    EXIT_CODES,
+    Action,
+    Fail,
+    Kill,
+    Notify,
+    Outcome,
+    ReportLoss,
+    Spawn,
+    Stop,
+    Supervisor,
+)
 
 log = logging.getLogger(__name__)
-
-EXIT_DONE = 0
-EXIT_HEAD_LOST = 1
-EXIT_AUTH = 4  # internal: a child's auth failure; the node exits 1 with the message
-EXIT_CRASHED = 70  # internal: an unexpected exception in a child; it is restarted
-RESTART_WINDOW = 600.0  # seconds
 
 RECONNECT_PAUSE_SECONDS = 0.2  # after a connection broke between calls
 LEASE_WAIT_SECONDS = 2.0  # an idle worker's lease call waits this long on the head (long poll)
@@ -105,7 +113,8 @@ def map_path(path: str, path_map: tuple[tuple[str, str], ...]) -> str:
 
 
 class _ChildStatus:
-    """What a child is doing, in shared memory the supervisor can read after the child dies."""
+    """What a child is doing and how it ended, in shared memory the supervisor can read after the
+    child is gone."""
 
     def __init__(self, ctx: multiprocessing.context.BaseContext) -> None:
         import ctypes  # here, not at the top: only a worker node needs it
@@ -114,6 +123,7 @@ class _ChildStatus:
         self.started = ctx.Value(ctypes.c_double, 0.0, lock=False)  # monotonic start of it
         self.timeout = ctx.Value(ctypes.c_double, 0.0, lock=False)  # 0: no per-file limit
         self.lease_id = ctx.Array(ctypes.c_char, 40, lock=False)
+        self._outcome = ctx.Value(ctypes.c_int, Outcome.UNSET, lock=False)
 
     def set_lease(self, lease_id: str | None) -> None:
         self.lease_id.value = (lease_id or "").encode()
@@ -122,9 +132,27 @@ class _ChildStatus:
         self.started.value = time.monotonic()
         self.task_id.value = task_id or 0
 
+    @property
+    def outcome(self) -> Outcome:
+        try:
+            return Outcome(self._outcome.value)
+        except ValueError:  # not a value a child sets: it said nothing
+            return Outcome.UNSET
+
+    @outcome.setter
+    def outcome(self, outcome: Outcome) -> None:
+        self._outcome.value = outcome
+
+    def overrun(self, now: float) -> float:
+        """The per-file limit the child has overrun on its current file at ``now``, else 0."""
+        limit = self.timeout.value
+        if limit > 0 and self.task_id.value and now - self.started.value > limit:
+            return limit
+        return 0.0
+
 
 class WorkerProcess:
-    """One scanning process's loop; `run()` returns an exit code."""
+    """One scanning process's loop; `run()` returns how it ended (an `Outcome`)."""
 
     def __init__(self, options: WorkerOptions, status: _ChildStatus | None = None,
                  stop: threading.Event | None = None, node_pid: int | None = None) -> None:
@@ -168,7 +196,7 @@ class WorkerProcess:
 
     # -- main loop ----------------------------------------------------------------------------
 
-    def run(self) -> int:
+    def run(self) -> Outcome:
         """Serve jobs until the head says the job is over (or, with ``forever``, until stopped)."""
         try:
             return self._serve()
@@ -187,7 +215,7 @@ class WorkerProcess:
         except Exception:  # the head may be gone already; nothing to do about it
             pass
 
-    def _serve(self) -> int:
+    def _serve(self) -> Outcome:
         while not self.stop.is_set():
             try:
                 if self.proxy is None:
@@ -195,13 +223,13 @@ class WorkerProcess:
                 job = self._call("job", self.name)
                 if job is None:
                     if not self.options.forever:
-                        return EXIT_DONE
+                        return Outcome.DONE
                     self.stop.wait(2.0)
                     continue
                 self._work_job(job)
             except (AuthFailed, PeerMisbehaved) as exc:
                 log.error("%s", exc)
-                return EXIT_AUTH
+                return Outcome.AUTH_FAILED
             except CONNECTION_ERRORS:
                 # The head went away between calls, or a message to us failed its tag: reconnect
                 # (with a deadline), after a pause so a relay that keeps tampering cannot spin us.
@@ -210,12 +238,12 @@ class WorkerProcess:
             except HeadUnreachable as exc:
                 self.proxy = None
                 if self.stop.is_set():
-                    return EXIT_DONE
+                    return Outcome.STOPPED
                 if not self.options.forever:
                     log.error("%s; gave up after %.0f s of retrying", exc,
                               self.options.connect_timeout)
-                    return EXIT_HEAD_LOST
-        return EXIT_DONE
+                    return Outcome.HEAD_LOST
+        return Outcome.STOPPED
 
     def _work_job(self, job: JobInfo) -> None:
         # Past twice the lease the head has re-leased our work: waiting longer for an answer
@@ -395,11 +423,12 @@ def _child_main(options: WorkerOptions, status: _ChildStatus) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor decides on Ctrl-C
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
     try:
-        code = WorkerProcess(options, status, stop, node_pid=os.getppid()).run()
+        outcome = WorkerProcess(options, status, stop, node_pid=os.getppid()).run()
     except Exception:
         log.exception("worker process crashed")
-        code = EXIT_CRASHED
-    os._exit(code)
+        outcome = Outcome.CRASHED
+    status.outcome = outcome
+    os._exit(EXIT_CODES[outcome])
 
 
 def encoded_size_bound(summary: FileSummary) -> int:
@@ -420,137 +449,131 @@ def encoded_size_bound(summary: FileSummary) -> int:
 class _Child:
     process: multiprocessing.process.BaseProcess
     status: _ChildStatus
-    name: str
 
 
 def run_worker(options: WorkerOptions, on_event: Callable[[str], None] | None = None) -> int:
-    """Run N scanning processes until the job is done; returns 0, or 1 with the reason logged.
+    """Run N scanning processes until the job is done; returns 0, or raises WorkerError with the
+    reason (the children logged the details).
 
     SIGTERM/SIGINT: children finish the file they are reading, return their leases and exit.
     """
     options.validate()
-    notify = on_event or (lambda message: log.info("%s", message))
-    ctx = multiprocessing.get_context("fork")
-    children: list[_Child] = []
-    stopping = threading.Event()
-    restarts: deque[float] = deque()  # when processes were restarted, within RESTART_WINDOW
-    gave_up = False
-    codes: list[int] = []
-
-    def spawn() -> _Child:
-        status = _ChildStatus(ctx)
-        process = ctx.Process(target=_child_main, args=(options, status), daemon=True)
-        process.start()
-        return _Child(process, status, process_name(options.name, os.getpid(), process.pid))
-
-    job_over = threading.Event()
-
-    def stop_children() -> None:
-        for child in children:
-            if child.process.is_alive():
-                os.kill(child.process.pid, signal.SIGTERM)
-
-    def on_signal(signum, _frame) -> None:
-        stopping.set()
-        stop_children()
-
-    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
-    try:
-        children.extend(spawn() for _ in range(options.processes))
-        while children:
-            sentinels = [child.process.sentinel for child in children]
-            multiprocessing.connection.wait(sentinels, timeout=0.5)
-            for child in list(children):
-                if child.process.is_alive():
-                    _enforce_timeout(child, options, notify)
-                    continue
-                child.process.join()
-                children.remove(child)
-                code = child.process.exitcode
-                if code == EXIT_DONE and not stopping.is_set():
-                    # The head told this process the job is over, so it is over for its
-                    # siblings too, including any still waiting to (re)connect.
-                    job_over.set()
-                    stop_children()
-                if code in (EXIT_DONE, EXIT_HEAD_LOST, EXIT_AUTH):
-                    codes.append(code)
-                    continue
-                reason = _death_reason(code)
-                died = f"worker process {child.name} died ({reason})"
-                if _report_loss(options, child, reason) and not options.forever:
-                    # That death ended the job (its file failed for good): nothing to restart,
-                    # and the siblings can stop too (a --forever node restarts and waits on).
-                    notify(f"{died}; that ended the job")
-                    job_over.set()
-                    stop_children()
-                    codes.append(EXIT_DONE)
-                    continue
-                now = time.monotonic()
-                while restarts and now - restarts[0] > RESTART_WINDOW:
-                    restarts.popleft()
-                if stopping.is_set():
-                    notify(died)
-                    codes.append(EXIT_DONE)
-                    continue
-                if len(restarts) >= options.max_restarts:
-                    notify(died)
-                    gave_up = True
-                    codes.append(EXIT_CRASHED)
-                    continue
-                notify(f"{died}; restarting it")
-                restarts.append(now)
-                children.append(spawn())
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-        for child in children:
-            child.process.kill()
-    if gave_up and not job_over.is_set():
-        raise WorkerError(f"worker processes keep dying ({options.max_restarts} restarts within "
-                          f"{RESTART_WINDOW:.0f} s); see the messages above")
-    if EXIT_AUTH in codes:
-        raise WorkerError("could not work with the head: see the message above (the keys or "
-                          "the versions differ, or the head broke the protocol)")
-    if EXIT_HEAD_LOST in codes and not stopping.is_set() and not job_over.is_set():
-        host, port = options.address
-        raise WorkerError(
-            f"lost the head at {host}:{port} (or could not reach it) and gave up after "
-            f"{options.connect_timeout:.0f} s of retrying; is `logcrunch submit` running there?"
-        )
-    return 0
+    return _Node(options, on_event or (lambda message: log.info("%s", message))).run()
 
 
-def _enforce_timeout(child: _Child, options: WorkerOptions, notify: Callable[[str], None]) -> None:
-    limit = child.status.timeout.value
-    if limit <= 0 or not child.status.task_id.value:
-        return
-    if time.monotonic() - child.status.started.value > limit:
-        notify(f"worker process {child.name} spent over {limit:g} s on one file; killing it")
-        child.status.timeout.value = -limit  # marks the kill as a timeout for _death_reason
-        os.kill(child.process.pid, signal.SIGKILL)
+class _Node:
+    """The supervisor's I/O: forks the children, waits for them, kills them, reports losses to
+    the head, and does what `Supervisor` decides on each of those events."""
 
+    POLL_SECONDS = 0.5  # how often live children are checked against the per-file timeout
 
-def _death_reason(code: int | None) -> str:
-    if code is not None and code < 0:
+    def __init__(self, options: WorkerOptions, notify: Callable[[str], None]) -> None:
+        self.options = options
+        self.notify = notify
+        self.ctx = multiprocessing.get_context("fork")
+        self.supervisor = Supervisor(options.processes, options.max_restarts, options.forever,
+                                     options.address, options.connect_timeout)
+        self.children: dict[str, _Child] = {}
+        self.signalled = False
+        # The signal handler only notes the signal and wakes the loop through this pipe: the
+        # loop alone tells the supervisor, so no decision runs inside a handler.
+        self.wake_read, self.wake_write = os.pipe()
+        os.set_blocking(self.wake_read, False)
+        os.set_blocking(self.wake_write, False)
+
+    def run(self) -> int:
+        signals = (signal.SIGTERM, signal.SIGINT)
+        previous = {sig: signal.signal(sig, self._on_signal) for sig in signals}
         try:
-            return f"killed by {signal.Signals(-code).name}"
-        except ValueError:
-            return f"killed by signal {-code}"
-    return f"exit code {code}"
+            self._do(self.supervisor.start())
+            while self.supervisor.live:
+                self._step()
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+            for child in self.children.values():
+                child.process.kill()
+            os.close(self.wake_read)
+            os.close(self.wake_write)
+        verdict = self.supervisor.verdict()
+        if isinstance(verdict, Fail):
+            raise WorkerError(verdict.message)
+        return 0
+
+    def _on_signal(self, _signum, _frame) -> None:
+        self.signalled = True
+        try:
+            os.write(self.wake_write, b"\0")
+        except OSError:  # the pipe is full: the loop is woken already
+            pass
+
+    def _step(self) -> None:
+        sentinels = [child.process.sentinel for child in self.children.values()]
+        multiprocessing.connection.wait([*sentinels, self.wake_read], timeout=self.POLL_SECONDS)
+        while _drained(self.wake_read):  # (a child forked a moment ago may have written too)
+            pass
+        if self.signalled:
+            self.signalled = False
+            self._do(self.supervisor.signal_received())
+        for name, child in list(self.children.items()):
+            if child.process.is_alive():
+                limit = child.status.overrun(time.monotonic())
+                if limit:
+                    self._do(self.supervisor.overran(name, limit))
+                continue
+            child.process.join()
+            self._do(self.supervisor.exited(name, child.status.outcome, child.process.exitcode))
+            del self.children[name]
+
+    def _do(self, actions: list[Action]) -> None:
+        for action in actions:
+            if isinstance(action, Notify):
+                self.notify(action.message)
+            elif isinstance(action, Spawn):
+                self._spawn()
+            elif isinstance(action, Stop):
+                self._signal(action.names, signal.SIGTERM)
+            elif isinstance(action, Kill):
+                self._signal((action.name,), signal.SIGKILL)
+            elif isinstance(action, ReportLoss):
+                ended = _report_loss(self.options, action.name,
+                                     self.children[action.name].status, action.reason)
+                self._do(self.supervisor.loss_answered(action.name, ended, time.monotonic()))
+            else:
+                raise AssertionError(f"unknown action {action!r}")
+
+    def _spawn(self) -> None:
+        status = _ChildStatus(self.ctx)
+        process = self.ctx.Process(target=_child_main, args=(self.options, status), daemon=True)
+        process.start()
+        name = process_name(self.options.name, os.getpid(), process.pid)
+        self.children[name] = _Child(process, status)
+        self.supervisor.started(name)
+
+    def _signal(self, names: tuple[str, ...], signum: int) -> None:
+        for name in names:
+            child = self.children.get(name)
+            if child is not None and child.process.is_alive():
+                os.kill(child.process.pid, signum)
 
 
-def _report_loss(options: WorkerOptions, child: _Child, reason: str) -> bool:
+def _drained(fd: int) -> bool:
+    try:
+        return bool(os.read(fd, 512))
+    except BlockingIOError:
+        return False
+
+
+def _report_loss(options: WorkerOptions, name: str, status: _ChildStatus, reason: str) -> bool:
     """Tell the head now which lease and task a dead child held (best effort); returns True when
     the head says that ended the job. A child that held no lease is reported too: the head then
     knows to give its replacement a moment at the end of the job."""
-    lease_id = child.status.lease_id.value.decode()
-    task_id = child.status.task_id.value or None
-    if child.status.timeout.value < 0:
-        reason = f"timed out after {-child.status.timeout.value:g} s"
+    lease_id = status.lease_id.value.decode()
+    task_id = status.task_id.value or None
     try:
         proxy = connect_with_retry(options.address, options.authkey, time.monotonic() + 5.0)
         answer = validation.check_reply(
-            "worker_lost", proxy.worker_lost(child.name, lease_id, task_id, reason))
+            "worker_lost", proxy.worker_lost(name, lease_id, task_id, reason))
     except (HeadUnreachable, AuthFailed, PeerMisbehaved, *CONNECTION_ERRORS):
         return False  # the lease will expire on its own
     finally:

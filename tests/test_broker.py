@@ -31,7 +31,7 @@ def test_lease_complete_and_done():
         state, lease_id, tasks = broker.lease("w1", broker.job_id, now=1)
     assert state == "done"
     assert broker.is_done()
-    results = broker.take_results()
+    results = broker.recorder.take_results()
     assert sorted(s.path for _t, s in results) == [f"/logs/f{i}.log" for i in range(3)]
     assert all(s.attempts == 1 for _t, s in results)
     assert broker.job("w1", now=2) is None
@@ -55,7 +55,7 @@ def test_expired_lease_is_requeued_and_late_result_dropped():
     assert broker.complete("w1", old_lease, [ok(tasks[0])], now=13) == 0
     assert broker.rejected_results == 1
     assert broker.complete("w2", new_lease, [ok(again[0])], now=14) == 1
-    (_, summary), = broker.take_results()
+    (_, summary), = broker.recorder.take_results()
     assert summary.attempts == 2
     assert broker.is_done()
 
@@ -74,7 +74,7 @@ def test_duplicate_result_counted_once():
     _s, lease_id, tasks = broker.lease("w1", broker.job_id, now=0)
     assert broker.complete("w1", lease_id, [ok(tasks[0]), ok(tasks[0])], now=1) == 1
     assert broker.complete("w1", lease_id, [ok(tasks[0])], now=1) == 0
-    assert len(broker.take_results()) == 1
+    assert len(broker.recorder.take_results()) == 1
 
 
 def test_poison_file_fails_after_max_attempts():
@@ -84,7 +84,7 @@ def test_poison_file_fails_after_max_attempts():
         assert state == "work"
         broker.worker_lost("w", lease_id, tasks[0].task_id, "killed by SIGKILL", now=attempt * 100)
     assert broker.is_done()
-    (_task, summary), = broker.take_results()
+    (_task, summary), = broker.recorder.take_results()
     assert summary.status == "failed"
     assert summary.attempts == 3
     assert "worker died 3 times while reading it" in summary.error
@@ -95,7 +95,7 @@ def test_loss_blames_only_the_file_being_read():
     _s, lease_id, tasks = broker.lease("w", broker.job_id, now=0, max_files=4)
     assert len(tasks) == 2
     broker.worker_lost("w", lease_id, tasks[1].task_id, "killed", now=1)
-    by_id = {t.task_id: t for t in broker._tasks.values()}
+    by_id = {t.task_id: t for t in broker._table.tasks()}
     assert by_id[tasks[0].task_id].attempts == 0
     assert by_id[tasks[1].task_id].attempts == 1
     # the blamed task is now leased alone
@@ -109,7 +109,7 @@ def test_unknown_culprit_isolates_tasks_without_penalty():
     broker = make_broker(files=4)
     _s, lease_id, tasks = broker.lease("w", broker.job_id, now=0)
     broker.expire(now=100)
-    assert all(broker._tasks[t.task_id].attempts == 0 for t in tasks)
+    assert all(broker._table.task(t.task_id).attempts == 0 for t in tasks)
     _s, _l, again = broker.lease("w", broker.job_id, now=101)
     assert len(again) == 1
 
@@ -119,7 +119,7 @@ def test_finished_lease_returns_untouched_tasks_without_penalty():
     _s, lease_id, tasks = broker.lease("w", broker.job_id, now=0)
     broker.complete("w", lease_id, [ok(tasks[0])], now=1, lease_finished=True)
     assert broker.stats().queued == 3
-    assert all(t.attempts == 0 for t in broker._tasks.values())
+    assert all(t.attempts == 0 for t in broker._table.tasks())
 
 
 def test_old_job_id_is_told_done():
@@ -154,7 +154,7 @@ def test_concurrent_leases_never_hand_out_a_task_twice():
     for thread in threads:
         thread.join(timeout=30)
     assert len(seen) == len(set(seen)) == 2000
-    assert len(broker.take_results()) == 2000
+    assert len(broker.recorder.take_results()) == 2000
 
 
 def test_lease_without_progress_is_taken_back_even_while_heartbeating():
@@ -171,7 +171,7 @@ def test_lease_without_progress_is_taken_back_even_while_heartbeating():
     assert broker.heartbeat("w", lease_id, task.task_id, now)
     broker.expire(now)
     assert not broker.heartbeat("w", lease_id, task.task_id, now)  # taken back
-    assert broker._tasks[task.task_id].attempts == 1
+    assert broker._table.task(task.task_id).attempts == 1
 
 
 # --- long polls: waiting callers are woken by the change they wait for, not by a timer ------------

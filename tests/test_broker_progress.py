@@ -131,7 +131,7 @@ def test_progress_matches_a_reference_of_held_tasks_and_their_best_reports(sizes
                 task_id = sorted(weights)[op[2] % len(weights)]
             else:  # no task of this job
                 task_id = op[2] * 1000
-            if broker._holder.get(task_id) == lease_id:
+            if broker._table.holds(lease_id, task_id):
                 key = (task_id, lease_id)
                 best[key] = max(best.get(key, 0), min(max(op[3], 0), weights[task_id]))
             broker.heartbeat(worker, lease_id, task_id, now, bytes_read=op[3])
@@ -144,9 +144,9 @@ def test_progress_matches_a_reference_of_held_tasks_and_their_best_reports(sizes
         elif kind == "tick":
             now += op[1]
             broker.expire(now)
-        finished.update(task.task_id for task, _summary in broker.take_results())
+        finished.update(task.task_id for task, _summary in broker.recorder.take_results())
         in_flight = sum(best.get((task_id, lease_id), 0)
-                        for task_id, lease_id in broker._holder.items())
+                        for task_id, lease_id in broker._table.holders().items())
         totals = broker.progress()
         assert totals.bytes_total == sum(sizes)
         assert totals.bytes_done == sum(weights[t] for t in finished) + in_flight

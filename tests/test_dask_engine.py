@@ -130,7 +130,7 @@ def _finish(broker: Broker, job, now: float = 2.0) -> dict[str, FileSummary]:
         _state, lease_id, tasks = broker.lease("t", job.job_id, now)
         outcome = decode_outcome(scan_lease(wire.encode(job), wire.encode(tasks)), len(tasks))
         settle(broker, "dask:test", lease_id, outcome, now)
-    return {task.path: summary for task, summary in broker.take_results()}
+    return {task.path: summary for task, summary in broker.recorder.take_results()}
 
 
 def _files(tmp_path: Path, *names: str) -> tuple[Path, list[Path]]:
@@ -197,7 +197,7 @@ def test_a_lease_answers_once_however_often_dask_reruns_it(tmp_path):
     blob = scan_lease(wire.encode(job), wire.encode(tasks))
     assert settle(broker, "dask:test", lease_id, decode_outcome(blob, 1), 1.0) == 1
     assert settle(broker, "dask:test", lease_id, decode_outcome(blob, 1), 1.0) == 0
-    assert len(broker.take_results()) == 1 and broker.rejected_results == 1
+    assert len(broker.recorder.take_results()) == 1 and broker.rejected_results == 1
 
 
 @pytest.mark.parametrize("blob, problem", [
@@ -220,7 +220,7 @@ def test_a_summary_that_cannot_be_its_tasks_result_is_recorded_as_refused(tmp_pa
     _job, lease_id, tasks = _lease_all(broker, 1)
     lying = FileSummary(str(paths[0]), lines=10**9, size_bytes=5)  # more lines than bytes
     settle(broker, "dask:test", lease_id, Outcome([(tasks[0].task_id, lying)]), 1.0)
-    (_task, summary), = broker.take_results()
+    (_task, summary), = broker.recorder.take_results()
     assert summary.status == "failed" and "refused" in summary.error
 
 
@@ -273,7 +273,7 @@ def test_a_killed_worker_counts_one_death_for_the_lease(tmp_path):
     future = FakeFuture("error", error=KilledWorker("gave up"))
     dispatcher, lease_id, path, *_ = _dispatcher_with_flight(tmp_path, future, max_attempts=1)
     dispatcher._settle(lease_id)
-    final = {task.path: summary for task, summary in dispatcher.broker.take_results()}
+    final = {task.path: summary for task, summary in dispatcher.broker.recorder.take_results()}
     assert final[path].error == ("worker died 1 times while reading it (last: its Dask worker "
                                  "died running it (KilledWorker))")
     assert dispatcher.liveness() == ""
@@ -283,7 +283,7 @@ def test_an_answer_outside_the_encoding_counts_as_a_death_not_a_result(tmp_path)
     future = FakeFuture("finished", result=b"\x80\x04K\x01.")  # pickle of 1
     dispatcher, lease_id, path, *_ = _dispatcher_with_flight(tmp_path, future, max_attempts=1)
     dispatcher._settle(lease_id)
-    final = {task.path: summary for task, summary in dispatcher.broker.take_results()}
+    final = {task.path: summary for task, summary in dispatcher.broker.recorder.take_results()}
     assert "the Dask task's answer was refused: not a protocol message" in final[path].error
 
 

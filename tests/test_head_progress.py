@@ -5,8 +5,10 @@ import pytest
 
 from logcrunch.deltas import UNCHANGED, ReadPlan
 from logcrunch.discover import DeferredFile, FoundFile, SkippedEntry, WalkError
+from logcrunch.dispatch import ServerDispatcher
 from logcrunch.head import Head, HeadOptions
 from logcrunch.progress import ProgressTotals
+from logcrunch.recorder import MemoryRecorder
 from logcrunch.summary import FileSummary
 
 
@@ -14,15 +16,16 @@ from logcrunch.summary import FileSummary
 def make_head(tmp_path):
     heads = []
 
-    def make(**kw):
+    def make(resume=None, **kw):
         options = HeadOptions(roots=(str(tmp_path),), bind=("127.0.0.1", 0), split_bytes=100)
-        head = Head(options, b"k" * 32, **kw)
+        head = Head(options, ServerDispatcher(options.bind, b"k" * 32),
+                    MemoryRecorder(stored=resume), **kw)
         heads.append(head)
         return head
 
     yield make
     for head in heads:
-        head.server.close()
+        head.dispatcher.close()
 
 
 def found(tmp_path, name, size):
@@ -39,7 +42,8 @@ def finish_all(broker):
         state, lease_id, tasks = broker.lease("w", broker.job_id, now=0)
         if state != "work":
             return
-        broker.complete("w", lease_id, [(t.task_id, FileSummary(path=t.path)) for t in tasks],
+        broker.complete("w", lease_id, [(t.task_id, FileSummary(path=t.path, read_from=t.start))
+                                        for t in tasks],
                         now=0, lease_finished=True)
 
 

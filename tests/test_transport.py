@@ -68,7 +68,7 @@ def test_a_worker_killed_while_long_polling_is_not_handed_a_lease():
         job = live.job("w2")
         state, _lease, tasks = live.lease("w2", job.job_id, None, 2.0)
         assert state == "work" and [t.path for t in tasks] == ["/logs/a.log"]
-        assert broker._tasks[tasks[0].task_id].attempts == 0  # nothing counted against the file
+        assert broker._table.task(tasks[0].task_id).attempts == 0  # nothing counted against the file
     finally:
         child.kill()
         dead_end.close()

@@ -143,9 +143,8 @@ def test_the_broker_records_a_refused_summary_as_a_failure_of_that_file():
     job = broker.job("w", 0.0)
     _state, lease_id, tasks = broker.lease("w", job.job_id, 0.0)
     forged = good_summary(path="/etc/passwd", lines=10**30)
-    results = broker.checked("w", [(tasks[0].task_id, forged)])
-    assert broker.complete("w", lease_id, results, 0.0) == 1
-    [(_task, recorded)] = broker.take_results()
+    assert broker.complete("w", lease_id, [(tasks[0].task_id, forged)], 0.0) == 1
+    [(_task, recorded)] = broker.recorder.take_results()
     assert recorded.path == "/logs/a.log" and recorded.status == "failed"
     assert recorded.error.startswith("the worker's summary was refused: ")
     assert recorded.lines == 0 and broker.refused_results == 1

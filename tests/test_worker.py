@@ -1,10 +1,24 @@
 """Worker behaviour with real processes: SIGTERM hand-back, path maps, --forever, timeouts."""
 
+import multiprocessing
 import os
 import signal
+import time
 
+import pytest
+
+from logcrunch.authkey import load_key
 from logcrunch.broker import JobInfo
-from logcrunch.worker import LEASE_WAIT_SECONDS, WorkerOptions, WorkerProcess, map_path
+from logcrunch.worker import (
+    LEASE_WAIT_SECONDS,
+    WorkerError,
+    WorkerOptions,
+    WorkerProcess,
+    _ChildStatus,
+    map_path,
+    run_worker,
+)
+from logcrunch.worker_supervisor import Outcome
 from tests.helpers import (
     Proc,
     assert_matches_truth,
@@ -132,3 +146,54 @@ def test_worker_waits_for_work_in_the_heads_long_poll():
     worker.proxy = head
     worker._work_job(head.job_info)
     assert head.calls == [(worker.name, "ab12", None, LEASE_WAIT_SECONDS)] * 2
+
+
+def _say_head_lost_and_exit_0(status):
+    status.outcome = Outcome.HEAD_LOST
+    os._exit(0)
+
+
+def test_a_childs_outcome_reaches_the_supervisor_through_shared_memory_not_its_exit_code():
+    ctx = multiprocessing.get_context("fork")
+    status = _ChildStatus(ctx)
+    assert status.outcome is Outcome.UNSET
+    child = ctx.Process(target=_say_head_lost_and_exit_0, args=(status,))
+    child.start()
+    child.join(timeout=30)
+    assert (child.exitcode, status.outcome) == (0, Outcome.HEAD_LOST)
+
+
+def test_a_child_status_tells_which_per_file_limit_is_overrun():
+    status = _ChildStatus(multiprocessing.get_context("fork"))
+    status.timeout.value = 2.0
+    assert status.overrun(time.monotonic() + 10) == 0.0  # no task: nothing to overrun
+    status.set_task(7)
+    started = status.started.value
+    assert status.overrun(started + 1.5) == 0.0
+    assert status.overrun(started + 2.5) == 2.0
+    status.timeout.value = 0.0  # no --file-timeout
+    assert status.overrun(started + 1e6) == 0.0
+
+
+def test_a_node_whose_processes_keep_dying_gives_up_after_max_restarts(tmp_path, monkeypatch):
+    root = tmp_path / "logs"
+    root.mkdir()
+    for number in range(5):
+        (root / f"poison{number}.log").write_text("Nov 27 02:00:01 node01 api[1]: ERROR boom\n")
+    key = make_key(tmp_path / "key")
+    port = free_port()
+    head = submit(tmp_path, root, key, port, "--max-attempts", "1")
+    monkeypatch.setenv("LOGCRUNCH_FAULTS", "crash:poison")  # every file kills its reader
+    events = []
+    options = WorkerOptions(address=("127.0.0.1", port), authkey=load_key(str(key)),
+                            connect_timeout=30, max_restarts=2)
+    try:
+        with pytest.raises(WorkerError) as gave_up:
+            run_worker(options, on_event=events.append)
+    finally:
+        head.kill()
+    assert str(gave_up.value) == ("worker processes keep dying (2 restarts within 600 s); "
+                                  "see the messages above")
+    assert [event.split(" died ")[1] for event in events] == [
+        "(killed by SIGKILL); restarting it", "(killed by SIGKILL); restarting it",
+        "(killed by SIGKILL)"]

@@ -1,0 +1,232 @@
+"""The run recorder: the only place a run's results go.
+
+Every result of a run passes through one `Recorder`: a worker's summary of a task (validated
+first: a peer's summary that cannot be its task's result is recorded as that file's failure,
+saying why), a failure the head decided (a file that killed its worker too often), and the walk's
+own rows (unreadable entries, skipped and deferred files). What it stores is the whole truth of the
+run: the report is derived from the store (state.StateDB.report_input), never from a second copy
+kept in memory. It also keeps what an incremental run needs of the walk (the files it saw) and
+what a resumed run finds already done (`stored`).
+
+`RunRecorder` stores in the state database; `MemoryRecorder` keeps the results in a list (for
+tests, benchmarks and brokers without a state). Both are safe to call from many threads: the
+broker records outside its lock, so leases and heartbeats never wait for a durable commit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from logcrunch.deltas import ReadPlan
+from logcrunch.discover import FoundFile
+from logcrunch.leases import Task
+from logcrunch.summary import STATUS_FAILED, FileSummary
+
+log = logging.getLogger(__name__)
+
+WHOLE_PLAN = ReadPlan()
+SEEN_BATCH = 500  # files a run saw, stored per commit
+
+# A stored row: (summary, root, range_start, range_count, identity).
+Row = tuple[FileSummary, str, int, int, str]
+
+
+@dataclass(slots=True)
+class _Expected:
+    """A dispatched file: where it was found, as what, in how many ranges, read how."""
+
+    root: str
+    identity: str
+    ranges: int
+    plan: ReadPlan
+    left: int  # ranges not recorded yet
+
+
+class Recorder:
+    """The common part: validation, and what the walk said about each dispatched file."""
+
+    def __init__(self, scan_config: Any = None) -> None:
+        self.scan_config = scan_config
+        self.refused = 0  # peers' summaries refused (recorded as failures)
+        self._expected: dict[str, _Expected] = {}
+        self._lock = threading.Lock()
+
+    # ----- what the head tells it --------------------------------------------------------------
+
+    def expect(self, found: FoundFile, ranges: int, plan: ReadPlan = WHOLE_PLAN,
+               left: int | None = None) -> None:
+        """``found`` is dispatched in ``ranges`` byte ranges (``left`` of them still to read),
+        read as ``plan`` says."""
+        with self._lock:
+            self._expected[found.path] = _Expected(found.root, found.identity, ranges, plan,
+                                                   ranges if left is None else left)
+
+    def stored(self) -> dict[str, tuple[str, dict[int, FileSummary]]]:
+        """What an earlier attempt of this run stored: path -> (identity, {range start: summary})."""
+        return {}
+
+    def seen(self, found: FoundFile, unchanged: int) -> None:
+        """The walk found ``found`` (``unchanged``: 1 skipped as unchanged, 2 deferred)."""
+
+    def discard(self, path: str) -> None:
+        """Forget what an earlier attempt stored of ``path`` (it changed since)."""
+
+    def flush(self) -> None:
+        """Store what is batched (the files seen)."""
+
+    # ----- results -----------------------------------------------------------------------------
+
+    def record(self, batch: list[tuple[Task, FileSummary]], check: bool = True,
+               worker: str = "") -> list[FileSummary]:
+        """Store the results of tasks durably; returns the summaries as stored. With ``check``
+        (results from a peer, worker process ``worker``), a summary that cannot be its task's
+        result is stored as that file's failure instead. Raises when they cannot be stored
+        (nothing is then)."""
+        summaries = [self._checked(task, summary, worker) if check else summary
+                     for task, summary in batch]
+        rows = []
+        with self._lock:
+            for (task, _), summary in zip(batch, summaries, strict=True):
+                rows.append(self._row(task, summary))
+        self._store(rows, batch, summaries)
+        with self._lock:
+            for task, _ in batch:
+                expected = self._expected.get(task.path)
+                if expected is not None:
+                    expected.left -= 1
+                    if expected.left <= 0:
+                        del self._expected[task.path]
+        return summaries
+
+    def record_walk(self, rows: list[tuple[FileSummary, str]]) -> None:
+        """Store the walk's own rows (a failure or a skip of an entry, a deferred file): (summary,
+        root), nothing read."""
+        self._store([(summary, root, 0, 1, "") for summary, root in rows], None, None)
+
+    def file_counts(self) -> Counter:
+        """Files by final status (a split file counts once: failed if any range failed)."""
+        raise NotImplementedError
+
+    # ----- internals --------------------------------------------------------------------------
+
+    def _store(self, rows: list[Row], batch, summaries) -> None:
+        raise NotImplementedError
+
+    def _checked(self, task: Task, summary: FileSummary, worker: str) -> FileSummary:
+        from logcrunch.validation import summary_problem  # here: validation imports the broker
+
+        problem = summary_problem(summary, task, self.scan_config)
+        if not problem:
+            return summary
+        with self._lock:
+            self.refused += 1
+        log.warning("refused the summary of %s from %s: %s", task.path, worker, problem)
+        return FileSummary.failed(task.path, f"the worker's summary was refused: {problem}",
+                                  size_bytes=task.size, worker=str(worker)[:256],
+                                  attempts=summary.attempts)
+
+    def _row(self, task: Task, summary: FileSummary) -> Row:
+        """The stored row of a task's summary, which says how the file was read (deltas.py)."""
+        expected = self._expected.get(task.path)
+        if expected is None:
+            return summary, "", task.start, 1, ""
+        plan = expected.plan
+        summary.read_mode = plan.mode
+        if task.start == plan.start:
+            summary.read_from = plan.start
+            if plan.lead_hour:
+                summary.lead_into(plan.lead_hour)
+        return summary, expected.root, task.start, expected.ranges, expected.identity
+
+
+class RunRecorder(Recorder):
+    """Records one run in the state database (logcrunch.state.StateDB)."""
+
+    def __init__(self, db, run_id: int, scan_config: Any = None) -> None:
+        super().__init__(scan_config)
+        self.db = db
+        self.run_id = run_id
+        self._seen: list[tuple[FoundFile, int]] = []
+        self._seen_lock = threading.Lock()
+        # Write failures (state.StateError, one line saying what to do) in any thread: the run
+        # stops, and says the first.
+        self.failures: list[Exception] = []
+
+    @contextlib.contextmanager
+    def _writing(self):
+        from logcrunch.state import StateError
+
+        try:
+            with self.db.writing():
+                yield
+        except StateError as exc:
+            self.failures.append(exc)
+            raise
+
+    def stored(self) -> dict[str, tuple[str, dict[int, FileSummary]]]:
+        return self.db.stored_ranges(self.run_id)
+
+    def seen(self, found: FoundFile, unchanged: int) -> None:
+        with self._seen_lock:
+            self._seen.append((found, unchanged))
+            if len(self._seen) >= SEEN_BATCH:
+                self._flush_seen()
+
+    def flush(self) -> None:
+        with self._seen_lock:
+            self._flush_seen()
+
+    def discard(self, path: str) -> None:
+        with self._writing():
+            self.db.discard_results(self.run_id, path)
+
+    def file_counts(self) -> Counter:
+        return self.db.file_counts(self.run_id)
+
+    def _store(self, rows: list[Row], batch, summaries) -> None:
+        if rows:
+            with self._writing():
+                self.db.store_results(self.run_id, rows)
+
+    def _flush_seen(self) -> None:
+        if self._seen:
+            with self._writing():
+                self.db.record_seen(self.run_id, self._seen)
+            self._seen = []
+
+
+class MemoryRecorder(Recorder):
+    """Keeps results in memory, in the order recorded: `take_results` drains them."""
+
+    def __init__(self, scan_config: Any = None,
+                 stored: dict[str, tuple[str, dict[int, FileSummary]]] | None = None) -> None:
+        super().__init__(scan_config)
+        self._stored = stored or {}
+        self._results: list[tuple[Task, FileSummary]] = []
+        self._walk_rows: list[FileSummary] = []
+        self._statuses: dict[str, str] = {}
+
+    def stored(self) -> dict[str, tuple[str, dict[int, FileSummary]]]:
+        return self._stored
+
+    def take_results(self) -> list[tuple[Task, FileSummary]]:
+        with self._lock:
+            out, self._results = self._results, []
+            return out
+
+    def file_counts(self) -> Counter:
+        with self._lock:
+            return Counter(self._statuses.values())
+
+    def _store(self, rows: list[Row], batch, summaries) -> None:
+        with self._lock:
+            if batch is not None:
+                self._results.extend(zip((task for task, _ in batch), summaries, strict=True))
+            for summary, *_ in rows:
+                if self._statuses.get(summary.path) != STATUS_FAILED:
+                    self._statuses[summary.path] = summary.status

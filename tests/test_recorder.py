@@ -1,0 +1,79 @@
+"""The run recorder: the one place results go (validated, annotated, stored, counted)."""
+
+from logcrunch.deltas import APPENDED, ReadPlan
+from logcrunch.discover import FoundFile
+from logcrunch.leases import Task
+from logcrunch.recorder import MemoryRecorder, RunRecorder
+from logcrunch.scan import ScanConfig
+from logcrunch.state import StateDB
+from logcrunch.summary import FileSummary
+
+
+def found(path, size=100):
+    return FoundFile(path, "/logs", size, 0.0, 7, 1, 0)
+
+
+def ok(path, lines, start=0):
+    """A worker's summary of ``lines`` unstamped lines read from ``start``."""
+    return FileSummary(path=path, lines=lines, read_from=start, timeline={"": [lines, 0, 0]})
+
+
+def test_a_peer_summary_that_cannot_be_its_tasks_result_is_stored_as_its_failure(tmp_path):
+    db = StateDB(str(tmp_path / "state.db"))
+    run, _ = db.start_run(["/logs"], {}, False, str(tmp_path / "out"), False)
+    recorder = RunRecorder(db, run.run_id, ScanConfig())
+    task = Task(1, "/logs/a.log", 100)
+    recorder.expect(found("/logs/a.log"), 1)
+    [stored] = recorder.record([(task, FileSummary(path="/etc/shadow", lines=3))])
+    assert stored.status == "failed" and stored.path == "/logs/a.log"
+    assert stored.error.startswith("the worker's summary was refused: it names another file")
+    assert recorder.refused == 1
+    report = db.report_input(run.run_id)
+    assert report.summaries["/logs/a.log"].status == "failed"
+    assert report.roots["/logs/a.log"] == "/logs"
+
+
+def test_ranges_are_stored_with_their_layout_and_joined_only_by_the_report(tmp_path):
+    db = StateDB(str(tmp_path / "state.db"))
+    run, _ = db.start_run(["/logs"], {}, False, str(tmp_path / "out"), False)
+    recorder = RunRecorder(db, run.run_id, ScanConfig())
+    recorder.expect(found("/logs/big.log", 200), 2)
+    first = Task(1, "/logs/big.log", 200, end=100)
+    second = Task(2, "/logs/big.log", 200, start=100)
+    recorder.record([(second, ok(second.path, 2, start=100))])
+    assert db.file_counts(run.run_id) == {"ok": 1}  # (a file of one range of two so far)
+    assert db.report_input(run.run_id).summaries["/logs/big.log"].status == "failed"
+    recorder.record([(first, ok(first.path, 3))])
+    assert db.report_input(run.run_id).summaries["/logs/big.log"].lines == 5
+    assert db.stored_ranges(run.run_id)["/logs/big.log"][1].keys() == {0, 100}
+
+
+def test_a_failed_range_fails_the_file_in_the_counts(tmp_path):
+    db = StateDB(str(tmp_path / "state.db"))
+    run, _ = db.start_run(["/logs"], {}, False, str(tmp_path / "out"), False)
+    recorder = RunRecorder(db, run.run_id, ScanConfig())
+    recorder.expect(found("/logs/big.log", 200), 2)
+    recorder.record([(Task(1, "/logs/big.log", 200, end=100), ok("/logs/big.log", 1))])
+    recorder.record([(Task(2, "/logs/big.log", 200, start=100),
+                      FileSummary.failed("/logs/big.log", "worker died 3 times"))], check=False)
+    recorder.record_walk([(FileSummary.skipped("/logs/fifo", "not a regular file"), "/logs")])
+    assert db.file_counts(run.run_id) == {"failed": 1, "skipped": 1}
+
+
+def test_an_appended_read_says_where_it_started_and_where_its_leading_lines_belong():
+    recorder = MemoryRecorder(ScanConfig())
+    plan = ReadPlan(start=40, mode=APPENDED, lead_hour="2026-11-26T13:00:00Z")
+    recorder.expect(found("/logs/a.log"), 1, plan)
+    summary = ok("/logs/a.log", 2, start=40)
+    [stored] = recorder.record([(Task(1, "/logs/a.log", 100, start=40), summary)])
+    assert stored.read_mode == APPENDED and stored.read_from == 40
+    assert stored.timeline == {"2026-11-26T13:00:00Z": [2, 0, 0]}
+
+
+def test_nothing_is_kept_of_a_file_once_all_its_ranges_are_recorded():
+    recorder = MemoryRecorder(ScanConfig())
+    recorder.expect(found("/logs/a.log"), 1)
+    recorder.record([(Task(1, "/logs/a.log", 100), ok("/logs/a.log", 1))])
+    assert recorder._expected == {}
+    assert recorder.file_counts() == {"ok": 1}
+    assert [task.task_id for task, _ in recorder.take_results()] == [1]
