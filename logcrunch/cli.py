@@ -15,9 +15,13 @@ import click
 from logcrunch import __version__, defaults
 from logcrunch.authkey import AuthKeyError, ephemeral_key, generate_key, load_key, resolve_key_path
 from logcrunch.changes import ChangeOptions
+from logcrunch.dask_engine import DaskError
 from logcrunch.discover import WalkOptions
 from logcrunch.head import HeadOptions, Progress, unique_roots
 from logcrunch.job import (
+    ENGINE_BASEMANAGER,
+    ENGINE_DASK,
+    ENGINES,
     JobOutcome,
     JobSpec,
     OutDirError,
@@ -324,7 +328,9 @@ def _run_head(spec: JobSpec, authkey: bytes, quiet: bool, local_processes: int |
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda signum, _f: head.request_stop(
                 f"stopped by {signal.Signals(signum).name}"))
-        if local_processes is None and head.address is not None:
+        if spec.engine == ENGINE_DASK:
+            log.info("sending the files to the Dask scheduler at %s", spec.scheduler)
+        elif local_processes is None:
             host, port = head.address
             log.info("serving on %s:%d; start workers with: logcrunch work --server HOST:%d",
                      host, port, port)
@@ -338,6 +344,8 @@ def _run_head(spec: JobSpec, authkey: bytes, quiet: bool, local_processes: int |
         _fail(str(exc), defaults.EXIT_LOCKED)
     except (BindError, OutDirError) as exc:
         raise click.UsageError(str(exc)) from None
+    except DaskError as exc:  # the scheduler is unreachable: nothing was recorded; try later
+        _fail(str(exc), defaults.EXIT_INCOMPLETE)
     except StateError as exc:  # one line, no traceback: it says what to do
         _fail(str(exc), defaults.EXIT_INCOMPLETE)
     except (ReportError, OSError) as exc:
@@ -444,24 +452,55 @@ def run(roots, processes, out_dir, quiet, **kw):
               envvar="LOGCRUNCH_BIND", metavar="HOST:PORT",
               help="Interface and port to serve workers on (the authkey guards it).")
 @authkey_option
+@click.option("--engine", type=click.Choice(ENGINES), default=ENGINE_BASEMANAGER,
+              show_default=True,
+              help="Who scans: `logcrunch work` nodes (basemanager), or the workers of a Dask "
+                   "cluster (dask, with --scheduler; needs logcrunch[dask]).")
+@click.option("--scheduler", envvar="LOGCRUNCH_SCHEDULER", metavar="ADDRESS",
+              help="With --engine dask: the Dask scheduler (or $LOGCRUNCH_SCHEDULER), e.g. "
+                   "tcp://HOST:8786.")
 @head_options
-def submit(roots, bind, authkey_file, out_dir, quiet, **kw):
+def submit(roots, bind, authkey_file, engine, scheduler, out_dir, quiet, **kw):
     """Serve ROOTS' files to workers on other nodes, collect their summaries, write the reports.
 
     Only paths travel to workers; they read the files from the shared disk. Exit codes as for
-    `logcrunch run`.
+    `logcrunch run`. With --engine dask the files are scanned on a Dask cluster's workers
+    (logcrunch installed there) instead; an unreachable scheduler exits 1.
 
     \b
     Example:
       logcrunch submit /mnt/shared/logs --out /srv/reports/today --bind 10.0.0.1:50070
+      logcrunch submit /mnt/shared/logs --out report --engine dask --scheduler tcp://sched:8786
     """
     _setup_logging(quiet)
     try:
         address = parse_address(bind, defaults.DEFAULT_PORT)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--bind") from None
+    authkey = b""
+    if engine == ENGINE_DASK:
+        _check_dask(scheduler)
+    else:
+        authkey = _load_authkey(authkey_file)
     spec = _job_spec(_head_options(roots, kw, address), out_dir, kw)
-    _run_head(spec, _load_authkey(authkey_file), quiet, local_processes=None)
+    spec.engine, spec.scheduler = engine, scheduler or ""
+    _run_head(spec, authkey, quiet, local_processes=None)
+
+
+def _check_dask(scheduler: str | None) -> None:
+    """--engine dask: a usage error (exit 2) without --scheduler or without Dask installed."""
+    from logcrunch.dask_engine import DaskMissing, check_scheduler_address, require_dask
+
+    if not scheduler:
+        raise click.UsageError("--engine dask needs the scheduler's address: add --scheduler "
+                               "tcp://HOST:8786 (or set $LOGCRUNCH_SCHEDULER)")
+    try:
+        check_scheduler_address(scheduler)
+        require_dask()
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--scheduler") from None
+    except DaskMissing as exc:
+        raise click.UsageError(str(exc)) from None
 
 
 class _AllowedRoot(click.Path):

@@ -195,7 +195,8 @@ class Head:
         finally:
             self.stop_requested.set()  # the walk stops too, whatever ended the run
             self.broker.stop()
-            self._let_workers_hear_done()
+            if self.address is not None:  # workers connect to us: let them hear it is over
+                self._let_workers_hear_done()
             self.dispatcher.close()
             walker.join(timeout=5)
         return HeadResult(self.recorder.file_counts(), self._walked, self._unchanged, aborted,

@@ -52,6 +52,10 @@ from logcrunch.state import (
 
 log = logging.getLogger(__name__)
 
+ENGINE_BASEMANAGER = "basemanager"
+ENGINE_DASK = "dask"
+ENGINES = (ENGINE_BASEMANAGER, ENGINE_DASK)
+
 
 
 @dataclass
@@ -66,9 +70,18 @@ class JobSpec:
     # changes.csv; like --top not part of `fingerprint`: it changes no run's identity
     changes: ChangeOptions = field(default_factory=ChangeOptions)
     html: bool = True  # report.html beside the CSVs (--no-html: none, and an old one removed)
+    # Who scans: "basemanager" (the head serves `logcrunch work` over TCP) or "dask" (futures
+    # on the Dask scheduler at ``scheduler``; see logcrunch.dask_engine).
+    engine: str = ENGINE_BASEMANAGER
+    scheduler: str = ""
 
     def validate(self) -> None:
         self.head.validate()
+        if self.engine not in ENGINES:
+            raise ValueError(f"--engine must be one of {', '.join(ENGINES)}")
+        if self.engine == ENGINE_DASK and not self.scheduler:
+            raise ValueError("--engine dask needs the scheduler's address: --scheduler "
+                             "tcp://HOST:8786 (or $LOGCRUNCH_SCHEDULER)")
         self.changes.validate()
         if self.settle_seconds < 0:
             raise ValueError("--settle must be >= 0 seconds")
@@ -205,10 +218,14 @@ def _run_locked(spec: JobSpec, out_dir: str, db: StateDB, authkey: bytes,
     if spec.settle_seconds:
         options = dataclasses.replace(options, walk=dataclasses.replace(
             options.walk, modified_before=time.time() - spec.settle_seconds))
-    # The dispatcher binds its port here, before the run is recorded: a bad --bind leaves no
-    # trace.
+    # The dispatcher binds its port (or reaches the Dask scheduler) here, before the run is
+    # recorded: a bad --bind or an unreachable scheduler leaves no trace.
     dispatcher = _dispatcher(spec, authkey, local_processes)
-    run, resumed = db.start_run(roots, same_command, spec.incremental, out_dir, spec.fresh)
+    try:
+        run, resumed = db.start_run(roots, same_command, spec.incremental, out_dir, spec.fresh)
+    except BaseException:
+        dispatcher.close()
+        raise
     try:
         recorder = RunRecorder(db, run.run_id, options.scan)
         cursors = db.command_cursors(roots, same_command) if spec.incremental else None
@@ -235,6 +252,13 @@ def _run_locked(spec: JobSpec, out_dir: str, db: StateDB, authkey: bytes,
 
 
 def _dispatcher(spec: JobSpec, authkey: bytes, local_processes: int | None) -> Dispatcher:
+    """What gets the run's tasks scanned (logcrunch.dispatch), bound or connected."""
+    if spec.engine == ENGINE_DASK:
+        from logcrunch.dask_engine import DaskDispatcher  # imports dask only when asked for
+
+        dispatcher = DaskDispatcher(spec.scheduler, spec.head.worker_timeout)
+        dispatcher.connect()
+        return dispatcher
     local = LocalWorkers(local_processes, authkey, spec.state_path) if local_processes else None
     return ServerDispatcher(spec.head.bind, authkey, local)
 

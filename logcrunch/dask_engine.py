@@ -1,0 +1,492 @@
+"""`--engine dask`: the broker's leases scanned as Dask futures instead of by `logcrunch work`.
+
+The head walks, leases and records exactly as with its own workers (same Broker, same state
+database); only the thing that gets a lease scanned changes. `DaskDispatcher` (the head's
+dispatcher) leases batches from the broker as a worker would, submits each as one Dask future
+running `scan_lease` on a Dask worker, heartbeats the leases of running futures, and hands each
+result back to the broker with `complete` (whose recorder validates it).
+
+Rules:
+- Flow: about two futures per Dask worker thread are in flight (`InFlight`), each one lease sized
+  like today's (a fair share of what is queued, capped by the broker's bytes and file counts); more
+  are leased as futures finish. The scheduler decides where each runs.
+- Exactly once: the broker accepts a result only from the lease holding the task. A future Dask
+  re-runs (its worker died) answers once, for the same lease; a lease the broker took back (its
+  future was lost, the lease expired) has its future cancelled and any answer dropped.
+- Crashes and hangs: `scan_lease` scans its batch in a forked child process and watches it. A child
+  that dies (a file that kills its reader) or spends over the job's file timeout on one file (then
+  killed) ends the batch: the results before it count, and the head reports the loss with the task
+  being read (`Broker.worker_lost`), which fails the file after --max-attempts with today's reason.
+  Dask's own retries (a worker process or node lost: the future runs again elsewhere, up to
+  ``distributed.scheduler.allowed-failures``, then KilledWorker) stay for what kills the Dask worker
+  itself; a KilledWorker is reported as a loss without a known task (see Broker._release).
+- Trust: Dask pickles within its cluster (its own trust domain: secure it with ``tls://`` and
+  Dask's security settings). What we take from a worker is only the bytes `scan_lease` returns,
+  our data-only encoding (logcrunch.wire) of the summaries, decoded and validated on the head
+  (`decode_outcome`, then the run's recorder, logcrunch.recorder); no Python object from a worker
+  is trusted.
+- Liveness: no Dask worker for ``worker_timeout`` seconds while tasks are left aborts the run (it
+  stays resumable); so does a Dask task that raises (logcrunch missing or of another version on a
+  worker), since that is no file's fault.
+
+Dask is imported only here and only when used, so ``import logcrunch`` never needs it.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import queue
+import select
+import signal
+import struct
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from logcrunch import validation, wire
+from logcrunch.broker import Broker, JobInfo, Task
+from logcrunch.confine import ReadPolicy, open_confined
+from logcrunch.scan import scan_file
+from logcrunch.summary import FileSummary
+from logcrunch.worker import WorkerOptions, WorkerProcess, die_with_parent
+
+log = logging.getLogger(__name__)
+
+INSTALL_HINT = ("--engine dask needs Dask's distributed scheduler on the head and every Dask "
+                "worker: pip install 'logcrunch[dask]' (or pip install 'dask[distributed]')")
+CONNECT_SECONDS = 10.0  # reaching the scheduler at the start (at most --worker-timeout)
+WATCH_SECONDS = 1.0  # how often the scheduler is asked how many worker threads it has
+TICK_SECONDS = 0.05  # the dispatcher's loop: a finished future waits at most this for news
+FUTURES_PER_THREAD = 2
+MIN_IN_FLIGHT = 2  # futures waiting on the scheduler even while no worker is there
+CLOSE_SECONDS = 5.0
+
+# Frames from the scanning child: kind (1 byte), payload length (4 bytes), payload.
+_HEADER = struct.Struct(">cI")
+FRAME_STARTED = b"S"  # payload: the task id, ASCII
+FRAME_RESULT = b"R"  # payload: wire encoding of [task_id, FileSummary]
+
+
+class DaskError(Exception):
+    """The Dask engine cannot run: the message says why and what to do."""
+
+
+class DaskMissing(DaskError):
+    """dask[distributed] is not installed here."""
+
+
+def require_dask() -> None:
+    """Raise DaskMissing (with how to install it) unless dask.distributed imports."""
+    try:
+        import distributed  # noqa: F401
+    except ImportError as exc:
+        raise DaskMissing(f"{INSTALL_HINT} ({exc})") from None
+
+
+def check_scheduler_address(address: str) -> str:
+    """``address`` if it looks like a Dask scheduler address (tcp://, tls://, ucx://, inproc://)."""
+    scheme, sep, rest = address.partition("://")
+    if not sep or scheme not in ("tcp", "tls", "ucx", "inproc") or not rest:
+        raise ValueError(f"--scheduler {address!r}: give the scheduler's address, e.g. "
+                         "tcp://HOST:8786 (tls://HOST:8786 with Dask's TLS settings)")
+    return address
+
+
+# ----- on the Dask worker: scan one lease in a watched child ----------------------------------
+
+
+def scan_lease(job_blob: bytes, tasks_blob: bytes) -> bytes:
+    """The Dask task: scan a lease's tasks in a forked child; return the outcome's encoding.
+
+    The outcome is ``[[[task_id, summary], ...], lost]``: the results in the order read, and
+    ``lost`` None, or ``[task being read or None, reason, child pid]`` when the child died or was
+    killed for the file timeout before reading them all.
+    """
+    job = validation.check_job(wire.decode(job_blob))
+    tasks = [validation.check_task(task) for task in wire.decode(tasks_blob)]
+    _warm_up(job)
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: scan, say so through the pipe, leave without cleanup
+        code = 1
+        try:
+            os.close(read_fd)
+            _child_scan(write_fd, job, tasks)
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write_fd)
+    try:
+        blobs, lost = _watch_child(pid, read_fd, len(tasks), job.file_timeout)
+    finally:
+        os.close(read_fd)
+    return b"[[" + b",".join(blobs) + b"]," + wire.encode(lost) + b"]"
+
+
+_warmed: list[bool] = []
+
+
+def _warm_up(job: JobInfo) -> None:
+    """Once per Dask worker process, scan a file of our own here, in the parent: what the first
+    scan of a process loads (the C scanner, the openat2 call) is then loaded before each fork
+    instead of in every child (it cost ~13 ms a lease)."""
+    if _warmed:
+        return
+    _warmed.append(True)
+    with tempfile.TemporaryDirectory(prefix="logcrunch-warm-up.") as directory:
+        path = os.path.join(directory, "warm-up.log")
+        with open(path, "w") as fp:
+            fp.write("Nov 27 02:00:01 host app[1]: ERROR warm-up latency_ms=1\n")
+        policy = ReadPolicy.for_job((), ((directory, os.stat(directory).st_dev),), False)
+        scan_file(path, job.scan_config, opener=lambda name: open_confined(name, policy))
+
+
+def _child_scan(write_fd: int, job: JobInfo, tasks: list[Task]) -> None:
+    die_with_parent()  # the Dask worker is SIGKILLed: so is its child
+    # Hold no copy of the worker's sockets: a child stuck in a dead NFS read must not keep the
+    # Dask worker's connections open after the worker itself is gone.
+    os.closerange(3, write_fd)
+    os.closerange(write_fd + 1, 1 << 20)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    scanner = WorkerProcess(WorkerOptions(address=("", 0), authkey=b""), node_pid=os.getppid())
+    for task in tasks:
+        _write_frame(write_fd, FRAME_STARTED, str(task.task_id).encode())
+        summary = scanner.scan(task, job)
+        _write_frame(write_fd, FRAME_RESULT, wire.encode([task.task_id, summary]))
+
+
+def _write_frame(fd: int, kind: bytes, payload: bytes) -> None:
+    view = memoryview(_HEADER.pack(kind, len(payload)) + payload)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+class FrameReader:
+    """Cuts the child's byte stream into (kind, payload) frames."""
+
+    def __init__(self) -> None:
+        self._buffer = bytearray()
+
+    def feed(self, data: bytes) -> list[tuple[bytes, bytes]]:
+        self._buffer += data
+        frames = []
+        while len(self._buffer) >= _HEADER.size:
+            kind, length = _HEADER.unpack_from(self._buffer)
+            end = _HEADER.size + length
+            if len(self._buffer) < end:
+                break
+            frames.append((kind, bytes(self._buffer[_HEADER.size:end])))
+            del self._buffer[:end]
+        return frames
+
+
+def _watch_child(pid: int, read_fd: int, expected: int, file_timeout: float,
+                 clock: Callable[[], float] = time.monotonic) -> tuple[list[bytes], list | None]:
+    """Read the child's frames until it is done, dies, or overruns ``file_timeout`` on a file
+    (then it is killed); returns (result blobs, lost: None when all ``expected`` came)."""
+    reader = FrameReader()
+    blobs: list[bytes] = []
+    current: int | None = None
+    since = clock()
+    timed_out = False
+    while True:
+        wait = None if not file_timeout or current is None else \
+            max(0.0, since + file_timeout - clock())
+        ready, _, _ = select.select([read_fd], [], [], wait)
+        if not ready:
+            timed_out = True
+            os.kill(pid, signal.SIGKILL)
+            break
+        data = os.read(read_fd, 1 << 16)
+        if not data:
+            break  # the child finished or died
+        for kind, payload in reader.feed(data):
+            if kind == FRAME_STARTED:
+                current, since = int(payload), clock()
+            elif kind == FRAME_RESULT:
+                blobs.append(payload)
+                current = None
+    _, status = os.waitpid(pid, 0)
+    if len(blobs) == expected and not timed_out:
+        return blobs, None
+    reason = f"timed out after {file_timeout:g} s" if timed_out else \
+        _death_reason(os.waitstatus_to_exitcode(status))
+    return blobs, [current, reason, pid]
+
+
+def _death_reason(code: int) -> str:
+    """As logcrunch.worker says it, so a failed file's reason reads the same on both engines."""
+    if code < 0:
+        try:
+            return f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exit code {code}"
+
+
+# ----- on the head: what came back ------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    """A lease's outcome as the head accepts it: results, and the loss that ended it early."""
+
+    results: list[tuple[int, FileSummary]]
+    lost: tuple[int | None, str, int] | None = None  # (task being read, reason, child pid)
+
+
+def decode_outcome(blob: Any, max_files: int) -> Outcome:
+    """The outcome `scan_lease` encoded in ``blob``; raises ValueError for anything else (its
+    summaries' meaning is the recorder's to judge)."""
+    if type(blob) is not bytes:
+        raise ValueError(f"the Dask task returned a {type(blob).__name__}, not bytes")
+    answer = wire.decode(blob)
+    if type(answer) is not list or len(answer) != 2:
+        raise ValueError("an outcome is [results, lost]")
+    results, lost = answer
+    validation.check_results(results, max_files)
+    if lost is None:
+        return Outcome([(task_id, summary) for task_id, summary in results])
+    if type(lost) is not list or len(lost) != 3:
+        raise ValueError("a loss is [task, reason, pid]")
+    current = validation.check_optional_count(lost[0], "the task being read")
+    reason = validation.one_line_text(lost[1], "reason")
+    pid = validation.check_count(lost[2], "pid")
+    return Outcome([(task_id, summary) for task_id, summary in results], (current, reason, pid))
+
+
+def settle(broker: Broker, worker: str, lease_id: str, outcome: Outcome, now: float) -> int:
+    """Hand a lease's outcome to the broker as a worker would; returns results accepted."""
+    accepted = broker.complete(worker, lease_id, outcome.results, now,
+                               lease_finished=outcome.lost is None)
+    if outcome.lost is not None:
+        current, reason, pid = outcome.lost
+        broker.worker_lost(f"{worker}:{pid}", lease_id, current, reason, now)
+    return accepted
+
+
+# ----- on the head: the dispatcher ------------------------------------------------------------
+
+
+@dataclass
+class Flight:
+    lease_id: str
+    task_ids: list[int]
+    future: Any
+    submitted: float
+
+
+@dataclass
+class InFlight:
+    """The leases whose futures run, and how many more may be leased (pure; takes ``now``)."""
+
+    per_thread: int = FUTURES_PER_THREAD
+    minimum: int = MIN_IN_FLIGHT
+    flights: dict[str, Flight] = field(default_factory=dict)
+    last_beat: float = 0.0
+
+    def room(self, threads: int) -> int:
+        """How many more leases to submit for ``threads`` Dask worker threads."""
+        return max(self.minimum, self.per_thread * threads) - len(self.flights)
+
+    def add(self, lease_id: str, task_ids: list[int], future: Any, now: float) -> None:
+        self.flights[lease_id] = Flight(lease_id, task_ids, future, now)
+
+    def pop(self, lease_id: str) -> Flight | None:
+        return self.flights.pop(lease_id, None)
+
+    def due_beats(self, now: float, interval: float) -> list[str]:
+        """The leases to heartbeat now (all of them, once every ``interval``)."""
+        if now - self.last_beat < interval:
+            return []
+        self.last_beat = now
+        return list(self.flights)
+
+
+def lease_size(queued: int, threads: int) -> int:
+    """Files one lease may take: a fair share of the queue over the Dask worker threads (the
+    broker caps it further by bytes and count), so the end of a job is not one big lease."""
+    return max(1, math.ceil(queued / (FUTURES_PER_THREAD * max(1, threads))))
+
+
+class DaskDispatcher:
+    """The head's dispatcher for `--engine dask` (see the module docstring)."""
+
+    def __init__(self, scheduler: str, worker_timeout: float,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.scheduler = check_scheduler_address(scheduler)
+        self.worker_timeout = worker_timeout
+        self.name = f"dask:{scheduler}"
+        self.clock = clock
+        self.client: Any = None
+        self.broker: Broker | None = None
+        self.flights = InFlight()
+        self._done: queue.SimpleQueue = queue.SimpleQueue()  # futures that finished
+        self._stop = threading.Event()
+        self._threads = 0  # Dask worker threads, as the scheduler last said
+        self._last_worker = clock()
+        self._failure = ""  # set by the threads: the run must stop
+        self._over = False
+        self._job: JobInfo | None = None
+        self._job_blob = b""
+        self._loops: list[threading.Thread] = []
+
+    def connect(self) -> None:
+        """Reach the scheduler now (before the run is recorded); DaskError if it cannot be."""
+        require_dask()
+        from distributed import Client
+
+        try:
+            self.client = Client(self.scheduler, set_as_default=False,
+                                 timeout=min(CONNECT_SECONDS, self.worker_timeout))
+        except (OSError, TimeoutError) as exc:
+            raise DaskError(f"cannot reach the Dask scheduler at {self.scheduler} ({exc}); is "
+                            "`dask scheduler` running there, and is the address right?") from None
+
+    # -- the Dispatcher interface (logcrunch.dispatch) -----------------------------------------
+
+    @property
+    def address(self) -> None:
+        return None  # nothing connects to the head: it connects to the scheduler
+
+    def how_to_add_workers(self) -> str:
+        return f"start Dask workers with `dask worker {self.scheduler}` (logcrunch installed there)"
+
+    def start(self, broker: Broker) -> None:
+        if self.client is None:
+            self.connect()
+        self.broker = broker
+        self._job = broker.job(self.name, self.clock())
+        self._job_blob = wire.encode(self._job)
+        self._last_worker = self.clock()  # the worker timeout runs from the start
+        self._count_threads()  # before the first lease, which is sized by it
+        for target, name in ((self._watch, "logcrunch-dask-watch"),
+                             (self._dispatch, "logcrunch-dask")):
+            thread = threading.Thread(target=self._guarded(target), name=name, daemon=True)
+            thread.start()
+            self._loops.append(thread)
+
+    def work_queued(self) -> None:
+        pass  # the dispatch loop leases as soon as there is something
+
+    def liveness(self) -> str:
+        if self._failure:
+            return self._failure
+        if self._threads or self.clock() - self._last_worker <= self.worker_timeout:
+            return ""
+        stats = self.broker.stats()
+        left = stats.queued + stats.leased
+        if not left:
+            return ""
+        return (f"no Dask worker connected to {self.scheduler} for {self.worker_timeout:g} s with "
+                f"{left} tasks left; start some with `dask worker {self.scheduler}` (logcrunch "
+                "installed there), or raise --worker-timeout")
+
+    def close(self) -> None:
+        self._stop.set()
+        for thread in self._loops:
+            thread.join(timeout=CLOSE_SECONDS)
+        if self.client is None:
+            return
+        futures = [flight.future for flight in self.flights.flights.values()]
+        try:
+            if futures:
+                self.client.cancel(futures)
+            self.client.close(timeout=CLOSE_SECONDS)
+        except Exception as exc:  # the scheduler may be gone already: nothing left to release
+            log.debug("closing the Dask client: %s", exc)
+
+    # -- the threads --------------------------------------------------------------------------
+
+    def _guarded(self, loop: Callable[[], None]) -> Callable[[], None]:
+        def run() -> None:
+            try:
+                loop()
+            except Exception as exc:  # surfaced through liveness(): the run stops, resumable
+                log.exception("the Dask dispatcher failed")
+                self._failure = f"the Dask dispatcher failed: {exc}"
+        return run
+
+    def _watch(self) -> None:
+        """How many worker threads the scheduler has (an RPC: kept off the dispatch loop)."""
+        while not self._stop.wait(WATCH_SECONDS):
+            self._count_threads()
+
+    def _count_threads(self) -> None:
+        try:
+            threads = sum(self.client.nthreads(callback_timeout=WATCH_SECONDS * 5).values())
+        except Exception as exc:  # scheduler unreachable for now: as good as no worker
+            log.debug("asking the scheduler for its workers: %s", exc)
+            threads = 0
+        self._threads = threads
+        if threads:
+            self._last_worker = self.clock()
+
+    def _dispatch(self) -> None:
+        while not self._stop.is_set():
+            self._take_finished(TICK_SECONDS)
+            now = self.clock()
+            for lease_id in self.flights.due_beats(now, self._job.heartbeat_seconds):
+                if not self.broker.heartbeat(self.name, lease_id, None, now):
+                    flight = self.flights.pop(lease_id)  # taken back: its answer cannot count
+                    flight.future.cancel()
+            if not self._over:
+                self._lease_more(now)
+
+    def _lease_more(self, now: float) -> None:
+        while self.flights.room(self._threads) > 0:
+            size = lease_size(self.broker.stats().queued, self._threads)
+            state, lease_id, tasks = self.broker.lease(self.name, self._job.job_id, now, size)
+            if state == "done":
+                self._over = True
+            if state != "work":
+                return
+            future = self.client.submit(scan_lease, self._job_blob, wire.encode(tasks),
+                                        key=f"logcrunch-scan-{lease_id}", pure=False)
+            self.flights.add(lease_id, [task.task_id for task in tasks], future, now)
+            future.add_done_callback(lambda f, lease_id=lease_id: self._done.put(lease_id))
+
+    def _take_finished(self, timeout: float) -> None:
+        try:
+            lease_id = self._done.get(timeout=timeout)
+        except queue.Empty:
+            return
+        while True:
+            self._settle(lease_id)
+            try:
+                lease_id = self._done.get_nowait()
+            except queue.Empty:
+                return
+
+    def _settle(self, lease_id: str) -> None:
+        flight = self.flights.pop(lease_id)
+        if flight is None:
+            return  # cancelled after the broker took the lease back
+        future = flight.future
+        now = self.clock()
+        if future.status == "finished":
+            try:
+                outcome = decode_outcome(future.result(), len(flight.task_ids))
+            except ValueError as exc:
+                outcome = Outcome([], (None, f"the Dask task's answer was refused: {exc}", 0))
+            settle(self.broker, self.name, lease_id, outcome, now)
+            return
+        if future.status == "cancelled":
+            self.broker.complete(self.name, lease_id, [], now, lease_finished=True)
+            return
+        error = future.exception()
+        if type(error).__name__ == "KilledWorker":
+            # Dask ran it allowed-failures times and lost the worker each time.
+            reason = f"its Dask worker died running it ({type(error).__name__})"
+            settle(self.broker, self.name, lease_id, Outcome([], (None, reason, 0)), now)
+            return
+        self.broker.complete(self.name, lease_id, [], now, lease_finished=True)
+        self._failure = (f"a Dask task failed on a worker: {type(error).__name__}: "
+                         f"{str(error)[:300]} (is logcrunch, of this version, installed on every "
+                         "Dask worker?)")
