@@ -15,8 +15,8 @@ import click
 from logcrunch import __version__, defaults
 from logcrunch.authkey import AuthKeyError, ephemeral_key, generate_key, load_key, resolve_key_path
 from logcrunch.changes import ChangeOptions
-from logcrunch.dask_engine import DaskError
 from logcrunch.discover import WalkOptions
+from logcrunch.dispatch import EngineUnavailable
 from logcrunch.head import HeadOptions, Progress, unique_roots
 from logcrunch.job import (
     ENGINE_BASEMANAGER,
@@ -344,7 +344,7 @@ def _run_head(spec: JobSpec, authkey: bytes, quiet: bool, local_processes: int |
         _fail(str(exc), defaults.EXIT_LOCKED)
     except (BindError, OutDirError) as exc:
         raise click.UsageError(str(exc)) from None
-    except DaskError as exc:  # the scheduler is unreachable: nothing was recorded; try later
+    except EngineUnavailable as exc:  # say, the scheduler is unreachable: nothing recorded
         _fail(str(exc), defaults.EXIT_INCOMPLETE)
     except StateError as exc:  # one line, no traceback: it says what to do
         _fail(str(exc), defaults.EXIT_INCOMPLETE)

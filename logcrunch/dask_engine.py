@@ -51,6 +51,7 @@ from typing import Any
 from logcrunch import validation, wire
 from logcrunch.broker import Broker, JobInfo, Task
 from logcrunch.confine import ReadPolicy, open_confined
+from logcrunch.dispatch import EngineUnavailable
 from logcrunch.scan import scan_file
 from logcrunch.summary import FileSummary
 from logcrunch.worker import WorkerOptions, WorkerProcess, die_with_parent
@@ -72,7 +73,7 @@ FRAME_STARTED = b"S"  # payload: the task id, ASCII
 FRAME_RESULT = b"R"  # payload: wire encoding of [task_id, FileSummary]
 
 
-class DaskError(Exception):
+class DaskError(EngineUnavailable):
     """The Dask engine cannot run: the message says why and what to do."""
 
 

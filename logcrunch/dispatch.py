@@ -23,6 +23,11 @@ from logcrunch.worker import WorkerError, WorkerOptions, die_with_parent, run_wo
 log = logging.getLogger(__name__)
 
 
+class EngineUnavailable(Exception):
+    """The engine a dispatcher hands tasks to cannot be reached (say, a Dask scheduler): the
+    message says why and what to do; nothing was recorded."""
+
+
 class Dispatcher(Protocol):
     """How the head gets its tasks scanned. The head calls, in this order: ``start`` once before
     its walk starts, ``work_queued`` once just before the first task is queued, ``liveness`` on
