@@ -505,6 +505,8 @@ def run_point(args, engine: Engine, root: Path, base: Path, workers: int) -> Poi
     key_path = base / "authkey"
     port = free_port()
     command = engine.head_command(root, work, port, key_path)
+    if args.head_wrapper:  # `python -m logcrunch ARGS` as `python SCRIPT ARGS`
+        command[1:3] = [args.head_wrapper]
     if args.profile_head:
         command = profiled(command, Path(args.profile_head) / f"head-{workers}")
     ctx = multiprocessing.get_context("fork")
@@ -734,6 +736,9 @@ def parse_args(argv: list[str] | None = None):
     parser.add_argument("--out", help="also write the table to this markdown file")
     parser.add_argument("--profile-head", metavar="DIR",
                         help="run the head under py-spy record --gil, collapsed stacks in DIR")
+    parser.add_argument("--head-wrapper", metavar="SCRIPT",
+                        help="run the head as `python SCRIPT submit ...` (a script that patches "
+                             "or instruments logcrunch, then calls logcrunch.cli.cli)")
     parser.add_argument("--keep", action="store_true", help="keep each point's state and report")
     args = parser.parse_args(argv)
     if args.quick:
