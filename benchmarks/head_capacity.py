@@ -3,7 +3,7 @@
 Usage: python benchmarks/head_capacity.py [--workers 10,100,1000] [--files 50000]
            [--lease-files N] [--threads-per-process 50] [--no-heartbeats] [--repeat 1]
            [--duration SECONDS] [--engine basemanager] [--quick] [--dir DIR]
-           [--out benchmarks/head_capacity.md] [--profile-head DIR]
+           [--out benchmarks/head_capacity.md] [--profile-head DIR] [--head-wrapper SCRIPT]
 
 For each worker count W it starts a real head as its own OS process (``logcrunch submit ROOT --out
 DIR --state DB --bind 127.0.0.1:PORT --authkey-file KEY -q``, with its real state database and
@@ -20,7 +20,8 @@ K OS processes x M threads (M = --threads-per-process), each thread one worker.
 
 Phases of a point, timed apart (like bench.py's fixed cost):
   start+walk  head process start until every worker is connected (two handshakes each, the job
-              fetched) and the head's CPU has gone idle (the walk is over, every task queued);
+              fetched) and the walk is over (its thread has ended and the head's CPU is idle:
+              every task is queued);
   dispatch    the workers are released at once; until the last result is accepted. Results per
               second = accepted results / this wall time;
   report      last result accepted until the head process exits (workers told "done", the
@@ -389,12 +390,12 @@ def proc_cpu_seconds(pid: int) -> float:
 
 
 def proc_status(pid: int) -> dict[str, int]:
-    """VmHWM (KiB) and Threads of a process from /proc/PID/status."""
+    """VmHWM, VmRSS (KiB) and Threads of a process from /proc/PID/status."""
     out = {}
     with open(f"/proc/{pid}/status") as fp:
         for line in fp:
             name, _sep, value = line.partition(":")
-            if name in ("VmHWM", "Threads"):
+            if name in ("VmHWM", "VmRSS", "Threads"):
                 out[name] = int(value.split()[0])
     return out
 
@@ -407,8 +408,9 @@ class HeadMonitor(threading.Thread):
         self.pid = pid
         self.peak_rss_kib = 0
         self.peak_threads = 0
+        self.threads = 1 << 30  # the latest count
         self.cpu = 0.0
-        self.samples: list[tuple[float, float]] = []  # (monotonic, cpu seconds)
+        self.samples: list[tuple[float, float, int]] = []  # (monotonic, cpu seconds, RSS KiB)
         self.stopped = threading.Event()
 
     def run(self) -> None:
@@ -423,21 +425,22 @@ class HeadMonitor(threading.Thread):
         except (OSError, ValueError, IndexError):
             return  # gone (or a zombie without status lines)
         self.cpu = cpu
-        self.samples.append((time.monotonic(), cpu))
+        self.samples.append((time.monotonic(), cpu, status.get("VmRSS", 0)))
         self.peak_rss_kib = max(self.peak_rss_kib, status.get("VmHWM", 0))
-        self.peak_threads = max(self.peak_threads, status.get("Threads", 0))
+        self.threads = status.get("Threads", self.threads)
+        self.peak_threads = max(self.peak_threads, self.threads)
 
-    def cpu_at(self, when: float) -> float:
-        """The head's CPU seconds at ``when`` (the nearest sample at or before)."""
-        best = 0.0
-        for stamp, cpu in self.samples:
+    def at(self, when: float) -> tuple[float, int]:
+        """The head's CPU seconds and RSS (KiB) at ``when`` (the nearest sample at or before)."""
+        best = (0.0, 0)
+        for stamp, cpu, rss in self.samples:
             if stamp > when:
                 break
-            best = cpu
+            best = (cpu, rss)
         return best
 
     def idle_for(self, window: float) -> bool:
-        recent = [(t, c) for t, c in self.samples if t >= self.samples[-1][0] - window] \
+        recent = [(t, c) for t, c, _rss in self.samples if t >= self.samples[-1][0] - window] \
             if self.samples else []
         if len(recent) < 2 or recent[-1][0] - recent[0][0] < window * 0.8:
             return False
@@ -487,6 +490,8 @@ class Point:
     head_cpu_percent: float = 0.0
     sim_cpu_percent: float = 0.0
     head_rss_mib: float = 0.0
+    head_rss_dispatch_mib: float = 0.0
+    load: float = 0.0  # load average (1 min) when the workers were released
     head_threads: int = 0
     lost_leases: int = 0
     errors: Counter = field(default_factory=Counter)
@@ -529,12 +534,19 @@ def run_point(args, engine: Engine, root: Path, base: Path, workers: int) -> Poi
     connected = sum(ready.get(timeout=CONNECT_SECONDS + 30)[1] for _ in sims)
     if connected != workers:
         point.problems.append(f"only {connected} of {workers} workers connected")
-    idle_deadline = time.monotonic() + 60
-    while not monitor.idle_for(IDLE_WINDOW) and time.monotonic() < idle_deadline:
+    # The walk is over when its thread has ended (the head then runs its main thread, the gate
+    # and a thread per connection) and the head is idle (every task queued).
+    settled = 2 + connected * (1 if args.no_heartbeats else 2)
+    idle_deadline = time.monotonic() + 120
+    while not (monitor.threads <= settled and monitor.idle_for(IDLE_WINDOW)):
+        if time.monotonic() > idle_deadline:
+            point.problems.append("the walk's end was not seen (head threads or CPU)")
+            break
         time.sleep(0.05)
     released = time.monotonic()
     point.start_walk_seconds = released - started
     go.set()
+    point.load = os.getloadavg()[0]
     reports: list[SimulatorReport] = [results.get(timeout=POINT_TIMEOUT) for _ in sims]
     try:
         stdout, stderr = head.communicate(timeout=POINT_TIMEOUT)
@@ -575,7 +587,8 @@ def summarise(point: Point, reports: list[SimulatorReport], monitor: HeadMonitor
     point.lease_p50_ms = quantile(latencies, 0.5) * 1e3
     point.lease_p99_ms = quantile(latencies, 0.99) * 1e3
     point.heartbeat_p99_ms = quantile(beats, 0.99) * 1e3
-    head_cpu = monitor.cpu_at(last_accept) - monitor.cpu_at(released)
+    head_cpu = monitor.at(last_accept)[0] - monitor.at(released)[0]
+    point.head_rss_dispatch_mib = monitor.at(last_accept)[1] / 1024
     point.head_cpu_percent = 100 * head_cpu / point.dispatch_seconds
     point.sim_cpu_percent = 100 * sum(r.cpu_seconds for r in reports) / point.dispatch_seconds
     point.head_rss_mib = monitor.peak_rss_kib / 1024
@@ -693,9 +706,9 @@ def table(points: list[Point], args, load: tuple[float, float, float]) -> str:
         machine_line(load),
         "",
         "| workers (K procs x M threads) | results/s | lease p50 ms | lease p99 ms | head CPU % "
-        "| head RSS MiB | lost leases | errors | head threads | sim CPU % | leases | "
-        "start+walk s | dispatch s | report s | exact |",
-        "|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---|",
+        "| head RSS MiB | lost leases | errors | RSS at dispatch end MiB | head threads | sim CPU % "
+        "| leases | start+walk s | dispatch s | report s | load | exact |",
+        "|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for p in points:
         errors = ", ".join(f"{kind}: {count}" for kind, count in sorted(p.errors.items())) or "0"
@@ -703,9 +716,10 @@ def table(points: list[Point], args, load: tuple[float, float, float]) -> str:
         lines.append(
             f"| {p.workers} ({p.processes} x {p.threads}) | {p.results_per_second:,.0f} | "
             f"{p.lease_p50_ms:.2f} | {p.lease_p99_ms:.2f} | {p.head_cpu_percent:.0f} | "
-            f"{p.head_rss_mib:.0f} | {p.lost_leases} | {errors} | {p.head_threads} | "
-            f"{p.sim_cpu_percent:.0f} | {p.leases} | {p.start_walk_seconds:.2f} | "
-            f"{p.dispatch_seconds:.2f} | {p.report_seconds:.2f} | {exact} |")
+            f"{p.head_rss_mib:.0f} | {p.lost_leases} | {errors} | {p.head_rss_dispatch_mib:.0f} | "
+            f"{p.head_threads} | {p.sim_cpu_percent:.0f} | {p.leases} | "
+            f"{p.start_walk_seconds:.2f} | {p.dispatch_seconds:.2f} | {p.report_seconds:.2f} | "
+            f"{p.load:.1f} | {exact} |")
     return "\n".join(lines)
 
 
@@ -733,7 +747,8 @@ def parse_args(argv: list[str] | None = None):
     parser.add_argument("--quick", action="store_true",
                         help="a smoke run: 600 files, workers 2,20 (unless given)")
     parser.add_argument("--dir", help="where the tree and the runs go (default: a new dir in /tmp)")
-    parser.add_argument("--out", help="also write the table to this markdown file")
+    parser.add_argument("--out", help="also write the table to this markdown file (default: "
+                        "benchmarks/head_capacity.md, none with --quick)")
     parser.add_argument("--profile-head", metavar="DIR",
                         help="run the head under py-spy record --gil, collapsed stacks in DIR")
     parser.add_argument("--head-wrapper", metavar="SCRIPT",
@@ -746,6 +761,8 @@ def parse_args(argv: list[str] | None = None):
             args.workers = "2,20"
         if args.files == parser.get_default("files"):
             args.files = 600
+    if args.out is None and not args.quick:
+        args.out = str(Path(__file__).resolve().parent / "head_capacity.md")
     if args.duration:
         args.files = max(100, int(args.duration * args.expect))
     if args.engine not in ENGINES:
