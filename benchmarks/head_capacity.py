@@ -34,10 +34,11 @@ Every point checks exactness: the head exits 0, every task was leased once and i
 accepted once, the state database holds one ok row per file with attempts 1, files.csv one row per
 file and _SUCCESS exists. A point that fails a check is marked in the table.
 
-Engines: ``--engine`` picks how the head is started and how simulated workers talk to it
-(`ENGINES`). Only the BaseManager head is here; a Dask engine (``logcrunch submit --engine dask``,
-its simulated workers Dask workers that return the same pre-encoded summaries) is one more
-`Engine` subclass with the same two methods.
+Engines: ``--engine`` picks how the head is started and how simulated workers reach it
+(`ENGINES`: an `Engine`'s head_command and start_simulators). Only the BaseManager head is here;
+a Dask engine (``logcrunch submit --engine dask``, its simulated workers Dask workers returning
+the same pre-encoded summaries) is one more `Engine` subclass; the phases, the measurements and
+the exactness checks stay the same.
 """
 
 from __future__ import annotations
@@ -454,11 +455,21 @@ def free_port() -> int:
 
 
 class Engine:
-    """How a point's head is started. Subclass for another engine (see the module docstring)."""
+    """How a point's head is started and how its simulated workers reach it. Another engine
+    (``--engine dask``: a `logcrunch submit --engine dask` head, Dask workers returning the same
+    pre-encoded results) is one more subclass registered in ENGINES; run_point and the checks
+    (state database, files.csv) stay as they are."""
 
     name = ""
 
     def head_command(self, root: Path, work: Path, port: int, key_path: Path) -> list[str]:
+        raise NotImplementedError
+
+    def start_simulators(self, ctx, plan: list[int], port: int, key_path: Path, root: Path,
+                         args, ready, go, results) -> list[multiprocessing.process.BaseProcess]:
+        """Start one simulator process per entry of ``plan`` (its worker count); each puts
+        (index, connected workers) on ``ready``, waits for ``go``, then puts its
+        SimulatorReport on ``results``."""
         raise NotImplementedError
 
 
@@ -469,6 +480,15 @@ class BaseManagerEngine(Engine):
         return [sys.executable, "-m", "logcrunch", "submit", str(root), "--out",
                 str(work / "out"), "--state", str(work / "state.db"), "--bind",
                 f"127.0.0.1:{port}", "--authkey-file", str(key_path), "-q", "--no-html"]
+
+    def start_simulators(self, ctx, plan, port, key_path, root, args, ready, go, results):
+        sims = [ctx.Process(target=simulator_main, daemon=True, args=(
+            index, count, ("127.0.0.1", port), str(key_path), str(sample_path(root)),
+            args.lease_files, not args.no_heartbeats, ready, go, results))
+            for index, count in enumerate(plan)]
+        for sim in sims:
+            sim.start()
+        return sims
 
 
 ENGINES: dict[str, Engine] = {"basemanager": BaseManagerEngine()}
@@ -521,14 +541,8 @@ def run_point(args, engine: Engine, root: Path, base: Path, workers: int) -> Poi
     head_pid = profiled_pid(head) if args.profile_head else head.pid
     wait_for_port(port, head)
     # Forked before this process starts any thread of its own (the monitor starts after).
-    sims = []
-    for index in range(processes):
-        count = min(threads, workers - index * threads)
-        sims.append(ctx.Process(target=simulator_main, args=(
-            index, count, ("127.0.0.1", port), str(key_path), str(sample_path(root)),
-            args.lease_files, not args.no_heartbeats, ready, go, results), daemon=True))
-    for sim in sims:
-        sim.start()
+    plan = [min(threads, workers - index * threads) for index in range(processes)]
+    sims = engine.start_simulators(ctx, plan, port, key_path, root, args, ready, go, results)
     monitor = HeadMonitor(head_pid)
     monitor.start()
     connected = sum(ready.get(timeout=CONNECT_SECONDS + 30)[1] for _ in sims)
