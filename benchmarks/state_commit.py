@@ -25,7 +25,7 @@ def measure(directory: str, files: int, batch: int) -> tuple[float, float]:
         run, _ = db.start_run(["/logs"], {}, False, "out", fresh=True)
         metrics = {"latency_ms": Metric.of([12, 40, 7]), "ratio": Metric.of([Fraction(-1, 4)])}
         rows = [(FileSummary(f"/logs/node{i % 50:02d}/app{i}.log", lines=3, error_lines=1,
-                             metrics=metrics), "/logs", 0, 1) for i in range(files)]
+                             metrics=metrics), "/logs", 0, 1, "") for i in range(files)]
         started = time.perf_counter()
         for offset in range(0, files, batch):
             db.store_results(run.run_id, rows[offset:offset + batch])
