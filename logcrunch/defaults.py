@@ -59,6 +59,10 @@ MAX_ATTEMPTS = 3
 FILE_TIMEOUT = 1800.0  # one file (or split range) taking longer than this is presumed hung
 LEASE_TARGET_BYTES = 64 * 1024 * 1024  # how many bytes one lease should hold, roughly
 LEASE_MAX_FILES = 256
+# A lease's fair share (what is queued over twice the active workers) is counted in bytes, and
+# never below this: a lease of tiny files is not cut to a few of them (each lease costs the head
+# a call, a heartbeat and a commit, whatever it holds), while big files still spread one by one.
+FAIR_SHARE_MIN_BYTES = 1024 * 1024
 RESULT_BATCH_FILES = 64  # results are sent back in batches of this many ...
 RESULT_BATCH_SECONDS = 1.0  # ... or after this long, whichever comes first ...
 RESULT_BATCH_BYTES = 2 * 1024 * 1024  # ... or once they may encode to this much (templates)

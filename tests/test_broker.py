@@ -8,10 +8,10 @@ from logcrunch.summary import FileSummary
 from tests.helpers import wait_until
 
 
-def make_broker(files=3, **kw):
+def make_broker(files=3, size=100, **kw):
     broker = Broker(lease_seconds=10, lease_max_files=kw.pop("lease_max_files", 100), **kw)
     for index in range(files):
-        broker.add_task(f"/logs/f{index}.log", size=100)
+        broker.add_task(f"/logs/f{index}.log", size=size)
     broker.close_submissions()
     return broker
 
@@ -21,10 +21,10 @@ def ok(task):
 
 
 def test_lease_complete_and_done():
-    broker = make_broker(files=3)
+    broker = make_broker(files=3, size=4 * 1024 * 1024)
     state, lease_id, tasks = broker.lease("w1", broker.job_id, now=0)
     assert state == "work"
-    # fair share with one worker: half the queue at most per lease
+    # fair share with one worker: half the queued bytes at most per lease
     assert 1 <= len(tasks) <= 2
     while state == "work":
         assert broker.complete("w1", lease_id, [ok(t) for t in tasks], now=1) == len(tasks)
@@ -91,7 +91,7 @@ def test_poison_file_fails_after_max_attempts():
 
 
 def test_loss_blames_only_the_file_being_read():
-    broker = make_broker(files=4, max_attempts=2)
+    broker = make_broker(files=4, size=4 * 1024 * 1024, max_attempts=2)
     _s, lease_id, tasks = broker.lease("w", broker.job_id, now=0, max_files=4)
     assert len(tasks) == 2
     broker.worker_lost("w", lease_id, tasks[1].task_id, "killed", now=1)

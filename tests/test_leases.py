@@ -7,9 +7,13 @@ from hypothesis import strategies as st
 from logcrunch.leases import LeaseTable, TaskState
 
 
-def table_of(files=3, **kw):
+MiB = 1024 * 1024
+
+
+def table_of(files=3, size=MiB, **kw):
+    """A table of ``files`` tasks of size, 2 x size, 3 x size... bytes, closed."""
     table = LeaseTable(lease_seconds=10, **kw)
-    tasks = [table.add(f"/logs/f{i}.log", 100 * (i + 1)) for i in range(files)]
+    tasks = [table.add(f"/logs/f{i}.log", size * (i + 1)) for i in range(files)]
     table.closed = True
     return table, tasks
 
@@ -80,7 +84,7 @@ def test_closing_a_lease_requeues_what_it_still_holds_without_penalty():
 
 
 def test_a_lease_is_extended_by_heartbeats_and_results():
-    table, _tasks = table_of(files=3)
+    table, _tasks = table_of(files=3, size=100)
     lease = table.lease("w", now=0, max_files=2)
     table.heartbeat(lease.lease_id, None, now=8)
     assert table.expire(now=15).requeued == []
@@ -130,13 +134,22 @@ def test_a_reader_without_progress_is_cut_off_past_the_file_timeout():
 
 
 def test_largest_first_retried_first_and_fair_shares():
-    table, _tasks = table_of(files=4)  # 100, 200, 300, 400 bytes
+    table, _tasks = table_of(files=4)  # 1, 2, 3, 4 MiB
     first = table.lease("w", now=0, max_files=1, active_workers=1)
-    assert table.task(first.task_ids[0]).size == 400
+    assert table.task(first.task_ids[0]).size == 4 * MiB
     table.lost(first.lease_id, None, "killed")  # back, retried: ahead of all others
     assert table.lease("w", now=1, max_files=1).task_ids == first.task_ids
-    # three left, four workers: a fair share is one
+    # 6 MiB left, four workers: a fair share is 0.75 MiB, so one file
     assert len(table.lease("w", now=2, max_files=10, active_workers=4).task_ids) == 1
+
+
+def test_the_fair_share_counts_bytes_and_never_cuts_a_lease_of_tiny_files_to_a_few():
+    tiny, _tasks = table_of(files=500, size=1)  # 125 KiB in all
+    assert len(tiny.lease("w", now=0, max_files=256, active_workers=1000).task_ids) == 256
+    big, _tasks = table_of(files=8)  # 36 MiB: a fair share of 18 MiB for one worker
+    lease = big.lease("w", now=0, active_workers=1)
+    assert [big.task(t).size // MiB for t in lease.task_ids] == [8, 7, 6]
+    assert big.lease("w", now=0, active_workers=100).task_ids == [5]  # one file, the largest
 
 
 @settings(max_examples=200, deadline=None)
@@ -180,4 +193,6 @@ def test_every_task_is_in_exactly_one_state_and_done_once(ops):
             sorted(recording)
         assert len(done) == len(set(done))  # never twice
         assert table.queued == sum(s is TaskState.QUEUED for s in states.values())
+        assert table.queued_bytes == sum(t.weight for t in tasks
+                                         if states[t.task_id] is TaskState.QUEUED)
         assert all(table.task(t).attempts <= 3 for t in states)
