@@ -202,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
         import dask_jobqueue  # noqa: F401
-        from distributed import Client
+        import distributed  # noqa: F401
     except ImportError as exc:
         say(f"{exc}; install them here and on the worker nodes: "
             "pip install dask-jobqueue 'logcrunch[dask]'")
@@ -212,26 +212,7 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(sig, head.on_signal)
     try:
         with private_dir(args.shared_dir) as shared:
-            security, head_env = tls_security(shared) if args.tls else (None, {})
-            cluster = make_cluster(args, security, shared)
-            try:
-                if args.print_job_script:
-                    print(cluster.job_script())
-                    return 0
-                check_job_script(cluster.job_script(), shared)
-                address = cluster.scheduler_address
-                say(f"scheduler at {address}; submitting {args.jobs} worker job(s)")
-                cluster.scale(jobs=args.jobs)
-                with Client(cluster) as client:
-                    client.wait_for_workers(1, timeout=args.worker_wait)
-                say("a Dask worker is up; starting the head")
-                command = [*args.logcrunch, "submit", *args.roots, "--out", args.out,
-                           "--engine", "dask", "--scheduler", address, *args.submit_args]
-                code = head.run(command, {**os.environ, **head_env})
-                say(f"logcrunch submit exited {code}")
-                return code
-            finally:
-                cluster.close()  # cancels the worker jobs
+            return run_with_cluster(args, shared, head)
     except JobScriptRefused as exc:
         say(f"sbatch refuses the worker job ({exc}); see --print-job-script")
         return EXIT_USAGE
@@ -241,9 +222,45 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         say("stopped by a signal before the head started; the worker jobs are cancelled")
         return EXIT_INCOMPLETE
-    except (OSError, TimeoutError) as exc:  # sbatch refused the job, no worker came in time
+    except (OSError, TimeoutError) as exc:  # sbatch failed, no worker came in time
         say(f"{type(exc).__name__}: {exc}")
         return EXIT_INCOMPLETE
+
+
+def run_with_cluster(args: argparse.Namespace, shared: Path, head: Head) -> int:
+    """Start the cluster, wait for a worker, run the head; the worker jobs are cancelled after."""
+    from distributed import Client
+
+    security, head_env = tls_security(shared) if args.tls else (None, {})
+    cluster = make_cluster(args, security, shared)
+    try:
+        if args.print_job_script:
+            print(cluster.job_script())
+            return 0
+        check_job_script(cluster.job_script(), shared)
+        address = cluster.scheduler_address
+        say(f"scheduler at {address}; submitting {args.jobs} worker job(s)")
+        cluster.scale(jobs=args.jobs)
+        with Client(cluster) as client:
+            client.wait_for_workers(1, timeout=args.worker_wait)
+        say("a Dask worker is up; starting the head")
+        command = [*args.logcrunch, "submit", *args.roots, "--out", args.out,
+                   "--engine", "dask", "--scheduler", address, *args.submit_args]
+        code = head.run(command, {**os.environ, **head_env})
+        say(f"logcrunch submit exited {code}")
+        return code
+    finally:
+        cluster.close()  # cancels the worker jobs (scancel)
+        close_worker_tls_files(cluster, shared)
+
+
+def close_worker_tls_files(cluster, shared: Path) -> None:
+    """Delete dask-jobqueue's copies of the TLS files for the workers now (temporary files it
+    keeps open on the cluster object), so they go before their directory does."""
+    for value in list(vars(cluster).values()):
+        name = getattr(value, "name", None)
+        if isinstance(name, str) and name.startswith(str(shared)) and hasattr(value, "close"):
+            value.close()
 
 
 if __name__ == "__main__":
