@@ -9,6 +9,7 @@ the script's srun: a multi-node allocation cannot be tried on one machine.
 from __future__ import annotations
 
 import csv
+import importlib
 import io
 import os
 import re
@@ -33,6 +34,7 @@ from tests.helpers import (
 )
 
 SCRIPT = ROOT / "deploy" / "slurm" / "logcrunch.sbatch"
+DASK_SCRIPT = ROOT / "deploy" / "slurm" / "dask_slurm.py"
 JOB_TIMEOUT = 60  # every job here takes a few seconds
 ENDED = {"COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "OUT_OF_MEMORY",
          "PREEMPTED", "BOOT_FAIL", "DEADLINE"}
@@ -63,6 +65,17 @@ def slurm():
     reason = slurm_unavailable()
     if reason:
         pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def dask_on_slurm(slurm):
+    """dask_slurm.py's needs: dask-jobqueue, cryptography (TLS), and `--engine dask`."""
+    for module in ("dask_jobqueue", "cryptography", "logcrunch.dask_engine"):
+        try:
+            importlib.import_module(module)
+        except ImportError as exc:
+            pytest.skip(f"dask_slurm.py needs {module} ({exc}): pip install dask-jobqueue "
+                        "cryptography 'logcrunch[dask]'")
 
 
 @pytest.fixture
@@ -208,3 +221,29 @@ def test_script_outside_a_slurm_job_is_a_usage_error(tmp_path):
                             env=env, timeout=30)
     assert result.returncode == 2
     assert "not inside a Slurm job; submit it with: sbatch" in result.stderr
+
+
+def dask_jobs_left(name: str) -> list[str]:
+    listed = subprocess.run(["squeue", "-h", "-n", name, "-o", "%i"], capture_output=True,
+                            text=True, timeout=30)
+    return listed.stdout.split()
+
+
+def test_dask_slurm_cluster_over_tls_report_equals_run(dask_on_slurm, tmp_path, tree):
+    root, truth = tree
+    reference = reference_report(tmp_path, root)
+    name = f"lc-dask-{os.getpid()}"
+    env = child_env({"LOGCRUNCH_STATE": str(tmp_path / "state.db")})
+    result = subprocess.run(
+        [sys.executable, str(DASK_SCRIPT), str(root), "--out", str(tmp_path / "out"),
+         "--jobs", "1", "--cores", "2", "--memory", "1GB", "--shared-dir", str(tmp_path / "keys"),
+         "--log-directory", str(tmp_path), f"--job-extra=--job-name={name}",
+         "--worker-wait", str(JOB_TIMEOUT)],
+        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=2 * JOB_TIMEOUT)
+    assert result.returncode == 0, result.stderr
+    assert "scheduler at tls://" in result.stderr
+    assert comparable(tmp_path / "out") == comparable(reference)
+    assert_matches_truth(tmp_path / "out", truth)
+    assert_key_removed(tmp_path)  # the one-time certificate and its copies
+    wait_until(lambda: not dask_jobs_left(name), "the Dask worker job still queued or running",
+               JOB_TIMEOUT)
