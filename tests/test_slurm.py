@@ -68,6 +68,19 @@ def slurm():
 
 
 @pytest.fixture(scope="module")
+def two_nodes(slurm):
+    """A default partition of at least two usable nodes (LOGCRUNCH_SLURM_NODES=2 .ci/slurm-up
+    makes one on this host)."""
+    listed = subprocess.run(["sinfo", "-h", "-N", "-o", "%N %t"], capture_output=True, text=True,
+                            timeout=30)
+    nodes = {line.split()[0] for line in listed.stdout.splitlines()
+             if line.split()[1].rstrip("*~#!%$@^-") in USABLE}
+    if len(nodes) < 2:
+        pytest.skip(f"needs two Slurm nodes, found {sorted(nodes)}; make two on this host with "
+                    "LOGCRUNCH_SLURM_NODES=2 .ci/slurm-up")
+
+
+@pytest.fixture(scope="module")
 def dask_on_slurm(slurm):
     """dask_slurm.py's needs: dask-jobqueue, cryptography (TLS), and `--engine dask`."""
     for module in ("dask_jobqueue", "cryptography", "logcrunch.dask_engine"):
@@ -88,7 +101,7 @@ class Job:
     """One submission of the sbatch script; ``env`` adds to the LOGCRUNCH_* settings."""
 
     def __init__(self, tmp_path: Path, name: str, roots: list[Path], *sbatch_args: str,
-                 env: dict | None = None):
+                 env: dict | None = None, nodes: int = 1):
         self.output = tmp_path / f"{name}.out"
         settings = {"LOGCRUNCH_CMD": f"{sys.executable} -m logcrunch",
                     "LOGCRUNCH_OUT": str(tmp_path / "out"),
@@ -98,7 +111,7 @@ class Job:
         job_env = child_env(settings)
         job_env.pop("LOGCRUNCH_AUTHKEY_FILE", None)  # a fresh key per job
         submitted = subprocess.run(
-            ["sbatch", "--parsable", "--nodes=1", f"--job-name=test-{name}",
+            ["sbatch", "--parsable", f"--nodes={nodes}", f"--job-name=test-{name}",
              f"--output={self.output}", *sbatch_args, str(SCRIPT), *map(str, roots)],
             capture_output=True, text=True, env=job_env, cwd=tmp_path, timeout=30)
         assert submitted.returncode == 0, submitted.stderr
@@ -162,6 +175,24 @@ def test_sbatch_job_report_equals_run_with_two_worker_tasks(slurm, tmp_path, tre
     assert_matches_truth(tmp_path / "out", truth)
     tasks = {row["worker"].split(":")[1] for row in read_csv(tmp_path / "out" / "files.csv")}
     assert len(tasks) == 2  # two `logcrunch work` supervisors, one per srun task
+    assert_key_removed(tmp_path)
+
+
+def test_sbatch_job_on_two_nodes_has_a_worker_on_each(two_nodes, tmp_path, tree):
+    root, truth = tree
+    reference = reference_report(tmp_path, root)
+    hold = tmp_path / "hold"
+    hold.mkdir()
+    job = Job(tmp_path, "two-nodes", [root], nodes=2,
+              env={"LOGCRUNCH_FAULTS": f"hold:app:{hold}"})
+    wait_for_files(hold, "held.", count=2, timeout=JOB_TIMEOUT)  # one per node: both take part
+    (hold / "release").touch()
+    assert job.wait() == 0, job.text()
+    assert "2 node(s) x 1 worker(s)" in job.text()
+    assert comparable(tmp_path / "out") == comparable(reference)
+    assert_matches_truth(tmp_path / "out", truth)
+    tasks = {row["worker"].split(":")[1] for row in read_csv(tmp_path / "out" / "files.csv")}
+    assert len(tasks) == 2  # srun put one `logcrunch work` on each node
     assert_key_removed(tmp_path)
 
 
