@@ -1,9 +1,10 @@
-"""deploy/slurm/logcrunch.sbatch under a real Slurm: the job's report, its exit code, scancel.
+"""deploy/slurm/ under a real Slurm: the sbatch job's report, its exit code, scancel; dask_slurm.py.
 
-Needs `sbatch` and a responding slurmctld with a usable node (`.ci/slurm-up` starts a
-single-node one: munged, slurmctld and slurmd on this host); without them every test here skips
-with the reason. The allocation is one node, with one or two `logcrunch work` tasks started by
-the script's srun: a multi-node allocation cannot be tried on one machine.
+Needs `sbatch` and a responding slurmctld with a usable node: `.ci/slurm-up` starts one on this
+host (munged, slurmctld, and one slurmd, or two slurmd "nodes" with LOGCRUNCH_SLURM_NODES=2, as
+CI does). Without it every test here skips with the reason; the two-node test skips on one node,
+the dask_slurm.py test without dask-jobqueue, cryptography and `--engine dask`. Separate
+machines cannot be tried here: both "nodes" share this host, its disk and loopback.
 """
 
 from __future__ import annotations
