@@ -15,6 +15,7 @@ import io
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -104,7 +105,9 @@ class Job:
     def __init__(self, tmp_path: Path, name: str, roots: list[Path], *sbatch_args: str,
                  env: dict | None = None, nodes: int = 1):
         self.output = tmp_path / f"{name}.out"
+        self.roots = roots
         settings = {"LOGCRUNCH_CMD": f"{sys.executable} -m logcrunch",
+                    "PYTHONFAULTHANDLER": "1",  # SIGABRT dumps every thread (see stacks())
                     "LOGCRUNCH_OUT": str(tmp_path / "out"),
                     "LOGCRUNCH_STATE": str(tmp_path / "state.db"),
                     "LOGCRUNCH_KEY_DIR": str(tmp_path / "keys"),
@@ -141,8 +144,23 @@ class Job:
             time.sleep(0.1)  # polling slurmctld, with a deadline
 
     def wait_for_output(self, pattern: str, timeout: float = JOB_TIMEOUT) -> None:
-        wait_until(lambda: re.search(pattern, self.text()),
-                   f"no {pattern!r} in the output of job {self.job_id}", timeout)
+        try:
+            wait_until(lambda: re.search(pattern, self.text()),
+                       f"no {pattern!r} in the output of job {self.job_id}", timeout)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}; the head's threads:\n{self.stacks()}") from None
+
+    def stacks(self) -> str:
+        """The job's output after SIGABRT to its head (if still running): faulthandler writes
+        every thread's stack there."""
+        pattern = f"logcrunch submit {self.roots[0]} "
+        found = subprocess.run(["pgrep", "-f", pattern], capture_output=True, text=True,
+                               timeout=30).stdout.split()
+        for pid in found:
+            os.kill(int(pid), signal.SIGABRT)
+        if found:
+            wait_until(lambda: "most recent call first" in self.text(), "no stack dump", 10)
+        return self.text()
 
     def text(self) -> str:
         return self.output.read_text(errors="replace") if self.output.exists() else ""
@@ -167,7 +185,7 @@ def test_sbatch_job_report_equals_run_with_two_worker_tasks(slurm, tmp_path, tre
     # Each of the two srun tasks (one process each) holds its first file until both are in,
     # so both take part.
     job = Job(tmp_path, "two-tasks", [root], "--ntasks-per-node=2",
-              env={"LOGCRUNCH_FAULTS": f"hold:app:{hold}"})
+              env={"LOGCRUNCH_FAULTS": f"hold:app:{hold}", "LOGCRUNCH_PROCESSES": "1"})
     wait_for_files(hold, "held.", count=2, timeout=JOB_TIMEOUT)
     (hold / "release").touch()
     assert job.wait() == 0, job.text()
@@ -184,12 +202,13 @@ def test_sbatch_job_on_two_nodes_has_a_worker_on_each(two_nodes, tmp_path, tree)
     reference = reference_report(tmp_path, root)
     hold = tmp_path / "hold"
     hold.mkdir()
+    # One process per node, each holding its first file until both are in: both take part.
     job = Job(tmp_path, "two-nodes", [root], nodes=2,
-              env={"LOGCRUNCH_FAULTS": f"hold:app:{hold}"})
-    wait_for_files(hold, "held.", count=2, timeout=JOB_TIMEOUT)  # one per node: both take part
+              env={"LOGCRUNCH_FAULTS": f"hold:app:{hold}", "LOGCRUNCH_PROCESSES": "1"})
+    wait_for_files(hold, "held.", count=2, timeout=JOB_TIMEOUT)
     (hold / "release").touch()
     assert job.wait() == 0, job.text()
-    assert "2 node(s) x 1 worker(s)" in job.text()
+    assert "2 node(s) x 1 worker(s) x 1 process(es)" in job.text()
     assert comparable(tmp_path / "out") == comparable(reference)
     assert_matches_truth(tmp_path / "out", truth)
     tasks = {row["worker"].split(":")[1] for row in read_csv(tmp_path / "out" / "files.csv")}
