@@ -15,7 +15,8 @@ run stays resumable).
 
 Needs, on this node and every Dask worker node (the same Python environment, on a file system
 they share): logcrunch[dask] and dask-jobqueue; `cryptography` here for the default TLS.
-See deploy/slurm/README.md for every option and what was tried.
+See deploy/slurm/README.md for every option and what was tried (dask-jobqueue 0.9.0, dask and
+distributed 2026.8.0).
 
 Example:
     python deploy/slurm/dask_slurm.py /mnt/shared/logs --out /srv/reports/%Y-%m-%d \\
@@ -51,7 +52,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--out", default=env("LOGCRUNCH_OUT", "logcrunch-report/%Y-%m-%d"),
                         help="report directory, strftime patterns allowed [LOGCRUNCH_OUT]")
     parser.add_argument("--jobs", type=int, default=int(env("LOGCRUNCH_DASK_JOBS", "2")),
-                        help="Slurm jobs of Dask workers, one node each [LOGCRUNCH_DASK_JOBS; 2]")
+                        help="Slurm jobs of Dask workers, each one task of --cores CPUs "
+                             "[LOGCRUNCH_DASK_JOBS; 2]")
     parser.add_argument("--cores", type=int, default=int(env("LOGCRUNCH_DASK_CORES", "8")),
                         help="cores per job (Dask worker threads in all) [LOGCRUNCH_DASK_CORES; 8]")
     parser.add_argument("--memory", default=env("LOGCRUNCH_DASK_MEMORY", "16GB"),
@@ -180,20 +182,20 @@ class Head:
 
     def __init__(self) -> None:
         self.process: subprocess.Popen | None = None
-        self.signalled = 0
 
     def on_signal(self, signum, _frame) -> None:
-        self.signalled = signum
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signum)  # it stops, keeps its run resumable, exits 1
         else:
             raise KeyboardInterrupt  # before the head started: unwind, cancel the jobs
 
     def run(self, command: list[str], env: dict) -> int:
+        """The head's exit code (128 + N when signal N killed it, as a shell says)."""
         self.process = subprocess.Popen(command, env=env)
         while True:
             try:
-                return self.process.wait()
+                code = self.process.wait()
+                return 128 - code if code < 0 else code
             except KeyboardInterrupt:  # (a signal handler raised it while waiting)
                 continue
 
