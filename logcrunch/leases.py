@@ -323,10 +323,14 @@ class LeaseTable:
                     slot.state, slot.lease_id = TaskState.RECORDING, ""
                     out.failed.append((
                         replace(slot.task),
-                        f"worker died {slot.task.attempts} times while reading it (last: {reason})"))
+                        f"worker died {_times(slot.task.attempts)} while reading it (last: {reason})"))
                     continue
             self._requeue(task_id)
             out.requeued.append(task_id)
+
+
+def _times(count: int) -> str:
+    return "once" if count == 1 else f"{count} times"
 
 
 def new_id() -> str:

@@ -186,7 +186,7 @@ def test_a_hung_read_is_cut_off_at_the_file_timeout(tmp_path, monkeypatch):
     settle(broker, "dask:test", lease_id, outcome, 1.0)
     final = _finish(broker, job)
     assert final[str(paths[1])].error == \
-        "worker died 1 times while reading it (last: timed out after 0.3 s)"
+        "worker died once while reading it (last: timed out after 0.3 s)"
     assert final[str(paths[0])].status == "ok"
 
 
@@ -274,7 +274,7 @@ def test_a_killed_worker_counts_one_death_for_the_lease(tmp_path):
     dispatcher, lease_id, path, *_ = _dispatcher_with_flight(tmp_path, future, max_attempts=1)
     dispatcher._settle(lease_id)
     final = {task.path: summary for task, summary in dispatcher.broker.recorder.take_results()}
-    assert final[path].error == ("worker died 1 times while reading it (last: its Dask worker "
+    assert final[path].error == ("worker died once while reading it (last: its Dask worker "
                                  "died running it (KilledWorker))")
     assert dispatcher.liveness() == ""
 
@@ -542,7 +542,7 @@ def test_a_hung_read_fails_after_the_file_timeout(cluster, tmp_path):
     assert head.wait() == 3, head.output
     rows = {row["path"]: row for row in read_csv(tmp_path / "out" / "files.csv")}
     hung = rows.pop(str(root / "node00" / "api" / "DASKHANG.log"))
-    assert hung["error"] == "worker died 1 times while reading it (last: timed out after 1 s)"
+    assert hung["error"] == "worker died once while reading it (last: timed out after 1 s)"
     assert {row["status"] for row in rows.values()} == {"ok"}
 
 
