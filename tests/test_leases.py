@@ -6,7 +6,6 @@ from hypothesis import strategies as st
 
 from logcrunch.leases import LeaseTable, TaskState
 
-
 MiB = 1024 * 1024
 
 
