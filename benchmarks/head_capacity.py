@@ -44,6 +44,7 @@ the exactness checks stay the same.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hmac
 import json
 import math
@@ -51,6 +52,7 @@ import multiprocessing
 import os
 import platform
 import shutil
+import signal
 import socket
 import sqlite3
 import subprocess
@@ -494,6 +496,146 @@ class BaseManagerEngine(Engine):
 ENGINES: dict[str, Engine] = {"basemanager": BaseManagerEngine()}
 
 
+class DaskCluster:
+    """A local `dask scheduler` and ``processes`` x ``threads`` Dask worker threads (nannies).
+
+    The Dask path's workers are not simulated: each Dask task is logcrunch's own `scan_lease`,
+    which forks a child that reads its batch of (three-line) files, so the workers' CPU competes
+    with the head's on this machine: the table's "sim CPU" column says how much."""
+
+    def __init__(self, processes: int, threads: int, base: Path) -> None:
+        port = free_port()
+        self.address = f"tcp://127.0.0.1:{port}"
+        self.procs = [self._dask(base / "scheduler.log", "scheduler", "--host", "127.0.0.1",
+                                 "--port", str(port), "--no-dashboard")]
+        self._wait_for(base / "scheduler.log", "Scheduler at:", 60)
+        self.procs.append(self._dask(base / "workers.log", "worker", self.address, "--nworkers",
+                                     str(processes), "--nthreads", str(threads), "--host",
+                                     "127.0.0.1", "--no-dashboard", "--memory-limit", "0"))
+        self._wait_for(base / "scheduler.log", "Register worker", 120, count=processes)
+
+    @staticmethod
+    def _dask(log: Path, *args: str) -> subprocess.Popen:
+        with open(log, "w") as fp:
+            return subprocess.Popen([sys.executable, "-m", "dask", *args], stdout=fp,
+                                    stderr=subprocess.STDOUT, start_new_session=True)
+
+    def _wait_for(self, log: Path, text: str, timeout: float, count: int = 1) -> None:
+        deadline = time.monotonic() + timeout
+        while log.read_text(errors="replace").count(text) < count:
+            if time.monotonic() > deadline or any(p.poll() is not None for p in self.procs):
+                raise RuntimeError(f"the Dask cluster did not start ({text!r}); see {log}")
+            time.sleep(0.05)
+
+    def cpu_seconds(self) -> float:
+        """CPU of every process of the cluster but the scheduler (workers, nannies, and the
+        children scan_lease forks: those that have exited count in their parent's cutime)."""
+        total = 0.0
+        for pid in _descendants(self.procs[1].pid):
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                with open(f"/proc/{pid}/stat") as fp:
+                    fields = fp.read().rpartition(")")[2].split()
+                total += sum(int(value) for value in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+        return total
+
+    def close(self) -> None:
+        for proc in self.procs:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=30)
+
+
+def _descendants(pid: int) -> list[int]:
+    out, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        out.append(current)
+        with contextlib.suppress(OSError):
+            for task in os.listdir(f"/proc/{current}/task"):
+                with open(f"/proc/{current}/task/{task}/children") as fp:
+                    todo += [int(child) for child in fp.read().split()]
+    return out
+
+
+def stored_rows(state: Path) -> int:
+    """Results the head has committed so far (0 before its database exists)."""
+    try:
+        db = sqlite3.connect(f"file:{state}?mode=ro", uri=True, timeout=1)
+    except sqlite3.Error:
+        return 0
+    try:
+        return db.execute("SELECT count(*) FROM results").fetchone()[0]
+    except sqlite3.Error:
+        return 0
+    finally:
+        db.close()
+
+
+def run_dask_point(args, root: Path, base: Path, workers: int) -> Point:
+    """`logcrunch submit --engine dask` against a local cluster of ``workers`` Dask worker
+    threads. The dispatch phase runs from the first result committed to the last (the state
+    database polled every 20 ms): the walk, the import of Dask and the report are outside it.
+    Lost leases: files recorded on a later attempt than the first (check_outputs)."""
+    threads = min(workers, args.threads_per_process)
+    processes = -(-workers // threads)
+    point = Point(workers, processes, threads, args.files)
+    work = Path(tempfile.mkdtemp(prefix=f"dask-point-{workers}-", dir=base))
+    cluster = DaskCluster(processes, threads, work)
+    try:
+        state = work / "state.db"
+        started = time.monotonic()
+        head = subprocess.Popen([sys.executable, "-m", "logcrunch", "submit", str(root), "--out",
+                                 str(work / "out"), "--state", str(state), "--engine", "dask",
+                                 "--scheduler", cluster.address, "-q", "--no-html"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        monitor = HeadMonitor(head.pid)
+        monitor.start()
+        first = last = 0.0
+        cpu_first = 0.0
+        deadline = started + POINT_TIMEOUT
+        while head.poll() is None and time.monotonic() < deadline:
+            rows = stored_rows(state)
+            now = time.monotonic()
+            if rows and not first:
+                first, cpu_first = now, cluster.cpu_seconds()
+                point.load = os.getloadavg()[0]
+            if rows >= args.files and not last:
+                last = now
+                point.sim_cpu_percent = 100 * (cluster.cpu_seconds() - cpu_first) / \
+                    max(1e-9, last - first)
+            time.sleep(0.02)
+        try:
+            _stdout, stderr = head.communicate(timeout=max(1.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            head.kill()
+            _stdout, stderr = head.communicate()
+            point.problems.append("the head did not exit")
+        ended = time.monotonic()
+        monitor.stopped.set()
+        monitor.join()
+        if not last:
+            point.problems.append(f"only {stored_rows(state)} of {args.files} results stored")
+            last = ended
+        point.start_walk_seconds = first - started
+        point.dispatch_seconds = max(1e-9, last - first)
+        point.report_seconds = ended - last
+        point.results_per_second = args.files / point.dispatch_seconds
+        point.head_cpu_percent = 100 * (monitor.at(last)[0] - monitor.at(first)[0]) / \
+            point.dispatch_seconds
+        point.head_rss_mib = monitor.peak_rss_kib / 1024
+        point.head_rss_dispatch_mib = monitor.at(last)[1] / 1024
+        point.head_threads = monitor.peak_threads
+        if head.returncode != 0:
+            point.problems.append(f"head exit code {head.returncode}: {stderr.strip()[-300:]}")
+        point.problems += check_outputs(work, root, args.files)
+        point.lost_leases = 0 if not point.problems else -1
+    finally:
+        cluster.close()
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    return point
+
+
 # ----- one point -----------------------------------------------------------------------------
 
 
@@ -757,7 +899,10 @@ def parse_args(argv: list[str] | None = None):
     parser.add_argument("--no-heartbeats", action="store_true",
                         help="no heartbeat connection and calls (a real worker has both)")
     parser.add_argument("--repeat", type=int, default=1, help="runs of each point")
-    parser.add_argument("--engine", default="basemanager", choices=[*ENGINES, "dask"])
+    parser.add_argument("--engine", default="basemanager", choices=[*ENGINES, "dask"],
+                        help="basemanager: simulated workers against the head's own server; "
+                             "dask: `submit --engine dask` against a local Dask cluster of "
+                             "real Dask workers (needs logcrunch[dask])")
     parser.add_argument("--quick", action="store_true",
                         help="a smoke run: 600 files, workers 2,20 (unless given)")
     parser.add_argument("--dir", help="where the tree and the runs go (default: a new dir in /tmp)")
@@ -779,9 +924,6 @@ def parse_args(argv: list[str] | None = None):
         args.out = str(Path(__file__).resolve().parent / "head_capacity.md")
     if args.duration:
         args.files = max(100, int(args.duration * args.expect))
-    if args.engine not in ENGINES:
-        parser.exit(2, f"--engine {args.engine}: not on this branch yet (issue 12 part 2); add "
-                       "an Engine subclass to ENGINES in benchmarks/head_capacity.py\n")
     return args
 
 
@@ -797,11 +939,13 @@ def main(argv: list[str] | None = None) -> None:
         key_path = base / "authkey"
         if not key_path.exists():
             generate_key(key_path)
-        engine = ENGINES[args.engine]
         points = []
         for workers in worker_counts:
             for attempt in range(args.repeat):
-                point = run_point(args, engine, root, base, workers)
+                if args.engine == "dask":
+                    point = run_dask_point(args, root, base, workers)
+                else:
+                    point = run_point(args, ENGINES[args.engine], root, base, workers)
                 print(f"  {workers} workers, run {attempt + 1}: {point.results_per_second:,.0f} "
                       f"results/s, {point.dispatch_seconds:.2f} s", file=sys.stderr, flush=True)
                 points.append(point)

@@ -477,13 +477,13 @@ def submit(roots, bind, authkey_file, engine, scheduler, out_dir, quiet, **kw):
         address = parse_address(bind, defaults.DEFAULT_PORT)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--bind") from None
+    spec = _job_spec(_head_options(roots, kw, address), out_dir, kw)
+    spec.engine, spec.scheduler = engine, scheduler or ""
     authkey = b""
     if engine == ENGINE_DASK:
         _check_dask(scheduler)
     else:
         authkey = _load_authkey(authkey_file)
-    spec = _job_spec(_head_options(roots, kw, address), out_dir, kw)
-    spec.engine, spec.scheduler = engine, scheduler or ""
     _run_head(spec, authkey, quiet, local_processes=None)
 
 

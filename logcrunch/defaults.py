@@ -59,10 +59,12 @@ MAX_ATTEMPTS = 3
 FILE_TIMEOUT = 1800.0  # one file (or split range) taking longer than this is presumed hung
 LEASE_TARGET_BYTES = 64 * 1024 * 1024  # how many bytes one lease should hold, roughly
 LEASE_MAX_FILES = 256
-# A lease's fair share (what is queued over twice the active workers) is counted in bytes, and
-# never below this: a lease of tiny files is not cut to a few of them (each lease costs the head
-# a call, a heartbeat and a commit, whatever it holds), while big files still spread one by one.
-FAIR_SHARE_MIN_BYTES = 1024 * 1024
+# When few tasks are left, a lease holds at most a fair share of them (half the queue over the
+# active workers), but tiny tasks (the largest queued at most TINY_TASK_BYTES) at least
+# TINY_TASKS_PER_LEASE: a thousand workers on tiny files would otherwise lease a few files each,
+# and each lease costs the head a call, heartbeats and a commit whatever it holds.
+TINY_TASK_BYTES = 16 * 1024
+TINY_TASKS_PER_LEASE = LEASE_MAX_FILES
 RESULT_BATCH_FILES = 64  # results are sent back in batches of this many ...
 RESULT_BATCH_SECONDS = 1.0  # ... or after this long, whichever comes first ...
 RESULT_BATCH_BYTES = 2 * 1024 * 1024  # ... or once they may encode to this much (templates)

@@ -10,9 +10,9 @@ Every task has one explicit state, and only the transitions below change it:
 
 - ``lease`` hands out queued tasks: retried ones first, then the largest first (the classic
   greedy for a short makespan: big files start early, small ones fill the gaps at the end), sized by
-  bytes and count, with a fair share of the queued bytes when few are left (never below
-  FAIR_SHARE_MIN_BYTES: a thousand workers on tiny files still get leases of many files). A
-  ``solo`` task is leased alone.
+  bytes and count, with a fair share when few are left (but tiny tasks at least
+  TINY_TASKS_PER_LEASE at a time: a thousand workers on tiny files still get leases of many
+  files). A ``solo`` task is leased alone.
 - ``claim`` takes a worker's results: only tasks the lease still holds move on (a late result
   from a worker presumed dead, or a duplicate, is rejected), so every task is counted once.
   Claimed tasks are out of every lease while their results are recorded, so no expiry can hand
@@ -130,7 +130,6 @@ class LeaseTable:
         self._queue: list[tuple[int, int, int]] = []  # (class, -bytes, task_id)
         self._leases: dict[str, Lease] = {}
         self._done = 0
-        self._queued_bytes = 0
         self.closed = False  # no more tasks will be added
 
     # ----- adding and asking ----------------------------------------------------------------
@@ -139,7 +138,6 @@ class LeaseTable:
         task = Task(next(self._ids), path, size, **fields)
         self._slots[task.task_id] = _Slot(task)
         heapq.heappush(self._queue, (_FRESH, -task.weight, task.task_id))
-        self._queued_bytes += task.weight
         return task
 
     def task(self, task_id: int) -> Task | None:
@@ -177,10 +175,6 @@ class LeaseTable:
         return len(self._queue)
 
     @property
-    def queued_bytes(self) -> int:
-        return self._queued_bytes
-
-    @property
     def leased(self) -> int:
         return sum(len(lease.task_ids) for lease in self._leases.values())
 
@@ -190,18 +184,19 @@ class LeaseTable:
               active_workers: int = 1) -> Lease | None:
         """Lease a batch of queued tasks (None: nothing queued), of at most ``max_files`` and
         about lease_target_bytes. With little left, one worker gets at most its fair share: half
-        the queued bytes over the ``active_workers``, but at least FAIR_SHARE_MIN_BYTES."""
-        fair = -(-self._queued_bytes // (2 * max(1, active_workers)))
-        limit_bytes = min(self.lease_target_bytes, max(defaults.FAIR_SHARE_MIN_BYTES, fair))
-        limit = max(1, min(max_files or self.lease_max_files, self.lease_max_files))
+        the queued tasks over the ``active_workers``; but tiny tasks (the largest queued at most
+        TINY_TASK_BYTES) at least TINY_TASKS_PER_LEASE of them."""
+        fair = -(-len(self._queue) // (2 * max(1, active_workers)))
+        if self._queue and self._slots[self._queue[0][2]].task.weight <= defaults.TINY_TASK_BYTES:
+            fair = max(fair, defaults.TINY_TASKS_PER_LEASE)  # (the largest first: all are tiny)
+        limit = max(1, min(max_files or self.lease_max_files, self.lease_max_files, fair))
         picked: list[int] = []
         weight = 0
-        while self._queue and len(picked) < limit and weight < limit_bytes:
+        while self._queue and len(picked) < limit and weight < self.lease_target_bytes:
             task = self._slots[self._queue[0][2]].task
             if task.solo and picked:
                 break
             heapq.heappop(self._queue)
-            self._queued_bytes -= task.weight
             picked.append(task.task_id)
             weight += task.weight
             if task.solo:
@@ -302,7 +297,6 @@ class LeaseTable:
         slot = self._slots[task_id]
         slot.state, slot.lease_id = TaskState.QUEUED, ""
         heapq.heappush(self._queue, (_RETRIED, -slot.task.weight, task_id))
-        self._queued_bytes += slot.task.weight
 
     def _release(self, lease: Lease, reason: str, out: Released) -> None:
         del self._leases[lease.lease_id]

@@ -10,6 +10,7 @@ ValueError (BaseManager sends its text back to the caller), the worker's raise P
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import operator
 import re
@@ -235,8 +236,15 @@ def _is_hour(hour: Any) -> bool:
     """A real UTC hour as the scanner writes it ("2026-11-26T13:00:00Z", years 1000-9999)."""
     if type(hour) is not str or not _HOUR.fullmatch(hour) or hour < "1000":
         return False
+    return hour[11:13] < "24" and _is_day(hour[:10])
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_day(day: str) -> bool:
+    """A real calendar day, YYYY-MM-DD (cached: a night's files share a few; strptime costs
+    microseconds, and the head checks every hour of every summary)."""
     try:
-        datetime.strptime(hour, "%Y-%m-%dT%H:00:00Z")
+        datetime.strptime(day, "%Y-%m-%d")
     except ValueError:
         return False
     return True

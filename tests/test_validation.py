@@ -1,9 +1,12 @@
 """What the head refuses from a worker, and what a worker refuses from a head."""
 
 import dataclasses
+from datetime import datetime
 from fractions import Fraction
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from logcrunch import validation
 from logcrunch.broker import Broker, JobInfo, Task
@@ -230,7 +233,20 @@ def test_an_exact_fraction_metric_passes():
     assert validation.metric_problem(metric) == ""
 
 
-@pytest.mark.parametrize("hour", ["2026-13-45T99:00:00Z", "0999-05-01T10:00:00Z", "2026-02-30T10:00:00Z"])
+@pytest.mark.parametrize("hour", ["2026-13-45T99:00:00Z", "0999-05-01T10:00:00Z", "2026-02-30T10:00:00Z",
+                                  "2026-11-26T24:00:00Z", "2027-02-29T10:00:00Z"])
 def test_a_timeline_hour_that_is_no_real_hour_is_refused(hour):
     summary = good_summary(timeline={hour: [10, 2, 3]})
     assert "not an hour" in validation.summary_problem(summary, TASK, ScanConfig())
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.integers(900, 9999), st.integers(0, 13), st.integers(0, 32), st.integers(0, 25))
+def test_the_hour_check_is_strptimes(year, month, day, hour):
+    text = f"{year:04d}-{month:02d}-{day:02d}T{hour:02d}:00:00Z"
+    try:
+        datetime.strptime(text, "%Y-%m-%dT%H:00:00Z")
+        real = year >= 1000
+    except ValueError:
+        real = False
+    assert validation._is_hour(text) == real
