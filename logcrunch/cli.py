@@ -9,6 +9,7 @@ import os
 import signal
 import sys
 import time
+from collections import Counter
 
 import click
 
@@ -370,22 +371,26 @@ def _fail(message: str, exit_code: int) -> None:
 
 def _log_outcome(outcome: JobOutcome, spec: JobSpec, seconds: float) -> None:
     result = outcome.result
-    counts = result.file_counts
+    # The counts are the run's, earlier attempts too; a walk that found nothing has none of
+    # them (what an earlier attempt stored stays for a resume, but this one found no file).
+    nothing = result.found_nothing
+    counts = Counter() if nothing else result.file_counts
+    files, deferred_files = (0, 0) if nothing else (result.files, result.deferred)
     unchanged = f", {result.unchanged} unchanged" if spec.incremental else ""
-    deferred = f", {result.deferred} deferred" if spec.settle_seconds else ""
+    deferred = f", {deferred_files} deferred" if spec.settle_seconds else ""
     if outcome.report is None:  # else the summary printed after this says it all
         log.info("run %d%s: %d files (%d ok, %d skipped, %d failed%s%s) in %.1f s",
                  outcome.run.run_id, " (resumed)" if outcome.resumed else "",
-                 result.files, counts["ok"], counts["skipped"], counts["failed"],
+                 files, counts["ok"], counts["skipped"], counts["failed"],
                  unchanged, deferred, seconds)
     if result.rejected_results:
         log.info("dropped %d late or duplicate results (each file is counted once)",
                  result.rejected_results)
-    if result.deferred:
+    if deferred_files:
         # Worth a warning only when the report covers nothing else: --settle too long?
-        level = logging.INFO if result.files or result.unchanged else logging.WARNING
+        level = logging.INFO if files or result.unchanged else logging.WARNING
         log.log(level, "%d files deferred by --settle (modified in the last %g s); the next run "
-                "reads them", result.deferred, spec.settle_seconds)
+                "reads them", deferred_files, spec.settle_seconds)
     if result.aborted:
         log.error("run %d did not finish: %s. Its results so far are kept: run the same "
                   "command again to resume", outcome.run.run_id, result.aborted)

@@ -108,7 +108,10 @@ class LocalWorkers:
 
     def __init__(self, processes: int, authkey: bytes, state_path: str) -> None:
         self._ctx = multiprocessing.get_context("fork")
-        self._wake = self._ctx.Event()  # set at the first task, or when the head has ended
+        # Released at the first task, or when the head has ended. A semaphore, not an Event: an
+        # Event's set() waits for every process sleeping in wait() to wake, and one killed there
+        # (systemd's or Slurm's SIGTERM to the whole job, the OOM killer) never does.
+        self._wake = self._ctx.Semaphore(0)
         self._has_work = self._ctx.Value("b", 0, lock=False)
         self.processes = processes
         self.authkey = authkey
@@ -127,7 +130,7 @@ class LocalWorkers:
     def work_queued(self) -> None:
         """The head's on_dispatch hook: the first task is about to be queued."""
         self._has_work.value = 1
-        self._wake.set()
+        self._wake.release()
 
     def exited_early(self, broker: Broker) -> str:
         if not self.process.is_alive() and not broker.is_done():
@@ -137,7 +140,7 @@ class LocalWorkers:
     def stop(self, broker: Broker) -> None:
         """After the head's end: an idle supervisor leaves at once; workers that heard "done" are
         leaving already; SIGTERM tells the rest (say, still connecting to an aborted head)."""
-        self._wake.set()
+        self._wake.release()
         if self.process is None:  # never started
             return
         heard = not self._has_work.value or broker.last_worker_contact() is not None
@@ -164,7 +167,7 @@ def _local_worker_main(options: WorkerOptions, state_path: str, wake, has_work) 
     # never answers still shows: the workers give up with an error, the head times out.
     logging.getLogger("logcrunch.worker").setLevel(logging.ERROR)
     head_pid = os.getppid()
-    while not wake.wait(5.0):
+    while not wake.acquire(timeout=5.0):
         if os.getppid() != head_pid:  # the head died (where PDEATHSIG does not exist)
             os._exit(0)
     if not has_work.value:  # the job ended with nothing to read: nothing to connect for

@@ -164,6 +164,7 @@ class Head:
         self.stop_reason = ""
         self._walk_error: BaseException | None = None
         self._walking = True
+        self._walk_complete = False  # the walk went through every root (not stopped early)
         self._walked = 0
         self._unchanged = 0
         self._deferred_rows: list[tuple[FileSummary, str]] = []
@@ -213,7 +214,7 @@ class Head:
             for task in self.broker.expire(now):
                 log.warning("%s failed after %d attempts", task.path, task.attempts)
             aborted = self._why_stop(now, started, extra_liveness)
-            if aborted or self.broker.is_done():
+            if aborted or self._finished():
                 return aborted
             if self.on_progress and now - last_progress >= 0.5:
                 last_progress = now
@@ -226,12 +227,17 @@ class Head:
             return f"walking the roots failed: {self._walk_error}"
         if self.broker.persist_error is not None:
             return f"cannot record results in the state database: {self.broker.persist_error}"
-        if self.broker.is_done():
+        if self._finished():
             return ""
         if self.stop_requested.is_set():
             return self.stop_reason or "stopped"
         return self._check_workers(now, started) or self.dispatcher.liveness() or \
             (extra_liveness() if extra_liveness is not None else "")
+
+    def _finished(self) -> bool:
+        """Every task is final after a whole walk (one stopped early closes submissions too, and
+        its tasks may all be done: a run of part of the tree is not a finished run)."""
+        return self._walk_complete and self.broker.is_done()
 
     def _walk(self) -> None:
         try:
@@ -242,6 +248,7 @@ class Head:
                 self._walked += 1
                 self._submit(found)
             self._store_deferred()
+            self._walk_complete = True
         except BaseException as exc:  # surfaced by run(); a thread must not die silently
             self._walk_error = exc
         finally:

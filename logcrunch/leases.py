@@ -216,6 +216,10 @@ class LeaseTable:
         if lease is None:
             return None
         lease.expiry = now + self.lease_seconds
+        if current is not None and current not in lease.task_ids:
+            # A task the lease no longer holds: one its worker handed in, named again while the
+            # worker waits for it to be recorded. Not a read without progress of the next one.
+            current = None
         if current != lease.current:
             lease.current, lease.current_since = current, now
         return lease

@@ -717,11 +717,13 @@ class StateDB:
         return out
 
     def file_counts(self, run_id: int) -> Counter:
-        """The run's files by final status: a split file once, failed if any range failed."""
+        """The run's files by final status: a split file once, failed if any range failed, and
+        only once every range is in (one still to read has no final status yet)."""
         return Counter(dict(self._db.execute(
             "SELECT status, COUNT(*) FROM (SELECT CASE WHEN SUM(status = ?) > 0 THEN ? "
-            "ELSE MIN(status) END AS status FROM results WHERE run_id = ? GROUP BY path) "
-            "GROUP BY status", (STATUS_FAILED, STATUS_FAILED, run_id))))
+            "ELSE MIN(status) END AS status FROM results WHERE run_id = ? GROUP BY path "
+            "HAVING COUNT(*) >= MAX(range_count)) GROUP BY status",
+            (STATUS_FAILED, STATUS_FAILED, run_id))))
 
     def discard_results(self, run_id: int, path: str) -> None:
         """Forget a file's stored results (it changed since they were made)."""

@@ -1,0 +1,97 @@
+"""Review of 545ea63: the dispatcher's close paths and what `logcrunch run`'s forked local
+worker supervisor inherits now that the head's signal handlers are installed before the fork."""
+
+import os
+import signal
+import threading
+import time
+
+from logcrunch.broker import Broker
+from logcrunch.dispatch import LocalWorkers, ServerDispatcher
+from tests.helpers import wait_until
+
+KEY = b"k" * 32
+
+
+def _caught(pid: int) -> int:
+    """The SigCgt mask of a process (signals it has a handler for)."""
+    with open(f"/proc/{pid}/status") as fp:
+        for line in fp:
+            if line.startswith("SigCgt:"):
+                return int(line.split()[1], 16)
+    raise AssertionError("no SigCgt line")
+
+
+def test_review_close_before_start_and_twice_after_start_returns_at_once(tmp_path):
+    never = ServerDispatcher(("127.0.0.1", 0), KEY, LocalWorkers(1, KEY, str(tmp_path / "s.db")))
+    started = time.monotonic()
+    never.close()
+    never.close()
+    assert time.monotonic() - started < 5
+    assert never.local.process is None  # nothing was forked
+
+    dispatcher = ServerDispatcher(("127.0.0.1", 0), KEY,
+                                  LocalWorkers(1, KEY, str(tmp_path / "s.db")))
+    broker = Broker()
+    dispatcher.start(broker)
+    child = dispatcher.local.process
+    broker.close_submissions()  # a job with nothing to read: the child never connects
+    started = time.monotonic()
+    dispatcher.close()
+    dispatcher.close()
+    assert time.monotonic() - started < 5
+    assert not child.is_alive() and child.exitcode == 0
+    assert dispatcher.liveness() == ""
+
+
+def test_review_the_forked_supervisor_does_not_keep_the_heads_sigterm_handler(tmp_path):
+    stopped = []
+    previous = signal.signal(signal.SIGTERM, lambda *_: stopped.append(1))  # as cli does
+    dispatcher = ServerDispatcher(("127.0.0.1", 0), KEY,
+                                  LocalWorkers(1, KEY, str(tmp_path / "s.db")))
+    try:
+        dispatcher.start(Broker())
+        child = dispatcher.local.process
+        # The child resets SIGTERM at once (its first lines): wait for that, then a SIGTERM
+        # must end it as it would any process with the default disposition.
+        wait_until(lambda: not _caught(child.pid) & (1 << (signal.SIGTERM - 1)),
+                   "the child dropping the head's SIGTERM handler", 10)
+        os.kill(child.pid, signal.SIGTERM)
+        child.join(10)
+        assert child.exitcode == -signal.SIGTERM
+        assert not stopped  # (the head's handler ran nowhere)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        _close_within(dispatcher, 20)  # (see the test below for why not just close())
+
+
+def _close_within(dispatcher, seconds) -> bool:
+    """dispatcher.close() in a thread; whether it returned within ``seconds``."""
+    closer = threading.Thread(target=dispatcher.close, daemon=True)
+    closer.start()
+    closer.join(seconds)
+    return not closer.is_alive()
+
+
+def test_review_the_head_ends_even_if_its_idle_local_supervisor_was_killed(tmp_path):
+    """`logcrunch run` forks the supervisor, which waits on a multiprocessing Event until the
+    first task is queued (an incremental night with nothing new: the whole run). Killed there
+    (OOM killer; systemd's or Slurm's SIGTERM to every process of the job), it is counted
+    forever as a sleeper of the Event's Condition, and the head's Event.set() (at the first
+    task, or in close()) waits for it to wake: the head hangs instead of exiting."""
+    dispatcher = ServerDispatcher(("127.0.0.1", 0), KEY,
+                                  LocalWorkers(1, KEY, str(tmp_path / "s.db")))
+    broker = Broker()
+    dispatcher.start(broker)
+    child = dispatcher.local.process
+    wait_until(lambda: _waiting_on_wake(child.pid), "the child waiting for work", 10)
+    os.kill(child.pid, signal.SIGKILL)
+    child.join(10)
+    broker.close_submissions()
+    assert _close_within(dispatcher, 20), "the head hangs in LocalWorkers.stop (_wake.set())"
+
+
+def _waiting_on_wake(pid: int) -> bool:
+    """Whether process ``pid`` sleeps in a futex wait (its Event.wait)."""
+    with open(f"/proc/{pid}/wchan") as fp:
+        return "futex" in fp.read()
