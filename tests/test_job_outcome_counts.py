@@ -1,4 +1,4 @@
-"""Review of 545ea63: the "run N: X files (...)" line of an aborted or empty run now comes from
+"""The "run N: X files (...)" line of an aborted or empty run now comes from
 the state database (HeadResult.file_counts). Before, it counted the files this attempt finished
 (every range in). Real-process reproduction: /tmp/review-scn/driver.py in the review report."""
 
@@ -29,7 +29,7 @@ def _half_read_split_file(tmp_path):
     return db, run, recorder
 
 
-def test_review_a_split_file_with_a_range_still_to_read_is_not_counted_as_an_ok_file(tmp_path):
+def test_a_split_file_with_a_range_still_to_read_is_not_counted_as_an_ok_file(tmp_path):
     db, run, recorder = _half_read_split_file(tmp_path)
     # The report of the same data says the file is not ok (incomplete) ...
     assert db.report_input(run.run_id).summaries["/logs/big.log"].status == "failed"
@@ -37,7 +37,7 @@ def test_review_a_split_file_with_a_range_still_to_read_is_not_counted_as_an_ok_
     assert recorder.file_counts().get("ok", 0) == 0
 
 
-def test_review_the_aborted_runs_line_counts_only_files_with_every_range_in(tmp_path, caplog):
+def test_the_aborted_runs_line_counts_only_files_with_every_range_in(tmp_path, caplog):
     db, run, recorder = _half_read_split_file(tmp_path)
     result = HeadResult(recorder.file_counts(), walked=1, aborted="stopped by SIGTERM")
     outcome = JobOutcome(db.get_run(run.run_id), result, str(tmp_path / "out"), False, False, 1)
@@ -47,7 +47,7 @@ def test_review_the_aborted_runs_line_counts_only_files_with_every_range_in(tmp_
     assert f"run {run.run_id}: 0 files (0 ok, 0 skipped, 0 failed)" in caplog.text, caplog.text
 
 
-def test_review_a_resumed_run_that_finds_nothing_does_not_claim_the_earlier_attempts_files(
+def test_a_resumed_run_that_finds_nothing_does_not_claim_the_earlier_attempts_files(
         tmp_path, caplog):
     db = StateDB(str(tmp_path / "state.db"))
     run, _ = db.start_run(["/logs"], {}, False, str(tmp_path / "out"), False)

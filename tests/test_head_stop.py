@@ -1,4 +1,4 @@
-"""Review of 545ea63 (pre-existing in 5d16c1a too): a stop requested while the walk runs.
+"""A stop requested while the walk runs.
 
 The walk returns at the stop and closes submissions; if every task queued so far is done (an
 incremental night where little changed, or workers faster than a slow walk), the head's loop
@@ -18,7 +18,7 @@ from logcrunch.recorder import MemoryRecorder
 WAIT = 10
 
 
-def test_review_a_stop_during_the_walk_never_ends_the_run_as_finished(tmp_path):
+def test_a_stop_during_the_walk_never_ends_the_run_as_finished(tmp_path):
     for index in range(5):
         (tmp_path / f"f{index}.log").write_text("x\n")
     planned = threading.Event()

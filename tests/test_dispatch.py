@@ -1,4 +1,4 @@
-"""Review of 545ea63: the dispatcher's close paths and what `logcrunch run`'s forked local
+"""The dispatcher's close paths and what `logcrunch run`'s forked local
 worker supervisor inherits now that the head's signal handlers are installed before the fork."""
 
 import os
@@ -22,7 +22,7 @@ def _caught(pid: int) -> int:
     raise AssertionError("no SigCgt line")
 
 
-def test_review_close_before_start_and_twice_after_start_returns_at_once(tmp_path):
+def test_close_before_start_and_twice_after_start_returns_at_once(tmp_path):
     never = ServerDispatcher(("127.0.0.1", 0), KEY, LocalWorkers(1, KEY, str(tmp_path / "s.db")))
     started = time.monotonic()
     never.close()
@@ -44,7 +44,7 @@ def test_review_close_before_start_and_twice_after_start_returns_at_once(tmp_pat
     assert dispatcher.liveness() == ""
 
 
-def test_review_the_forked_supervisor_does_not_keep_the_heads_sigterm_handler(tmp_path):
+def test_the_forked_supervisor_does_not_keep_the_heads_sigterm_handler(tmp_path):
     stopped = []
     previous = signal.signal(signal.SIGTERM, lambda *_: stopped.append(1))  # as cli does
     dispatcher = ServerDispatcher(("127.0.0.1", 0), KEY,
@@ -73,7 +73,7 @@ def _close_within(dispatcher, seconds) -> bool:
     return not closer.is_alive()
 
 
-def test_review_the_head_ends_even_if_its_idle_local_supervisor_was_killed(tmp_path):
+def test_the_head_ends_even_if_its_idle_local_supervisor_was_killed(tmp_path):
     """`logcrunch run` forks the supervisor, which waits on a multiprocessing Event until the
     first task is queued (an incremental night with nothing new: the whole run). Killed there
     (OOM killer; systemd's or Slurm's SIGTERM to every process of the job), it is counted
