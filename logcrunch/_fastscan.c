@@ -1258,27 +1258,41 @@ static const char *NAME_STOP[] = {
     "configuration", "settings", "metadata", "permissions", "quota", "memory", "disk", "connection",
     "connections", "lookup", "load", NULL};
 #define WORD_LIST_MAX 16 /* longer than any word in them */
-/* WORD_FIRSTS[list][length]: bit (first letter - 'a') set when the list has a word of that length
- * and first letter, so most tokens are rejected without a comparison. */
+#define WORDS_PER_LENGTH 32
+/* The lists by length and first letter: WORD_FIRSTS[list][length] has bit (first letter - 'a')
+ * set when the list has such a word, so most tokens are rejected without a comparison; then
+ * only the words of that length are compared. */
 static uint32_t WORD_FIRSTS[2][WORD_LIST_MAX];
+static const char *WORDS_BY_LENGTH[2][WORD_LIST_MAX][WORDS_PER_LENGTH + 1];
 
 static inline uchar lower_byte(uchar c) { return is_upper(c) ? (uchar)(c + 32) : c; }
 
 static void init_word_lists(void) {
     const char **lists[2] = {NAME_KEYS, NAME_STOP};
+    int used[2][WORD_LIST_MAX] = {{0}};
     for (int l = 0; l < 2; l++)
-        for (const char **w = lists[l]; *w; w++)
-            WORD_FIRSTS[l][strlen(*w)] |= 1u << ((*w)[0] - 'a');
+        for (const char **w = lists[l]; *w; w++) {
+            size_t n = strlen(*w);
+            WORD_FIRSTS[l][n] |= 1u << ((*w)[0] - 'a');
+            if (used[l][n] < WORDS_PER_LENGTH) WORDS_BY_LENGTH[l][n][used[l][n]++] = *w;
+        }
 }
 
-/* Whether t[0:n] in lower case (ASCII, as bytes.lower()) is a word of list l (0 keys, 1 stop). */
-static int in_word_list(int l, const uchar *t, Py_ssize_t n) {
+/* Whether t[0:n] in lower case (ASCII, as bytes.lower()) is a word of list l (0 keys, 1 stop):
+ * the rejection most tokens get inline, the comparison out of line. */
+static int in_word_list_compare(int l, const uchar *t, Py_ssize_t n, uchar first);
+
+static inline int in_word_list(int l, const uchar *t, Py_ssize_t n) {
     if (n >= WORD_LIST_MAX) return 0;
     uchar first = lower_byte(t[0]);
     if (first < 'a' || first > 'z' || !(WORD_FIRSTS[l][n] & (1u << (first - 'a')))) return 0;
-    for (const char **w = l == 0 ? NAME_KEYS : NAME_STOP; *w; w++) {
-        if ((Py_ssize_t)strlen(*w) != n) continue;
-        Py_ssize_t k = 0;
+    return in_word_list_compare(l, t, n, first);
+}
+
+static int in_word_list_compare(int l, const uchar *t, Py_ssize_t n, uchar first) {
+    for (const char **w = WORDS_BY_LENGTH[l][n]; *w; w++) {
+        if ((uchar)(*w)[0] != first) continue;
+        Py_ssize_t k = 1;
         while (k < n && lower_byte(t[k]) == (uchar)(*w)[k]) k++;
         if (k == n) return 1;
     }
