@@ -1207,7 +1207,8 @@ static Py_ssize_t quoted_end(const uchar *t, Py_ssize_t n, Py_ssize_t start, Scr
 typedef struct {
     uchar *buf;
     Py_ssize_t length;
-    int space; /* a blank is pending before the next output */
+    int space;    /* a blank is pending before the next output */
+    int name_key; /* the previous piece is a NAME_KEYS word (templates.mask's name_key) */
 } Out;
 
 /* Appends, clipped at TEMPLATE_MAX_BYTES (output only ever grows, so the clipped bytes are
@@ -1224,17 +1225,105 @@ static inline void put(Out *out, const uchar *piece, Py_ssize_t k) {
 }
 
 static inline void emit(Out *out, const uchar *piece, Py_ssize_t k) {
+    out->name_key = 0;
     if (out->space && out->length) put(out, (const uchar *)" ", 1);
     out->space = 0;
     put(out, piece, k);
 }
 
 static inline void emit_wildcard(Out *out) {
+    out->name_key = 0;
     if (out->length >= 3 && memcmp(out->buf + out->length - 3, "<*>", 3) == 0) {
         out->space = 0;
         return;
     }
     emit(out, (const uchar *)"<*>", 3);
+}
+
+/* templates.NAME_KEYS and templates.NAME_STOP (lower case), each ending with NULL. */
+static const char *NAME_KEYS[] = {
+    "user", "users", "tenant", "queue", "queues", "host", "hosts", "node", "nodes", "service",
+    "services", "server", "servers", "servlet", "table", "tables", "database", "db", "column",
+    "backend", "handler", "topic", "bucket", "volume", "pool", "channel", "account", "group", "role",
+    "client", "container", "pod", "namespace", "job", "task", "process", "program", "device", "dev",
+    "interface", "domain", "zone", "cluster", "index", "project", "application", "app", NULL};
+static const char *NAME_STOP[] = {
+    "a", "an", "the", "and", "or", "of", "to", "in", "on", "for", "with", "at", "from", "by", "as",
+    "that", "this", "it", "is", "are", "was", "were", "be", "been", "not", "no", "has", "have", "had",
+    "name", "id", "full", "empty", "down", "up", "failed", "error", "unknown", "request", "timeout",
+    "timed", "already", "does", "did", "cannot", "can", "could", "will", "would", "may", "must",
+    "should", "still", "now", "then", "authentication", "session", "sessions", "agent", "key",
+    "keys", "data", "list", "status", "state", "count", "size", "limit", "mode", "type", "info",
+    "access", "login", "password", "credentials", "names", "ids", "address", "port", "config",
+    "configuration", "settings", "metadata", "permissions", "quota", "memory", "disk", "connection",
+    "connections", "lookup", "load", NULL};
+#define WORD_LIST_MAX 16 /* longer than any word in them */
+#define WORDS_PER_LENGTH 32
+/* The lists by length and first letter: WORD_FIRSTS[list][length] has bit (first letter - 'a')
+ * set when the list has such a word, so most tokens are rejected without a comparison; then
+ * only the words of that length are compared. */
+static uint32_t WORD_FIRSTS[2][WORD_LIST_MAX];
+static const char *WORDS_BY_LENGTH[2][WORD_LIST_MAX][WORDS_PER_LENGTH + 1];
+
+static inline uchar lower_byte(uchar c) { return is_upper(c) ? (uchar)(c + 32) : c; }
+
+static void init_word_lists(void) {
+    const char **lists[2] = {NAME_KEYS, NAME_STOP};
+    int used[2][WORD_LIST_MAX] = {{0}};
+    for (int l = 0; l < 2; l++)
+        for (const char **w = lists[l]; *w; w++) {
+            size_t n = strlen(*w);
+            WORD_FIRSTS[l][n] |= 1u << ((*w)[0] - 'a');
+            if (used[l][n] < WORDS_PER_LENGTH) WORDS_BY_LENGTH[l][n][used[l][n]++] = *w;
+        }
+}
+
+/* Whether t[0:n] in lower case (ASCII, as bytes.lower()) is a word of list l (0 keys, 1 stop):
+ * the rejection most tokens get inline, the comparison out of line. */
+static int in_word_list_compare(int l, const uchar *t, Py_ssize_t n, uchar first);
+
+static inline int in_word_list(int l, const uchar *t, Py_ssize_t n) {
+    if (n >= WORD_LIST_MAX) return 0;
+    uchar first = lower_byte(t[0]);
+    if (first < 'a' || first > 'z' || !(WORD_FIRSTS[l][n] & (1u << (first - 'a')))) return 0;
+    return in_word_list_compare(l, t, n, first);
+}
+
+static int in_word_list_compare(int l, const uchar *t, Py_ssize_t n, uchar first) {
+    for (const char **w = WORDS_BY_LENGTH[l][n]; *w; w++) {
+        if ((uchar)(*w)[0] != first) continue;
+        Py_ssize_t k = 1;
+        while (k < n && lower_byte(t[k]) == (uchar)(*w)[k]) k++;
+        if (k == n) return 1;
+    }
+    return 0;
+}
+
+/* templates._is_name: a word after a NAME_KEYS word names something unless it is a NAME_STOP
+ * word, ends in "ed" or "ing" (any case) or is Title-case. */
+static int is_name(const uchar *t, Py_ssize_t n) {
+    if (in_word_list(1, t, n)) return 0;
+    if (n >= 2 && lower_byte(t[n - 2]) == 'e' && lower_byte(t[n - 1]) == 'd') return 0;
+    if (n >= 3 && lower_byte(t[n - 3]) == 'i' && lower_byte(t[n - 2]) == 'n' &&
+        lower_byte(t[n - 1]) == 'g')
+        return 0;
+    if (is_upper(t[0])) {
+        int small = 0, capital = 0;
+        for (Py_ssize_t k = 1; k < n; k++) {
+            small |= is_lower(t[k]);
+            capital |= is_upper(t[k]);
+        }
+        if (small && !capital) return 0;
+    }
+    return 1;
+}
+
+/* templates._list_end: index past a "[n,n-n]" list of numbers starting at t[at], or -1. */
+static Py_ssize_t list_end(const uchar *t, Py_ssize_t n, Py_ssize_t at) {
+    if (at >= n || t[at] != '[') return -1;
+    Py_ssize_t k = at + 1;
+    while (k < n && (is_digit(t[k]) || t[k] == ',' || t[k] == '-')) k++;
+    return k > at + 1 && k < n && t[k] == ']' ? k + 1 : -1;
 }
 
 static inline int is_alnum(uchar c) { return CLASSES[c] & (C_UPPER | C_LOWER | C_DIGIT); }
@@ -1280,7 +1369,7 @@ static int variable_token(const uchar *t, Py_ssize_t n) {
 /* templates.mask of message[:TEMPLATE_INPUT_BYTES] into scratch->out: the template's length. */
 static Py_ssize_t mask(const uchar *t, Py_ssize_t n, Scratch *scratch) {
     if (n > TEMPLATE_INPUT_BYTES) n = TEMPLATE_INPUT_BYTES;
-    Out out = {scratch->out, 0, 0};
+    Out out = {scratch->out, 0, 0, 0};
     scratch->built[0] = scratch->built[1] = 0;
     uchar text_quote = 0; /* the quote closing a msg="..." value being read as text, or 0 */
     Py_ssize_t i = 0;
@@ -1360,10 +1449,20 @@ static Py_ssize_t mask(const uchar *t, Py_ssize_t n, Scratch *scratch) {
             i = end;
             continue;
         }
-        if ((seen & T_DIGIT) || ((seen & T_MAYBE) && variable_token(t + i, j - i)))
+        Py_ssize_t listed = list_end(t, n, j);
+        if (listed > 0) { /* cn[01-04,7]: the name and its list */
             emit_wildcard(&out);
-        else
+            i = listed;
+            continue;
+        }
+        if ((seen & T_DIGIT) || ((seen & T_MAYBE) && variable_token(t + i, j - i)) ||
+            (i > 0 && j < n && ((t[i - 1] == '[' && t[j] == ']') || (t[i - 1] == '(' && t[j] == ')'))) ||
+            (out.name_key && out.space && is_name(t + i, j - i))) {
+            emit_wildcard(&out);
+        } else {
             emit(&out, t + i, j - i);
+            out.name_key = in_word_list(0, t + i, j - i);
+        }
         i = j;
     }
     return out.length;
@@ -2561,6 +2660,7 @@ PyMODINIT_FUNC PyInit__fastscan(void) {
     init_classes();
     init_words();
     init_token_bytes();
+    init_word_lists();
     PyObject *os = PyImport_ImportModule("os");
     PyObject *random = os ? PyObject_CallMethod(os, "urandom", "i", 8) : NULL;
     if (random && PyBytes_Check(random) && PyBytes_GET_SIZE(random) == 8)

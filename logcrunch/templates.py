@@ -28,6 +28,15 @@ The message, at most TEMPLATE_INPUT_BYTES of it, is then read left to right:
 * any other token holding a digit (numbers, hex, IPs and ports, UUIDs, ``blk_-160899``, ``vol12``,
   ``12ms``), and any path or URL (starting ``/x``, ``~/``, ``./``, ``C:\\``, or holding ``://``)
   becomes ``<*>``; other tokens are kept;
+* a token followed right away by a bracketed list of numbers (``cn[01-04,7]``, ``node[3]``) is,
+  with the list, one ``<*>``;
+* a word (a token the rules above keep) right between ``[`` and ``]`` or ``(`` and ``)``
+  (``[dispatcherServlet]``, ``(localhost)``) becomes ``<*>``;
+* a word right after a blank after one of the NAME_KEYS (``user``, ``queue``, ``host``, ...,
+  compared in lower case, itself a kept word) names something and becomes ``<*>``
+  (``for user jdoe``, ``queue webhooks is full``), unless it is one of the NAME_STOP words
+  (``is``, ``not``, ``the``, ``full``, ...), ends in ``ed`` or ``ing`` (any case: a verb, as in
+  ``Container killed``) or is Title-case (``Service Control Manager``);
 * a ``<*>`` right after another (a blank between them or not) is dropped, so a variable-length
   list of numbers is one ``<*>``.
 
@@ -56,6 +65,21 @@ _PATH_RE = re.compile(rb"/[^/\s]|~/|\./|[A-Za-z]:\\")
 # A dotted name (host, package, unit, file, class: proxy.example.com, com.whatsapp, cron.service)
 # is a variable too: a '.' between two letters or digits.
 _DOTTED_RE = re.compile(rb"[A-Za-z0-9]\.[A-Za-z0-9]")
+# Nouns after which a word names something (a user, a queue, a host): the word is a variable.
+NAME_KEYS = frozenset(b"""user users tenant queue queues host hosts node nodes service services server
+    servers servlet table tables database db column backend handler topic bucket volume pool channel
+    account group role client container pod namespace job task process program device dev interface
+    domain zone cluster index project application app""".split())
+# Words that stay text after a NAME_KEYS word (what follows a noun that is not a name).
+NAME_STOP = frozenset(b"""a an the and or of to in on for with at from by as that this it is are was
+    were be been not no has have had name id full empty down up failed error unknown request timeout
+    timed already does did cannot can could will would may must should still now then
+    authentication session sessions agent key keys data list status state count size limit mode type
+    info access login password credentials names ids address port config configuration settings
+    metadata permissions quota memory disk connection connections lookup load""".split())
+_NAME_SUFFIXES = (b"ed", b"ing")
+_CLOSING = {91: 93, 40: 41}  # [ ] and ( ): a word right between them is a variable
+_LIST_BYTES = frozenset(b"0123456789,-")
 HTTP_METHODS = frozenset((b"GET", b"POST", b"PUT", b"DELETE", b"PATCH", b"HEAD", b"OPTIONS"))
 NGINX_CONTEXT = b", client: "  # nginx error lines: the request context trailer starts here
 MAX_BRACKET_BYTES = 512
@@ -83,6 +107,25 @@ def _quoted_end(text: bytes, start: int) -> int:
     return -1
 
 
+def _list_end(text: bytes, at: int) -> int:
+    """Index past a ``[n,n-n]`` list of numbers starting at ``at``, or -1."""
+    if at >= len(text) or text[at] != 91:
+        return -1
+    k = at + 1
+    while k < len(text) and text[k] in _LIST_BYTES:
+        k += 1
+    return k + 1 if k > at + 1 and k < len(text) and text[k] == 93 else -1
+
+
+def _is_name(word: bytes) -> bool:
+    """Whether a word after a NAME_KEYS word names something (see the module docstring)."""
+    lower = word.lower()
+    if lower in NAME_STOP or lower.endswith(_NAME_SUFFIXES):
+        return False
+    # Title-case (a capital, then at least one small letter and no capital): a proper noun.
+    return not (65 <= word[0] <= 90 and word[1:].islower())
+
+
 def mask(message: bytes) -> bytes:
     """The template of a message (see the module docstring)."""
     text = message[:TEMPLATE_INPUT_BYTES]
@@ -96,8 +139,11 @@ def mask(message: bytes) -> bytes:
         text_quote = 34
         i = 1
 
+    name_key = False  # the previous piece is a NAME_KEYS word (a kept word token)
+
     def emit(piece: bytes) -> None:
-        nonlocal space
+        nonlocal space, name_key
+        name_key = False
         if piece == WILDCARD and out.endswith(WILDCARD):
             space = False
             return
@@ -164,11 +210,19 @@ def mask(message: bytes) -> bytes:
                 emit(text[end - 1 : end])
             i = end
             continue
+        listed = _list_end(text, j)
+        if listed > 0:  # cn[01-04,7]: the name and its list
+            emit(WILDCARD)
+            i = listed
+            continue
         if any(b in _DIGITS for b in token) or _PATH_RE.match(token) or b"://" in token \
-                or _DOTTED_RE.search(token) or token in HTTP_METHODS:
+                or _DOTTED_RE.search(token) or token in HTTP_METHODS \
+                or (i > 0 and j < n and _CLOSING.get(text[i - 1]) == text[j]) \
+                or (name_key and space and _is_name(token)):
             emit(WILDCARD)
         else:
             emit(token)
+            name_key = token.lower() in NAME_KEYS
         i = j
     return bytes(out[:TEMPLATE_MAX_BYTES])
 

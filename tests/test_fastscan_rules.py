@@ -231,6 +231,10 @@ DOCSTRING_EXAMPLES = [
     b"[10.30 16:49:07] chrome.exe - proxy.example.com:5070 error : Could not connect",
     b"[10.30 16:49:07] chrome.exe - proxy.example.com:5070 open through proxy",
     b"<165>1 2003-10-11T22:14:15.003Z host app 1 ID - msg", b"Nov 27 02:00:01 h p[1]:",
+    b"ERROR failed for user jdoe", b"ERROR queue is full", b"ERROR Container killed",
+    b"ERROR node JOINING", b"ERROR Service Control", b"ERROR USER Root", b"ERROR user  x",
+    b"ERROR [dispatcherServlet] (localhost) [a b] [x) (y]", b"ERROR Nodes cn[01-04,7] a[] b[1",
+    b"ERROR node[3]: x", b"ERROR user,x user:x user <*> x userx y",
 ]  # fmt: skip
 
 REAL_WORLD = [
@@ -399,6 +403,21 @@ def test_line_examples(line):
     assert_line_agrees(line + b"\r")
 
 
+def test_name_key_and_stop_word_lists_agree():
+    """Every NAME_KEYS word, in three cases, before every NAME_STOP word, a name, a verb and a
+    Title-case word: C masks as Python does (so the C copies of the lists are the same)."""
+    followers = sorted(templates.NAME_STOP) + [b"jdoe", b"Xy", b"killed", b"RUNNING", b"Jdoe",
+                                                b"abcdefghijklmnopq", b"ed", b"ing"]
+    for key in sorted(templates.NAME_KEYS):
+        for spelled in (key, key.upper(), key[:1].upper() + key[1:]):
+            line = b"ERROR " + b" ".join(spelled + b" " + word for word in followers)
+            assert_line_agrees(line)
+            assert templates.mask(spelled + b" jdoe") == spelled + b" <*>"
+    for word in sorted(templates.NAME_STOP):  # a stop word is no key
+        assert_line_agrees(b"ERROR " + word + b" jdoe " + word.upper() + b" jdoe")
+    assert_line_agrees(b"ERROR users jdoe userz jdoe use jdoe")
+
+
 def test_examples_cover_the_rules():
     """The example lines reach every layout and token form (so the list stays meaningful)."""
     examples = DOCSTRING_EXAMPLES + REAL_WORLD
@@ -455,7 +474,8 @@ TEXT_FRAGMENTS = [
     b"0x1f", b"blk_-160899", b"12ms", b"10.0.0.1:80", b"vol12", b"1e5", b"a=1,", b"b=2;",
     b"c=3,,", b"#", b"@", b"\x00", b"\xff", b"\xc3\xa9", b", client: ", b"[main] ", b"[a[b]c]",
     b"/x", b"~/", b"./", b"C:\\", b"://", b"a.b", b"GET", b"OPTIONS", b" :", b"error :",
-    b"[10.30 16:49:07] a - b ",
+    b"[10.30 16:49:07] a - b ", b"user", b"Queue", b"HOST", b"jdoe", b"is", b"killed", b"ING",
+    b"Control", b"A", b"[1-4,7]", b"[3]", b"[,-]", b"[x]", b"(y)",
 ]  # fmt: skip
 ALL_FRAGMENTS = STAMP_FRAGMENTS + LEVEL_FRAGMENTS + TEXT_FRAGMENTS
 

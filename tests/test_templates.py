@@ -96,7 +96,7 @@ def test_one_statement_is_one_template():
              f"{ip}: 14: No more user authentication methods available. [preauth]"
              for s, pid, ip in ((1, 24324, "103.99.0.122"), (9, 5, "1.2.3.4"))]
     assert template(lines[0]) == template(lines[1]) == \
-        "Received disconnect from <*> No more user authentication methods available. [preauth]"
+        "Received disconnect from <*> No more user authentication methods available. [<*>]"
 
 
 def test_statements_that_differ_in_constant_text_stay_apart():
@@ -104,6 +104,46 @@ def test_statements_that_differ_in_constant_text_stay_apart():
     corrupt = template("2015-10-18 18:01:47,978 WARN [main] X: Replica 3 is corrupt")
     assert lost != corrupt
     assert lost == "[<*>] X: Replica <*> is lost"
+
+
+def test_a_word_after_a_name_key_is_a_variable():
+    assert template("ERROR authentication failed for user jdoe") == \
+        template("ERROR authentication failed for user anguyen") == \
+        "authentication failed for user <*>"
+    assert template("WARN queue webhooks is full, dropping message") == \
+        "queue <*> is full, dropping message"
+    assert mask(b"Health check for server backend_a failed") == b"Health check for server <*> failed"
+    assert mask(b"USER ROOT denied") == b"USER <*> denied"  # keys in any case
+    assert mask(b"user Root denied") == b"user Root denied"  # Title-case stays
+    assert mask(b"user  jdoe") == b"user <*>"  # any blanks
+
+
+def test_words_after_name_keys_that_stay_text():
+    assert mask(b"queue is full") == b"queue is full"  # a stop word
+    assert mask(b"queue full") != mask(b"queue empty")  # statements apart
+    assert mask(b"Container killed by the framework") == b"Container killed by the framework"
+    assert mask(b"Container preempted") != mask(b"Container killed")  # verbs: -ed
+    assert mask(b"node JOINING now") == b"node JOINING now"  # -ing, any case
+    assert mask(b"Service Control Manager") == b"Service Control Manager"  # Title-case
+    assert mask(b"No more user authentication methods") == b"No more user authentication methods"
+    assert mask(b"user,jdoe user:jdoe user=jdoe") == b"user,jdoe user:jdoe user=<*>"  # no blank
+    assert mask(b"user <*> jdoe") == b"user <*> jdoe"  # only right after the key word
+    assert mask(b"userx jdoe") == b"userx jdoe"
+
+
+def test_a_single_bracketed_word_is_a_variable():
+    assert mask(b"for servlet [dispatcherServlet] in context") == b"for servlet [<*>] in context"
+    assert mask(b"attempt to connect to 1.2.3.4:80 (localhost) failed") == \
+        b"attempt to connect to <*> (<*>) failed"
+    assert mask(b"[UFW BLOCK] x") == b"[UFW BLOCK] x"  # two words
+    assert mask(b"[x) (y] [z") == b"[x) (y] [z"  # brackets that do not pair
+
+
+def test_a_node_list_is_one_variable():
+    assert mask(b"Nodes cn[01-04,7] not responding") == mask(b"Nodes cn05 not responding") == \
+        b"Nodes <*> not responding"
+    assert mask(b"node[3]: x") == b"<*>: x"
+    assert mask(b"a[] b[x] c[1") == b"a[] b[<*>] c[<*>"  # not lists of numbers
 
 
 def test_logfmt_messages_stay_text_and_values_are_masked():
