@@ -303,8 +303,10 @@ class InFlight:
         return self.flights.pop(lease_id, None)
 
     def due_beats(self, now: float, interval: float) -> list[str]:
-        """The leases to heartbeat now (all of them, once every ``interval``)."""
-        if now - self.last_beat < interval:
+        """The leases to heartbeat now (all of them, once every ``interval``). Called from the
+        heartbeat thread while the dispatch thread adds and pops flights: list() of a dict's
+        keys is one step under the GIL."""
+        if now - self.last_beat < interval / 2:
             return []
         self.last_beat = now
         return list(self.flights)
@@ -329,6 +331,7 @@ class DaskDispatcher:
         self.broker: Broker | None = None
         self.flights = InFlight()
         self._done: queue.SimpleQueue = queue.SimpleQueue()  # futures that finished
+        self._taken_back: queue.SimpleQueue = queue.SimpleQueue()  # leases the broker took back
         self._stop = threading.Event()
         self._threads = 0  # Dask worker threads, as the scheduler last said
         self._last_worker = clock()
@@ -368,6 +371,7 @@ class DaskDispatcher:
         self._last_worker = self.clock()  # the worker timeout runs from the start
         self._count_threads()  # before the first lease, which is sized by it
         for target, name in ((self._watch, "logcrunch-dask-watch"),
+                             (self._beat, "logcrunch-dask-heartbeat"),
                              (self._dispatch, "logcrunch-dask")):
             thread = threading.Thread(target=self._guarded(target), name=name, daemon=True)
             thread.start()
@@ -429,16 +433,30 @@ class DaskDispatcher:
         if threads:
             self._last_worker = self.clock()
 
+    def _beat(self) -> None:
+        """Keep the running futures' leases alive, in a thread of its own: settling finished
+        futures (a durable commit each) must never delay a heartbeat past a lease, which would
+        hand a running batch out again and count an attempt against its file."""
+        interval = self._job.heartbeat_seconds
+        while not self._stop.wait(interval / 2):
+            now = self.clock()
+            for lease_id in self.flights.due_beats(now, interval):
+                if not self.broker.heartbeat(self.name, lease_id, None, now):
+                    self._taken_back.put(lease_id)
+
     def _dispatch(self) -> None:
         while not self._stop.is_set():
             self._take_finished(TICK_SECONDS)
-            now = self.clock()
-            for lease_id in self.flights.due_beats(now, self._job.heartbeat_seconds):
-                if not self.broker.heartbeat(self.name, lease_id, None, now):
-                    flight = self.flights.pop(lease_id)  # taken back: its answer cannot count
+            while True:  # leases the broker took back: their answers cannot count
+                try:
+                    lease_id = self._taken_back.get_nowait()
+                except queue.Empty:
+                    break
+                flight = self.flights.pop(lease_id)
+                if flight is not None:
                     flight.future.cancel()
             if not self._over:
-                self._lease_more(now)
+                self._lease_more(self.clock())
 
     def _lease_more(self, now: float) -> None:
         while self.flights.room(self._threads) > 0:
