@@ -39,13 +39,23 @@ import json
 import random
 import re
 import sys
-import zlib
 from datetime import datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import labelled_logs  # noqa: E402
-from labelled_logs_heldout import LabelledLine, LogFile, Statement  # noqa: E402
+
+# The pure value drawers and the seed mixing are the held-out set's own.
+from labelled_logs_heldout import (  # noqa: E402
+    LabelledLine,
+    LogFile,
+    Statement,
+    _float,
+    _hexdigits,
+    _int,
+    _layout_seed,
+    _pick,
+)
 
 DEFAULT_SEED = 90417
 DEFAULT_LINES_PER_LAYOUT = 200
@@ -146,28 +156,6 @@ TEXTS = {
                 "Connection to libvirt lost: 1",
                 "Exceeded maximum number of retries. Exhausted all hosts available for retrying build failures"),
 }
-
-
-def _pick(values):
-    return lambda rng, arg, env: rng.choice(values)
-
-
-def _int(rng, arg, env):
-    if arg:
-        lo, hi = (int(x) for x in arg.split(".."))
-        return str(rng.randint(lo, hi))
-    return str(int(10 ** rng.uniform(0, 6)))
-
-
-def _float(rng, arg, env):
-    span, _, digits = arg.partition("/")
-    lo, hi = (float(x) for x in span.split("..")) if span else (0.0, 1000.0)
-    return f"{rng.uniform(lo, hi):.{int(digits or 3)}f}"
-
-
-def _hexdigits(rng, arg, alphabet="0123456789abcdef"):
-    n = rng.randint(*(int(x) for x in arg.split(".."))) if ".." in arg else int(arg or 8)
-    return "".join(rng.choice(alphabet) for _ in range(n))
 
 
 def _ip(rng, arg="", env=None):
@@ -849,10 +837,6 @@ CONSTANT_TEXT_PAIRS = (
     ("lustre/conn_lost", "lustre/conn_restored", "text"),
     ("squid/max_fd", "squid/client_aborted", "text"),
 )
-
-
-def _layout_seed(seed: int, name: str) -> int:
-    return seed * 1_000_033 + zlib.crc32(name.encode())
 
 
 def datasets() -> list[tuple[str, Layout, str]]:
