@@ -604,15 +604,7 @@ def run_dask_point(args, root: Path, base: Path, workers: int) -> Point:
                 point.sim_cpu_percent = 100 * (cluster.cpu_seconds() - cpu_first) / \
                     max(1e-9, last - first)
             time.sleep(0.02)
-        try:
-            _stdout, stderr = head.communicate(timeout=max(1.0, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            head.kill()
-            _stdout, stderr = head.communicate()
-            point.problems.append("the head did not exit")
-        ended = time.monotonic()
-        monitor.stopped.set()
-        monitor.join()
+        stderr, ended = await_head(head, monitor, max(1.0, deadline - time.monotonic()), point)
         if not last:
             point.problems.append(f"only {stored_rows(state)} of {args.files} results stored")
             last = ended
@@ -704,15 +696,7 @@ def run_point(args, engine: Engine, root: Path, base: Path, workers: int) -> Poi
     go.set()
     point.load = os.getloadavg()[0]
     reports: list[SimulatorReport] = [results.get(timeout=POINT_TIMEOUT) for _ in sims]
-    try:
-        stdout, stderr = head.communicate(timeout=POINT_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        head.kill()
-        stdout, stderr = head.communicate()
-        point.problems.append("the head did not exit")
-    ended = time.monotonic()
-    monitor.stopped.set()
-    monitor.join()
+    stderr, ended = await_head(head, monitor, POINT_TIMEOUT, point)
     for sim in sims:
         sim.join(timeout=10)
     summarise(point, reports, monitor, released, ended)
@@ -727,6 +711,22 @@ def run_point(args, engine: Engine, root: Path, base: Path, workers: int) -> Poi
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
     return point
+
+
+def await_head(head: subprocess.Popen, monitor: HeadMonitor, timeout: float,
+               point: Point) -> tuple[str, float]:
+    """Wait up to ``timeout`` for the head to exit (SIGKILL past it, a problem of the point),
+    then stop its monitor; returns (its stderr, when it ended)."""
+    try:
+        _stdout, stderr = head.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        head.kill()
+        _stdout, stderr = head.communicate()
+        point.problems.append("the head did not exit")
+    ended = time.monotonic()
+    monitor.stopped.set()
+    monitor.join()
+    return stderr, ended
 
 
 def summarise(point: Point, reports: list[SimulatorReport], monitor: HeadMonitor,
