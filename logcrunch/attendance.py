@@ -22,7 +22,6 @@ class WorkerSeen:
     worker: str
     first_seen: float
     last_seen: float
-    files_done: int = 0
     told_done: bool = False  # heard the job is over, left, or died: will not ask again
 
 
@@ -57,9 +56,6 @@ class Attendance:
         """A supervisor reported process ``worker`` dead (``settled``: and heard the job is over)."""
         self.told_done(worker)
         self._losses[worker] = _Loss(node_of(worker), now, settled)
-
-    def credit(self, worker: str, files: int) -> None:
-        self._workers[worker].files_done += files
 
     # ----- questions --------------------------------------------------------------------------
 

@@ -293,7 +293,7 @@ class Broker:
         without penalty (the worker stopped early, e.g. on SIGTERM). Summaries from a peer are
         checked by the recorder, which records an impossible one as its file's failure.
         """
-        summaries = dict(results) if len(results) < 2 else _unique(results)
+        summaries = _unique(results)
         with self._lock:
             self._attendance.touch(worker, now)
             claimed = self._table.claim(lease_id, [task_id for task_id, _ in results], now,
@@ -310,12 +310,7 @@ class Broker:
             summary = summaries[task.task_id]
             summary.attempts = task.attempts
             batch.append((task, summary))
-        recorded = self._record(batch, check=True, worker=worker)
-        if recorded is None:
-            return 0
-        with self._lock:
-            self._attendance.credit(worker, len(batch))
-        return len(batch)
+        return 0 if self._record(batch, check=True, worker=worker) is None else len(batch)
 
     def worker_lost(self, worker: str, lease_id: str, current: int | None, reason: str,
                     now: float) -> tuple[int, bool]:

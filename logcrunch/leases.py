@@ -167,10 +167,6 @@ class LeaseTable:
         return self.closed and self._done == len(self._slots)
 
     @property
-    def total(self) -> int:
-        return len(self._slots)
-
-    @property
     def queued(self) -> int:
         return len(self._queue)
 

@@ -266,7 +266,6 @@ class MemoryRecorder(Recorder):
         super().__init__(scan_config)
         self._stored = stored or {}
         self._results: list[tuple[Task, FileSummary]] = []
-        self._walk_rows: list[FileSummary] = []
         self._statuses: dict[str, str] = {}
 
     def stored(self) -> dict[str, tuple[str, dict[int, FileSummary]]]:
