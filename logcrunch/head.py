@@ -182,15 +182,15 @@ class Head:
         self.stop_reason = reason
         self.stop_requested.set()
 
-    def run(self, extra_liveness: Callable[[], str] | None = None) -> HeadResult:
-        """Serve the job to the end; ``extra_liveness`` may return a reason to abort early."""
+    def run(self) -> HeadResult:
+        """Serve the job to the end (or until it must stop: see `_why_stop`)."""
         started = self.clock()
         self.dispatcher.start(self.broker)
         walker = threading.Thread(target=self._walk, name="logcrunch-walk", daemon=True)
         walker.start()
         aborted = ""
         try:
-            aborted = self._serve(started, extra_liveness)
+            aborted = self._serve(started)
             if self.on_progress:
                 self._report_progress(self.clock() - started)
         finally:
@@ -206,14 +206,14 @@ class Head:
 
     # -- internals ----------------------------------------------------------------------------
 
-    def _serve(self, started: float, extra_liveness: Callable[[], str] | None) -> str:
+    def _serve(self, started: float) -> str:
         """The head's loop, until the job is done or must stop; returns why it stopped early."""
         last_progress = 0.0
         while True:
             now = self.clock()
             for task in self.broker.expire(now):
                 log.warning("%s failed after %d attempts", task.path, task.attempts)
-            aborted = self._why_stop(now, started, extra_liveness)
+            aborted = self._why_stop(now, started)
             if aborted or self._finished():
                 return aborted
             if self.on_progress and now - last_progress >= 0.5:
@@ -221,8 +221,7 @@ class Head:
                 self._report_progress(now - started)
             self.broker.wait_for_news(TICK_SECONDS)  # woken at once by results or the end
 
-    def _why_stop(self, now: float, started: float,
-                  extra_liveness: Callable[[], str] | None) -> str:
+    def _why_stop(self, now: float, started: float) -> str:
         if self._walk_error is not None:
             return f"walking the roots failed: {self._walk_error}"
         if self.broker.persist_error is not None:
@@ -231,8 +230,7 @@ class Head:
             return ""
         if self.stop_requested.is_set():
             return self.stop_reason or "stopped"
-        return self._check_workers(now, started) or self.dispatcher.liveness() or \
-            (extra_liveness() if extra_liveness is not None else "")
+        return self._check_workers(now, started) or self.dispatcher.liveness()
 
     def _finished(self) -> bool:
         """Every task is final after a whole walk (one stopped early closes submissions too, and
