@@ -1,21 +1,27 @@
 """report.html rendered by a real headless Chromium, at 1280 px and on a 390 px phone.
 
 The report comes from a real `logcrunch run` over generated logs (several hosts and hours, a
-corrupt .gz, metrics, a host whose error rate stands out, a hostile error line). Chromium runs with
-a proxy that is a listening socket of this test: any fetch from outside would connect to it.
+corrupt .gz, metrics, a host whose error rate stands out, a hostile error line). Chromium is driven
+over its DevTools protocol (a pipe, no port), which lists every URL the page requested; it also runs
+with a proxy that is a listening socket of this test and resolves no host name, so nothing could
+leave anyway. The browser's own background requests (update checks, sign-in, which differ from one
+Chromium version to the next) are not the page's and are not counted.
 Screenshots are kept in /tmp/html-shots/ for a person to look at.
 """
 
 from __future__ import annotations
 
+import base64
 import gzip
+import json
 import os
 import re
+import select
 import shutil
 import signal
 import socket
-import subprocess
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
@@ -78,18 +84,6 @@ def find_browser() -> str | None:
     return None
 
 
-# Chromium's own sign-in, connectivity, clock and update requests, which no flag turns off
-# in this version: not the page's. Anything else through the proxy is a fetch of the page.
-BROWSER_OWN_HOSTS = {"www.google.com", "accounts.google.com", "clients2.google.com",
-                     "redirector.gvt1.com"}
-
-
-def requested_host(request: bytes) -> str:
-    """The host a proxy request asks for (``CONNECT host:443`` or ``GET http://host/...``)."""
-    target = request.split(b" ", 2)[1].decode(errors="replace") if b" " in request else ""
-    return re.sub(r"^[a-z]+://", "", target).split("/")[0].rsplit(":", 1)[0]
-
-
 class Recorder:
     """A listening socket standing in for a proxy: it records every connection made to it."""
 
@@ -115,44 +109,128 @@ class Recorder:
                 except OSError:
                     self.connections.append(b"")
 
-    def page_fetches(self) -> list[str]:
-        """The hosts asked for, but Chromium's own (`BROWSER_OWN_HOSTS`)."""
-        return [host for host in map(requested_host, self.connections)
-                if host not in BROWSER_OWN_HOSTS]
-
     def close(self) -> None:
         self._stop.set()
         self._thread.join(timeout=5)
         self.sock.close()
 
 
+class Page:
+    """What one load of a page gave: its DOM after load, and every URL the page itself asked for
+    (from Chromium's DevTools network log of that page, so the browser's own update, sign-in and
+    connectivity requests, which change from version to version, are not counted)."""
+
+    def __init__(self, dom: str, requests: list[str]) -> None:
+        self.dom = dom
+        self.requests = requests
+
+    def fetches_from_outside(self) -> list[str]:
+        """The requests for anything but a local file or inline data."""
+        return [url for url in self.requests if not url.startswith(("file:", "data:"))]
+
+
+class DevTools:
+    """Chromium's DevTools protocol over ``--remote-debugging-pipe`` (fd 3 in, fd 4 out, each
+    message JSON ended by a NUL byte). Every read has the launch's deadline."""
+
+    def __init__(self, to_browser: int, from_browser: int, deadline: float) -> None:
+        self._to, self._from, self._deadline = to_browser, from_browser, deadline
+        self._buffer = b""
+        self._next_id = 0
+        self.events: list[dict] = []
+
+    def _message(self) -> dict:
+        while b"\0" not in self._buffer:
+            left = self._deadline - time.monotonic()
+            if left <= 0 or not select.select([self._from], [], [], left)[0]:
+                raise TimeoutError("no answer from the browser in time")
+            chunk = os.read(self._from, 1 << 20)
+            if not chunk:
+                raise ConnectionError("the browser closed its DevTools pipe")
+            self._buffer += chunk
+        raw, self._buffer = self._buffer.split(b"\0", 1)
+        return json.loads(raw)
+
+    def call(self, method: str, session: str | None = None, **params) -> dict:
+        self._next_id += 1
+        message = {"id": self._next_id, "method": method, "params": params}
+        if session is not None:
+            message["sessionId"] = session
+        os.write(self._to, json.dumps(message).encode() + b"\0")
+        while True:
+            answer = self._message()
+            if answer.get("id") == self._next_id:
+                if "error" in answer:
+                    raise RuntimeError(f"{method}: {answer['error']}")
+                return answer.get("result", {})
+            self.events.append(answer)
+
+    def wait_for(self, method: str) -> dict:
+        for event in self.events:
+            if event.get("method") == method:
+                return event
+        while True:
+            event = self._message()
+            self.events.append(event)
+            if event.get("method") == method:
+                return event
+
+
 def chromium(browser: str, page: Path, tmp_path: Path, width: int, height: int, proxy_port: int,
-             screenshot: Path | None = None) -> str:
-    """Load ``page`` headless at ``width`` x ``height``; returns the DOM after load (and writes
-    ``screenshot``). Killed with SIGKILL (its whole process group) on timeout."""
+             screenshot: Path | None = None) -> Page:
+    """Load ``page`` headless at ``width`` x ``height`` (a phone's mobile viewport below 600 px)
+    and return its DOM and the URLs it requested (writing ``screenshot``). All traffic goes to the
+    recording proxy and no host name resolves, so nothing can leave either way. Killed with
+    SIGKILL (its whole process group) at the end or on timeout."""
     profile = tmp_path / f"profile-{width}-{os.getpid()}-{page.stem}"
     args = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
             "--disable-background-networking", "--disable-component-update", "--disable-sync",
             "--disable-extensions", "--disable-default-apps", "--hide-scrollbars",
             "--mute-audio", f"--user-data-dir={profile}", f"--window-size={width},{height}",
             f"--proxy-server=127.0.0.1:{proxy_port}", "--proxy-bypass-list=<-loopback>",
-            # Nothing resolves: a fetch the proxy missed could not leave either.
             "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
-            "--virtual-time-budget=2000",
-            "--dump-dom"]
-    if screenshot is not None:
-        args.append(f"--screenshot={screenshot}")
-    args.append(page.as_uri())
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            start_new_session=True, cwd=tmp_path)
+            "--remote-debugging-pipe", "about:blank"]
+    to_read, to_write = os.pipe()
+    from_read, from_write = os.pipe()
+    log = open(tmp_path / f"chromium-{width}-{page.stem}.log", "wb")  # noqa: SIM115
+    pid = os.posix_spawn(browser, args, dict(os.environ), setsid=True, file_actions=[
+        (os.POSIX_SPAWN_DUP2, to_read, 3), (os.POSIX_SPAWN_DUP2, from_write, 4),
+        (os.POSIX_SPAWN_DUP2, log.fileno(), 1), (os.POSIX_SPAWN_DUP2, log.fileno(), 2)])
+    for end in (to_read, from_write):
+        os.close(end)
+    tools = DevTools(to_write, from_read, time.monotonic() + BROWSER_TIMEOUT)
     try:
-        out, err = proc.communicate(timeout=BROWSER_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.communicate()
-        pytest.fail(f"{browser} took longer than {BROWSER_TIMEOUT} s on {page}")
-    assert proc.returncode == 0, err.decode(errors="replace")[-2000:]
-    return out.decode()
+        target = next(t["targetId"] for t in tools.call("Target.getTargets")["targetInfos"]
+                      if t["type"] == "page")
+        session = tools.call("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
+        tools.call("Network.enable", session)
+        tools.call("Page.enable", session)
+        tools.call("Emulation.setDeviceMetricsOverride", session, width=width, height=height,
+                   deviceScaleFactor=1, mobile=width < 600)
+        tools.call("Page.navigate", session, url=page.as_uri())
+        tools.wait_for("Page.loadEventFired")
+        dom = tools.call("Runtime.evaluate", session, returnByValue=True,
+                         expression="document.documentElement.outerHTML")["result"]["value"]
+        if screenshot is not None:
+            shot = tools.call("Page.captureScreenshot", session, format="png")
+            screenshot.write_bytes(base64.b64decode(shot["data"]))
+        requests = [event["params"]["request"]["url"] for event in tools.events
+                    if event.get("method") == "Network.requestWillBeSent"
+                    and event.get("sessionId") == session]
+    except (TimeoutError, ConnectionError) as problem:
+        log.flush()
+        tail = (tmp_path / log.name).read_bytes()[-2000:].decode(errors="replace")
+        pytest.fail(f"{browser} on {page}: {problem}\n{tail}")
+    finally:
+        for end in (to_write, from_read):
+            os.close(end)
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        os.waitpid(pid, 0)
+        log.close()
+    return Page(dom, requests)
 
 
 class Elements(HTMLParser):
@@ -224,8 +302,9 @@ def test_report_renders_in_chromium_with_its_totals_charts_and_templates(
     SHOTS.mkdir(exist_ok=True)
     shot = SHOTS / f"report-{width}.png"
     shot.unlink(missing_ok=True)
-    dom = chromium(browser, night / "report.html", tmp_path, width, 4800 if width < 600 else 2500,
-                   proxy.port, shot)
+    loaded = chromium(browser, night / "report.html", tmp_path, width,
+                      4800 if width < 600 else 2500, proxy.port, shot)
+    dom = loaded.dom
     page = parse(dom)
     assert shot.stat().st_size > 20_000  # a real picture, not a blank page
     assert page.count("svg") >= 1 + 4 + 4  # the overall timeline, one per host, rate bars
@@ -244,11 +323,13 @@ def test_report_renders_in_chromium_with_its_totals_charts_and_templates(
                 f"warning lines, {row['lines']} lines</title>") in dom
     assert "node03" in dom.split('id="standout"')[1].split("</table>")[0]
     assert "app.log.1.gz" in dom.split('id="failed-files"')[1].split("</table>")[0]
-    assert proxy.page_fetches() == []
+    assert loaded.requests == [(night / "report.html").as_uri()]
+    assert loaded.fetches_from_outside() == []
 
 
 def test_a_hostile_log_line_shows_as_text_and_injects_nothing(browser, night, proxy, tmp_path):
-    dom = chromium(browser, night / "report.html", tmp_path, 1280, 2000, proxy.port)
+    loaded = chromium(browser, night / "report.html", tmp_path, 1280, 2000, proxy.port)
+    dom = loaded.dom
     page = parse(dom)
     assert page.count("script") == 0
     assert page.count("img") == 0
@@ -256,17 +337,25 @@ def test_a_hostile_log_line_shows_as_text_and_injects_nothing(browser, night, pr
     text = " ".join(page.text)
     assert '<script>document.title="pwned"</script>' in text
     assert "<img src=x onerror=alert(1)>" in text
-    assert proxy.page_fetches() == []
+    assert loaded.requests == [(night / "report.html").as_uri()]
+    assert loaded.fetches_from_outside() == []
 
 
-def test_the_proxy_check_sees_a_page_that_fetches_from_outside(browser, proxy, tmp_path):
-    """The zero-connections check above can fail: a page with one remote image trips it."""
+def test_the_fetch_check_sees_a_page_that_fetches_from_outside(browser, proxy, tmp_path):
+    """The no-fetches check above can fail: a remote image, stylesheet and CSS font trip it,
+    and the proxy fence sees them too."""
     page = tmp_path / "fetching.html"
-    page.write_text('<!DOCTYPE html><html><body><img src="http://example.com/x.png">'
-                    '</body></html>')
+    page.write_text('<!DOCTYPE html><html><head>'
+                    '<link rel="stylesheet" href="https://fonts.googleapis.com/css?family=Roboto">'
+                    '<style>body { background: url("http://cdn.example.net/bg.png") }</style>'
+                    '</head><body><img src="http://example.com/x.png"></body></html>')
     before = len(proxy.connections)
-    chromium(browser, page, tmp_path, 400, 300, proxy.port)
-    assert "example.com" in proxy.page_fetches()
+    loaded = chromium(browser, page, tmp_path, 400, 300, proxy.port)
+    outside = loaded.fetches_from_outside()
+    assert "http://example.com/x.png" in outside
+    assert "https://fonts.googleapis.com/css?family=Roboto" in outside
+    assert "http://cdn.example.net/bg.png" in outside
+    assert any(b"example.com" in request for request in proxy.connections[before:])
     del proxy.connections[before:]
 
 
