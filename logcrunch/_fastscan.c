@@ -2039,26 +2039,41 @@ static int decide(Decisions *decisions, const uchar *key, Py_ssize_t length, uin
 
 enum { NOT_A_NUMBER, SCALED, TO_PYTHON };
 
-static int parse_value(const uchar *v, const uchar *end, int64_t *scaled, int *decimals) {
+/* The number at v (the value of a pair, which ends at the first blank or at end): its kind;
+ * *value_end is where the value's text ends (before one "," or ";" that ends the token). The
+ * value is parsed as it is read: no byte after the number's own is looked at but the one or
+ * two that must end the token. */
+static int parse_value(const uchar *v, const uchar *end, int64_t *scaled, int *decimals,
+                       const uchar **value_end) {
     const uchar *p = v;
     int negative = 0;
     if (p < end && (*p == '-' || *p == '+')) negative = *p++ == '-';
     int64_t magnitude = 0;
-    int digits = 0, whole = 0, fraction = 0;
+    const uchar *digits_from = p;
     while (p < end && is_digit(*p)) {
-        if (digits < MAX_DIGITS) magnitude = magnitude * 10 + (*p - '0');
-        digits++;
-        whole++;
+        magnitude = magnitude * 10 + (*p - '0');
         p++;
+        if (p - digits_from == MAX_DIGITS) break;
     }
+    int digits = (int)(p - digits_from), long_number = 0;
+    while (p < end && is_digit(*p)) { /* past MAX_DIGITS: only its form matters now */
+        p++;
+        long_number = 1;
+    }
+    int whole = (int)(p - digits_from), fraction = 0;
     if (p < end && *p == '.') {
         p++;
+        const uchar *fraction_from = p;
         while (p < end && is_digit(*p)) {
-            if (digits < MAX_DIGITS) magnitude = magnitude * 10 + (*p - '0');
-            digits++;
-            fraction++;
+            if (digits < MAX_DIGITS) {
+                magnitude = magnitude * 10 + (*p - '0');
+                digits++;
+            } else {
+                long_number = 1;
+            }
             p++;
         }
+        fraction = (int)(p - fraction_from);
     }
     if (whole == 0 && fraction == 0) return NOT_A_NUMBER; /* "", ".", "-" */
     int exponent = 0;
@@ -2069,8 +2084,12 @@ static int parse_value(const uchar *v, const uchar *end, int64_t *scaled, int *d
         while (p < end && is_digit(*p)) p++;
         exponent = 1;
     }
-    if (p != end) return NOT_A_NUMBER;
-    if (exponent || digits > MAX_DIGITS) return TO_PYTHON;
+    /* the token ends here, or after one "," or ";" */
+    if (p < end && !is_space(*p)) {
+        if (!((*p == ',' || *p == ';') && (p + 1 == end || is_space(p[1])))) return NOT_A_NUMBER;
+    }
+    *value_end = p;
+    if (exponent || long_number) return TO_PYTHON;
     *scaled = negative ? -magnitude : magnitude;
     *decimals = fraction;
     return SCALED;
@@ -2102,7 +2121,11 @@ static int add_other(PyObject *others, const uchar *key, Py_ssize_t key_length,
     return status;
 }
 
-/* The logfmt numbers of one line s[0:n] (the "\r" of "\r\n" is whitespace, so it may stay). */
+/* The logfmt numbers of one line s[0:n] (the "\r" of "\r\n" is whitespace, so it may stay).
+ * Each "=" is looked at once. A token's key is the run of key bytes before its first "=",
+ * which must start the token (the line start or a blank before it): a later "=" of the same
+ * token has a byte that is no blank before its run, so it never passes for a key. The key the
+ * previous line had at this ordinal is tried first: a match is a key already checked. */
 static int scan_pairs(Table *table, Decisions *decisions, PyObject *others, Cap *cap,
                       const uchar *s, Py_ssize_t n) {
     const uchar *end = s + n;
@@ -2111,36 +2134,37 @@ static int scan_pairs(Table *table, Decisions *decisions, PyObject *others, Cap 
     for (;;) {
         const uchar *equals = memchr(from, '=', end - from);
         if (equals == NULL) return 0;
-        /* The token runs from the blank before "=" (or the line start) to the next blank; its
-         * key is everything before this, its first "=", and must be [A-Za-z_][\w.\-]*. */
-        const uchar *key = equals;
-        while (key > from && is_key_char(key[-1])) key--;
-        int good_key = key < equals && (is_alpha(key[0]) || key[0] == '_') &&
-                       (key == from || is_space(key[-1]));
-        const uchar *value_end = equals + 1;
-        while (value_end < end && !is_space(*value_end)) value_end++;
-        from = value_end;
-        if (!good_key) continue;
-        if (value_end > equals + 1 && (value_end[-1] == ',' || value_end[-1] == ';'))
-            value_end--; /* "target=38, rate=200": one "," or ";" ends the value */
+        from = equals + 1;
+        const uchar *key = NULL;
+        Py_ssize_t guess = ordinal < RECENT ? table->recent[ordinal] : -1;
+        if (guess >= 0) {
+            const Entry *e = &table->items[guess];
+            Py_ssize_t length = e->key_length;
+            if (equals - s >= length && (equals - length == s || is_space(equals[-length - 1])) &&
+                memcmp(e->key, equals - length, length) == 0)
+                key = equals - length;
+            else
+                guess = -1;
+        }
+        if (key == NULL) {
+            key = equals;
+            while (key > s && is_key_char(key[-1])) key--;
+            if (!(key < equals && (is_alpha(key[0]) || key[0] == '_') &&
+                  (key == s || is_space(key[-1]))))
+                continue;
+        }
         Py_ssize_t key_length = equals - key;
         int64_t scaled;
         int decimals;
-        int kind = parse_value(equals + 1, value_end, &scaled, &decimals);
+        const uchar *value_end;
+        int kind = parse_value(equals + 1, end, &scaled, &decimals, &value_end);
         if (kind == NOT_A_NUMBER) continue;
+        from = value_end;
         uint64_t key_hash = 0;
         int hashed = 0;
         if (kind == SCALED) {
             Py_ssize_t at = -1;
-            if (ordinal < RECENT) {
-                Py_ssize_t guess = table->recent[ordinal];
-                if (guess >= 0) {
-                    Entry *e = &table->items[guess];
-                    if (e->decimals == decimals && e->key_length == key_length &&
-                        memcmp(e->key, key, key_length) == 0)
-                        at = guess;
-                }
-            }
+            if (guess >= 0 && table->items[guess].decimals == decimals) at = guess;
             if (at < 0) {
                 key_hash = hash_bytes(key, key_length, 0);
                 hashed = 1;

@@ -889,3 +889,21 @@ def test_sketch_buckets_of_c_are_those_of_python(texts):
         for index, count in row[6].items():
             got[index] = got.get(index, 0) + count
     assert got == expected
+
+
+@pytest.mark.parametrize("second", [
+    b"xlatency_ms=6 bytes=7",          # the previous line's key as the end of a longer key
+    b"a=latency_ms=6 bytes=7",         # ... after a "=" in one token
+    b"(latency_ms=6 bytes=7",          # ... after a byte that is no blank
+    b"latency_ms=6.5 bytes=7",         # the same key with other decimals
+    b"latency_ms=6, bytes=7; r=1e3",   # one "," or ";" ends a value; an exponent goes to Python
+    b"latency_ms=6,, bytes=7x z=-",    # not numbers
+    b"bytes=7 latency_ms=6",           # the keys in another order
+    b"latency_ms=1234567890123456789 bytes=00000000000000000012",  # past 18 digits
+])
+def test_a_key_guessed_from_the_previous_line_is_checked_like_any_other(second):
+    """scan_pairs tries the key the previous line had at the same place first; what it finds
+    must be what the token rule finds, whatever the line holds."""
+    block = b"t latency_ms=5 bytes=6\n" + b"t " + second + b"\n" + second + b"\n"
+    args = (block, True, None, 200, (2026, 11, 27, 0, 0, 0), -1, None, None, True)
+    assert scan(*args) == reference_block(*args)
