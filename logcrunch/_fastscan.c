@@ -2043,13 +2043,69 @@ enum { NOT_A_NUMBER, SCALED, TO_PYTHON };
  * *value_end is where the value's text ends (before one "," or ";" that ends the token). The
  * value is parsed as it is read: no byte after the number's own is looked at but the one or
  * two that must end the token. */
-static int parse_value(const uchar *v, const uchar *end, int64_t *scaled, int *decimals,
-                       const uchar **value_end) {
+/* The number of ASCII digits that start the 8 bytes at p (all readable), and their value in
+ * *value: SWAR, one lane per byte. A lane is a digit when its high nibble is 3 before and after
+ * adding 6; a carry out of a lane can only come from a byte >= 0xfa, no digit, and only reaches
+ * lanes after it. The digits are shifted to the top lanes (the bytes after them drop out) and
+ * combined pairwise: 8 digits -> 4 of 2 -> 2 of 4 -> 1 of 8. */
+static inline int leading_digits(const uchar *p, uint64_t *value) {
+    uint64_t w;
+    memcpy(&w, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    w = __builtin_bswap64(w);
+#endif
+    const uint64_t high = 0xF0F0F0F0F0F0F0F0ULL, threes = 0x3030303030303030ULL;
+    uint64_t bad = ((w & high) ^ threes) | (((w + 0x0606060606060606ULL) & high) ^ threes);
+    int k = bad ? __builtin_ctzll(bad) >> 3 : 8;
+    if (k == 0) return 0;
+    uint64_t d = (w - threes) << (8 * (8 - k));
+    d = d * 10 + (d >> 8);
+    d = (((d & 0x000000FF000000FFULL) * (100 + (1000000ULL << 32))) +
+         (((d >> 16) & 0x000000FF000000FFULL) * (1 + (10000ULL << 32)))) >> 32;
+    *value = d;
+    return k;
+}
+
+static const int64_t POW10_INT[9] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000,
+                                     100000000};
+
+/* readable: the end of the memory that may be read (the block's end): fewer than 8 digits
+ * that start where 8 bytes can be read are parsed in one step. */
+static int parse_value(const uchar *v, const uchar *end, const uchar *readable, int64_t *scaled,
+                       int *decimals, const uchar **value_end) {
     const uchar *p = v;
     int negative = 0;
     if (p < end && (*p == '-' || *p == '+')) negative = *p++ == '-';
     int64_t magnitude = 0;
     const uchar *digits_from = p;
+    uint64_t quick;
+    int k;
+    /* the usual case: under 8 digits, then at most a "." and under 8 more (a digit is never
+     * the line's end byte, so the digits read stay inside the line) */
+    if (readable - p >= 8 && (k = leading_digits(p, &quick)) < 8) {
+        magnitude = (int64_t)quick;
+        p += k;
+        int whole = k, fraction = 0;
+        if (p < end && *p == '.') {
+            if (readable - (p + 1) < 8 || (fraction = leading_digits(p + 1, &quick)) == 8)
+                goto general;
+            if (fraction) magnitude = magnitude * POW10_INT[fraction] + (int64_t)quick;
+            p += 1 + fraction;
+        }
+        if (whole == 0 && fraction == 0) return NOT_A_NUMBER; /* "", ".", "-" */
+        if (p < end && (*p == 'e' || *p == 'E')) goto general;
+        if (p < end && !is_space(*p)) {
+            if (!((*p == ',' || *p == ';') && (p + 1 == end || is_space(p[1]))))
+                return NOT_A_NUMBER;
+        }
+        *value_end = p;
+        *scaled = negative ? -magnitude : magnitude;
+        *decimals = fraction;
+        return SCALED;
+    }
+general:
+    p = digits_from;
+    magnitude = 0;
     while (p < end && is_digit(*p)) {
         magnitude = magnitude * 10 + (*p - '0');
         p++;
@@ -2127,7 +2183,7 @@ static int add_other(PyObject *others, const uchar *key, Py_ssize_t key_length,
  * token has a byte that is no blank before its run, so it never passes for a key. The key the
  * previous line had at this ordinal is tried first: a match is a key already checked. */
 static int scan_pairs(Table *table, Decisions *decisions, PyObject *others, Cap *cap,
-                      const uchar *s, Py_ssize_t n) {
+                      const uchar *s, Py_ssize_t n, const uchar *readable) {
     const uchar *end = s + n;
     const uchar *from = s;
     int ordinal = 0;
@@ -2157,7 +2213,7 @@ static int scan_pairs(Table *table, Decisions *decisions, PyObject *others, Cap 
         int64_t scaled;
         int decimals;
         const uchar *value_end;
-        int kind = parse_value(equals + 1, end, &scaled, &decimals, &value_end);
+        int kind = parse_value(equals + 1, end, readable, &scaled, &decimals, &value_end);
         if (kind == NOT_A_NUMBER) continue;
         from = value_end;
         uint64_t key_hash = 0;
@@ -2622,7 +2678,7 @@ static PyObject *scan_block(PyObject *module, PyObject *args, PyObject *kwargs) 
             }
         }
 
-        if (scan_pairs(&table, &decisions, others, &cap, line, length) < 0) {
+        if (scan_pairs(&table, &decisions, others, &cap, line, length, data_end) < 0) {
             failed = 1;
             break;
         }

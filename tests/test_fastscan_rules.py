@@ -907,3 +907,18 @@ def test_a_key_guessed_from_the_previous_line_is_checked_like_any_other(second):
     block = b"t latency_ms=5 bytes=6\n" + b"t " + second + b"\n" + second + b"\n"
     args = (block, True, None, 200, (2026, 11, 27, 0, 0, 0), -1, None, None, True)
     assert scan(*args) == reference_block(*args)
+
+
+@pytest.mark.parametrize("value", [
+    b"0", b"7", b"1234567", b"12345678", b"123456789", b"1234567.1234567", b"1234567.12345678",
+    b"0.5", b".5", b"5.", b"-0", b"+3", b"-.25", b"1e3", b"1.5E-3", b"12345678901234567890",
+    b"00000000000000000012", b"1.", b".", b"-", b"12ab", b"12,", b"12;", b"12,x", b"1.2.3",
+])
+@pytest.mark.parametrize("at_block_end", [False, True])
+def test_numbers_near_eight_digits_and_the_block_end_are_read_like_the_reference(value,
+                                                                                  at_block_end):
+    """The C pass reads up to 8 digits at once where 8 bytes can be read, else byte by byte:
+    both must be the reference's number, whatever the value's length and where it ends."""
+    block = b"x=1 k=" + value + (b"\n" if at_block_end else b" tail=2\n" + b"y" * 20 + b"\n")
+    args = (block, True, None, 200, (2026, 11, 27, 0, 0, 0), -1, None, None, True)
+    assert scan(*args) == reference_block(*args)
