@@ -483,18 +483,24 @@ class StateDB:
         if version > SCHEMA_VERSION:
             raise StateError(f"state database {self.path} has schema {version}, newer than this "
                              f"logcrunch understands ({SCHEMA_VERSION}); upgrade logcrunch")
-        for target in range(version + 1, SCHEMA_VERSION + 1):
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
+        if version == SCHEMA_VERSION:
+            return
+        # Every step in one transaction: a new database costs one durable commit, not one per
+        # schema version, and a crash leaves the old version whole.
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            row = self._db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            version = int(row[0]) if row else 0  # (another process may have migrated since)
+            for target in range(version + 1, SCHEMA_VERSION + 1):
                 for statement in _MIGRATIONS[target].split(";"):
                     if statement.strip():
                         self._db.execute(statement)
                 self._db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",
                                  (str(target),))
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._rollback()
-                raise
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._rollback()
+            raise
 
     # -- runs --
 

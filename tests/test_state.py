@@ -196,6 +196,39 @@ def test_version_1_database_is_migrated(tmp_path):
         assert raw.execute("SELECT value FROM meta").fetchone()[0] == str(state.SCHEMA_VERSION)
 
 
+def test_a_failed_migration_leaves_the_old_schema_whole(tmp_path, monkeypatch):
+    """All pending schema steps are one transaction: a step that fails undoes the earlier
+    steps of the same upgrade, and the database still opens at its old version."""
+    from logcrunch import state
+
+    path = tmp_path / "s.db"
+    with sqlite3.connect(path) as raw:
+        raw.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
+        for statement in state._MIGRATIONS[1].split(";"):
+            if statement.strip():
+                raw.execute(statement)
+        raw.execute("INSERT INTO meta VALUES ('schema_version', '1')")
+    tables_before = _tables(path)
+    broken = dict(state._MIGRATIONS)
+    broken[state.SCHEMA_VERSION] = "CREATE TABLE half_done (x); SELECT * FROM no_such_table"
+    monkeypatch.setattr(state, "_MIGRATIONS", broken)
+    with pytest.raises(StateError):
+        StateDB(str(path))
+    with sqlite3.connect(path) as raw:
+        assert raw.execute("SELECT value FROM meta").fetchone()[0] == "1"
+    assert _tables(path) == tables_before
+    monkeypatch.undo()
+    StateDB(str(path)).close()  # the real steps still apply
+    with sqlite3.connect(path) as raw:
+        assert raw.execute("SELECT value FROM meta").fetchone()[0] == str(state.SCHEMA_VERSION)
+
+
+def _tables(path) -> list[str]:
+    with sqlite3.connect(path) as raw:
+        return sorted(row[0] for row in raw.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table'"))
+
+
 def test_latest_is_the_latest_finished_run(tmp_path):
     from logcrunch.state import EMPTY, INCOMPLETE
 
