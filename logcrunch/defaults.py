@@ -86,3 +86,9 @@ HTML_TOP_TEMPLATES = 15  # templates per level in the page (templates.csv has --
 HTML_MAX_LIST_ROWS = 50  # failed files, new templates, spikes listed before "N more in ..."
 HTML_MAX_GROUP_CHARTS = 12  # per-group timeline charts (the groups with most error lines)
 HTML_MAX_CHART_HOURS = 24 * 31  # the overall chart's latest hours; timeline.csv has all
+
+# A run's report reads its stored summaries in a few passes. When they take at most this much
+# stored text in all (about 3x as much as Python objects) they are read once and held; past it
+# they are read again on each pass, one file at a time, so the head's memory at report time
+# stays bounded however many files the run had.
+REPORT_HELD_BYTES = 32 * 1024 * 1024

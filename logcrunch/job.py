@@ -36,7 +36,7 @@ from logcrunch.discover import FoundFile
 from logcrunch.dispatch import Dispatcher, LocalWorkers, ServerDispatcher
 from logcrunch.head import Head, HeadOptions, HeadResult, Progress
 from logcrunch.recorder import RunRecorder
-from logcrunch.report import ReportInput, RunInfo, aggregates_of, publish_reports
+from logcrunch.report import ReportInput, RunInfo, aggregates_of, digest, publish_reports
 from logcrunch.scan import is_splittable
 from logcrunch.state import (
     EMPTY,
@@ -49,6 +49,7 @@ from logcrunch.state import (
     StateDB,
     StateError,
 )
+from logcrunch.summary import STATUS_FAILED
 
 log = logging.getLogger(__name__)
 
@@ -286,7 +287,7 @@ def _conclude(db: StateDB, run_id: int, result: HeadResult, has_stored: bool, ro
         db.finish_run(run_id, INCOMPLETE if has_stored else EMPTY, ())
         return defaults.EXIT_NO_FILES, nothing_found_message(roots, result.passed_over), None
     report = db.report_input(run_id)
-    failed = any(s.status == "failed" for s in report.summaries.values())
+    failed = bool(digest(report).statuses[STATUS_FAILED])
     status = FINISHED_FAILED_FILES if failed else FINISHED_OK
     aggregates = aggregates_of(report)
     # report.html says how the run ended; the state records the same end time, so that

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from logcrunch.report import ReportInput, group_totals
+from logcrunch.report import ReportInput, digest, group_totals
 from logcrunch.summary import STATUS_FAILED, STATUS_OK, STATUS_SKIPPED
 
 TOP_GROUPS = 3
@@ -45,9 +45,9 @@ def run_recap(report: ReportInput, options: RecapOptions) -> list[str]:
 
 
 def _files_line(report: ReportInput, options: RecapOptions) -> str:
-    statuses = [s.status for s in report.summaries.values()]
-    parts = [f"{statuses.count(STATUS_OK)} read", f"{statuses.count(STATUS_FAILED)} failed",
-             f"{statuses.count(STATUS_SKIPPED)} skipped", f"{len(report.unchanged)} unchanged"]
+    statuses = digest(report).statuses
+    parts = [f"{statuses[STATUS_OK]} read", f"{statuses[STATUS_FAILED]} failed",
+             f"{statuses[STATUS_SKIPPED]} skipped", f"{len(report.unchanged)} unchanged"]
     if report.deferred:
         parts.append(f"{len(report.deferred)} deferred")
     files = len(report.summaries) + len(report.unchanged) + len(report.deferred)
@@ -76,10 +76,10 @@ def _top_groups(report: ReportInput) -> list[str]:
 
 
 def _failed_files(report: ReportInput) -> list[str]:
-    failed = sorted(path for path, s in report.summaries.items() if s.status == STATUS_FAILED)
+    failed = digest(report).failed  # (path, reason), by path
     lines = [f"failed: {printable(path, 300)}: "
-             f"{printable(report.summaries[path].error, REASON_CHARS) or 'no reason given'}"
-             for path in failed[:FAILED_SHOWN]]
+             f"{printable(reason, REASON_CHARS) or 'no reason given'}"
+             for path, reason in failed[:FAILED_SHOWN]]
     if len(failed) > FAILED_SHOWN:
         lines.append(f"... and {len(failed) - FAILED_SHOWN} more failed files (see files.csv)")
     return lines

@@ -13,10 +13,12 @@ was.
 from __future__ import annotations
 
 import csv
+import heapq
 import math
 import os
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from fractions import Fraction
@@ -38,6 +40,7 @@ from logcrunch.discover import group_of
 from logcrunch.stamps import sort_key
 from logcrunch.summary import (
     OVERFLOW_HOUR,
+    STATUS_FAILED,
     STATUS_OK,
     FileSummary,
     GroupTotals,
@@ -94,16 +97,130 @@ class RunInfo:
     status: str = ""
 
 
+class PathOrdered(Mapping[str, FileSummary]):
+    """A run's final per-file summaries by path, always iterated in path order (``str`` order).
+
+    ``items()`` and ``values()`` produce the summaries one at a time, afresh on each call: a
+    source backed by the state database (state.StoredSummaries) need not hold them all, so the
+    head's memory at report time does not grow with the number of files. Every report function
+    reads its summaries in one or two such passes and keeps only per-group totals.
+    """
+
+    def items(self) -> Iterator[tuple[str, FileSummary]]:  # type: ignore[override]
+        for path in self:
+            yield path, self[path]
+
+    def values(self) -> Iterator[FileSummary]:  # type: ignore[override]
+        for _path, summary in self.items():
+            yield summary
+
+
+class HeldSummaries(PathOrdered):
+    """Summaries held in memory (a dict), iterated in path order."""
+
+    def __init__(self, by_path: Mapping[str, FileSummary]) -> None:
+        self._by_path = dict(by_path)
+        self._order = sorted(self._by_path)
+
+    def __getitem__(self, path: str) -> FileSummary:
+        return self._by_path[path]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._order)
+
+    def __len__(self) -> int:
+        return len(self._order)
+
+    def items(self) -> Iterator[tuple[str, FileSummary]]:
+        by_path = self._by_path
+        return ((path, by_path[path]) for path in self._order)
+
+
 @dataclass(frozen=True)
 class ReportInput:
-    """Everything a report is made of: final summaries and where each file was found."""
+    """Everything a report is made of: final summaries and where each file was found.
 
-    summaries: dict[str, FileSummary]
+    ``summaries`` may be given as any mapping; it is kept as a PathOrdered source (a plain dict
+    is wrapped in HeldSummaries)."""
+
+    summaries: PathOrdered
     roots: dict[str, str]  # path -> root (of summaries and deferred files)
     unchanged: dict[str, str]  # path -> root, skipped as unchanged
     # Left for the next run by --settle: rows (status deferred) in files.csv, a count in
     # summary.csv, never counted as files read, skipped or failed.
     deferred: dict[str, FileSummary] = field(default_factory=dict)
+    # What one pass over the summaries gave (`digest`), computed once per report.
+    _digest: list = field(default_factory=list, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.summaries, PathOrdered):
+            object.__setattr__(self, "summaries", HeldSummaries(self.summaries))
+
+
+@dataclass
+class TemplateTotal:
+    """One template over a group's files."""
+
+    count: int = 0
+    files: int = 0
+    first_ts: str = ""
+    last_ts: str = ""
+    example_path: str = ""
+    example: str = ""
+
+
+@dataclass
+class ReportDigest:
+    """The per-group totals of a report, from one pass over its summaries (bounded by the
+    groups, their hours and their distinct templates, not by the files)."""
+
+    groups: dict[str, GroupTotals]  # summary.csv's totals, "*" first
+    ok_groups: list[str]  # the groups with an ok file, "*" first then by name
+    statuses: Counter  # status -> files
+    failed: list[tuple[str, str]]  # (path, reason) of the failed files, by path
+    templates: dict[tuple[str, int], dict[str, TemplateTotal]]  # (group, level) -> totals
+    level_lines: dict[tuple[str, int], int]  # (group, level) -> error / warn lines of ok files
+    timeline: dict[str, dict[str, list[int]]]  # group -> hour -> [lines, errors, warns]
+
+
+def digest(report: ReportInput) -> ReportDigest:
+    """`ReportDigest` of ``report``: one pass over its summaries, done once per report."""
+    if report._digest:
+        return report._digest[0]
+    key = _group_key(report)
+    groups: dict[str, GroupTotals] = {"*": GroupTotals()}
+    ok_groups = {"*"}
+    statuses: Counter = Counter()
+    failed: list[tuple[str, str]] = []
+    templates: dict[tuple[str, int], dict[str, TemplateTotal]] = {}
+    level_lines: dict[tuple[str, int], int] = {}
+    timeline: dict[str, dict[str, list[int]]] = {}
+    for path, summary in report.summaries.items():
+        root = report.roots.get(path, os.path.dirname(path))
+        names = ("*", key(path, root))
+        statuses[summary.status] += 1
+        if summary.status == STATUS_FAILED:
+            failed.append((path, summary.error))
+        for name in names:
+            groups.setdefault(name, GroupTotals()).add(summary)
+        if summary.status != STATUS_OK:
+            continue
+        ok_groups.add(names[1])
+        for name in names:
+            for level, lines in ((2, summary.error_lines), (1, summary.warn_lines)):
+                level_lines[(name, level)] = level_lines.get((name, level), 0) + lines
+            add_template_rows(templates, name, summary)
+            add_timeline(timeline.setdefault(name, {}), summary)
+    for path, root in report.unchanged.items():
+        for name in ("*", key(path, root)):
+            groups.setdefault(name, GroupTotals()).files_unchanged += 1
+    for path in report.deferred:
+        for name in ("*", key(path, report.roots.get(path, os.path.dirname(path)))):
+            groups.setdefault(name, GroupTotals())
+    result = ReportDigest(groups, _group_order(ok_groups), statuses, failed, templates,
+                          level_lines, timeline)
+    report._digest.append(result)
+    return result
 
 
 def _writer(fp: IO[str]) -> csv.writer:
@@ -119,7 +236,11 @@ def write_table(columns: list[str], rows: Iterable[list[str]], fp: IO[str]) -> N
 
 def file_rows(summaries: Iterable[FileSummary]) -> Iterator[list[str]]:
     """files.csv's rows (cell strings), by path; produced one at a time."""
-    for s in sorted(summaries, key=lambda item: item.path):
+    return _file_rows_in_order(sorted(summaries, key=lambda item: item.path))
+
+
+def _file_rows_in_order(summaries: Iterable[FileSummary]) -> Iterator[list[str]]:
+    for s in summaries:
         yield [safe_text(s.path), s.status, safe_text(s.error), safe_text(s.format),
                str(s.size_bytes), str(s.lines), str(s.error_lines), str(s.warn_lines),
                s.first_ts, s.last_ts, safe_text(s.worker), f"{s.seconds:.6f}", str(s.attempts),
@@ -172,12 +293,23 @@ def _metric_row(path: str, name: str, metric: Metric) -> list[str]:
 def metric_rows(summaries: Iterable[FileSummary]) -> Iterator[list[str]]:
     """metrics.csv's rows: one ``*`` row per metric name over all ok files (merged exactly with
     `merge_metrics`), then each ok file's metrics, by path and name; produced one at a time."""
-    ordered = sorted((s for s in summaries if s.status == STATUS_OK), key=lambda s: s.path)
-    for name, metric in overall_metrics(ordered).items():
-        yield _metric_row("*", name, metric)
-    for summary in ordered:
-        for name in sorted(summary.metrics):
-            yield _metric_row(summary.path, name, summary.metrics[name])
+    ordered = sorted(summaries, key=lambda s: s.path)
+    return _metric_rows_in_order(lambda: iter(ordered))
+
+
+def _metric_rows_in_order(produce: Callable[[], Iterator[FileSummary]]) -> Iterator[list[str]]:
+    """`metric_rows` of summaries ``produce`` gives in path order, twice: once for the ``*``
+    rows, once for the files' own (none is held from one pass to the next)."""
+    overall: dict[str, Metric] = {}
+    for summary in produce():
+        if summary.status == STATUS_OK:
+            merge_metrics(overall, summary.metrics)
+    for name in sorted(overall):
+        yield _metric_row("*", name, overall[name])
+    for summary in produce():
+        if summary.status == STATUS_OK:
+            for name in sorted(summary.metrics):
+                yield _metric_row(summary.path, name, summary.metrics[name])
 
 
 def write_metrics(summaries: Iterable[FileSummary], fp: IO[str]) -> None:
@@ -187,19 +319,7 @@ def write_metrics(summaries: Iterable[FileSummary], fp: IO[str]) -> None:
 
 def group_totals(report: ReportInput) -> dict[str, GroupTotals]:
     """Totals per group; key ``*`` is everything. With several roots, groups name their root."""
-    groups: dict[str, GroupTotals] = {"*": GroupTotals()}
-    key = _group_key(report)
-    for path, summary in report.summaries.items():
-        root = report.roots.get(path, os.path.dirname(path))
-        for name in ("*", key(path, root)):
-            groups.setdefault(name, GroupTotals()).add(summary)
-    for path, root in report.unchanged.items():
-        for name in ("*", key(path, root)):
-            groups.setdefault(name, GroupTotals()).files_unchanged += 1
-    for path in report.deferred:
-        for name in ("*", key(path, report.roots.get(path, os.path.dirname(path)))):
-            groups.setdefault(name, GroupTotals())
-    return groups
+    return digest(report).groups
 
 
 def deferred_counts(report: ReportInput) -> dict[str, int]:
@@ -241,69 +361,59 @@ def write_summary(report: ReportInput, fp: IO[str]) -> None:
     write_table(SUMMARY_COLUMNS, summary_rows(report), fp)
 
 
-def _ok_by_group(report: ReportInput) -> dict[str, list[FileSummary]]:
-    """The ok summaries of each group (``*``: all), each list sorted by path."""
-    key = _group_key(report)
-    groups: dict[str, list[FileSummary]] = {"*": []}
-    for path in sorted(report.summaries):
-        summary = report.summaries[path]
-        if summary.status != STATUS_OK:
-            continue
-        root = report.roots.get(path, os.path.dirname(path))
-        for name in ("*", key(path, root)):
-            groups.setdefault(name, []).append(summary)
-    return groups
-
-
 def _group_order(groups) -> list[str]:
     return ["*"] + sorted(g for g in groups if g != "*")
 
 
-@dataclass
-class TemplateTotal:
-    """One template over a group's files."""
+def add_template_rows(totals: dict[tuple[str, int], dict[str, TemplateTotal]], group: str,
+                      summary: FileSummary) -> None:
+    """Add one ok file's templates (files given in path order) to ``group``'s totals: counts and
+    files add up, first/last seen are the earliest/latest, the example is the first file's."""
+    for row_level, template, count, first_ts, last_ts, example in summary.templates:
+        by_template = totals.get((group, row_level))
+        if by_template is None:
+            by_template = totals[(group, row_level)] = {}
+        total = by_template.get(template)
+        if total is None:
+            total = by_template[template] = TemplateTotal(example_path=summary.path,
+                                                          example=example)
+        total.count += count
+        total.files += 1
+        if first_ts and (not total.first_ts or sort_key(first_ts) < sort_key(total.first_ts)):
+            total.first_ts = first_ts
+        if last_ts and sort_key(last_ts) > sort_key(total.last_ts):
+            total.last_ts = last_ts
 
-    count: int = 0
-    files: int = 0
-    first_ts: str = ""
-    last_ts: str = ""
-    example_path: str = ""
-    example: str = ""
+
+def _ranked(totals: dict[str, TemplateTotal], top: int) -> list[tuple[str, TemplateTotal]]:
+    return sorted(totals.items(), key=lambda item: (-item[1].count, item[0]))[:top]
+
+
+def _rest_of(summary: FileSummary, level: int, shown: set[str]) -> int:
+    """A file's lines of ``level`` that are not in the ``shown`` templates."""
+    level_total = summary.error_lines if level == 2 else summary.warn_lines
+    return level_total - sum(row[2] for row in summary.templates
+                             if row[0] == level and row[1] in shown)
 
 
 def template_totals(summaries: list[FileSummary], level: int) -> dict[str, TemplateTotal]:
     """{template: its totals} of one level over files given in path order: counts and files
     add up, first/last seen are the earliest/latest, the example is the first file's."""
-    totals: dict[str, TemplateTotal] = {}
+    totals: dict[tuple[str, int], dict[str, TemplateTotal]] = {}
     for summary in summaries:
-        for row_level, template, count, first_ts, last_ts, example in summary.templates:
-            if row_level != level:
-                continue
-            total = totals.get(template)
-            if total is None:
-                total = totals[template] = TemplateTotal(example_path=summary.path,
-                                                         example=example)
-            total.count += count
-            total.files += 1
-            if first_ts and (not total.first_ts or sort_key(first_ts) < sort_key(total.first_ts)):
-                total.first_ts = first_ts
-            if last_ts and sort_key(last_ts) > sort_key(total.last_ts):
-                total.last_ts = last_ts
-    return totals
+        add_template_rows(totals, "", summary)
+    return totals.get(("", level), {})
 
 
 def top_templates(summaries: list[FileSummary], level: int, top: int
                   ) -> tuple[list[tuple[str, TemplateTotal]], TemplateTotal]:
     """The ``top`` templates of a level by count (then text), and the "(other templates)" total:
     the exact rest of the level's lines (count) and the files holding some of it."""
-    totals = template_totals(summaries, level)
-    ranked = sorted(totals.items(), key=lambda item: (-item[1].count, item[0]))[:top]
+    ranked = _ranked(template_totals(summaries, level), top)
     shown = {template for template, _total in ranked}
     other = TemplateTotal()
     for summary in summaries:
-        level_total = summary.error_lines if level == 2 else summary.warn_lines
-        rest = level_total - sum(row[2] for row in summary.templates
-                                 if row[0] == level and row[1] in shown)
+        rest = _rest_of(summary, level, shown)
         if rest > 0:
             other.count += rest
             other.files += 1
@@ -313,12 +423,27 @@ def top_templates(summaries: list[FileSummary], level: int, top: int
 def template_rows(report: ReportInput, top: int = defaults.TOP_TEMPLATES) -> list[list[str]]:
     """templates.csv's rows: per group (``*`` first) and level (error, then warn), the ``top``
     templates by count, then one "(other templates)" row with the exact rest."""
-    groups = _ok_by_group(report)
+    found = digest(report)
+    ranked = {(name, level): _ranked(found.templates.get((name, level), {}), top)
+              for name in found.ok_groups for level in (2, 1)}
+    shown = {where: {template for template, _total in rows} for where, rows in ranked.items()}
+    others = {where: TemplateTotal() for where in ranked}
+    key = _group_key(report)
+    for path, summary in report.summaries.items():  # the second pass: the exact rest
+        if summary.status != STATUS_OK:
+            continue
+        for name in ("*", key(path, report.roots.get(path, os.path.dirname(path)))):
+            for level in (2, 1):
+                rest = _rest_of(summary, level, shown[(name, level)])
+                if rest > 0:
+                    other = others[(name, level)]
+                    other.count += rest
+                    other.files += 1
     rows = []
-    for name in _group_order(groups):
+    for name in found.ok_groups:
         for level in (2, 1):
-            ranked, other = top_templates(groups[name], level, top)
-            for template, total in ranked:
+            other = others[(name, level)]
+            for template, total in ranked[(name, level)]:
                 rows.append([safe_text(name), LEVEL_NAMES[level], safe_text(template),
                              str(total.count), str(total.files), total.first_ts, total.last_ts,
                              safe_text(total.example_path), safe_text(total.example)])
@@ -339,17 +464,29 @@ def group_timeline(summaries: list[FileSummary]) -> list[tuple[str, list[int]]]:
     defaults.MAX_TIMELINE_HOURS: then only the hours with lines)."""
     counts: dict[str, list[int]] = {}
     for summary in summaries:
-        if not summary.timeline and summary.lines:  # stored by a logcrunch before timelines
-            total = counts.setdefault("", [0, 0, 0])
-            total[0] += summary.lines
-            total[1] += summary.error_lines
-            total[2] += summary.warn_lines
-        for hour, row in summary.timeline.items():
-            key = "" if hour == OVERFLOW_HOUR else hour
-            total = counts.setdefault(key, [0, 0, 0])
-            total[0] += row[0]
-            total[1] += row[1]
-            total[2] += row[2]
+        add_timeline(counts, summary)
+    return _timeline_of(counts)
+
+
+def add_timeline(counts: dict[str, list[int]], summary: FileSummary) -> None:
+    """Add one ok file's hours to a group's {hour: [lines, error_lines, warn_lines]}."""
+    if not summary.timeline and summary.lines:  # stored by a logcrunch before timelines
+        total = counts.setdefault("", [0, 0, 0])
+        total[0] += summary.lines
+        total[1] += summary.error_lines
+        total[2] += summary.warn_lines
+    for hour, row in summary.timeline.items():
+        key = "" if hour == OVERFLOW_HOUR else hour
+        total = counts.get(key)
+        if total is None:
+            total = counts[key] = [0, 0, 0]
+        total[0] += row[0]
+        total[1] += row[1]
+        total[2] += row[2]
+
+
+def _timeline_of(counts: dict[str, list[int]]) -> list[tuple[str, list[int]]]:
+    counts = dict(counts)
     rows: list[tuple[str, list[int]]] = []
     if "" in counts:
         rows.append(("", counts.pop("")))
@@ -372,10 +509,10 @@ _HOUR_FORMAT = "%Y-%m-%dT%H:00:00Z"
 
 def timeline_rows(report: ReportInput) -> list[list[str]]:
     """timeline.csv's rows: per group (``*`` first), its `group_timeline`."""
-    groups = _ok_by_group(report)
+    found = digest(report)
     return [[safe_text(name), hour, str(lines), str(error_lines), str(warn_lines)]
-            for name in _group_order(groups)
-            for hour, (lines, error_lines, warn_lines) in group_timeline(groups[name])]
+            for name in found.ok_groups
+            for hour, (lines, error_lines, warn_lines) in _timeline_of(found.timeline.get(name, {}))]
 
 
 def write_timeline(report: ReportInput, fp: IO[str]) -> None:
@@ -404,9 +541,11 @@ class Table:
 def report_tables(report: ReportInput, top: int = defaults.TOP_TEMPLATES) -> dict[str, Table]:
     """{CSV file name: its table}: what the CSVs hold and report.html shows (one source)."""
     return {
-        "files.csv": Table(FILES_COLUMNS, lambda: file_rows([*report.summaries.values(),
-                                                             *report.deferred.values()])),
-        "metrics.csv": Table(METRICS_COLUMNS, lambda: metric_rows(report.summaries.values())),
+        "files.csv": Table(FILES_COLUMNS, lambda: _file_rows_in_order(heapq.merge(
+            report.summaries.values(), sorted(report.deferred.values(), key=_path),
+            key=_path))),
+        "metrics.csv": Table(METRICS_COLUMNS,
+                             lambda: _metric_rows_in_order(report.summaries.values)),
         "summary.csv": Table.of(SUMMARY_COLUMNS, summary_rows(report)),
         "templates.csv": Table.of(TEMPLATES_COLUMNS, template_rows(report, top)),
         "timeline.csv": Table.of(TIMELINE_COLUMNS, timeline_rows(report)),
@@ -421,17 +560,16 @@ def aggregates_of(report: ReportInput) -> Aggregates:
         for (level, name), count in zip(TOTAL_NAMES, (totals.lines, totals.error_lines,
                                                       totals.warn_lines), strict=True):
             counts[(group, TOTAL, level, name)] = count
-    for group, summaries in _ok_by_group(report).items():
-        for summary in summaries:
-            kept = {2: 0, 1: 0}
-            for level, template, count, *_rest in summary.templates:
-                key = (group, TEMPLATE, LEVEL_NAMES[level], template)
-                counts[key] = counts.get(key, 0) + count
-                kept[level] += count
-            for level, level_lines in ((2, summary.error_lines), (1, summary.warn_lines)):
-                if level_lines > kept[level]:  # templates beyond the file's cap, long lines
-                    key = (group, REST, LEVEL_NAMES[level], OTHER_TEMPLATES)
-                    counts[key] = counts.get(key, 0) + level_lines - kept[level]
+    found = digest(report)
+    for group in found.ok_groups:
+        for level in (2, 1):
+            kept = 0
+            for template, total in found.templates.get((group, level), {}).items():
+                counts[(group, TEMPLATE, LEVEL_NAMES[level], template)] = total.count
+                kept += total.count
+            rest = found.level_lines.get((group, level), 0) - kept
+            if rest > 0:  # templates beyond the files' caps, long lines
+                counts[(group, REST, LEVEL_NAMES[level], OTHER_TEMPLATES)] = rest
     return Aggregates(counts)
 
 
@@ -499,6 +637,10 @@ def publish_reports(report: ReportInput, out_dir: str, success_marker: bool = Tr
             except OSError:
                 pass
     return [os.path.join(out_dir, name) for name in writers]
+
+
+def _path(summary: FileSummary) -> str:
+    return summary.path
 
 
 def _stage(directory: str, name: str, write) -> str:

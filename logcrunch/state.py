@@ -24,15 +24,16 @@ import sqlite3
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, fields
 from fractions import Fraction
 
+from logcrunch import defaults
 from logcrunch.changes import Aggregates
 from logcrunch.deltas import Cursor
 from logcrunch.discover import STATUS_DEFERRED, FoundFile
 from logcrunch.readers import one_line
-from logcrunch.report import ReportInput, aggregates_of
+from logcrunch.report import PathOrdered, ReportInput, aggregates_of
 from logcrunch.sketch import Sketch
 from logcrunch.summary import STATUS_FAILED, FileSummary, Metric, Number, hour_of
 
@@ -434,6 +435,58 @@ def run_keys(roots: Iterable[str], options: dict, incremental: bool) -> tuple[st
     return run_key, base_key
 
 
+@dataclass(frozen=True)
+class _CursorFacts:
+    """What finish_run keeps of a file's summary to move its cursor."""
+
+    status: str
+    read_from: int
+    read_to: int
+    fingerprint: str
+    last_ts: str
+
+
+class StoredSummaries(PathOrdered):
+    """A run's final summaries read from the state database one file at a time, in path order,
+    on every pass (report.PathOrdered); the paths (and their range counts) are all it holds.
+    A run whose summaries are small in all (under defaults.REPORT_HELD_BYTES of stored text)
+    is read once and held, which spares the report's passes re-reading it."""
+
+    def __init__(self, db: StateDB, run_id: int, expected: dict[str, int],
+                 blobs: dict[str, bytes]) -> None:
+        self._db = db
+        self._run_id = run_id
+        self._expected = expected
+        self._blobs = blobs
+        self._order = sorted(expected)
+        self._held: dict[str, FileSummary] | None = None
+        total = db._db.execute("SELECT sum(length(summary)) FROM results WHERE run_id = ?",
+                               (run_id,)).fetchone()[0] or 0
+        if total <= defaults.REPORT_HELD_BYTES:
+            self._held = {path: self._load(path) for path in self._order}
+
+    def _load(self, path: str) -> FileSummary:
+        return self._db._stored_summary(self._run_id, path, self._blobs[path],
+                                        self._expected[path])
+
+    def __getitem__(self, path: str) -> FileSummary:
+        if path not in self._expected:
+            raise KeyError(path)
+        return self._held[path] if self._held is not None else self._load(path)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._order)
+
+    def __len__(self) -> int:
+        return len(self._order)
+
+    def items(self) -> Iterator[tuple[str, FileSummary]]:
+        if self._held is not None:
+            held = self._held
+            return ((path, held[path]) for path in self._order)
+        return ((path, self._load(path)) for path in self._order)
+
+
 class StateDB:
     """The state database. Thread-safe: manager threads persist results while the head reads."""
 
@@ -568,10 +621,15 @@ class StateDB:
         """
         if summaries is None:
             summaries = self.report_input(run_id).summaries.values()
-        by_path = {summary.path: summary for summary in summaries}
+        # What the cursors need of each file, not the summaries themselves (bounded memory).
+        by_path: dict[str, _CursorFacts] = {}
         counts: dict[str, int] = {}
-        for summary in by_path.values():
-            counts[summary.status] = counts.get(summary.status, 0) + 1
+        for summary in summaries:
+            if summary.path not in by_path:
+                counts[summary.status] = counts.get(summary.status, 0) + 1
+            by_path[summary.path] = _CursorFacts(summary.status, summary.read_from,
+                                                 summary.read_to, summary.fingerprint,
+                                                 summary.last_ts)
         with self._lock, self.writing():
             self._rollback()  # left open by a write that failed (a full disk): not ours to keep
             self._db.execute("BEGIN IMMEDIATE")
@@ -595,7 +653,7 @@ class StateDB:
                 self._rollback()
                 raise
 
-    def _advance_cursors(self, run_id: int, summaries: dict[str, FileSummary]) -> None:
+    def _advance_cursors(self, run_id: int, summaries: dict[str, _CursorFacts]) -> None:
         """A finished run moves the cursors of the files it read, keeps those of the files it
         saw but did not count (unchanged, deferred, failed) alive, and forgets files no finished
         run has seen for CURSOR_RUNS runs."""
@@ -738,31 +796,41 @@ class StateDB:
                              (run_id, _blob(path)))
 
     def report_input(self, run_id: int) -> ReportInput:
-        """Rebuild a run's report input from the database (split files' ranges joined)."""
-        ranges: dict[str, list[tuple[int, FileSummary]]] = {}
-        expected: dict[str, int] = {}
+        """A run's report input from the database (split files' ranges joined): its summaries
+        come one file at a time (StoredSummaries), so a report of any number of files is made
+        in bounded memory; only each file's path, root and range count are held."""
         roots: dict[str, str] = {}
-        for path, start, count, root, summary in self._db.execute(
-                "SELECT path, range_start, range_count, root, summary FROM results "
-                "WHERE run_id = ? ORDER BY path, range_start", (run_id,)):
-            text = _text(path)
-            ranges.setdefault(text, []).append((start, summary_from_json(summary)))
-            expected[text] = count
-            roots[text] = _text(root)
-        summaries: dict[str, FileSummary] = {}
+        expected: dict[str, int] = {}
         deferred: dict[str, FileSummary] = {}
-        for path, parts in ranges.items():
-            whole = parts[0][1]
-            if whole.status == STATUS_DEFERRED:  # a row of the walk: one part, nothing read
-                deferred[path] = whole
-                continue
-            for _start, part in parts[1:]:
-                whole = whole.merge_range(part)
-            if len(parts) != expected[path]:  # only in a run that did not finish
-                whole = FileSummary.failed(
-                    path, f"incomplete: {len(parts)} of {expected[path]} byte ranges scanned",
-                    size_bytes=whole.size_bytes)
-            summaries[path] = whole
+        blobs: dict[str, bytes] = {}
+        for path, root, count, is_deferred in self._db.execute(
+                "SELECT path, root, range_count, max(status = ?) FROM results WHERE run_id = ? "
+                "GROUP BY path", (STATUS_DEFERRED, run_id)):
+            text = _text(path)
+            roots[text] = _text(root)
+            if is_deferred:  # a row of the walk: one part, nothing read
+                deferred[text] = summary_from_json(self._db.execute(
+                    "SELECT summary FROM results WHERE run_id = ? AND path = ?",
+                    (run_id, path)).fetchone()[0])
+            else:
+                expected[text] = count
+                blobs[text] = path
         unchanged = {_text(path): _text(root) for path, root in self._db.execute(
             "SELECT path, root FROM seen WHERE run_id = ? AND unchanged = 1", (run_id,))}
-        return ReportInput(summaries, roots, unchanged, deferred)
+        return ReportInput(StoredSummaries(self, run_id, expected, blobs), roots, unchanged,
+                           deferred)
+
+    def _stored_summary(self, run_id: int, path: str, blob: bytes, expected: int
+                        ) -> FileSummary:
+        """One file's final summary: its stored ranges joined in order."""
+        parts = [summary_from_json(text) for (text,) in self._db.execute(
+            "SELECT summary FROM results WHERE run_id = ? AND path = ? ORDER BY range_start",
+            (run_id, blob))]
+        whole = parts[0]
+        for part in parts[1:]:
+            whole = whole.merge_range(part)
+        if len(parts) != expected:  # only in a run that did not finish
+            whole = FileSummary.failed(
+                path, f"incomplete: {len(parts)} of {expected} byte ranges scanned",
+                size_bytes=whole.size_bytes)
+        return whole
