@@ -8,10 +8,11 @@ The data is labelled logs, every line tagged with the statement that wrote it, i
   from logcrunch's rules (and from the tuned set), with nothing tuned to any method. It has
   since been looked at (its failures were studied), so it is development data now;
 * "blind2": benchmarks/labelled_logs_blind2.py, a second blind set of yet other layouts,
-  committed before the rule changes that followed the held-out set's study: the set to quote
-  figures on.
+  committed before the rule changes that followed the held-out set's study;
+* "blind3": benchmarks/labelled_logs_blind3.py, a third blind set of yet other layouts, written
+  without reading logcrunch's template rules and committed before anything ran on it.
 
-``--set`` picks one set, ``both`` (tuned and held-out) or ``all`` (the default: the three sets'
+``--set`` picks one set, ``both`` (tuned and held-out) or ``all`` (the default: the four sets'
 tables, one after the other). Each set is
 evaluated on its own, with its own default seed and size.
 
@@ -45,7 +46,7 @@ level logcrunch reads; lines whose level logcrunch reads differently are counted
 
 Usage::
 
-    python benchmarks/template_accuracy.py [--set tuned|heldout|blind2|both|all] [--seed N]
+    python benchmarks/template_accuracy.py [--set tuned|heldout|blind2|blind3|both|all] [--seed N]
                                            [--lines-per-layout N] [--layouts a,b]
                                            [--worst N] [--orders N] [--json]
 
@@ -73,6 +74,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import labelled_logs  # noqa: E402
 import labelled_logs_blind2  # noqa: E402
+import labelled_logs_blind3  # noqa: E402
 import labelled_logs_heldout  # noqa: E402
 
 from logcrunch import formats, templates  # noqa: E402
@@ -86,11 +88,14 @@ SETS = {
     "heldout": (labelled_logs_heldout,
                 "held-out set (benchmarks/labelled_logs_heldout.py; seen: development data now)"),
     "blind2": (labelled_logs_blind2, "blind set 2 (benchmarks/labelled_logs_blind2.py; not tuned on)"),
+    "blind3": (labelled_logs_blind3,
+               "blind set 3 (benchmarks/labelled_logs_blind3.py; written blind, not tuned on)"),
 }
 # Statements that differ only in constant text, of every set (a pair whose layout is not in the
 # files evaluated is skipped).
 ALL_CONSTANT_TEXT_PAIRS = (labelled_logs.CONSTANT_TEXT_PAIRS + labelled_logs_heldout.CONSTANT_TEXT_PAIRS
-                           + labelled_logs_blind2.CONSTANT_TEXT_PAIRS)
+                           + labelled_logs_blind2.CONSTANT_TEXT_PAIRS
+                           + labelled_logs_blind3.CONSTANT_TEXT_PAIRS)
 
 
 def logcrunch_message(content: bytes, file_format: str) -> bytes:
@@ -412,10 +417,11 @@ def report(result: dict, args: argparse.Namespace, drain: bool) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--set", choices=("tuned", "heldout", "blind2", "both", "all"), default="all",
+    parser.add_argument("--set", choices=("tuned", "heldout", "blind2", "blind3", "both", "all"),
+                        default="all",
                         help="which labelled set: the one logcrunch was tuned on, the held-out one, the "
-                             "second blind one, both (tuned and held-out) or all, one after the other "
-                             "(default: all)")
+                             "second or third blind one, both (tuned and held-out) or all, one after the "
+                             "other (default: all)")
     parser.add_argument("--seed", type=int, default=None, help="default: the set's own default seed")
     parser.add_argument("--lines-per-layout", type=int, default=None,
                         help="default: the set's own default size")
@@ -430,7 +436,8 @@ def main(argv: list[str] | None = None) -> int:
         print("drain3 is not installed (pip install drain3): showing logcrunch's figures only.",
               file=sys.stderr)
     layouts = tuple(args.layouts.split(",")) if args.layouts else None
-    names = {"both": ("tuned", "heldout"), "all": ("tuned", "heldout", "blind2")}.get(args.set, (args.set,))
+    names = {"both": ("tuned", "heldout"),
+             "all": ("tuned", "heldout", "blind2", "blind3")}.get(args.set, (args.set,))
     results = {}
     texts = []
     for name in names:
