@@ -922,3 +922,19 @@ def test_numbers_near_eight_digits_and_the_block_end_are_read_like_the_reference
     block = b"x=1 k=" + value + (b"\n" if at_block_end else b" tail=2\n" + b"y" * 20 + b"\n")
     args = (block, True, None, 200, (2026, 11, 27, 0, 0, 0), -1, None, None, True)
     assert scan(*args) == reference_block(*args)
+
+
+@pytest.mark.parametrize("width", [1, 7, 8, 15, 16, 17, 31, 32, 33])
+def test_pairs_at_every_offset_of_a_16_byte_window_are_the_reference(width):
+    """The C pass looks for "=" 16 bytes a step while 16 can be read, and compares keys 4 or 8
+    bytes at a time: a pair at any offset, a key of any length, near the line's and the
+    block's end, is still found as the reference finds it."""
+    lines = []
+    for offset in range(width):
+        key = b"k" * (1 + offset % 19)
+        lines.append(b"x" * offset + b" " + key + b"=" + str(offset).encode() + b" a=b=1")
+        lines.append(b"x" * offset + b" " + key + b"=" + str(offset + 1).encode())  # guessed
+    for end in (b"\n", b" z=9\n"):
+        block = b"\n".join(lines) + end
+        args = (block, True, None, 200, (2026, 11, 27, 0, 0, 0), -1, None, None, True)
+        assert scan(*args) == reference_block(*args)
