@@ -2060,7 +2060,10 @@ static inline int leading_digits(const uchar *p, uint64_t *value) {
     const uint64_t high = 0xF0F0F0F0F0F0F0F0ULL, threes = 0x3030303030303030ULL;
     uint64_t bad = ((w & high) ^ threes) | (((w + 0x0606060606060606ULL) & high) ^ threes);
     int k = bad ? __builtin_ctzll(bad) >> 3 : 8;
-    if (k == 0) return 0;
+    if (k == 0) { /* no digit (".5", "-.25"): the caller still uses *value */
+        *value = 0;
+        return 0;
+    }
     uint64_t d = (w - threes) << (8 * (8 - k));
     d = d * 10 + (d >> 8);
     d = (((d & 0x000000FF000000FFULL) * (100 + (1000000ULL << 32))) +

@@ -25,6 +25,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import urljoin, urlsplit
 
 import pytest
 
@@ -115,18 +116,79 @@ class Recorder:
         self.sock.close()
 
 
-class Page:
-    """What one load of a page gave: its DOM after load, and every URL the page itself asked for
-    (from Chromium's DevTools network log of that page, so the browser's own update, sign-in and
-    connectivity requests, which change from version to version, are not counted)."""
+# Attributes whose value is a URL the browser may fetch (now, later, or on a person's action),
+# and CSS's url() and @import: what the network log of one headless load does not show
+# (preconnect and DNS hints open connections without a request, headless fetches no icon,
+# a delayed refresh, a lazy image below the fold or a :hover background come later).
+URL_ATTRIBUTES = {"href", "src", "srcset", "poster", "data", "action", "formaction", "ping",
+                  "xlink:href", "background", "imagesrcset", "manifest", "cite", "longdesc"}
+CSS_URL = re.compile(r"""url\(\s*['"]?([^'")\s]+)|@import\s+['"]([^'"]+)""", re.IGNORECASE)
+REFRESH_URL = re.compile(r"""url\s*=\s*['"]?([^'"\s]+)""", re.IGNORECASE)
 
-    def __init__(self, dom: str, requests: list[str]) -> None:
+
+class References(HTMLParser):
+    """Every URL a DOM names in an attribute, a meta refresh or CSS (``<style>``, ``style=``)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.urls: list[str] = []
+        self._style = False
+
+    def handle_starttag(self, tag, attrs):
+        self._style = tag == "style"
+        for name, value in attrs:
+            if value is None:
+                continue
+            if name in {"srcset", "imagesrcset"}:
+                self.urls += [part.split()[0] for part in value.split(",") if part.split()]
+            elif name in URL_ATTRIBUTES:
+                self.urls.append(value)
+            elif name == "style":
+                self.handle_css(value)
+            elif name == "content" and dict(attrs).get("http-equiv", "").lower() == "refresh":
+                self.urls += REFRESH_URL.findall(value)
+
+    def handle_endtag(self, tag):
+        self._style = False
+
+    def handle_data(self, data):
+        if self._style:
+            self.handle_css(data)
+
+    def handle_css(self, css: str) -> None:
+        self.urls += [imported or address for address, imported in CSS_URL.findall(css)]
+
+
+class Page:
+    """What one load of a page gave: its DOM after load, every URL the page itself asked for
+    (from Chromium's DevTools network log of that page, so the browser's own update, sign-in and
+    connectivity requests, which change from version to version, are not counted) and every URL
+    its DOM names."""
+
+    def __init__(self, dom: str, requests: list[str], address: str) -> None:
         self.dom = dom
         self.requests = requests
+        self.address = address
+
+    def references(self) -> list[str]:
+        """The URLs the DOM names, resolved against the page (or its ``<base>``)."""
+        found = References()
+        found.feed(self.dom)
+        base = next((attrs["href"] for tag, attrs in parse(self.dom).tags
+                     if tag == "base" and attrs.get("href")), self.address)
+        return [urljoin(urljoin(self.address, base), url) for url in found.urls]
 
     def fetches_from_outside(self) -> list[str]:
-        """The requests for anything but a local file or inline data."""
-        return [url for url in self.requests if not url.startswith(("file:", "data:"))]
+        """The requests, and the URLs named in the DOM, for anything but a local file or inline
+        data."""
+        return [url for url in self.requests + self.references() if not is_local(url)]
+
+
+def is_local(url: str) -> bool:
+    """A file of this machine or inline data (``file://host/`` names another machine)."""
+    parts = urlsplit(url)
+    return parts.scheme == "data" or (parts.scheme == "file"
+                                      and parts.netloc in {"", "localhost"})
 
 
 class DevTools:
@@ -165,8 +227,10 @@ class DevTools:
                 return answer.get("result", {})
             self.events.append(answer)
 
-    def wait_for(self, method: str) -> dict:
-        for event in self.events:
+    def wait_for(self, method: str, since: int = 0) -> dict:
+        """The first ``method`` event from ``events[since]`` on (an earlier page's load event,
+        say about:blank's, arriving late does not count)."""
+        for event in self.events[since:]:
             if event.get("method") == method:
                 return event
         while True:
@@ -207,8 +271,9 @@ def chromium(browser: str, page: Path, tmp_path: Path, width: int, height: int, 
         tools.call("Page.enable", session)
         tools.call("Emulation.setDeviceMetricsOverride", session, width=width, height=height,
                    deviceScaleFactor=1, mobile=width < 600)
+        navigated = len(tools.events)
         tools.call("Page.navigate", session, url=page.as_uri())
-        tools.wait_for("Page.loadEventFired")
+        tools.wait_for("Page.loadEventFired", since=navigated)
         dom = tools.call("Runtime.evaluate", session, returnByValue=True,
                          expression="document.documentElement.outerHTML")["result"]["value"]
         if screenshot is not None:
@@ -230,7 +295,7 @@ def chromium(browser: str, page: Path, tmp_path: Path, width: int, height: int, 
             pass
         os.waitpid(pid, 0)
         log.close()
-    return Page(dom, requests)
+    return Page(dom, requests, page.as_uri())
 
 
 class Elements(HTMLParser):
@@ -356,6 +421,29 @@ def test_the_fetch_check_sees_a_page_that_fetches_from_outside(browser, proxy, t
     assert "https://fonts.googleapis.com/css?family=Roboto" in outside
     assert "http://cdn.example.net/bg.png" in outside
     assert any(b"example.com" in request for request in proxy.connections[before:])
+    del proxy.connections[before:]
+
+
+def test_the_fetch_check_sees_hints_icons_and_loads_that_come_later(browser, proxy, tmp_path):
+    """What the network log of one headless load never shows still trips the check: a
+    preconnect or DNS hint (a connection, no request), an icon (headless fetches none), a
+    refresh after a delay, a lazy image below the fold, a background shown on hover."""
+    page = tmp_path / "later.html"
+    page.write_text('<!DOCTYPE html><html><head>'
+                    '<link rel="preconnect" href="https://preconnect.example">'
+                    '<link rel="dns-prefetch" href="//dns.example">'
+                    '<link rel="icon" href="http://icon.example/favicon.ico">'
+                    '<meta http-equiv="refresh" content="5; url=http://refresh.example/">'
+                    '<style>a:hover { background: url(http://hover.example/h.png) }</style>'
+                    '</head><body><a href="#top">top</a><div style="height: 20000px"></div>'
+                    '<img loading="lazy" srcset="http://lazy.example/i.png 1x"></body></html>')
+    before = len(proxy.connections)
+    outside = " ".join(chromium(browser, page, tmp_path, 400, 300, proxy.port)
+                       .fetches_from_outside())
+    for host in ("preconnect.example", "dns.example", "icon.example", "refresh.example",
+                 "hover.example", "lazy.example"):
+        assert host in outside
+    assert "#top" not in outside
     del proxy.connections[before:]
 
 
