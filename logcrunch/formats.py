@@ -44,11 +44,13 @@ WARN = 1
 NEUTRAL = 0  # a recognised level of neither class ("other")
 NONE = -1  # no recognised level
 
+# With the three-letter abbreviations of Serilog, zerolog and Ceph's cluster log (ERR FTL WRN INF
+# DBG TRC VRB) and log15's "eror".
 ERROR_WORDS = (
     "error", "err", "fatal", "critical", "crit", "severe", "alert",
-    "emergency", "emerg", "panic", "failure",
+    "emergency", "emerg", "panic", "failure", "eror", "ftl",
 )  # fmt: skip
-WARN_WORDS = ("warning", "warn")
+WARN_WORDS = ("warning", "warn", "wrn")
 NEUTRAL_WORDS = (
     "information",
     "info",
@@ -59,6 +61,10 @@ NEUTRAL_WORDS = (
     "finest",
     "finer",
     "fine",
+    "inf",
+    "dbg",
+    "trc",
+    "vrb",
 )
 
 LEVEL_OF_WORD: dict[bytes, int] = {
@@ -93,7 +99,13 @@ CONTINUATION_PATTERN = (
 LEVEL_TOKEN_RE = re.compile(TOKEN_PATTERN.encode())
 CONTINUATION_RE = re.compile(CONTINUATION_PATTERN.encode())
 # The lookbehind keeps it linear: without it a long run of letters is tried at every offset.
-_COLON_RE = re.compile(rb"(?<![a-z])([a-z]+) ?:(?=\s|$)")
+_COLON_RE = re.compile(rb"(?<![A-Za-z])([A-Z]?[a-z]+) ?:(?=\s|$)")
+# dmesg --decode: "kern  :err   : [...] msg" (facility, level, each padded, then a colon).
+_DMESG_DECODED_RE = re.compile(rb"[a-z]+ *:([a-z]+) *:(?=\s|$)")
+# Single-letter severities in the level position (MongoDB, GlusterFS): F E C error, W warning,
+# I N D T other.
+_LETTER_LEVEL = {b"F": ERROR, b"E": ERROR, b"C": ERROR, b"W": WARN, b"I": NEUTRAL, b"N": NEUTRAL,
+                 b"D": NEUTRAL, b"T": NEUTRAL}
 # Proxifier: "[10.30 16:49:06] chrome.exe - proxy.example.com:5070 error : ..."
 PROXIFIER_HEADER_RE = re.compile(rb"\[\d\d\.\d\d \d\d:\d\d:\d\d\] \S+ - \S+ ")
 _TITLE_RE = re.compile(rb"[A-Z][a-z]+(?=[\s\]):>|,;]|$)")
@@ -137,6 +149,9 @@ def find_level(content: bytes, lead_end: int | None = None) -> tuple[int, int, i
     pri = _PRI_RE.match(content)
     if pri and int(pri.group(1)) <= 191:
         return pri_level(int(pri.group(1))), 0, pri.end()
+    dmesg = _DMESG_DECODED_RE.match(content)
+    if dmesg and dmesg.group(1) in COLON_WORDS:
+        return COLON_WORDS[dmesg.group(1)], dmesg.start(1), dmesg.end()
     level, start, end = NONE, len(content) + 1, 0
     match = LEVEL_TOKEN_RE.search(content)
     if match:
@@ -149,46 +164,59 @@ def find_level(content: bytes, lead_end: int | None = None) -> tuple[int, int, i
         else:
             position = level_position(content, lead_end)
             if 0 <= position < start:
-                title = _TITLE_RE.match(content, position)
-                if title and title.group() in TITLE_WORDS:
-                    level, start, end = TITLE_WORDS[title.group()], position, title.end()
+                found = _position_word(content, position)
+                if found is not None:
+                    level, end = found
+                    start = position
     for colon in _COLON_RE.finditer(content, 0, start):
         at = colon.start()
-        if colon.group(1) not in COLON_WORDS:
+        word_level = colon_word_level(colon.group(1))
+        if word_level == NONE:
             continue
         if position is None:
             position = level_position(content, lead_end)
         if at == 0 or at == position or _after_tag(content, at) or \
                 _after_proxifier_header(content, at):
-            level, start, end = COLON_WORDS[colon.group(1)], at, colon.end()
+            level, start, end = word_level, at, colon.end()
             break
     if level == NONE:
         return NONE, 0, 0
     return level, start, end
 
 
+def colon_word_level(word: bytes) -> int:
+    """The level of a word of the colon form: a COLON_WORDS word, lowercase or Title-case."""
+    if word[:1].isupper():
+        word = word[:1].lower() + word[1:]
+    return COLON_WORDS.get(word, NONE)
+
+
+def _position_word(content: bytes, position: int) -> tuple[int, int] | None:
+    """(level, end) of a level word in the level position, or None: a Title-case word (as
+    _TITLE_RE), an UPPERCASE word directly followed by ``[`` (Asterisk's ``WARNING[1234]``), or
+    a single-letter severity followed by a blank (MongoDB's ``W NETWORK``, GlusterFS)."""
+    title = _TITLE_RE.match(content, position)
+    if title and title.group() in TITLE_WORDS:
+        return TITLE_WORDS[title.group()], title.end()
+    upper = _UPPER_BRACKET_RE.match(content, position)
+    if upper:
+        return LEVEL_OF_WORD[upper.group(1).lower()], upper.end(1)
+    letter = content[position : position + 1]
+    if letter in _LETTER_LEVEL and content[position + 1 : position + 2] in _BLANKS:
+        return _LETTER_LEVEL[letter], position + 1
+    return None
+
+
+_UPPER_BRACKET_RE = re.compile(rf"({_UPPER_ALT})\[".encode())
+_BLANKS = (b" ", b"\t", b"\n", b"\r", b"\f", b"\v")
+
+
 def _after_tag(content: bytes, at: int) -> bool:
-    """True when ``at`` follows ``<syslog tag>: `` (``sshd[1]: ``, ``kernel: ``): a run of
-    [\\w./()-] and perhaps a ``[pid]``, starting the line or following a blank. Scanned back
-    from ``at`` (a regex search here would be quadratic on a hostile line)."""
-    if at < 3 or content[at - 2 : at] != b": ":
-        return False
-    end = at - 2
-    if content[end - 1] == 93:  # "]": must close a [digits] pid
-        digits = end - 2
-        while digits >= 0 and content[digits] in _DIGIT_BYTES:
-            digits -= 1
-        if digits < 0 or content[digits] != 91 or digits == end - 2:
-            return False
-        end = digits
-    start = end
-    while start > 0 and content[start - 1] in _TAG_BYTES:
-        start -= 1
-    return start < end and (start == 0 or content[start - 1] in _BLANK_BYTES)
+    """True when ``at`` follows ``X: `` with X a non-blank byte: after a syslog tag
+    (``sshd[1]: ``, ``kernel: ``, Dovecot's ``imap(user)<1><a>: ``) or any other word."""
+    return at >= 3 and content[at - 2 : at] == b": " and content[at - 3] not in _BLANK_BYTES
 
 
-_DIGIT_BYTES = frozenset(b"0123456789")
-_TAG_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_./()-")
 _BLANK_BYTES = frozenset(b" \t\n\r\f\v")
 
 

@@ -101,6 +101,7 @@ _GLOG = re.compile(rb"[IWEF](\d\d)(\d\d) " + _TIME + _FRACTION + _END)
 _APACHE = re.compile(rb"\[[A-Z][a-z]{2} " + _MON + rb" ([ \d]\d) " + _TIME + _FRACTION
                      + rb" (\d{4})\]")
 _PROXIFIER = re.compile(rb"\[(\d\d)\.(\d\d) " + _TIME + rb"\]")
+_BRACKETED_SYSLOG = re.compile(rb"\[" + _MON + rb" ([ \d]\d) " + _TIME + _FRACTION + rb"\]")
 _BRACKETED_ISO = re.compile(rb"\[(\d{4})-(\d\d)-(\d\d)[T ]" + _TIME + _FRACTION + _ZONE + rb"\]")
 _EPOCH = re.compile(rb"(?:\S{1,64} +)?(?:(\d{10})(?:\.(\d+))?|(\d{13}))(?=\s|$)")
 _PRI = re.compile(rb"<(\d{1,3})>(?:\d{1,2} )?")
@@ -160,6 +161,11 @@ def _anchored(head: bytes) -> tuple[Stamp, int] | None:
         if match:
             mo, d, h, mi, s = (int(g) for g in match.groups())
             return (Stamp(0, mo, d, h, mi, s), match.end())
+        match = _BRACKETED_SYSLOG.match(head)
+        if match:
+            mon, d, h, mi, s, fraction = match.groups()
+            stamp = Stamp(0, _MONTHS[mon], int(d), int(h), int(mi), int(s), _frac(fraction))
+            return stamp, match.end()
     elif first in b"JFMASOND":
         match = _SYSLOG.match(head)
         if match:

@@ -84,6 +84,7 @@ HTTP_METHODS = frozenset((b"GET", b"POST", b"PUT", b"DELETE", b"PATCH", b"HEAD",
 NGINX_CONTEXT = b", client: "  # nginx error lines: the request context trailer starts here
 MAX_BRACKET_BYTES = 512
 _TEXT_KEYS = (b"msg", b"message")
+_LOGGER_RE = re.compile(rb"[\w.\-]+:")
 _TAG_RE = re.compile(rb"[ \t]*\S+ [\w./()\-]+(?:\[\d+\])?: ")
 # RFC 5424 after its stamp: HOSTNAME APP-NAME PROCID MSGID STRUCTURED-DATA.
 _RFC5424_RE = re.compile(rb" \S+ \S+ \S+ \S+ (?:-|(?:\[[^\]]*\])+) ?")
@@ -252,6 +253,10 @@ def message_of(content: bytes, level_start: int, level_end: int, has_token: bool
         return after_header(content)
     end = level_end
     n = len(content)
+    if level_start == 0 and content[end : end + 1] == b":":  # Python's LEVEL:logger:message
+        logger = _LOGGER_RE.match(content, end + 1)
+        if logger:
+            end = logger.end()
     while end < n and content[end] in MESSAGE_SKIP:
         end += 1
     if end >= n:
@@ -259,6 +264,11 @@ def message_of(content: bytes, level_start: int, level_end: int, has_token: bool
     message = content[end:]
     if message[:1] == b"[":  # a thread or component name: [main], [QuorumPeer[myid=1]/...]
         close = _bracket_end(message)
+        while close > 0 and message[close : close + 1] == b"[":  # and the ones right after it
+            more = _bracket_end(message[close:])
+            if more < 0:
+                break
+            close += more
         if close > 0:
             message = WILDCARD_BRACKET + message[close:]
     context = message.find(NGINX_CONTEXT)
