@@ -132,7 +132,9 @@ static const struct {
     {"warn", 4, WARN},       {"information", 11, NEUTRAL}, {"info", 4, NEUTRAL},
     {"debug", 5, NEUTRAL},   {"trace", 5, NEUTRAL},     {"notice", 6, NEUTRAL},
     {"verbose", 7, NEUTRAL}, {"finest", 6, NEUTRAL},    {"finer", 5, NEUTRAL},
-    {"fine", 4, NEUTRAL},
+    {"fine", 4, NEUTRAL},    {"eror", 4, ERROR},        {"ftl", 3, ERROR},
+    {"wrn", 3, WARN},        {"inf", 3, NEUTRAL},       {"dbg", 3, NEUTRAL},
+    {"trc", 3, NEUTRAL},     {"vrb", 3, NEUTRAL},
 };
 #define LONGEST_WORD 11
 #define WORD_COUNT ((int)(sizeof(LEVEL_WORDS) / sizeof(LEVEL_WORDS[0])))
@@ -144,6 +146,8 @@ static struct {
     uint64_t packed;
     int level;
 } PACKED_WORDS[9][WORD_COUNT + 1]; /* level -1 terminated */
+/* Bit (first letter - 'a') of each word of each length up to 8: most words are rejected by it. */
+static uint32_t FIRST_LETTERS[9];
 
 static inline uint64_t pack_lowered(const uchar *text, Py_ssize_t length) {
     uint64_t v = 0;
@@ -159,6 +163,7 @@ static void init_words(void) {
             if (LEVEL_WORDS[i].length == length) {
                 PACKED_WORDS[length][used].packed =
                     pack_lowered((const uchar *)LEVEL_WORDS[i].word, length);
+                FIRST_LETTERS[length] |= 1u << (LEVEL_WORDS[i].word[0] - 'a');
                 PACKED_WORDS[length][used++].level = LEVEL_WORDS[i].level;
             }
         PACKED_WORDS[length][used].level = -1;
@@ -170,6 +175,8 @@ static void init_words(void) {
 static int word_level(const uchar *text, Py_ssize_t length, int bare) {
     if (length < 3 || length > LONGEST_WORD) return -1;
     if (length <= 8) {
+        unsigned first = (unsigned)(text[0] | 0x20) - 'a'; /* a letter: 0..25 */
+        if (first > 25 || !(FIRST_LETTERS[length] & (1u << first))) return -1;
         uint64_t v = pack_lowered(text, length);
         for (int i = 0; PACKED_WORDS[length][i].level >= 0; i++)
             if (PACKED_WORDS[length][i].packed == v) return PACKED_WORDS[length][i].level;
@@ -182,11 +189,15 @@ static int word_level(const uchar *text, Py_ssize_t length, int bare) {
     return length == 9 ? ERROR : NEUTRAL;
 }
 
-/* formats.COLON_WORDS of a lowercase word: the level words and .NET's fail / dbug / trce. */
+/* formats.colon_word_level of a lowercase or Title-case word ([A-Z]?[a-z]+): formats.COLON_WORDS,
+ * the level words and .NET's fail / dbug / trce. */
 static int colon_word_level(const uchar *text, Py_ssize_t length) {
     if (length == 4) {
-        if (memcmp(text, "fail", 4) == 0) return ERROR;
-        if (memcmp(text, "dbug", 4) == 0 || memcmp(text, "trce", 4) == 0) return NEUTRAL;
+        uchar first = text[0] | 0x20;
+        if (first == 'f' && memcmp(text + 1, "ail", 3) == 0) return ERROR;
+        if ((first == 'd' && memcmp(text + 1, "bug", 3) == 0) ||
+            (first == 't' && memcmp(text + 1, "rce", 3) == 0))
+            return NEUTRAL;
     }
     return word_level(text, length, 0);
 }
@@ -457,6 +468,20 @@ static int bracket_stamp(const uchar *s, Py_ssize_t n, Fields *f, Py_ssize_t *en
         f->year = 0;
         *end = 16;
         return SHAPE;
+    }
+    /* _BRACKETED_SYSLOG: \[ _MON ([ \d]\d) _TIME _FRACTION \], yearless (Asterisk) */
+    if (n >= 17 && s[4] == ' ' && s[7] == ' ' && (f->month = month_at(s + 1)) &&
+        (f->day = padded_day(s, 5)) >= 0 && time_at(s, n, 8, f)) {
+        Py_ssize_t p = 16;
+        if (p + 1 < n && (s[p] == '.' || s[p] == ',') && is_digit(s[p + 1])) {
+            p += 1;
+            while (p < n && is_digit(s[p])) p++;
+        }
+        if (p < n && s[p] == ']') {
+            f->year = 0;
+            *end = p + 1;
+            return SHAPE;
+        }
     }
     return NO_SHAPE;
 }
@@ -840,20 +865,35 @@ static int title_at(const uchar *s, Py_ssize_t n, Py_ssize_t p, Py_ssize_t *end)
     return word_level(s + p, e - p, 0);
 }
 
-/* formats._after_tag: ``at`` follows ": " after a tag [\w./()\-]+(?:\[\d+\])? that starts the
- * line or follows a blank (_TAG_BEFORE_RE searched in content[:at - 2]). */
-static int after_tag(const uchar *s, Py_ssize_t at) {
-    if (at < 3 || s[at - 2] != ':' || s[at - 1] != ' ') return 0;
-    Py_ssize_t e = at - 2;
-    if (s[e - 1] == ']') { /* only the [pid] form can end in "]" */
-        Py_ssize_t d = e - 1;
-        while (d > 0 && is_digit(s[d - 1])) d--;
-        if (d == e - 1 || d == 0 || s[d - 1] != '[') return 0;
-        e = d - 1;
+/* formats._after_tag: ``at`` follows ": " after a non-blank byte. */
+static inline int after_tag(const uchar *s, Py_ssize_t at) {
+    return at >= 3 && s[at - 2] == ':' && s[at - 1] == ' ' && !is_space(s[at - 3]);
+}
+
+/* formats._position_word at p: a Title-case level word (title_at), an UPPERCASE (bare) level
+ * word directly followed by "[" (_UPPER_BRACKET_RE), or a single-letter severity (_LETTER_LEVEL)
+ * followed by a blank: its level (-1: none) and *end. */
+static int position_word(const uchar *s, Py_ssize_t n, Py_ssize_t p, Py_ssize_t *end) {
+    if (p >= n || !is_upper(s[p])) return -1; /* each form starts with a capital */
+    int got = title_at(s, n, p, end);
+    if (got >= 0) return got;
+    Py_ssize_t e = p;
+    while (e < n && is_upper(s[e])) e++;
+    if (e < n && s[e] == '[' && (got = word_level(s + p, e - p, 1)) >= 0) {
+        *end = e;
+        return got;
     }
-    Py_ssize_t j = e;
-    while (j > 0 && (MORE[s[j - 1]] & D_TAG)) j--;
-    return j < e && (j == 0 || is_space(s[j - 1]));
+    if (p + 1 < n && is_space(s[p + 1])) {
+        switch (s[p]) {
+        case 'F': case 'E': case 'C': got = ERROR; break;
+        case 'W': got = WARN; break;
+        case 'I': case 'N': case 'D': case 'T': got = NEUTRAL; break;
+        default: return -1;
+        }
+        *end = p + 1;
+        return got;
+    }
+    return -1;
 }
 
 /* formats.PROXIFIER_HEADER_RE = \[\d\d\.\d\d \d\d:\d\d:\d\d\] \S+ - \S+  matched at s[0]: its end,
@@ -932,6 +972,27 @@ static Found find_level(const uchar *s, Py_ssize_t n, Py_ssize_t lead_end) {
             return found;
         }
     }
+    /* _DMESG_DECODED_RE = [a-z]+ *:([a-z]+) *:(?=\s|$) at the start, a COLON_WORDS word: each
+     * repetition can only be the whole run. */
+    if (n > 0 && is_lower(s[0])) {
+        Py_ssize_t p = 1, q;
+        while (p < n && is_lower(s[p])) p++;
+        while (p < n && s[p] == ' ') p++;
+        if (p < n && s[p] == ':') {
+            q = ++p;
+            while (p < n && is_lower(s[p])) p++;
+            Py_ssize_t word_end = p;
+            while (p < n && s[p] == ' ') p++;
+            int got;
+            if (word_end > q && p < n && s[p] == ':' && (p + 1 >= n || is_space(s[p + 1])) &&
+                (got = colon_word_level(s + q, word_end - q)) >= 0) {
+                found.level = got;
+                found.start = q;
+                found.end = p + 1;
+                return found;
+            }
+        }
+    }
     /* LEVEL_TOKEN_RE.search: the leftmost bare / bracketed / keyed token (only one form can
      * start at a byte). Eight bytes at a time are skipped while none can start one. */
     int level = NONE;
@@ -974,16 +1035,17 @@ static Found find_level(const uchar *s, Py_ssize_t n, Py_ssize_t lead_end) {
         } else if (lead_end > 0) {
             Py_ssize_t p = lead_end;
             while (p < n && (MORE[s[p]] & D_SEPARATOR)) p++;
-            if (p < start && (got = title_at(s, n, p, &title_end)) >= 0) {
+            if (p < start && (got = position_word(s, n, p, &title_end)) >= 0) {
                 level = got;
                 start = p;
                 end = title_end;
             }
         }
     }
-    /* _COLON_RE = ([a-z]+) ?:(?=\s|$) over content[:start] (finditer with endpos: "$" is
-     * there). A match starts where the run of lowercase letters before its colon (or before the
-     * one blank before it) starts; each colon ends at most one match. */
+    /* _COLON_RE = (?<![A-Za-z])([A-Z]?[a-z]+) ?:(?=\s|$) over content[:start] (finditer with
+     * endpos: "$" is there). A match starts where the run of lowercase letters before its colon
+     * (or before the one blank before it) starts, or at one capital before that run, and no
+     * letter precedes it; each colon ends at most one match. */
     Py_ssize_t limit = start < n ? start : n, proxifier = -1, position = -1;
     if (lead_end > 0) { /* formats.level_position */
         position = lead_end;
@@ -999,6 +1061,8 @@ static Found find_level(const uchar *s, Py_ssize_t n, Py_ssize_t lead_end) {
         Py_ssize_t r = word_end;
         while (r > 0 && is_lower(s[r - 1])) r--;
         if (r == word_end || (colon + 1 < limit && !is_space(s[colon + 1]))) continue;
+        if (r > 0 && is_upper(s[r - 1])) r--;
+        if (r > 0 && is_alpha(s[r - 1])) continue;
         int got = colon_word_level(s + r, word_end - r);
         if (got >= 0 && r > 0 && proxifier < 0) proxifier = proxifier_header_end(s, n);
         if (got >= 0 && (r == 0 || r == position || after_tag(s, r) || r == proxifier)) {
@@ -1151,6 +1215,11 @@ static void message_of(const uchar *s, Py_ssize_t n, const Found *found, Py_ssiz
         return;
     }
     Py_ssize_t end = found->end;
+    if (found->start == 0 && end < n && s[end] == ':') { /* Python's LEVEL:logger:message */
+        Py_ssize_t q = end + 1;
+        while (q < n && is_key_char(s[q])) q++; /* _LOGGER_RE = [\w.\-]+: */
+        if (q > end + 1 && q < n && s[q] == ':') end = q + 1;
+    }
     while (end < n && (MORE[s[end]] & D_SKIP)) end++;
     if (end >= n) {
         after_header(s, n, lead_end, message, length);
@@ -1160,6 +1229,11 @@ static void message_of(const uchar *s, Py_ssize_t n, const Found *found, Py_ssiz
     Py_ssize_t m_length = n - end;
     if (m[0] == '[') { /* a thread or component name: [main], [QuorumPeer[myid=1]/...] */
         Py_ssize_t close = bracket_end(m, m_length);
+        while (close > 0 && close < m_length && m[close] == '[') { /* and the ones right after */
+            Py_ssize_t more = bracket_end(m + close, m_length - close);
+            if (more < 0) break;
+            close += more;
+        }
         if (close > 0) {
             Py_ssize_t rest = m_length - close, room = (Py_ssize_t)sizeof(scratch->input) - 5;
             if (rest > room) rest = room; /* bytes past these cannot reach the template */
