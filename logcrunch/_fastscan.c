@@ -1403,7 +1403,7 @@ static Py_ssize_t list_end(const uchar *t, Py_ssize_t n, Py_ssize_t at) {
 static inline int is_alnum(uchar c) { return CLASSES[c] & (C_UPPER | C_LOWER | C_DIGIT); }
 
 /* Token bytes in templates.mask: T_STOP ends a token (a blank, a delimiter, '"'); T_DIGIT makes
- * it a variable; without T_MAYBE (".:/~\\" or a capital) variable_token cannot hold. */
+ * it a variable; without T_MAYBE (".:/~\\_" or a capital) variable_token cannot hold. */
 enum { T_STOP = 1, T_DIGIT = 2, T_MAYBE = 4, T_EQUALS = 8 };
 static uchar TOKEN_BYTES[256], TOKEN_BYTES_IN_QUOTE[256]; /* the second: inside msg='...' */
 
@@ -1413,7 +1413,7 @@ static void init_token_bytes(void) {
         if (is_space((uchar)c) || is_delimiter((uchar)c) || c == '"') f |= T_STOP;
         if (is_digit((uchar)c)) f |= T_DIGIT;
         if (c == '=') f |= T_EQUALS;
-        if (c == '.' || c == ':' || c == '/' || c == '~' || c == '\\' || is_upper((uchar)c))
+        if (c == '.' || c == ':' || c == '/' || c == '~' || c == '\\' || c == '_' || is_upper((uchar)c))
             f |= T_MAYBE;
         TOKEN_BYTES[c] = TOKEN_BYTES_IN_QUOTE[c] = (uchar)f;
     }
@@ -1422,14 +1422,14 @@ static void init_token_bytes(void) {
 
 /* A token without a digit that templates.mask still masks: a path (_PATH_RE matched at its
  * start: /x, ~/, ./, C:\), a URL ("://"), a dotted name (_DOTTED_RE: a '.' between letters or
- * digits) or an HTTP method. */
+ * digits), a snake_case name (_SNAKE_RE: a '_' between letters or digits) or an HTTP method. */
 static int variable_token(const uchar *t, Py_ssize_t n) {
     if (n >= 2 && ((t[0] == '/' && t[1] != '/') || (t[0] == '~' && t[1] == '/') ||
                    (t[0] == '.' && t[1] == '/')))
         return 1;
     if (n >= 3 && is_alpha(t[0]) && t[1] == ':' && t[2] == '\\') return 1;
     for (Py_ssize_t k = 0; k + 2 < n; k++) {
-        if (t[k + 1] == '.' && is_alnum(t[k]) && is_alnum(t[k + 2])) return 1;
+        if ((t[k + 1] == '.' || t[k + 1] == '_') && is_alnum(t[k]) && is_alnum(t[k + 2])) return 1;
         if (t[k] == ':' && t[k + 1] == '/' && t[k + 2] == '/') return 1;
     }
     if (n >= 3 && n <= 7 && is_upper(t[0])) {

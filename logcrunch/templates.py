@@ -26,8 +26,10 @@ The message, at most TEMPLATE_INPUT_BYTES of it, is then read left to right:
   next blank, without one trailing ``,`` or ``;``; or a quoted string) by ``<*>``; the values of
   ``msg=`` and ``message=`` are text and are read like the message (a quoted one keeps its quotes);
 * any other token holding a digit (numbers, hex, IPs and ports, UUIDs, ``blk_-160899``, ``vol12``,
-  ``12ms``), and any path or URL (starting ``/x``, ``~/``, ``./``, ``C:\\``, or holding ``://``)
-  becomes ``<*>``; other tokens are kept;
+  ``12ms``), any path or URL (starting ``/x``, ``~/``, ``./``, ``C:\\``, or holding ``://``), any
+  dotted name (a ``.`` between two letters or digits: ``proxy.example.com``, ``cron.service``),
+  any snake_case name (a ``_`` between two letters or digits: ``disk_failure_policy``,
+  ``basic_ncsa_auth``) and any HTTP method becomes ``<*>``; other tokens are kept;
 * a token followed right away by a bracketed list of numbers (``cn[01-04,7]``, ``node[3]``) is,
   with the list, one ``<*>``;
 * a word (a token the rules above keep) right between ``[`` and ``]`` or ``(`` and ``)``
@@ -65,6 +67,9 @@ _PATH_RE = re.compile(rb"/[^/\s]|~/|\./|[A-Za-z]:\\")
 # A dotted name (host, package, unit, file, class: proxy.example.com, com.whatsapp, cron.service)
 # is a variable too: a '.' between two letters or digits.
 _DOTTED_RE = re.compile(rb"[A-Za-z0-9]\.[A-Za-z0-9]")
+# So is a snake_case name (a config key, function, program or error atom: disk_failure_policy,
+# heartbeat_check, basic_ncsa_auth, connection_closed): a '_' between two letters or digits.
+_SNAKE_RE = re.compile(rb"[A-Za-z0-9]_[A-Za-z0-9]")
 # Nouns after which a word names something (a user, a queue, a host): the word is a variable.
 NAME_KEYS = frozenset(b"""user users tenant queue queues host hosts node nodes service services server
     servers servlet table tables database db column backend handler topic bucket volume pool channel
@@ -217,7 +222,7 @@ def mask(message: bytes) -> bytes:
             i = listed
             continue
         if any(b in _DIGITS for b in token) or _PATH_RE.match(token) or b"://" in token \
-                or _DOTTED_RE.search(token) or token in HTTP_METHODS \
+                or _DOTTED_RE.search(token) or token in HTTP_METHODS or _SNAKE_RE.search(token) \
                 or (i > 0 and j < n and _CLOSING.get(text[i - 1]) == text[j]) \
                 or (name_key and space and _is_name(token)):
             emit(WILDCARD)

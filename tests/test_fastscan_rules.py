@@ -428,6 +428,7 @@ EDGE_CASES = [
     b"k:x: y", b"kern:err", b"kern :: x", b"a :warn:", b"ERROR:a.b-c:x", b"ERROR:a:", b"ERROR::x",
     b"ERROR:a b:x", b"x ERROR:a:b", b"[error]:a:b c", b"Error:a:b", b"ERROR:a:[main][x] y",
     b"ERROR [a][b][c] d", b"ERROR [a][b", b"ERROR [a] [b] c", b"ERROR [a][" + b"x" * 600 + b"]",
+    b"ERROR basic_ncsa_auth a_ _b __init__ a__b _ A_B x_1 heartbeat_check: y", b"ERROR a_",
 ]  # fmt: skip
 
 
@@ -513,7 +514,7 @@ TEXT_FRAGMENTS = [
     b"c=3,,", b"#", b"@", b"\x00", b"\xff", b"\xc3\xa9", b", client: ", b"[main] ", b"[a[b]c]",
     b"/x", b"~/", b"./", b"C:\\", b"://", b"a.b", b"GET", b"OPTIONS", b" :", b"error :",
     b"[10.30 16:49:07] a - b ", b"user", b"Queue", b"HOST", b"jdoe", b"is", b"killed", b"ING",
-    b"Control", b"A", b"[1-4,7]", b"[3]", b"[,-]", b"[x]", b"(y)",
+    b"Control", b"A", b"[1-4,7]", b"[3]", b"[,-]", b"[x]", b"(y)", b"a_b", b"__", b"_x", b"Q_",
 ]  # fmt: skip
 ALL_FRAGMENTS = STAMP_FRAGMENTS + LEVEL_FRAGMENTS + TEXT_FRAGMENTS
 

@@ -211,9 +211,17 @@ def test_headers_of_more_layouts_are_not_part_of_the_template():
                        "received from 'sip:b' on registration attempt")
     assert with_call == without == "[<*>] <*> No response received from <*> on registration attempt"
     assert template("2026-11-24T01:15:55.390+0000 W REPL_HB  [replexec] Error in heartbeat") == \
-        "REPL_HB [<*>] Error in heartbeat"
+        "<*> [<*>] Error in heartbeat"  # REPL_HB: a snake_case name
     assert template("Nov 24 01:08:27 imap(a@b.c)<1><2>: Error: Mailbox Junk: denied") == \
         "Mailbox Junk: denied"
+
+
+def test_a_snake_case_name_is_a_variable():
+    assert mask(b"helper basic_ncsa_auth exited") == mask(b"helper negotiate_kerberos_auth exited") \
+        == b"helper <*> exited"
+    assert mask(b"Peer down: connection_closed") == b"Peer down: <*>"
+    # only a '_' between two letters or digits
+    assert mask(b"_private __init__ a_ _b snake-case") == b"_private __init__ a_ _b snake-case"
 
 
 def test_brackets_right_after_the_level_are_one_variable():
