@@ -486,6 +486,24 @@ static int bracket_stamp(const uchar *s, Py_ssize_t n, Fields *f, Py_ssize_t *en
     return NO_SHAPE;
 }
 
+/* _ZABBIX: " *\d{1,7}:(\d{4})(\d\d)(\d\d):(\d\d)(\d\d)(\d\d)\.(\d{3})" _END (each run can only
+ * be the whole run: what follows it is no byte of it). */
+static int zabbix_stamp(const uchar *s, Py_ssize_t n, Fields *f, Py_ssize_t *end) {
+    Py_ssize_t p = 0;
+    while (p < n && s[p] == ' ') p++;
+    Py_ssize_t d = p;
+    while (d < n && is_digit(s[d])) d++;
+    if (d == p || d - p > 7 || d + 20 > n || s[d] != ':' || s[d + 9] != ':' || s[d + 16] != '.')
+        return NO_SHAPE;
+    if (!ymd(s, n, d + 1, 4, 0, d + 5, 0, d + 7, f) || (f->hour = digits_at(s, n, d + 10, 2)) < 0 ||
+        (f->minute = digits_at(s, n, d + 12, 2)) < 0 || (f->second = digits_at(s, n, d + 14, 2)) < 0 ||
+        digits_at(s, n, d + 17, 3) < 0 || !stamp_end_ok(s, n, d + 20))
+        return NO_SHAPE;
+    f->zone = ZONE_NAIVE;
+    *end = d + 20;
+    return SHAPE;
+}
+
 /* stamps._anchored: the first layout that fits at s[0] (first-byte dispatch). */
 static int anchored_stamp(const uchar *s, Py_ssize_t n, Fields *f, Py_ssize_t *end) {
     if (n == 0) return NO_SHAPE;
@@ -494,6 +512,7 @@ static int anchored_stamp(const uchar *s, Py_ssize_t n, Fields *f, Py_ssize_t *e
         int r = iso_stamp(s, n, f, end);
         if (r == NO_SHAPE) r = bgl_stamp(s, n, f, end);
         if (r == NO_SHAPE) r = digit_stamp(s, n, f, end);
+        if (r == NO_SHAPE) r = zabbix_stamp(s, n, f, end);
         return r;
     }
     if (c == '[') return bracket_stamp(s, n, f, end);
@@ -503,6 +522,7 @@ static int anchored_stamp(const uchar *s, Py_ssize_t n, Fields *f, Py_ssize_t *e
         if (r != NO_SHAPE) return r;
     }
     if (c == 'I' || c == 'W' || c == 'E' || c == 'F') return glog_stamp(s, n, f, end);
+    if (c == ' ') return zabbix_stamp(s, n, f, end);
     return NO_SHAPE;
 }
 
@@ -870,28 +890,70 @@ static inline int after_tag(const uchar *s, Py_ssize_t at) {
     return at >= 3 && s[at - 2] == ':' && s[at - 1] == ' ' && !is_space(s[at - 3]);
 }
 
-/* formats._position_word at p: a Title-case level word (title_at), an UPPERCASE (bare) level
- * word directly followed by "[" (_UPPER_BRACKET_RE), or a single-letter severity (_LETTER_LEVEL)
- * followed by a blank: its level (-1: none) and *end. */
-static int position_word(const uchar *s, Py_ssize_t n, Py_ssize_t p, Py_ssize_t *end) {
-    if (p >= n || !is_upper(s[p])) return -1; /* each form starts with a capital */
-    int got = title_at(s, n, p, end);
-    if (got >= 0) return got;
+static inline Py_ssize_t alnum_run(const uchar *s, Py_ssize_t n, Py_ssize_t p) {
     Py_ssize_t e = p;
-    while (e < n && is_upper(s[e])) e++;
-    if (e < n && s[e] == '[' && (got = word_level(s + p, e - p, 1)) >= 0) {
-        *end = e;
-        return got;
-    }
-    if (p + 1 < n && is_space(s[p + 1])) {
-        switch (s[p]) {
-        case 'F': case 'E': case 'C': got = ERROR; break;
-        case 'W': got = WARN; break;
-        case 'I': case 'N': case 'D': case 'T': got = NEUTRAL; break;
-        default: return -1;
+    while (e < n && (CLASSES[s[e]] & (C_UPPER | C_LOWER | C_DIGIT))) e++;
+    return e - p;
+}
+
+/* formats._EXIM_RE at p: an Exim message id (6-6-2 or 6-11-4 alphanumerics; each repetition
+ * must be the whole run, as a "-" or " " follows it), a blank and a delivery flag followed by a
+ * blank or the end: the flag's level (formats._EXIM_FLAGS) and *end, or -1. */
+static int exim_flag(const uchar *s, Py_ssize_t n, Py_ssize_t p, Py_ssize_t *end) {
+    if (alnum_run(s, n, p) != 6 || p + 6 >= n || s[p + 6] != '-') return -1;
+    Py_ssize_t q = p + 7, b = alnum_run(s, n, q);
+    if ((b != 6 && b != 11) || q + b >= n || s[q + b] != '-') return -1;
+    Py_ssize_t r = q + b + 1, c = alnum_run(s, n, r);
+    if ((c != 2 && c != 4) || r + c + 3 > n || s[r + c] != ' ') return -1;
+    Py_ssize_t f = r + c + 1;
+    if (f + 2 < n && !is_space(s[f + 2])) return -1;
+    uchar x = s[f], y = s[f + 1];
+    int got = x == '*' && y == '*'   ? ERROR
+              : x == '=' && y == '=' ? WARN
+              : (x == '<' && y == '=') || (x == '=' && y == '>') || (x == '-' && y == '>') ||
+                      (x == '*' && y == '>')
+                  ? NEUTRAL
+                  : -1;
+    if (got >= 0) *end = f + 2;
+    return got;
+}
+
+/* formats._position_word at p: a Title-case level word (title_at), an UPPERCASE (bare) level
+ * word directly followed by "[" (_UPPER_BRACKET_RE), a single-letter severity (_LETTER_LEVEL)
+ * followed by a blank, an Exim message id and flag, or a Ceph thread id and priority -1: its
+ * level (-1: none) and *end. */
+static int position_word(const uchar *s, Py_ssize_t n, Py_ssize_t p, Py_ssize_t *end) {
+    if (p >= n) return -1;
+    int got;
+    if (is_upper(s[p])) { /* these three forms start with a capital */
+        if ((got = title_at(s, n, p, end)) >= 0) return got;
+        Py_ssize_t e = p;
+        while (e < n && is_upper(s[e])) e++;
+        if (e < n && s[e] == '[' && (got = word_level(s + p, e - p, 1)) >= 0) {
+            *end = e;
+            return got;
         }
-        *end = p + 1;
-        return got;
+        if (p + 1 < n && is_space(s[p + 1])) {
+            got = -1;
+            switch (s[p]) {
+            case 'F': case 'E': case 'C': got = ERROR; break;
+            case 'W': got = WARN; break;
+            case 'I': case 'N': case 'D': case 'T': got = NEUTRAL; break;
+            }
+            if (got >= 0) {
+                *end = p + 1;
+                return got;
+            }
+        }
+    }
+    if ((got = exim_flag(s, n, p, end)) >= 0) return got;
+    /* _CEPH_RE = [0-9a-f]{6,16} -1(?=\s): the hex run must be the whole run */
+    Py_ssize_t h = p;
+    while (h < n && (is_digit(s[h]) || (s[h] >= 'a' && s[h] <= 'f'))) h++;
+    if (h - p >= 6 && h - p <= 16 && h + 3 < n && s[h] == ' ' && s[h + 1] == '-' &&
+        s[h + 2] == '1' && is_space(s[h + 3])) {
+        *end = h + 3;
+        return ERROR;
     }
     return -1;
 }

@@ -204,10 +204,24 @@ def _position_word(content: bytes, position: int) -> tuple[int, int] | None:
     letter = content[position : position + 1]
     if letter in _LETTER_LEVEL and content[position + 1 : position + 2] in _BLANKS:
         return _LETTER_LEVEL[letter], position + 1
+    exim = _EXIM_RE.match(content, position)
+    if exim:
+        return _EXIM_FLAGS[exim.group(1)], exim.end()
+    ceph = _CEPH_RE.match(content, position)
+    if ceph:
+        return ERROR, ceph.end()
     return None
 
 
 _UPPER_BRACKET_RE = re.compile(rf"({_UPPER_ALT})\[".encode())
+# Exim's main log: a message id, then the delivery flag: ** failed (error), == deferred
+# (warning), <= => -> *> other.
+_EXIM_RE = re.compile(rb"[0-9A-Za-z]{6}-(?:[0-9A-Za-z]{11}|[0-9A-Za-z]{6})-(?:[0-9A-Za-z]{4}|"
+                      rb"[0-9A-Za-z]{2}) (\*\*|==|<=|=>|->|\*>)(?=\s|$)")
+_EXIM_FLAGS = {b"**": ERROR, b"==": WARN, b"<=": NEUTRAL, b"=>": NEUTRAL, b"->": NEUTRAL,
+               b"*>": NEUTRAL}
+# Ceph: a thread id in hex, then the priority -1 (derr): an error.
+_CEPH_RE = re.compile(rb"[0-9a-f]{6,16} -1(?=\s)")
 _BLANKS = (b" ", b"\t", b"\n", b"\r", b"\f", b"\v")
 
 

@@ -11,12 +11,14 @@ start unless said otherwise):
    text or epoch seconds/milliseconds (within the first TIMESTAMP_PREFIX_BYTES bytes).
 2. A syslog PRI ``<N>`` (and RFC 5424's version digit), then any layout below.
 3. ``[yyyy-mm-dd[T ]hh:mm:ss[.,f][zone]]`` (Slurm, Airflow); ``[Www Mmm dd hh:mm:ss[.f] yyyy]``
-   (Apache error log); ``[MM.DD hh:mm:ss]`` (Proxifier).
+   (Apache error log); ``[MM.DD hh:mm:ss]`` (Proxifier); ``[Mmm dd hh:mm:ss[.f]]`` (Asterisk,
+   yearless).
 4. ``Mmm dd hh:mm:ss[.f]`` (syslog, yearless); ``Lmmdd hh:mm:ss.f`` (glog/klog, yearless).
 5. ``yyyy-mm-dd[T ]hh:mm:ss[.,f][Z|+hh:mm|+hhmm]`` (ISO 8601); ``yyyy-mm-dd-hh.mm.ss[.f]``
    (BGL); ``yyyy.mm.dd[ -T]hh:mm:ss[.f]``; ``yyyy/mm/dd hh:mm:ss[.f]`` (Go, nginx);
    ``yyyymmdd-hh:mm:ss[:.]f`` (HealthApp); ``yy/mm/dd hh:mm:ss`` (Spark); ``yymmdd hhmmss``
-   (HDFS); ``mm-dd hh:mm:ss[.f]`` (Android logcat, yearless).
+   (HDFS); ``mm-dd hh:mm:ss[.f]`` (Android logcat, yearless); ``[ ...]pid:yyyymmdd:hhmmss.mmm``
+   (Zabbix, the pid padded with blanks).
 6. Epoch seconds (10 digits, optional fraction) or milliseconds (13 digits) between 2000 and
    2100, as the line's first or second field (BGL and Thunderbird put an alert tag first).
 7. Searched anywhere in the first TIMESTAMP_PREFIX_BYTES bytes: ``[dd/Mmm/yyyy:hh:mm:ss +zzzz]``
@@ -104,6 +106,8 @@ _PROXIFIER = re.compile(rb"\[(\d\d)\.(\d\d) " + _TIME + rb"\]")
 _BRACKETED_SYSLOG = re.compile(rb"\[" + _MON + rb" ([ \d]\d) " + _TIME + _FRACTION + rb"\]")
 _BRACKETED_ISO = re.compile(rb"\[(\d{4})-(\d\d)-(\d\d)[T ]" + _TIME + _FRACTION + _ZONE + rb"\]")
 _EPOCH = re.compile(rb"(?:\S{1,64} +)?(?:(\d{10})(?:\.(\d+))?|(\d{13}))(?=\s|$)")
+# Zabbix server/proxy: "  1234:20261201:100000.123" (pid, date, time, milliseconds).
+_ZABBIX = re.compile(rb" *\d{1,7}:(\d{4})(\d\d)(\d\d):(\d\d)(\d\d)(\d\d)\.(\d{3})" + _END)
 _PRI = re.compile(rb"<(\d{1,3})>(?:\d{1,2} )?")
 # Searched, in this order.
 _ACCESS = re.compile(rb"\[(\d\d)/" + _MON + rb"/(\d{4}):" + _TIME + rb" ([+-]\d{4})\]")
@@ -177,6 +181,10 @@ def _anchored(head: bytes) -> tuple[Stamp, int] | None:
         if match:
             mo, d, h, mi, s = (int(g) for g in match.groups()[:5])
             return (Stamp(0, mo, d, h, mi, s, _frac(match.group(6))), match.end())
+    if first.isdigit() or first == b" ":
+        match = _ZABBIX.match(head)
+        if match:
+            return _full(match.groups()), match.end()
     return None
 
 

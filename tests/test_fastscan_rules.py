@@ -360,6 +360,13 @@ REAL_WORLD = [
     b"2026-11-24T01:16:04.557+0000 E STORAGE  [conn58082] WiredTiger error (-4458)",
     b"[2026-11-24 04:41:34.063073] C [rpc-clnt-ping.c:199:rpc_clnt_ping_timer_expired] "
     b"0-vmstore-client-4: server 10.34.112.208:49187 has not responded in the last 42 seconds",
+    # Exim, Zabbix
+    b"2026-11-24 03:27:59 1S88x9-hoLCXw-XT ** noreply@example.com R=dnslookup T=remote_smtp: 550",
+    b"2026-11-24 03:27:59 1S88x9-hoLCXw-XT == x@example.com R=dnslookup defer (-1): refused",
+    b"2026-11-24 03:28:13 1nZgoc-gNW7Fc-QQ <= alice@gmail.com H=aspmx.l.google.com P=esmtps",
+    b"2026-11-24 03:28:10 1XtKhz-kIo4vR-A7 Completed",
+    b"  49637:20261124:055811.017 cannot send list of active checks to \"10.93.120.219\"",
+    b"27538:20261125:011109.144 slow query: 83.934537 sec, \"select 1;\"",
     # Python logging's basicConfig
     b"WARNING:py.warnings:/opt/app/x.py:278: DeprecationWarning: utcnow() is deprecated",
     b"INFO:app.jobs:Processed 127063 items in 928.2s",
@@ -429,6 +436,17 @@ EDGE_CASES = [
     b"ERROR:a b:x", b"x ERROR:a:b", b"[error]:a:b c", b"Error:a:b", b"ERROR:a:[main][x] y",
     b"ERROR [a][b][c] d", b"ERROR [a][b", b"ERROR [a] [b] c", b"ERROR [a][" + b"x" * 600 + b"]",
     b"ERROR basic_ncsa_auth a_ _b __init__ a__b _ A_B x_1 heartbeat_check: y", b"ERROR a_",
+    b"Nov 27 02:00:01 aaaaaa-bbbbbb-cc ** x", b"Nov 27 02:00:01 aaaaaa-bbbbbbbbbbb-cccc == x",
+    b"Nov 27 02:00:01 aaaaaa-bbbbbb-ccc ** x", b"Nov 27 02:00:01 aaaaaaa-bbbbbb-cc ** x",
+    b"Nov 27 02:00:01 aaaaaa-bbbbbb-cc **", b"Nov 27 02:00:01 aaaaaa-bbbbbb-cc **x",
+    b"Nov 27 02:00:01 aaaaaa-bbbbbb-cc *> x", b"Nov 27 02:00:01 aaaaaa-bbbbbb-cc <> x",
+    b"Nov 27 02:00:01 aaaaaa-bbbbbb-cc", b"Nov 27 02:00:01 Aaaaaa-bbbbbb-cc -> x",
+    b"Nov 27 02:00:01 7f351f -1 x", b"Nov 27 02:00:01 7f351f875670b4ab -1 x",
+    b"Nov 27 02:00:01 7f351f875670b4abc -1 x", b"Nov 27 02:00:01 7f351 -1 x",
+    b"Nov 27 02:00:01 7f351f -1", b"Nov 27 02:00:01 7f351f -10 x", b"Nov 27 02:00:01 7F351F -1 x",
+    b"1:20261124:055811.017", b"12345678:20261124:055811.017 x", b"1234567:20261124:055811.017 x",
+    b"  1:20261124:055811.0171 x", b"  1:20261124:055811.01 x", b"  1:20261324:055811.017 x",
+    b"  1:20261124:055811.017:x", b" :20261124:055811.017 x", b"  1:2026112:055811.017 x",
 ]  # fmt: skip
 
 
@@ -488,6 +506,7 @@ STAMP_FRAGMENTS = [
     b"[Sun Dec 04 04:47:44 2005]", b"[Sun Feb 29 04:47:44.5 2023]", b"[10.30 16:49:06]",
     b"[02.29 00:00:00]", b"[2024-01-15T10:23:45.123]", b"[2024-01-15 10:23:45,5+01:00]", b"[",
     b"[Nov 27 02:00:01]", b"[Feb 29 00:00:00.5]", b"[Jan  5 01:02:03,1]",
+    b"  4242:20261124:055811.017", b"1:20240229:235959.999",
     b"]", b"I1127 02:00:01", b"E0229 12:00:00", b"W1301 00:00:00",
     b"1700000000", b"1700000000123", b"946684800", b"4102444800", b"[10/Oct/2000:13:55:36 -0700]",
     b"[29/Feb/2023:00:00:00 +0000]", b"<34>", b"<13>1 ", b"<192>", b"<7>12 ", b"{", b'"ts":',
@@ -526,7 +545,8 @@ structured_lines = st.builds(
     st.sampled_from([b"", b".5", b",123", b"Z", b"+01:00", b"-0530", b"+25:00", b":7"]),
     st.sampled_from([b" ", b", ", b" - ", b"|", b"", b"x", b"\t", b" ,|- "]),
     st.sampled_from([b"", b"host ", b"host app[12]: ", b"host kernel: ", b"h a b c - ",
-                     b"h a b c [x=1][y] ", b"imap(a@b)<1><2>: ", b"7f40853359f8 -1 "]),
+                     b"h a b c [x=1][y] ", b"imap(a@b)<1><2>: ", b"7f40853359f8 -1 ",
+                     b"1S88x9-hoLCXw-XT ** ", b"1S88x9-hoLCXw1234567-XTab == "]),
     st.sampled_from(LEVEL_FRAGMENTS + [b""]),
     st.sampled_from([b"", b" ", b": ", b"] ", b" - ", b"|", b":", b"[12][C-1] ", b":a.b:",
                      b"   : "]),

@@ -83,6 +83,13 @@ LEVELS = [
     ("[2026-11-24 04:41:50.954969] W [MSGID: 114031] [client-rpc-fops_v2.c:2468] x", "warn"),
     ("2026-11-24T01:16:12.056+0000 A user logged in", "none"),
     ("W REPL_HB x", "none"),
+    # Exim's delivery flags, Ceph's priority -1
+    ("2026-11-24 03:27:59 1S88x9-hoLCXw-XT ** noreply@example.com R=dnslookup: 550 unknown", "error"),
+    ("2026-11-24 03:27:59 1S88x9-hoLCXw-XT == x@example.com R=dnslookup defer (-1): refused", "warn"),
+    ("2026-11-24 03:28:13 1nZgoc-gNW7Fc-QQ <= alice@gmail.com H=aspmx.l.google.com", "other"),
+    ("2026-11-24 03:28:10 1XtKhz-kIo4vR-A7 Completed", "none"),
+    ("2026-11-24T05:31:11.021415+0000 7f351f875670 -1 osd.5 36440 heartbeat_check: no reply", "error"),
+    ("2026-11-24T05:31:11.021415+0000 7f351f875670 0 osd.5 36440 tick", "none"),
     ("java.io.IOException: Connection reset", "none"),
     ("\tat org.apache.X.run(X.java:1)", "none"),
     ("no level here", "none"),
