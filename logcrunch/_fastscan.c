@@ -900,7 +900,8 @@ static inline Py_ssize_t alnum_run(const uchar *s, Py_ssize_t n, Py_ssize_t p) {
  * must be the whole run, as a "-" or " " follows it), a blank and a delivery flag followed by a
  * blank or the end: the flag's level (formats._EXIM_FLAGS) and *end, or -1. */
 static int exim_flag(const uchar *s, Py_ssize_t n, Py_ssize_t p, Py_ssize_t *end) {
-    if (alnum_run(s, n, p) != 6 || p + 6 >= n || s[p + 6] != '-') return -1;
+    /* 19 bytes at least (6-6-2, a blank, the flag); the "-" first: it rejects most words */
+    if (p + 19 > n || s[p + 6] != '-' || alnum_run(s, n, p) != 6) return -1;
     Py_ssize_t q = p + 7, b = alnum_run(s, n, q);
     if ((b != 6 && b != 11) || q + b >= n || s[q + b] != '-') return -1;
     Py_ssize_t r = q + b + 1, c = alnum_run(s, n, r);

@@ -7,21 +7,35 @@ definition of each rule. Timestamps are in ``logcrunch.stamps``, templates in
 
 A line's level is that of its FIRST level token (leftmost), in one of these spellings:
 
-* a bare UPPERCASE word (``ERROR``, ``WARN``, ``INFO``, ...) that starts the line or follows
-  whitespace or one of ``[(<|,;`` and ends the line or is followed by whitespace or ``]):>|,;``;
-* a bracketed word in any case, optionally after a module name: ``[error]``, ``[core:warn]``;
+* a bare UPPERCASE word (``ERROR``, ``WARN``, ``INFO``, ``WRN``, ...) that starts the line or
+  follows whitespace or one of ``[(<|,;`` and ends the line or is followed by whitespace or
+  ``]):>|,;``;
+* a bracketed word in any case, optionally after a module name: ``[error]``, ``[core:warn]``,
+  ``[WRN]``;
 * a logfmt level pair, value in any case and optionally quoted: ``level=error``, ``lvl="WARN"``,
-  ``severity=fatal`` (the key starts the line or follows whitespace);
-* a Title-case word (``Error``, ``Warning``, ``Info``) in the level position: the line's start,
-  or right after the stamp the line starts with and any of `` ,|-`` (Windows CBS, .NET), followed
-  by the end of the line or one of the bytes that may follow a bare word;
-* a lowercase word and a colon, perhaps after one blank (``error:``, ``fatal:``, ``warning:``;
-  also .NET's ``fail:``, ``crit:``, ``dbug:``, ``trce:``) at the line's start, in the level
-  position (Slurm's ``[2026-11-27T02:00:01.123] error: ...``), right after a syslog program tag
-  and ``": "`` (``sshd[24324]: error: ...``), or after Proxifier's
+  ``severity=fatal``, ``lvl=eror`` (the key starts the line or follows whitespace);
+* in the level position (right after the stamp the line starts with and any of `` ,|-``):
+  a Title-case word (``Error``, ``Warning``, ``Info``: Windows CBS, .NET; also at the line's
+  start), followed by the end of the line or one of the bytes that may follow a bare word; an
+  UPPERCASE word directly followed by ``[`` (Asterisk's ``WARNING[12345][C-00000001]``); a
+  single-letter severity followed by a blank (MongoDB's ``W NETWORK``, GlusterFS's ``E [...]``:
+  F E C error, W warning, I N D T other); an Exim message id and its delivery flag
+  (``1abcDE-000123-AB ** ...``: ``**`` failed, an error; ``==`` deferred, a warning;
+  ``<=`` ``=>`` ``->`` ``*>`` other); a Ceph thread id in hex and the priority ``-1`` (derr: an
+  error; Ceph's other priorities are no level);
+* a lowercase or Title-case word and a colon, perhaps after one blank (``error:``, ``fatal:``,
+  ``warning:``, ``Error:``; also .NET's ``fail:``, ``crit:``, ``dbug:``, ``trce:``) at the line's
+  start, in the level position (Slurm's ``[2026-11-27T02:00:01.123] error: ...``), right after
+  ``": "`` that follows a non-blank byte (a syslog program tag: ``sshd[24324]: error: ...``,
+  Dovecot's ``imap(user)<1><a>: Error: ...``), or after Proxifier's
   ``[mm.dd hh:mm:ss] program - target `` header, followed by a blank or the end of the line;
 * at the line's start only: a glog/klog prefix (``E1127 12:00:00``: I info, W warning, E and F
-  error) or a syslog PRI (``<11>``: severity PRI % 8, 0-3 error, 4 warning, 5-7 other).
+  error), a syslog PRI (``<11>``: severity PRI % 8, 0-3 error, 4 warning, 5-7 other) or
+  ``dmesg --decode``'s ``facility :level :`` (``kern  :err   : ...``).
+
+The level words: error err fatal critical crit severe alert emergency emerg panic failure eror
+ftl (error); warning warn wrn (warning); information info debug trace notice verbose finest
+finer fine inf dbg trc vrb (other). "information" has no bare UPPERCASE form.
 
 Stack-trace continuation lines (indented, "Caused by: ", an exception class name first) have no
 level. Files sniffed as ``json``, ``access`` or ``logcat`` first try their own rule on each line

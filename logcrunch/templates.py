@@ -4,10 +4,12 @@ A template is a pure function of one line (and its file's format), so per-file c
 exactly across byte ranges, files and workers, whatever the order. The C scanner implements the
 same rules (``_fastscan.c``); the tests compare the two on generated lines.
 
-The message is the line after its layout's header: after the level token and the bytes in
-MESSAGE_SKIP that follow it, a bracketed thread or component name right there becoming ``[<*>]``
-(``ERROR [main] x: msg`` -> ``[<*>] x: msg``) and nginx's ``, client: ...`` context trailer cut
-off; for glog lines after
+The message is the line after its layout's header: after the level token (and, when the line
+starts with the level and a colon, a ``logger:`` right after it: Python logging's default
+``ERROR:app.db:msg``) and the bytes in MESSAGE_SKIP that follow it, a bracketed thread or
+component name right there becoming ``[<*>]`` (``ERROR [main] x: msg`` -> ``[<*>] x: msg``; brackets
+with nothing between them are one: Asterisk's ``[12345][C-00000001]``) and nginx's
+``, client: ...`` context trailer cut off; for glog lines after
 the first ``"] "``; for a PRI line, a line with no level token (an error by --error-pattern) or a
 level token that ends the line, after the stamp it starts with and a ``host program[pid]: `` tag
 (RFC 5424: its five header fields; Proxifier: ``program - target ``). JSON lines: the ``msg`` or
