@@ -237,11 +237,12 @@ static inline int time_at(const uchar *s, Py_ssize_t n, Py_ssize_t p, Fields *f)
     return f->hour >= 0 && f->minute >= 0 && f->second >= 0;
 }
 
-/* _ZONE's non-empty form (Z|[+-]\d\d:?\d\d) at q: its end, or -1. ":?" is greedy, and without
- * it the next byte must be a digit, so at most one form fits. */
+/* _ZONE's non-empty form (Z| ?[+-]\d\d:?\d\d) at q: its end, or -1. " ?" and ":?" are greedy, and
+ * without either the next byte must be a sign or a digit, so at most one form fits. */
 static Py_ssize_t zone_end(const uchar *s, Py_ssize_t n, Py_ssize_t q) {
     if (q >= n) return -1;
     if (s[q] == 'Z') return q + 1;
+    if (s[q] == ' ' && q + 1 < n) q++; /* " ?" before a numeric offset: tried with it first */
     if (s[q] != '+' && s[q] != '-') return -1;
     if (digits_at(s, n, q + 1, 2) < 0) return -1;
     if (q + 3 < n && s[q + 3] == ':') return digits_at(s, n, q + 4, 2) >= 0 ? q + 6 : -1;
@@ -254,6 +255,7 @@ static int zone_code(const uchar *s, Py_ssize_t q, Py_ssize_t e, int *zone) {
         *zone = ZONE_UTC;
         return 0;
     }
+    if (s[q] == ' ') q++;
     int hours = (s[q + 1] - '0') * 10 + (s[q + 2] - '0');
     int minutes = (s[e - 2] - '0') * 10 + (s[e - 1] - '0');
     if (hours > 23 || minutes > 59) return -1;

@@ -10,11 +10,12 @@ start unless said otherwise):
 1. JSON lines: a ``"ts"`` / ``"time"`` / ``"timestamp"`` / ``"@timestamp"`` field holding an ISO
    text or epoch seconds/milliseconds (within the first TIMESTAMP_PREFIX_BYTES bytes).
 2. A syslog PRI ``<N>`` (and RFC 5424's version digit), then any layout below.
-3. ``[yyyy-mm-dd[T ]hh:mm:ss[.,f][zone]]`` (Slurm, Airflow); ``[Www Mmm dd hh:mm:ss[.f] yyyy]``
-   (Apache error log); ``[MM.DD hh:mm:ss]`` (Proxifier); ``[Mmm dd hh:mm:ss[.f]]`` (Asterisk,
-   yearless).
+3. ``[yyyy-mm-dd[T ]hh:mm:ss[.,f][zone]]`` (Slurm, Airflow, gunicorn's ``[... +0000]``);
+   ``[Www Mmm dd hh:mm:ss[.f] yyyy]`` (Apache error log); ``[MM.DD hh:mm:ss]`` (Proxifier);
+   ``[Mmm dd hh:mm:ss[.f]]`` (Asterisk, yearless).
 4. ``Mmm dd hh:mm:ss[.f]`` (syslog, yearless); ``Lmmdd hh:mm:ss.f`` (glog/klog, yearless).
-5. ``yyyy-mm-dd[T ]hh:mm:ss[.,f][Z|+hh:mm|+hhmm]`` (ISO 8601); ``yyyy-mm-dd-hh.mm.ss[.f]``
+5. ``yyyy-mm-dd[T ]hh:mm:ss[.,f][Z|[ ]+hh:mm|[ ]+hhmm]`` (ISO 8601; one blank may stand before
+   a numeric offset: Serilog, Go); ``yyyy-mm-dd-hh.mm.ss[.f]``
    (BGL); ``yyyy.mm.dd[ -T]hh:mm:ss[.f]``; ``yyyy/mm/dd hh:mm:ss[.f]`` (Go, nginx);
    ``yyyymmdd-hh:mm:ss[:.]f`` (HealthApp); ``yy/mm/dd hh:mm:ss`` (Spark); ``yymmdd hhmmss``
    (HDFS); ``mm-dd hh:mm:ss[.f]`` (Android logcat, yearless); ``[ ...]pid:yyyymmdd:hhmmss.mmm``
@@ -49,7 +50,8 @@ _MONTHS = {name: number for number, name in enumerate(
 _MON = rb"(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
 _END = rb"(?=[\s,;|\]\[)(:\-]|$)"  # what may follow a stamp
 _FRACTION = rb"(?:[.,](\d+))?"  # digits past the ninth are dropped
-_ZONE = rb"(Z|[+-]\d\d:?\d\d)?"
+# A numeric offset may follow one blank (Serilog's "10:00:00.123 +01:00", Go's, gunicorn's).
+_ZONE = rb"(Z| ?[+-]\d\d:?\d\d)?"
 _TIME = rb"(\d\d):(\d\d):(\d\d)"
 
 
@@ -73,6 +75,7 @@ def _offset(text: bytes | None) -> int | None:
         return NAIVE
     if text == b"Z":
         return 0
+    text = text.lstrip(b" ")
     sign = -1 if text[:1] == b"-" else 1
     digits = text[1:].replace(b":", b"")
     hours, minutes = int(digits[:2]), int(digits[2:])
