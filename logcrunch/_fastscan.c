@@ -135,7 +135,9 @@ static const struct {
     {"warn", 4, WARN},       {"information", 11, NEUTRAL}, {"info", 4, NEUTRAL},
     {"debug", 5, NEUTRAL},   {"trace", 5, NEUTRAL},     {"notice", 6, NEUTRAL},
     {"verbose", 7, NEUTRAL}, {"finest", 6, NEUTRAL},    {"finer", 5, NEUTRAL},
-    {"fine", 4, NEUTRAL},
+    {"fine", 4, NEUTRAL},    {"eror", 4, ERROR},        {"ftl", 3, ERROR},
+    {"wrn", 3, WARN},        {"inf", 3, NEUTRAL},       {"dbg", 3, NEUTRAL},
+    {"trc", 3, NEUTRAL},     {"vrb", 3, NEUTRAL},
 };
 #define LONGEST_WORD 11
 #define WORD_COUNT ((int)(sizeof(LEVEL_WORDS) / sizeof(LEVEL_WORDS[0])))
@@ -147,6 +149,8 @@ static struct {
     uint64_t packed;
     int level;
 } PACKED_WORDS[9][WORD_COUNT + 1]; /* level -1 terminated */
+/* Bit (first letter - 'a') of each word of each length up to 8: most words are rejected by it. */
+static uint32_t FIRST_LETTERS[9];
 
 static inline uint64_t pack_lowered(const uchar *text, Py_ssize_t length) {
     uint64_t v = 0;
@@ -162,6 +166,7 @@ static void init_words(void) {
             if (LEVEL_WORDS[i].length == length) {
                 PACKED_WORDS[length][used].packed =
                     pack_lowered((const uchar *)LEVEL_WORDS[i].word, length);
+                FIRST_LETTERS[length] |= 1u << (LEVEL_WORDS[i].word[0] - 'a');
                 PACKED_WORDS[length][used++].level = LEVEL_WORDS[i].level;
             }
         PACKED_WORDS[length][used].level = -1;
@@ -173,6 +178,8 @@ static void init_words(void) {
 static int word_level(const uchar *text, Py_ssize_t length, int bare) {
     if (length < 3 || length > LONGEST_WORD) return -1;
     if (length <= 8) {
+        unsigned first = (unsigned)(text[0] | 0x20) - 'a'; /* a letter: 0..25 */
+        if (first > 25 || !(FIRST_LETTERS[length] & (1u << first))) return -1;
         uint64_t v = pack_lowered(text, length);
         for (int i = 0; PACKED_WORDS[length][i].level >= 0; i++)
             if (PACKED_WORDS[length][i].packed == v) return PACKED_WORDS[length][i].level;
@@ -185,11 +192,15 @@ static int word_level(const uchar *text, Py_ssize_t length, int bare) {
     return length == 9 ? ERROR : NEUTRAL;
 }
 
-/* formats.COLON_WORDS of a lowercase word: the level words and .NET's fail / dbug / trce. */
+/* formats.colon_word_level of a lowercase or Title-case word ([A-Z]?[a-z]+): formats.COLON_WORDS,
+ * the level words and .NET's fail / dbug / trce. */
 static int colon_word_level(const uchar *text, Py_ssize_t length) {
     if (length == 4) {
-        if (memcmp(text, "fail", 4) == 0) return ERROR;
-        if (memcmp(text, "dbug", 4) == 0 || memcmp(text, "trce", 4) == 0) return NEUTRAL;
+        uchar first = text[0] | 0x20;
+        if (first == 'f' && memcmp(text + 1, "ail", 3) == 0) return ERROR;
+        if ((first == 'd' && memcmp(text + 1, "bug", 3) == 0) ||
+            (first == 't' && memcmp(text + 1, "rce", 3) == 0))
+            return NEUTRAL;
     }
     return word_level(text, length, 0);
 }
@@ -229,11 +240,12 @@ static inline int time_at(const uchar *s, Py_ssize_t n, Py_ssize_t p, Fields *f)
     return f->hour >= 0 && f->minute >= 0 && f->second >= 0;
 }
 
-/* _ZONE's non-empty form (Z|[+-]\d\d:?\d\d) at q: its end, or -1. ":?" is greedy, and without
- * it the next byte must be a digit, so at most one form fits. */
+/* _ZONE's non-empty form (Z| ?[+-]\d\d:?\d\d) at q: its end, or -1. " ?" and ":?" are greedy, and
+ * without either the next byte must be a sign or a digit, so at most one form fits. */
 static Py_ssize_t zone_end(const uchar *s, Py_ssize_t n, Py_ssize_t q) {
     if (q >= n) return -1;
     if (s[q] == 'Z') return q + 1;
+    if (s[q] == ' ' && q + 1 < n) q++; /* " ?" before a numeric offset: tried with it first */
     if (s[q] != '+' && s[q] != '-') return -1;
     if (digits_at(s, n, q + 1, 2) < 0) return -1;
     if (q + 3 < n && s[q + 3] == ':') return digits_at(s, n, q + 4, 2) >= 0 ? q + 6 : -1;
@@ -246,6 +258,7 @@ static int zone_code(const uchar *s, Py_ssize_t q, Py_ssize_t e, int *zone) {
         *zone = ZONE_UTC;
         return 0;
     }
+    if (s[q] == ' ') q++;
     int hours = (s[q + 1] - '0') * 10 + (s[q + 2] - '0');
     int minutes = (s[e - 2] - '0') * 10 + (s[e - 1] - '0');
     if (hours > 23 || minutes > 59) return -1;
@@ -461,7 +474,39 @@ static int bracket_stamp(const uchar *s, Py_ssize_t n, Fields *f, Py_ssize_t *en
         *end = 16;
         return SHAPE;
     }
+    /* _BRACKETED_SYSLOG: \[ _MON ([ \d]\d) _TIME _FRACTION \], yearless (Asterisk) */
+    if (n >= 17 && s[4] == ' ' && s[7] == ' ' && (f->month = month_at(s + 1)) &&
+        (f->day = padded_day(s, 5)) >= 0 && time_at(s, n, 8, f)) {
+        Py_ssize_t p = 16;
+        if (p + 1 < n && (s[p] == '.' || s[p] == ',') && is_digit(s[p + 1])) {
+            p += 1;
+            while (p < n && is_digit(s[p])) p++;
+        }
+        if (p < n && s[p] == ']') {
+            f->year = 0;
+            *end = p + 1;
+            return SHAPE;
+        }
+    }
     return NO_SHAPE;
+}
+
+/* _ZABBIX: " *\d{1,7}:(\d{4})(\d\d)(\d\d):(\d\d)(\d\d)(\d\d)\.(\d{3})" _END (each run can only
+ * be the whole run: what follows it is no byte of it). */
+static int zabbix_stamp(const uchar *s, Py_ssize_t n, Fields *f, Py_ssize_t *end) {
+    Py_ssize_t p = 0;
+    while (p < n && s[p] == ' ') p++;
+    Py_ssize_t d = p;
+    while (d < n && is_digit(s[d])) d++;
+    if (d == p || d - p > 7 || d + 20 > n || s[d] != ':' || s[d + 9] != ':' || s[d + 16] != '.')
+        return NO_SHAPE;
+    if (!ymd(s, n, d + 1, 4, 0, d + 5, 0, d + 7, f) || (f->hour = digits_at(s, n, d + 10, 2)) < 0 ||
+        (f->minute = digits_at(s, n, d + 12, 2)) < 0 || (f->second = digits_at(s, n, d + 14, 2)) < 0 ||
+        digits_at(s, n, d + 17, 3) < 0 || !stamp_end_ok(s, n, d + 20))
+        return NO_SHAPE;
+    f->zone = ZONE_NAIVE;
+    *end = d + 20;
+    return SHAPE;
 }
 
 /* stamps._anchored: the first layout that fits at s[0] (first-byte dispatch). */
@@ -472,6 +517,7 @@ static int anchored_stamp(const uchar *s, Py_ssize_t n, Fields *f, Py_ssize_t *e
         int r = iso_stamp(s, n, f, end);
         if (r == NO_SHAPE) r = bgl_stamp(s, n, f, end);
         if (r == NO_SHAPE) r = digit_stamp(s, n, f, end);
+        if (r == NO_SHAPE) r = zabbix_stamp(s, n, f, end);
         return r;
     }
     if (c == '[') return bracket_stamp(s, n, f, end);
@@ -481,6 +527,7 @@ static int anchored_stamp(const uchar *s, Py_ssize_t n, Fields *f, Py_ssize_t *e
         if (r != NO_SHAPE) return r;
     }
     if (c == 'I' || c == 'W' || c == 'E' || c == 'F') return glog_stamp(s, n, f, end);
+    if (c == ' ') return zabbix_stamp(s, n, f, end);
     return NO_SHAPE;
 }
 
@@ -843,20 +890,78 @@ static int title_at(const uchar *s, Py_ssize_t n, Py_ssize_t p, Py_ssize_t *end)
     return word_level(s + p, e - p, 0);
 }
 
-/* formats._after_tag: ``at`` follows ": " after a tag [\w./()\-]+(?:\[\d+\])? that starts the
- * line or follows a blank (_TAG_BEFORE_RE searched in content[:at - 2]). */
-static int after_tag(const uchar *s, Py_ssize_t at) {
-    if (at < 3 || s[at - 2] != ':' || s[at - 1] != ' ') return 0;
-    Py_ssize_t e = at - 2;
-    if (s[e - 1] == ']') { /* only the [pid] form can end in "]" */
-        Py_ssize_t d = e - 1;
-        while (d > 0 && is_digit(s[d - 1])) d--;
-        if (d == e - 1 || d == 0 || s[d - 1] != '[') return 0;
-        e = d - 1;
+/* formats._after_tag: ``at`` follows ": " after a non-blank byte. */
+static inline int after_tag(const uchar *s, Py_ssize_t at) {
+    return at >= 3 && s[at - 2] == ':' && s[at - 1] == ' ' && !is_space(s[at - 3]);
+}
+
+static inline Py_ssize_t alnum_run(const uchar *s, Py_ssize_t n, Py_ssize_t p) {
+    Py_ssize_t e = p;
+    while (e < n && (CLASSES[s[e]] & (C_UPPER | C_LOWER | C_DIGIT))) e++;
+    return e - p;
+}
+
+/* formats._EXIM_RE at p: an Exim message id (6-6-2 or 6-11-4 alphanumerics; each repetition
+ * must be the whole run, as a "-" or " " follows it), a blank and a delivery flag followed by a
+ * blank or the end: the flag's level (formats._EXIM_FLAGS) and *end, or -1. */
+static int exim_flag(const uchar *s, Py_ssize_t n, Py_ssize_t p, Py_ssize_t *end) {
+    /* 19 bytes at least (6-6-2, a blank, the flag); the "-" first: it rejects most words */
+    if (p + 19 > n || s[p + 6] != '-' || alnum_run(s, n, p) != 6) return -1;
+    Py_ssize_t q = p + 7, b = alnum_run(s, n, q);
+    if ((b != 6 && b != 11) || q + b >= n || s[q + b] != '-') return -1;
+    Py_ssize_t r = q + b + 1, c = alnum_run(s, n, r);
+    if ((c != 2 && c != 4) || r + c + 3 > n || s[r + c] != ' ') return -1;
+    Py_ssize_t f = r + c + 1;
+    if (f + 2 < n && !is_space(s[f + 2])) return -1;
+    uchar x = s[f], y = s[f + 1];
+    int got = x == '*' && y == '*'   ? ERROR
+              : x == '=' && y == '=' ? WARN
+              : (x == '<' && y == '=') || (x == '=' && y == '>') || (x == '-' && y == '>') ||
+                      (x == '*' && y == '>')
+                  ? NEUTRAL
+                  : -1;
+    if (got >= 0) *end = f + 2;
+    return got;
+}
+
+/* formats._position_word at p: a Title-case level word (title_at), an UPPERCASE (bare) level
+ * word directly followed by "[" (_UPPER_BRACKET_RE), a single-letter severity (_LETTER_LEVEL)
+ * followed by a blank, an Exim message id and flag, or a Ceph thread id and priority -1: its
+ * level (-1: none) and *end. */
+static int position_word(const uchar *s, Py_ssize_t n, Py_ssize_t p, Py_ssize_t *end) {
+    if (p >= n) return -1;
+    int got;
+    if (is_upper(s[p])) { /* these three forms start with a capital */
+        if ((got = title_at(s, n, p, end)) >= 0) return got;
+        Py_ssize_t e = p;
+        while (e < n && is_upper(s[e])) e++;
+        if (e < n && s[e] == '[' && (got = word_level(s + p, e - p, 1)) >= 0) {
+            *end = e;
+            return got;
+        }
+        if (p + 1 < n && is_space(s[p + 1])) {
+            got = -1;
+            switch (s[p]) {
+            case 'F': case 'E': case 'C': got = ERROR; break;
+            case 'W': got = WARN; break;
+            case 'I': case 'N': case 'D': case 'T': got = NEUTRAL; break;
+            }
+            if (got >= 0) {
+                *end = p + 1;
+                return got;
+            }
+        }
     }
-    Py_ssize_t j = e;
-    while (j > 0 && (MORE[s[j - 1]] & D_TAG)) j--;
-    return j < e && (j == 0 || is_space(s[j - 1]));
+    if ((got = exim_flag(s, n, p, end)) >= 0) return got;
+    /* _CEPH_RE = [0-9a-f]{6,16} -1(?=\s): the hex run must be the whole run */
+    Py_ssize_t h = p;
+    while (h < n && (is_digit(s[h]) || (s[h] >= 'a' && s[h] <= 'f'))) h++;
+    if (h - p >= 6 && h - p <= 16 && h + 3 < n && s[h] == ' ' && s[h + 1] == '-' &&
+        s[h + 2] == '1' && is_space(s[h + 3])) {
+        *end = h + 3;
+        return ERROR;
+    }
+    return -1;
 }
 
 /* formats.PROXIFIER_HEADER_RE = \[\d\d\.\d\d \d\d:\d\d:\d\d\] \S+ - \S+  matched at s[0]: its end,
@@ -935,6 +1040,27 @@ static Found find_level(const uchar *s, Py_ssize_t n, Py_ssize_t lead_end) {
             return found;
         }
     }
+    /* _DMESG_DECODED_RE = [a-z]+ *:([a-z]+) *:(?=\s|$) at the start, a COLON_WORDS word: each
+     * repetition can only be the whole run. */
+    if (n > 0 && is_lower(s[0])) {
+        Py_ssize_t p = 1, q;
+        while (p < n && is_lower(s[p])) p++;
+        while (p < n && s[p] == ' ') p++;
+        if (p < n && s[p] == ':') {
+            q = ++p;
+            while (p < n && is_lower(s[p])) p++;
+            Py_ssize_t word_end = p;
+            while (p < n && s[p] == ' ') p++;
+            int got;
+            if (word_end > q && p < n && s[p] == ':' && (p + 1 >= n || is_space(s[p + 1])) &&
+                (got = colon_word_level(s + q, word_end - q)) >= 0) {
+                found.level = got;
+                found.start = q;
+                found.end = p + 1;
+                return found;
+            }
+        }
+    }
     /* LEVEL_TOKEN_RE.search: the leftmost bare / bracketed / keyed token (only one form can
      * start at a byte). Eight bytes at a time are skipped while none can start one. */
     int level = NONE;
@@ -977,16 +1103,17 @@ static Found find_level(const uchar *s, Py_ssize_t n, Py_ssize_t lead_end) {
         } else if (lead_end > 0) {
             Py_ssize_t p = lead_end;
             while (p < n && (MORE[s[p]] & D_SEPARATOR)) p++;
-            if (p < start && (got = title_at(s, n, p, &title_end)) >= 0) {
+            if (p < start && (got = position_word(s, n, p, &title_end)) >= 0) {
                 level = got;
                 start = p;
                 end = title_end;
             }
         }
     }
-    /* _COLON_RE = ([a-z]+) ?:(?=\s|$) over content[:start] (finditer with endpos: "$" is
-     * there). A match starts where the run of lowercase letters before its colon (or before the
-     * one blank before it) starts; each colon ends at most one match. */
+    /* _COLON_RE = (?<![A-Za-z])([A-Z]?[a-z]+) ?:(?=\s|$) over content[:start] (finditer with
+     * endpos: "$" is there). A match starts where the run of lowercase letters before its colon
+     * (or before the one blank before it) starts, or at one capital before that run, and no
+     * letter precedes it; each colon ends at most one match. */
     Py_ssize_t limit = start < n ? start : n, proxifier = -1, position = -1;
     if (lead_end > 0) { /* formats.level_position */
         position = lead_end;
@@ -1002,6 +1129,8 @@ static Found find_level(const uchar *s, Py_ssize_t n, Py_ssize_t lead_end) {
         Py_ssize_t r = word_end;
         while (r > 0 && is_lower(s[r - 1])) r--;
         if (r == word_end || (colon + 1 < limit && !is_space(s[colon + 1]))) continue;
+        if (r > 0 && is_upper(s[r - 1])) r--;
+        if (r > 0 && is_alpha(s[r - 1])) continue;
         int got = colon_word_level(s + r, word_end - r);
         if (got >= 0 && r > 0 && proxifier < 0) proxifier = proxifier_header_end(s, n);
         if (got >= 0 && (r == 0 || r == position || after_tag(s, r) || r == proxifier)) {
@@ -1154,6 +1283,11 @@ static void message_of(const uchar *s, Py_ssize_t n, const Found *found, Py_ssiz
         return;
     }
     Py_ssize_t end = found->end;
+    if (found->start == 0 && end < n && s[end] == ':') { /* Python's LEVEL:logger:message */
+        Py_ssize_t q = end + 1;
+        while (q < n && is_key_char(s[q])) q++; /* _LOGGER_RE = [\w.\-]+: */
+        if (q > end + 1 && q < n && s[q] == ':') end = q + 1;
+    }
     while (end < n && (MORE[s[end]] & D_SKIP)) end++;
     if (end >= n) {
         after_header(s, n, lead_end, message, length);
@@ -1163,6 +1297,11 @@ static void message_of(const uchar *s, Py_ssize_t n, const Found *found, Py_ssiz
     Py_ssize_t m_length = n - end;
     if (m[0] == '[') { /* a thread or component name: [main], [QuorumPeer[myid=1]/...] */
         Py_ssize_t close = bracket_end(m, m_length);
+        while (close > 0 && close < m_length && m[close] == '[') { /* and the ones right after */
+            Py_ssize_t more = bracket_end(m + close, m_length - close);
+            if (more < 0) break;
+            close += more;
+        }
         if (close > 0) {
             Py_ssize_t rest = m_length - close, room = (Py_ssize_t)sizeof(scratch->input) - 5;
             if (rest > room) rest = room; /* bytes past these cannot reach the template */
@@ -1332,7 +1471,7 @@ static Py_ssize_t list_end(const uchar *t, Py_ssize_t n, Py_ssize_t at) {
 static inline int is_alnum(uchar c) { return CLASSES[c] & (C_UPPER | C_LOWER | C_DIGIT); }
 
 /* Token bytes in templates.mask: T_STOP ends a token (a blank, a delimiter, '"'); T_DIGIT makes
- * it a variable; without T_MAYBE (".:/~\\" or a capital) variable_token cannot hold. */
+ * it a variable; without T_MAYBE (".:/~\\_" or a capital) variable_token cannot hold. */
 enum { T_STOP = 1, T_DIGIT = 2, T_MAYBE = 4, T_EQUALS = 8 };
 static uchar TOKEN_BYTES[256], TOKEN_BYTES_IN_QUOTE[256]; /* the second: inside msg='...' */
 
@@ -1342,7 +1481,7 @@ static void init_token_bytes(void) {
         if (is_space((uchar)c) || is_delimiter((uchar)c) || c == '"') f |= T_STOP;
         if (is_digit((uchar)c)) f |= T_DIGIT;
         if (c == '=') f |= T_EQUALS;
-        if (c == '.' || c == ':' || c == '/' || c == '~' || c == '\\' || is_upper((uchar)c))
+        if (c == '.' || c == ':' || c == '/' || c == '~' || c == '\\' || c == '_' || is_upper((uchar)c))
             f |= T_MAYBE;
         TOKEN_BYTES[c] = TOKEN_BYTES_IN_QUOTE[c] = (uchar)f;
     }
@@ -1351,14 +1490,14 @@ static void init_token_bytes(void) {
 
 /* A token without a digit that templates.mask still masks: a path (_PATH_RE matched at its
  * start: /x, ~/, ./, C:\), a URL ("://"), a dotted name (_DOTTED_RE: a '.' between letters or
- * digits) or an HTTP method. */
+ * digits), a snake_case name (_SNAKE_RE: a '_' between letters or digits) or an HTTP method. */
 static int variable_token(const uchar *t, Py_ssize_t n) {
     if (n >= 2 && ((t[0] == '/' && t[1] != '/') || (t[0] == '~' && t[1] == '/') ||
                    (t[0] == '.' && t[1] == '/')))
         return 1;
     if (n >= 3 && is_alpha(t[0]) && t[1] == ':' && t[2] == '\\') return 1;
     for (Py_ssize_t k = 0; k + 2 < n; k++) {
-        if (t[k + 1] == '.' && is_alnum(t[k]) && is_alnum(t[k + 2])) return 1;
+        if ((t[k + 1] == '.' || t[k + 1] == '_') && is_alnum(t[k]) && is_alnum(t[k + 2])) return 1;
         if (t[k] == ':' && t[k + 1] == '/' && t[k + 2] == '/') return 1;
     }
     if (n >= 3 && n <= 7 && is_upper(t[0])) {

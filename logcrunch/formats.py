@@ -7,21 +7,35 @@ definition of each rule. Timestamps are in ``logcrunch.stamps``, templates in
 
 A line's level is that of its FIRST level token (leftmost), in one of these spellings:
 
-* a bare UPPERCASE word (``ERROR``, ``WARN``, ``INFO``, ...) that starts the line or follows
-  whitespace or one of ``[(<|,;`` and ends the line or is followed by whitespace or ``]):>|,;``;
-* a bracketed word in any case, optionally after a module name: ``[error]``, ``[core:warn]``;
+* a bare UPPERCASE word (``ERROR``, ``WARN``, ``INFO``, ``WRN``, ...) that starts the line or
+  follows whitespace or one of ``[(<|,;`` and ends the line or is followed by whitespace or
+  ``]):>|,;``;
+* a bracketed word in any case, optionally after a module name: ``[error]``, ``[core:warn]``,
+  ``[WRN]``;
 * a logfmt level pair, value in any case and optionally quoted: ``level=error``, ``lvl="WARN"``,
-  ``severity=fatal`` (the key starts the line or follows whitespace);
-* a Title-case word (``Error``, ``Warning``, ``Info``) in the level position: the line's start,
-  or right after the stamp the line starts with and any of `` ,|-`` (Windows CBS, .NET), followed
-  by the end of the line or one of the bytes that may follow a bare word;
-* a lowercase word and a colon, perhaps after one blank (``error:``, ``fatal:``, ``warning:``;
-  also .NET's ``fail:``, ``crit:``, ``dbug:``, ``trce:``) at the line's start, in the level
-  position (Slurm's ``[2026-11-27T02:00:01.123] error: ...``), right after a syslog program tag
-  and ``": "`` (``sshd[24324]: error: ...``), or after Proxifier's
+  ``severity=fatal``, ``lvl=eror`` (the key starts the line or follows whitespace);
+* in the level position (right after the stamp the line starts with and any of `` ,|-``):
+  a Title-case word (``Error``, ``Warning``, ``Info``: Windows CBS, .NET; also at the line's
+  start), followed by the end of the line or one of the bytes that may follow a bare word; an
+  UPPERCASE word directly followed by ``[`` (Asterisk's ``WARNING[12345][C-00000001]``); a
+  single-letter severity followed by a blank (MongoDB's ``W NETWORK``, GlusterFS's ``E [...]``:
+  F E C error, W warning, I N D T other); an Exim message id and its delivery flag
+  (``1abcDE-000123-AB ** ...``: ``**`` failed, an error; ``==`` deferred, a warning;
+  ``<=`` ``=>`` ``->`` ``*>`` other); a Ceph thread id in hex and the priority ``-1`` (derr: an
+  error; Ceph's other priorities are no level);
+* a lowercase or Title-case word and a colon, perhaps after one blank (``error:``, ``fatal:``,
+  ``warning:``, ``Error:``; also .NET's ``fail:``, ``crit:``, ``dbug:``, ``trce:``) at the line's
+  start, in the level position (Slurm's ``[2026-11-27T02:00:01.123] error: ...``), right after
+  ``": "`` that follows a non-blank byte (a syslog program tag: ``sshd[24324]: error: ...``,
+  Dovecot's ``imap(user)<1><a>: Error: ...``), or after Proxifier's
   ``[mm.dd hh:mm:ss] program - target `` header, followed by a blank or the end of the line;
 * at the line's start only: a glog/klog prefix (``E1127 12:00:00``: I info, W warning, E and F
-  error) or a syslog PRI (``<11>``: severity PRI % 8, 0-3 error, 4 warning, 5-7 other).
+  error), a syslog PRI (``<11>``: severity PRI % 8, 0-3 error, 4 warning, 5-7 other) or
+  ``dmesg --decode``'s ``facility :level :`` (``kern  :err   : ...``).
+
+The level words: error err fatal critical crit severe alert emergency emerg panic failure eror
+ftl (error); warning warn wrn (warning); information info debug trace notice verbose finest
+finer fine inf dbg trc vrb (other). "information" has no bare UPPERCASE form.
 
 Stack-trace continuation lines (indented, "Caused by: ", an exception class name first) have no
 level. Files sniffed as ``json``, ``access`` or ``logcat`` first try their own rule on each line
@@ -44,11 +58,13 @@ WARN = 1
 NEUTRAL = 0  # a recognised level of neither class ("other")
 NONE = -1  # no recognised level
 
+# With the three-letter abbreviations of Serilog, zerolog and Ceph's cluster log (ERR FTL WRN INF
+# DBG TRC VRB) and log15's "eror".
 ERROR_WORDS = (
     "error", "err", "fatal", "critical", "crit", "severe", "alert",
-    "emergency", "emerg", "panic", "failure",
+    "emergency", "emerg", "panic", "failure", "eror", "ftl",
 )  # fmt: skip
-WARN_WORDS = ("warning", "warn")
+WARN_WORDS = ("warning", "warn", "wrn")
 NEUTRAL_WORDS = (
     "information",
     "info",
@@ -59,6 +75,10 @@ NEUTRAL_WORDS = (
     "finest",
     "finer",
     "fine",
+    "inf",
+    "dbg",
+    "trc",
+    "vrb",
 )
 
 LEVEL_OF_WORD: dict[bytes, int] = {
@@ -93,7 +113,13 @@ CONTINUATION_PATTERN = (
 LEVEL_TOKEN_RE = re.compile(TOKEN_PATTERN.encode())
 CONTINUATION_RE = re.compile(CONTINUATION_PATTERN.encode())
 # The lookbehind keeps it linear: without it a long run of letters is tried at every offset.
-_COLON_RE = re.compile(rb"(?<![a-z])([a-z]+) ?:(?=\s|$)")
+_COLON_RE = re.compile(rb"(?<![A-Za-z])([A-Z]?[a-z]+) ?:(?=\s|$)")
+# dmesg --decode: "kern  :err   : [...] msg" (facility, level, each padded, then a colon).
+_DMESG_DECODED_RE = re.compile(rb"[a-z]+ *:([a-z]+) *:(?=\s|$)")
+# Single-letter severities in the level position (MongoDB, GlusterFS): F E C error, W warning,
+# I N D T other.
+_LETTER_LEVEL = {b"F": ERROR, b"E": ERROR, b"C": ERROR, b"W": WARN, b"I": NEUTRAL, b"N": NEUTRAL,
+                 b"D": NEUTRAL, b"T": NEUTRAL}
 # Proxifier: "[10.30 16:49:06] chrome.exe - proxy.example.com:5070 error : ..."
 PROXIFIER_HEADER_RE = re.compile(rb"\[\d\d\.\d\d \d\d:\d\d:\d\d\] \S+ - \S+ ")
 _TITLE_RE = re.compile(rb"[A-Z][a-z]+(?=[\s\]):>|,;]|$)")
@@ -137,6 +163,9 @@ def find_level(content: bytes, lead_end: int | None = None) -> tuple[int, int, i
     pri = _PRI_RE.match(content)
     if pri and int(pri.group(1)) <= 191:
         return pri_level(int(pri.group(1))), 0, pri.end()
+    dmesg = _DMESG_DECODED_RE.match(content)
+    if dmesg and dmesg.group(1) in COLON_WORDS:
+        return COLON_WORDS[dmesg.group(1)], dmesg.start(1), dmesg.end()
     level, start, end = NONE, len(content) + 1, 0
     match = LEVEL_TOKEN_RE.search(content)
     if match:
@@ -149,46 +178,73 @@ def find_level(content: bytes, lead_end: int | None = None) -> tuple[int, int, i
         else:
             position = level_position(content, lead_end)
             if 0 <= position < start:
-                title = _TITLE_RE.match(content, position)
-                if title and title.group() in TITLE_WORDS:
-                    level, start, end = TITLE_WORDS[title.group()], position, title.end()
+                found = _position_word(content, position)
+                if found is not None:
+                    level, end = found
+                    start = position
     for colon in _COLON_RE.finditer(content, 0, start):
         at = colon.start()
-        if colon.group(1) not in COLON_WORDS:
+        word_level = colon_word_level(colon.group(1))
+        if word_level == NONE:
             continue
         if position is None:
             position = level_position(content, lead_end)
         if at == 0 or at == position or _after_tag(content, at) or \
                 _after_proxifier_header(content, at):
-            level, start, end = COLON_WORDS[colon.group(1)], at, colon.end()
+            level, start, end = word_level, at, colon.end()
             break
     if level == NONE:
         return NONE, 0, 0
     return level, start, end
 
 
+def colon_word_level(word: bytes) -> int:
+    """The level of a word of the colon form: a COLON_WORDS word, lowercase or Title-case."""
+    if word[:1].isupper():
+        word = word[:1].lower() + word[1:]
+    return COLON_WORDS.get(word, NONE)
+
+
+def _position_word(content: bytes, position: int) -> tuple[int, int] | None:
+    """(level, end) of a level word in the level position, or None: a Title-case word (as
+    _TITLE_RE), an UPPERCASE word directly followed by ``[`` (Asterisk's ``WARNING[1234]``), or
+    a single-letter severity followed by a blank (MongoDB's ``W NETWORK``, GlusterFS)."""
+    title = _TITLE_RE.match(content, position)
+    if title and title.group() in TITLE_WORDS:
+        return TITLE_WORDS[title.group()], title.end()
+    upper = _UPPER_BRACKET_RE.match(content, position)
+    if upper:
+        return LEVEL_OF_WORD[upper.group(1).lower()], upper.end(1)
+    letter = content[position : position + 1]
+    if letter in _LETTER_LEVEL and content[position + 1 : position + 2] in _BLANKS:
+        return _LETTER_LEVEL[letter], position + 1
+    exim = _EXIM_RE.match(content, position)
+    if exim:
+        return _EXIM_FLAGS[exim.group(1)], exim.end()
+    ceph = _CEPH_RE.match(content, position)
+    if ceph:
+        return ERROR, ceph.end()
+    return None
+
+
+_UPPER_BRACKET_RE = re.compile(rf"({_UPPER_ALT})\[".encode())
+# Exim's main log: a message id, then the delivery flag: ** failed (error), == deferred
+# (warning), <= => -> *> other.
+_EXIM_RE = re.compile(rb"[0-9A-Za-z]{6}-(?:[0-9A-Za-z]{11}|[0-9A-Za-z]{6})-(?:[0-9A-Za-z]{4}|"
+                      rb"[0-9A-Za-z]{2}) (\*\*|==|<=|=>|->|\*>)(?=\s|$)")
+_EXIM_FLAGS = {b"**": ERROR, b"==": WARN, b"<=": NEUTRAL, b"=>": NEUTRAL, b"->": NEUTRAL,
+               b"*>": NEUTRAL}
+# Ceph: a thread id in hex, then the priority -1 (derr): an error.
+_CEPH_RE = re.compile(rb"[0-9a-f]{6,16} -1(?=\s)")
+_BLANKS = (b" ", b"\t", b"\n", b"\r", b"\f", b"\v")
+
+
 def _after_tag(content: bytes, at: int) -> bool:
-    """True when ``at`` follows ``<syslog tag>: `` (``sshd[1]: ``, ``kernel: ``): a run of
-    [\\w./()-] and perhaps a ``[pid]``, starting the line or following a blank. Scanned back
-    from ``at`` (a regex search here would be quadratic on a hostile line)."""
-    if at < 3 or content[at - 2 : at] != b": ":
-        return False
-    end = at - 2
-    if content[end - 1] == 93:  # "]": must close a [digits] pid
-        digits = end - 2
-        while digits >= 0 and content[digits] in _DIGIT_BYTES:
-            digits -= 1
-        if digits < 0 or content[digits] != 91 or digits == end - 2:
-            return False
-        end = digits
-    start = end
-    while start > 0 and content[start - 1] in _TAG_BYTES:
-        start -= 1
-    return start < end and (start == 0 or content[start - 1] in _BLANK_BYTES)
+    """True when ``at`` follows ``X: `` with X a non-blank byte: after a syslog tag
+    (``sshd[1]: ``, ``kernel: ``, Dovecot's ``imap(user)<1><a>: ``) or any other word."""
+    return at >= 3 and content[at - 2 : at] == b": " and content[at - 3] not in _BLANK_BYTES
 
 
-_DIGIT_BYTES = frozenset(b"0123456789")
-_TAG_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_./()-")
 _BLANK_BYTES = frozenset(b" \t\n\r\f\v")
 
 

@@ -10,13 +10,16 @@ start unless said otherwise):
 1. JSON lines: a ``"ts"`` / ``"time"`` / ``"timestamp"`` / ``"@timestamp"`` field holding an ISO
    text or epoch seconds/milliseconds (within the first TIMESTAMP_PREFIX_BYTES bytes).
 2. A syslog PRI ``<N>`` (and RFC 5424's version digit), then any layout below.
-3. ``[yyyy-mm-dd[T ]hh:mm:ss[.,f][zone]]`` (Slurm, Airflow); ``[Www Mmm dd hh:mm:ss[.f] yyyy]``
-   (Apache error log); ``[MM.DD hh:mm:ss]`` (Proxifier).
+3. ``[yyyy-mm-dd[T ]hh:mm:ss[.,f][zone]]`` (Slurm, Airflow, gunicorn's ``[... +0000]``);
+   ``[Www Mmm dd hh:mm:ss[.f] yyyy]`` (Apache error log); ``[MM.DD hh:mm:ss]`` (Proxifier);
+   ``[Mmm dd hh:mm:ss[.f]]`` (Asterisk, yearless).
 4. ``Mmm dd hh:mm:ss[.f]`` (syslog, yearless); ``Lmmdd hh:mm:ss.f`` (glog/klog, yearless).
-5. ``yyyy-mm-dd[T ]hh:mm:ss[.,f][Z|+hh:mm|+hhmm]`` (ISO 8601); ``yyyy-mm-dd-hh.mm.ss[.f]``
+5. ``yyyy-mm-dd[T ]hh:mm:ss[.,f][Z|[ ]+hh:mm|[ ]+hhmm]`` (ISO 8601; one blank may stand before
+   a numeric offset: Serilog, Go); ``yyyy-mm-dd-hh.mm.ss[.f]``
    (BGL); ``yyyy.mm.dd[ -T]hh:mm:ss[.f]``; ``yyyy/mm/dd hh:mm:ss[.f]`` (Go, nginx);
    ``yyyymmdd-hh:mm:ss[:.]f`` (HealthApp); ``yy/mm/dd hh:mm:ss`` (Spark); ``yymmdd hhmmss``
-   (HDFS); ``mm-dd hh:mm:ss[.f]`` (Android logcat, yearless).
+   (HDFS); ``mm-dd hh:mm:ss[.f]`` (Android logcat, yearless); ``[ ...]pid:yyyymmdd:hhmmss.mmm``
+   (Zabbix, the pid padded with blanks).
 6. Epoch seconds (10 digits, optional fraction) or milliseconds (13 digits) between 2000 and
    2100, as the line's first or second field (BGL and Thunderbird put an alert tag first).
 7. Searched anywhere in the first TIMESTAMP_PREFIX_BYTES bytes: ``[dd/Mmm/yyyy:hh:mm:ss +zzzz]``
@@ -47,7 +50,8 @@ _MONTHS = {name: number for number, name in enumerate(
 _MON = rb"(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
 _END = rb"(?=[\s,;|\]\[)(:\-]|$)"  # what may follow a stamp
 _FRACTION = rb"(?:[.,](\d+))?"  # digits past the ninth are dropped
-_ZONE = rb"(Z|[+-]\d\d:?\d\d)?"
+# A numeric offset may follow one blank (Serilog's "10:00:00.123 +01:00", Go's, gunicorn's).
+_ZONE = rb"(Z| ?[+-]\d\d:?\d\d)?"
 _TIME = rb"(\d\d):(\d\d):(\d\d)"
 
 
@@ -71,6 +75,7 @@ def _offset(text: bytes | None) -> int | None:
         return NAIVE
     if text == b"Z":
         return 0
+    text = text.lstrip(b" ")
     sign = -1 if text[:1] == b"-" else 1
     digits = text[1:].replace(b":", b"")
     hours, minutes = int(digits[:2]), int(digits[2:])
@@ -101,8 +106,11 @@ _GLOG = re.compile(rb"[IWEF](\d\d)(\d\d) " + _TIME + _FRACTION + _END)
 _APACHE = re.compile(rb"\[[A-Z][a-z]{2} " + _MON + rb" ([ \d]\d) " + _TIME + _FRACTION
                      + rb" (\d{4})\]")
 _PROXIFIER = re.compile(rb"\[(\d\d)\.(\d\d) " + _TIME + rb"\]")
+_BRACKETED_SYSLOG = re.compile(rb"\[" + _MON + rb" ([ \d]\d) " + _TIME + _FRACTION + rb"\]")
 _BRACKETED_ISO = re.compile(rb"\[(\d{4})-(\d\d)-(\d\d)[T ]" + _TIME + _FRACTION + _ZONE + rb"\]")
 _EPOCH = re.compile(rb"(?:\S{1,64} +)?(?:(\d{10})(?:\.(\d+))?|(\d{13}))(?=\s|$)")
+# Zabbix server/proxy: "  1234:20261201:100000.123" (pid, date, time, milliseconds).
+_ZABBIX = re.compile(rb" *\d{1,7}:(\d{4})(\d\d)(\d\d):(\d\d)(\d\d)(\d\d)\.(\d{3})" + _END)
 _PRI = re.compile(rb"<(\d{1,3})>(?:\d{1,2} )?")
 # Searched, in this order.
 _ACCESS = re.compile(rb"\[(\d\d)/" + _MON + rb"/(\d{4}):" + _TIME + rb" ([+-]\d{4})\]")
@@ -160,6 +168,11 @@ def _anchored(head: bytes) -> tuple[Stamp, int] | None:
         if match:
             mo, d, h, mi, s = (int(g) for g in match.groups())
             return (Stamp(0, mo, d, h, mi, s), match.end())
+        match = _BRACKETED_SYSLOG.match(head)
+        if match:
+            mon, d, h, mi, s, fraction = match.groups()
+            stamp = Stamp(0, _MONTHS[mon], int(d), int(h), int(mi), int(s), _frac(fraction))
+            return stamp, match.end()
     elif first in b"JFMASOND":
         match = _SYSLOG.match(head)
         if match:
@@ -171,6 +184,10 @@ def _anchored(head: bytes) -> tuple[Stamp, int] | None:
         if match:
             mo, d, h, mi, s = (int(g) for g in match.groups()[:5])
             return (Stamp(0, mo, d, h, mi, s, _frac(match.group(6))), match.end())
+    if first.isdigit() or first == b" ":
+        match = _ZABBIX.match(head)
+        if match:
+            return _full(match.groups()), match.end()
     return None
 
 

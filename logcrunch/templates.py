@@ -4,10 +4,12 @@ A template is a pure function of one line (and its file's format), so per-file c
 exactly across byte ranges, files and workers, whatever the order. The C scanner implements the
 same rules (``_fastscan.c``); the tests compare the two on generated lines.
 
-The message is the line after its layout's header: after the level token and the bytes in
-MESSAGE_SKIP that follow it, a bracketed thread or component name right there becoming ``[<*>]``
-(``ERROR [main] x: msg`` -> ``[<*>] x: msg``) and nginx's ``, client: ...`` context trailer cut
-off; for glog lines after
+The message is the line after its layout's header: after the level token (and, when the line
+starts with the level and a colon, a ``logger:`` right after it: Python logging's default
+``ERROR:app.db:msg``) and the bytes in MESSAGE_SKIP that follow it, a bracketed thread or
+component name right there becoming ``[<*>]`` (``ERROR [main] x: msg`` -> ``[<*>] x: msg``; brackets
+with nothing between them are one: Asterisk's ``[12345][C-00000001]``) and nginx's
+``, client: ...`` context trailer cut off; for glog lines after
 the first ``"] "``; for a PRI line, a line with no level token (an error by --error-pattern) or a
 level token that ends the line, after the stamp it starts with and a ``host program[pid]: `` tag
 (RFC 5424: its five header fields; Proxifier: ``program - target ``). JSON lines: the ``msg`` or
@@ -26,8 +28,10 @@ The message, at most TEMPLATE_INPUT_BYTES of it, is then read left to right:
   next blank, without one trailing ``,`` or ``;``; or a quoted string) by ``<*>``; the values of
   ``msg=`` and ``message=`` are text and are read like the message (a quoted one keeps its quotes);
 * any other token holding a digit (numbers, hex, IPs and ports, UUIDs, ``blk_-160899``, ``vol12``,
-  ``12ms``), and any path or URL (starting ``/x``, ``~/``, ``./``, ``C:\\``, or holding ``://``)
-  becomes ``<*>``; other tokens are kept;
+  ``12ms``), any path or URL (starting ``/x``, ``~/``, ``./``, ``C:\\``, or holding ``://``), any
+  dotted name (a ``.`` between two letters or digits: ``proxy.example.com``, ``cron.service``),
+  any snake_case name (a ``_`` between two letters or digits: ``disk_failure_policy``,
+  ``basic_ncsa_auth``) and any HTTP method becomes ``<*>``; other tokens are kept;
 * a token followed right away by a bracketed list of numbers (``cn[01-04,7]``, ``node[3]``) is,
   with the list, one ``<*>``;
 * a word (a token the rules above keep) right between ``[`` and ``]`` or ``(`` and ``)``
@@ -65,6 +69,9 @@ _PATH_RE = re.compile(rb"/[^/\s]|~/|\./|[A-Za-z]:\\")
 # A dotted name (host, package, unit, file, class: proxy.example.com, com.whatsapp, cron.service)
 # is a variable too: a '.' between two letters or digits.
 _DOTTED_RE = re.compile(rb"[A-Za-z0-9]\.[A-Za-z0-9]")
+# So is a snake_case name (a config key, function, program or error atom: disk_failure_policy,
+# heartbeat_check, basic_ncsa_auth, connection_closed): a '_' between two letters or digits.
+_SNAKE_RE = re.compile(rb"[A-Za-z0-9]_[A-Za-z0-9]")
 # Nouns after which a word names something (a user, a queue, a host): the word is a variable.
 NAME_KEYS = frozenset(b"""user users tenant queue queues host hosts node nodes service services server
     servers servlet table tables database db column backend handler topic bucket volume pool channel
@@ -84,6 +91,7 @@ HTTP_METHODS = frozenset((b"GET", b"POST", b"PUT", b"DELETE", b"PATCH", b"HEAD",
 NGINX_CONTEXT = b", client: "  # nginx error lines: the request context trailer starts here
 MAX_BRACKET_BYTES = 512
 _TEXT_KEYS = (b"msg", b"message")
+_LOGGER_RE = re.compile(rb"[\w.\-]+:")
 _TAG_RE = re.compile(rb"[ \t]*\S+ [\w./()\-]+(?:\[\d+\])?: ")
 # RFC 5424 after its stamp: HOSTNAME APP-NAME PROCID MSGID STRUCTURED-DATA.
 _RFC5424_RE = re.compile(rb" \S+ \S+ \S+ \S+ (?:-|(?:\[[^\]]*\])+) ?")
@@ -216,7 +224,7 @@ def mask(message: bytes) -> bytes:
             i = listed
             continue
         if any(b in _DIGITS for b in token) or _PATH_RE.match(token) or b"://" in token \
-                or _DOTTED_RE.search(token) or token in HTTP_METHODS \
+                or _DOTTED_RE.search(token) or token in HTTP_METHODS or _SNAKE_RE.search(token) \
                 or (i > 0 and j < n and _CLOSING.get(text[i - 1]) == text[j]) \
                 or (name_key and space and _is_name(token)):
             emit(WILDCARD)
@@ -252,6 +260,10 @@ def message_of(content: bytes, level_start: int, level_end: int, has_token: bool
         return after_header(content)
     end = level_end
     n = len(content)
+    if level_start == 0 and content[end : end + 1] == b":":  # Python's LEVEL:logger:message
+        logger = _LOGGER_RE.match(content, end + 1)
+        if logger:
+            end = logger.end()
     while end < n and content[end] in MESSAGE_SKIP:
         end += 1
     if end >= n:
@@ -259,6 +271,11 @@ def message_of(content: bytes, level_start: int, level_end: int, has_token: bool
     message = content[end:]
     if message[:1] == b"[":  # a thread or component name: [main], [QuorumPeer[myid=1]/...]
         close = _bracket_end(message)
+        while close > 0 and message[close : close + 1] == b"[":  # and the ones right after it
+            more = _bracket_end(message[close:])
+            if more < 0:
+                break
+            close += more
         if close > 0:
             message = WILDCARD_BRACKET + message[close:]
     context = message.find(NGINX_CONTEXT)

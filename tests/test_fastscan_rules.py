@@ -340,6 +340,36 @@ REAL_WORLD = [
     b"2024-01-15 10:23:45.123 +01:00 [ERR] Unhandled exception in request 42",
     b"2024-01-15T10:23:45.1234567+01:00 Error Something failed for user=bob",
     b"2024-01-15 10:23:45.1234|Warning|Worker|slow tick 1234ms",
+    # Serilog, zerolog, log15, Ceph
+    b"2026-11-24 03:57:51.940 +00:00 [WRN] Health check rabbitmq with status Unhealthy",
+    b"10:00:00 WRN slow request path=/x", b"10:00:00 DBG x", b"10:00:00 TRC x FTL",
+    b"t=2026-11-24T10:00:00+0000 lvl=eror msg=failed", b"lvl=dbug x",
+    b"2026-11-24T05:31:15.262139+0000 7f40853359f8 0 mon.b@2(leader) log_channel(cluster) log "
+    b"[WRN] : Health check update: 105 slow ops, oldest one blocked for 4955 sec",
+    b"2026-11-24T05:31:11.021415+0000 7f351f875670 -1 osd.5 36440 heartbeat_check: no reply",
+    # Dovecot, dmesg --decode
+    b"Nov 24 01:08:27 imap(j.doe@outlook.com)<92544><f82936c82e37ce0c>: Error: Mailbox Junk: x",
+    b"Nov 24 01:08:27 auth: Warning: auth client 1 disconnected",
+    b"kern  :err   : [Tue Nov 24 04:35:19 2026] ata6.00: failed command: FLUSH CACHE EXT",
+    b"kern  :warn  : [  12.345678] nvme nvme3: I/O 947 QID 10 timeout, reset controller",
+    # Asterisk, MongoDB 4.x, GlusterFS
+    b"[Nov 24 05:35:42] WARNING[36970][C-d3c11759] pbx.c: Channel 'PJSIP/c-f8d75b40' sent to "
+    b"invalid extension but no invalid handler: context,exten,priority=ivr-main,1557253,1",
+    b"[Dec  1 10:00:00] NOTICE[19053] res_pjsip_sdp_rtp.c: Disconnecting channel",
+    b"2026-11-24T01:15:55.390+0000 W REPL_HB  [replexec] Error in heartbeat (requestId: 1330923)",
+    b"2026-11-24T01:16:04.557+0000 E STORAGE  [conn58082] WiredTiger error (-4458)",
+    b"[2026-11-24 04:41:34.063073] C [rpc-clnt-ping.c:199:rpc_clnt_ping_timer_expired] "
+    b"0-vmstore-client-4: server 10.34.112.208:49187 has not responded in the last 42 seconds",
+    # Exim, Zabbix
+    b"2026-11-24 03:27:59 1S88x9-hoLCXw-XT ** noreply@example.com R=dnslookup T=remote_smtp: 550",
+    b"2026-11-24 03:27:59 1S88x9-hoLCXw-XT == x@example.com R=dnslookup defer (-1): refused",
+    b"2026-11-24 03:28:13 1nZgoc-gNW7Fc-QQ <= alice@gmail.com H=aspmx.l.google.com P=esmtps",
+    b"2026-11-24 03:28:10 1XtKhz-kIo4vR-A7 Completed",
+    b"  49637:20261124:055811.017 cannot send list of active checks to \"10.93.120.219\"",
+    b"27538:20261125:011109.144 slow query: 83.934537 sec, \"select 1;\"",
+    # Python logging's basicConfig
+    b"WARNING:py.warnings:/opt/app/x.py:278: DeprecationWarning: utcnow() is deprecated",
+    b"INFO:app.jobs:Processed 127063 items in 928.2s",
     # the benchmark corpus
     b"Nov 27 02:00:01 node07 api[4242]: WARN request handled path=/x latency_ms=123 bytes=5321 "
     b"ratio=-0.25",
@@ -394,6 +424,34 @@ EDGE_CASES = [
     b"XError: ERROR", b"XError ERROR", b"XError", b"EError\tFATAL", b"a.XError: ERROR",
     b"XErro: ERROR", b"Exception: ERROR", b"XException: WARN", b"AThrowable x ERROR",
     b"$.XError ERROR", b"_.XError ERROR", b"9.XError ERROR", b"x..XError ERROR",
+    # the position word, the Title-case colon form, dmesg --decode, Python's logger
+    b"Nov 27 02:00:01 W", b"Nov 27 02:00:01 W\tx", b"Nov 27 02:00:01 Wx", b"Nov 27 02:00:01 A x",
+    b"Nov 27 02:00:01 WARN[", b"Nov 27 02:00:01 WARNX[1] x", b"Nov 27 02:00:01 INFORMATION[1] x",
+    b"Nov 27 02:00:01 Warn[1] x", b"Nov 27 02:00:01 E x ERROR", b"Nov 27 02:00:01 ERROR[1] x",
+    b"[Nov 27 02:00:01] W x", b"[Nov 27 02:00:01]W x", b"[Nov 27 02:00:01,5] ERR[1] x",
+    b"x: Error: y", b"x: Fatal : y", b"XError: y", b"x Error: y", b"x: FAIL: y", b"x: Fail: y",
+    b"x: Dbug: y", b"aB: Error: y", b" : Error: y", b"x:  Error: y", b"x: eRror: y",
+    b"kern:err:", b"kern :err : x", b"kern:err:x", b"kern  :  err: x", b"kern:Err: x",
+    b"k:x: y", b"kern:err", b"kern :: x", b"a :warn:", b"ERROR:a.b-c:x", b"ERROR:a:", b"ERROR::x",
+    b"ERROR:a b:x", b"x ERROR:a:b", b"[error]:a:b c", b"Error:a:b", b"ERROR:a:[main][x] y",
+    b"ERROR [a][b][c] d", b"ERROR [a][b", b"ERROR [a] [b] c", b"ERROR [a][" + b"x" * 600 + b"]",
+    b"ERROR basic_ncsa_auth a_ _b __init__ a__b _ A_B x_1 heartbeat_check: y", b"ERROR a_",
+    b"2024-01-01 12:00:00 +01:00 x", b"2024-01-01 12:00:00.5 -0530 Error x",
+    b"2024-01-01 12:00:00 +25:00 x", b"2024-01-01 12:00:00 +01:0 x", b"2024-01-01 12:00:00 +",
+    b"2024-01-01 12:00:00 ", b"[2024-01-01 12:00:00 +0000] [1] [INFO] x",
+    b"[2024-01-01 12:00:00 +0000 x", b'{"ts":"2024-01-01 12:00:00 +01:00"}',
+    b"x 2024-01-01 12:00:00 -0700 y", b"2024-01-01 12:00:00 +01:00x", b"2024-01-01T12:00:00 Z x",
+    b"Nov 27 02:00:01 aaaaaa-bbbbbb-cc ** x", b"Nov 27 02:00:01 aaaaaa-bbbbbbbbbbb-cccc == x",
+    b"Nov 27 02:00:01 aaaaaa-bbbbbb-ccc ** x", b"Nov 27 02:00:01 aaaaaaa-bbbbbb-cc ** x",
+    b"Nov 27 02:00:01 aaaaaa-bbbbbb-cc **", b"Nov 27 02:00:01 aaaaaa-bbbbbb-cc **x",
+    b"Nov 27 02:00:01 aaaaaa-bbbbbb-cc *> x", b"Nov 27 02:00:01 aaaaaa-bbbbbb-cc <> x",
+    b"Nov 27 02:00:01 aaaaaa-bbbbbb-cc", b"Nov 27 02:00:01 Aaaaaa-bbbbbb-cc -> x",
+    b"Nov 27 02:00:01 7f351f -1 x", b"Nov 27 02:00:01 7f351f875670b4ab -1 x",
+    b"Nov 27 02:00:01 7f351f875670b4abc -1 x", b"Nov 27 02:00:01 7f351 -1 x",
+    b"Nov 27 02:00:01 7f351f -1", b"Nov 27 02:00:01 7f351f -10 x", b"Nov 27 02:00:01 7F351F -1 x",
+    b"1:20261124:055811.017", b"12345678:20261124:055811.017 x", b"1234567:20261124:055811.017 x",
+    b"  1:20261124:055811.0171 x", b"  1:20261124:055811.01 x", b"  1:20261324:055811.017 x",
+    b"  1:20261124:055811.017:x", b" :20261124:055811.017 x", b"  1:2026112:055811.017 x",
 ]  # fmt: skip
 
 
@@ -452,12 +510,14 @@ STAMP_FRAGMENTS = [
     b"Nov 27 02:00:01", b"Feb 29 00:00:00", b"Jan  5 01:02:03", b"Dec 31 23:59:59",
     b"[Sun Dec 04 04:47:44 2005]", b"[Sun Feb 29 04:47:44.5 2023]", b"[10.30 16:49:06]",
     b"[02.29 00:00:00]", b"[2024-01-15T10:23:45.123]", b"[2024-01-15 10:23:45,5+01:00]", b"[",
+    b"[Nov 27 02:00:01]", b"[Feb 29 00:00:00.5]", b"[Jan  5 01:02:03,1]",
+    b"  4242:20261124:055811.017", b"1:20240229:235959.999",
     b"]", b"I1127 02:00:01", b"E0229 12:00:00", b"W1301 00:00:00",
     b"1700000000", b"1700000000123", b"946684800", b"4102444800", b"[10/Oct/2000:13:55:36 -0700]",
     b"[29/Feb/2023:00:00:00 +0000]", b"<34>", b"<13>1 ", b"<192>", b"<7>12 ", b"{", b'"ts":',
     b'"time": ', b'"timestamp":"', b'"@timestamp" : ', b'"2024-01-15T10:23:45Z"',
     b".5", b",123", b":606", b".123456789012", b"Z", b"+01:00", b"-0530", b"+24:00", b"+01:60",
-    b"-12:00", b"+0000",
+    b"-12:00", b"+0000", b" +01:00", b" -0530", b" +25:00", b" Z", b" +01", b" ",
 ]  # fmt: skip
 LEVEL_FRAGMENTS = [
     b"ERROR", b"ERR", b"WARN", b"WARNING", b"INFO", b"INFORMATION", b"FATAL", b"DEBUG", b"error",
@@ -465,7 +525,10 @@ LEVEL_FRAGMENTS = [
     b"fine", b"fail", b"dbug", b"trce", b"crit", b"eRRor", b"ErrorS", b"[", b"]", b"[core:",
     b"[a.b-c_d:", b"[9:", b"level=", b"lvl=", b"severity=", b"Level=", b"Caused by: ",
     b"Traceback (", b"java.io.", b"IOException", b"XError", b"$", b"sshd[24324]: ", b"kernel: ",
-    b"host ", b"app[1]: ", b"(pam_unix)[2]: ", b": ", b":",
+    b"host ", b"app[1]: ", b"(pam_unix)[2]: ", b": ", b":", b"WRN", b"INF", b"DBG", b"FTL",
+    b"eror", b"Wrn", b"W", b"E", b"C", b"I", b"A", b"WARNING[", b"ERR[1]", b"kern  :", b"err   :",
+    b"imap(a@b)<1>: ", b"Error:", b"Warning: ", b"ERROR:a.b:", b"[Nov 27 02:00:01] ",
+    b"[Dec  1 10:00:00.5]", b"[a][b] ",
 ]  # fmt: skip
 TEXT_FRAGMENTS = [
     b" ", b"  ", b"\t", b"\r", b"\x0b", b"\x0c", b"\x1c", b"-", b"|", b",", b";", b"(", b")",
@@ -475,7 +538,7 @@ TEXT_FRAGMENTS = [
     b"c=3,,", b"#", b"@", b"\x00", b"\xff", b"\xc3\xa9", b", client: ", b"[main] ", b"[a[b]c]",
     b"/x", b"~/", b"./", b"C:\\", b"://", b"a.b", b"GET", b"OPTIONS", b" :", b"error :",
     b"[10.30 16:49:07] a - b ", b"user", b"Queue", b"HOST", b"jdoe", b"is", b"killed", b"ING",
-    b"Control", b"A", b"[1-4,7]", b"[3]", b"[,-]", b"[x]", b"(y)",
+    b"Control", b"A", b"[1-4,7]", b"[3]", b"[,-]", b"[x]", b"(y)", b"a_b", b"__", b"_x", b"Q_",
 ]  # fmt: skip
 ALL_FRAGMENTS = STAMP_FRAGMENTS + LEVEL_FRAGMENTS + TEXT_FRAGMENTS
 
@@ -484,12 +547,15 @@ structured_lines = st.builds(
     lambda *parts: b"".join(parts),
     st.sampled_from([b"", b"<13>", b"<34>1 ", b"<200>", b"{"]),
     st.sampled_from(STAMP_FRAGMENTS + [b""]),
-    st.sampled_from([b"", b".5", b",123", b"Z", b"+01:00", b"-0530", b"+25:00", b":7"]),
+    st.sampled_from([b"", b".5", b",123", b"Z", b"+01:00", b"-0530", b"+25:00", b":7", b" +01:00",
+                     b".5 -0530", b" +99:00", b" -05", b" Z"]),
     st.sampled_from([b" ", b", ", b" - ", b"|", b"", b"x", b"\t", b" ,|- "]),
     st.sampled_from([b"", b"host ", b"host app[12]: ", b"host kernel: ", b"h a b c - ",
-                     b"h a b c [x=1][y] "]),
+                     b"h a b c [x=1][y] ", b"imap(a@b)<1><2>: ", b"7f40853359f8 -1 ",
+                     b"1S88x9-hoLCXw-XT ** ", b"1S88x9-hoLCXw1234567-XTab == "]),
     st.sampled_from(LEVEL_FRAGMENTS + [b""]),
-    st.sampled_from([b"", b" ", b": ", b"] ", b" - ", b"|", b":"]),
+    st.sampled_from([b"", b" ", b": ", b"] ", b" - ", b"|", b":", b"[12][C-1] ", b":a.b:",
+                     b"   : "]),
     st.lists(st.sampled_from(TEXT_FRAGMENTS + LEVEL_FRAGMENTS), max_size=8).map(b"".join),
 )
 raw_lines = st.binary(max_size=60)

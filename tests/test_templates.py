@@ -51,6 +51,45 @@ LEVELS = [
     ("[2026-11-27T02:00:01.123] error: Nodes cn[0001-0004] not responding", "error"),
     ("[2026-11-27T02:00:01.123] debug: x", "other"),
     ("[10.30 16:49:06] chrome.exe - proxy.example.com:5070 error : Could not connect", "error"),
+    # Serilog / zerolog / Ceph's cluster log abbreviations, log15's eror
+    ("2026-11-24 03:57:51.940 +00:00 [WRN] Health check rabbitmq completed", "warn"),
+    ("2026-11-24 03:57:51.940 +00:00 [FTL] Host terminated unexpectedly", "error"),
+    ("2026-11-24 03:57:51.940 +00:00 [INF] Now listening", "other"),
+    ("10:00:00 WRN slow request path=/x", "warn"),
+    ("t=2026-11-24T10:00:00+0000 lvl=eror msg=failed", "error"),
+    ("2026-11-24T05:31:15.262139+0000 7f40853359f8 0 mon.b@2(leader) log_channel(cluster) log "
+     "[WRN] : Health check update: 105 slow ops", "warn"),
+    # Title-case colon form after a tag of any non-blank bytes (Dovecot)
+    ("Nov 24 01:08:27 imap(j.doe@example.com)<92544><f82936c8>: Error: Mailbox Junk: denied", "error"),
+    ("Nov 24 01:08:27 dovecot: lmtp(4242): Fatal: master: service(lmtp): child killed", "error"),
+    ("Nov 24 01:08:27 auth: Warning: auth client 1 disconnected", "warn"),
+    ("Nov 24 01:08:27 imap(x): The Error: was elsewhere", "none"),
+    # dmesg --decode
+    ("kern  :err   : [Tue Nov 24 04:35:19 2026] ata6.00: failed command: FLUSH CACHE EXT", "error"),
+    ("kern  :warn  : [  12.345678] nvme nvme3: I/O 947 QID 10 timeout", "warn"),
+    ("daemon:info  : [  12.345678] systemd[1]: Started x", "other"),
+    ("kern  :oops  : x", "none"),
+    # Asterisk: LEVEL[pid] after a bracketed syslog stamp
+    ("[Nov 24 05:35:42] WARNING[36970][C-d3c11759] pbx.c: Channel sent to invalid extension", "warn"),
+    ("[Nov 24 05:35:59] ERROR[53597] res_pjsip/pjsip_distributor.c: Request failed", "error"),
+    ("[Nov 24 05:35:44] NOTICE[19053] res_pjsip_sdp_rtp.c: Disconnecting channel", "other"),
+    ("WARNING[36970] x", "none"),
+    # single-letter severities in the level position (MongoDB 4.x, GlusterFS)
+    ("2026-11-24T01:15:55.390+0000 W REPL_HB  [replexec] Error in heartbeat", "warn"),
+    ("2026-11-24T01:16:04.557+0000 E STORAGE  [conn58082] WiredTiger error", "error"),
+    ("2026-11-24T01:16:04.557+0000 F -        [conn1] Fatal Assertion 28559", "error"),
+    ("2026-11-24T01:16:12.056+0000 I ACCESS   [conn67983] Authentication failed", "other"),
+    ("[2026-11-24 04:41:34.063073] C [rpc-clnt-ping.c:199:rpc_clnt_ping_timer_expired] x", "error"),
+    ("[2026-11-24 04:41:50.954969] W [MSGID: 114031] [client-rpc-fops_v2.c:2468] x", "warn"),
+    ("2026-11-24T01:16:12.056+0000 A user logged in", "none"),
+    ("W REPL_HB x", "none"),
+    # Exim's delivery flags, Ceph's priority -1
+    ("2026-11-24 03:27:59 1S88x9-hoLCXw-XT ** noreply@example.com R=dnslookup: 550 unknown", "error"),
+    ("2026-11-24 03:27:59 1S88x9-hoLCXw-XT == x@example.com R=dnslookup defer (-1): refused", "warn"),
+    ("2026-11-24 03:28:13 1nZgoc-gNW7Fc-QQ <= alice@gmail.com H=aspmx.l.google.com", "other"),
+    ("2026-11-24 03:28:10 1XtKhz-kIo4vR-A7 Completed", "none"),
+    ("2026-11-24T05:31:11.021415+0000 7f351f875670 -1 osd.5 36440 heartbeat_check: no reply", "error"),
+    ("2026-11-24T05:31:11.021415+0000 7f351f875670 0 osd.5 36440 tick", "none"),
     ("java.io.IOException: Connection reset", "none"),
     ("\tat org.apache.X.run(X.java:1)", "none"),
     ("no level here", "none"),
@@ -163,6 +202,39 @@ def test_headers_are_not_part_of_the_template():
     assert template("<11>1 2003-10-11T22:14:15.003Z host app 123 ID47 - failed to start") == \
         "failed to start"
     assert template("<11>Oct 11 22:14:15 mymachine su[12]: failed for x") == "failed for x"
+
+
+def test_headers_of_more_layouts_are_not_part_of_the_template():
+    assert template("INFO:app.jobs:Processed 127063 items in 928.2s") == "Processed <*> items in <*>"
+    assert template("WARNING:py.warnings:/opt/x.py:278: DeprecationWarning: x") == \
+        "<*> DeprecationWarning: x"
+    assert template("ERROR:root:disk full") == "disk full"
+    assert template("kern  :err   : [Tue Nov 24 04:35:19 2026] ata6.00: failed command: FLUSH") == \
+        template("kern  :err   : [Wed Nov 25 04:35:19 2026] ata1.00: failed command: FLUSH") == \
+        "[<*>] <*> failed command: FLUSH"
+    with_call = template("[Nov 24 05:35:52] WARNING[73669][C-731e03fa] res_pjsip_outbound_registration"
+                         ".c: No response received from 'sip:a' on registration attempt")
+    without = template("[Nov 24 05:35:52] WARNING[7] res_pjsip_outbound_registration.c: No response "
+                       "received from 'sip:b' on registration attempt")
+    assert with_call == without == "[<*>] <*> No response received from <*> on registration attempt"
+    assert template("2026-11-24T01:15:55.390+0000 W REPL_HB  [replexec] Error in heartbeat") == \
+        "<*> [<*>] Error in heartbeat"  # REPL_HB: a snake_case name
+    assert template("Nov 24 01:08:27 imap(a@b.c)<1><2>: Error: Mailbox Junk: denied") == \
+        "Mailbox Junk: denied"
+
+
+def test_a_snake_case_name_is_a_variable():
+    assert mask(b"helper basic_ncsa_auth exited") == mask(b"helper negotiate_kerberos_auth exited") \
+        == b"helper <*> exited"
+    assert mask(b"Peer down: connection_closed") == b"Peer down: <*>"
+    # only a '_' between two letters or digits
+    assert mask(b"_private __init__ a_ _b snake-case") == b"_private __init__ a_ _b snake-case"
+
+
+def test_brackets_right_after_the_level_are_one_variable():
+    assert template("ERROR [main][req-12] x") == template("ERROR [main] x") == "[<*>] x"
+    assert template("ERROR [main] [req-12] x") == "[<*>] [<*>] x"  # a blank between: two
+    assert template("ERROR [main][unclosed x") == "[<*>][unclosed x"
 
 
 def test_control_characters_and_bad_utf8_are_escaped():
