@@ -12,7 +12,9 @@ EXIT_LOCKED = 75  # EX_TEMPFAIL: another run holds the state lock
 MAX_WALK_DEPTH = 1000  # directories deeper than this below their root are reported, not entered
 
 # Scanning.
-CHUNK_SIZE = 2 * 1024 * 1024  # bytes read per step: bounds worker memory; 5% faster than 1 MiB (fewer per-block Python steps; 2026-12-02, benchmarks/scan_speed.py-style A/B)
+# Bytes read per step: bounds worker memory; 5% faster than 1 MiB (fewer per-block Python
+# steps; 2026-12-02, an interleaved A/B of scan_file on 100 MB).
+CHUNK_SIZE = 2 * 1024 * 1024
 MAX_LINE_BYTES = 1024 * 1024  # longer lines are counted as over-long and not held in memory
 BINARY_SNIFF_BYTES = 64 * 1024  # a NUL in these first bytes marks a file as binary
 SPLIT_MIN_BYTES = 256 * 1024 * 1024  # plain files larger than this are split into byte ranges
