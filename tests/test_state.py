@@ -178,16 +178,23 @@ def test_split_file_report_joins_ranges_and_flags_missing_ones(tmp_path):
     assert (whole.status, whole.lines) == ("ok", 8)
 
 
-def test_version_1_database_is_migrated(tmp_path):
+def version_1_database(path):
+    """A state database as schema version 1 left it."""
     from logcrunch import state
 
-    path = tmp_path / "s.db"
     with sqlite3.connect(path) as raw:
         raw.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
         for statement in state._MIGRATIONS[1].split(";"):
             if statement.strip():
                 raw.execute(statement)
         raw.execute("INSERT INTO meta VALUES ('schema_version', '1')")
+    return path
+
+
+def test_version_1_database_is_migrated(tmp_path):
+    from logcrunch import state
+
+    path = version_1_database(tmp_path / "s.db")
     db = StateDB(str(path))
     run, _ = db.start_run(["/logs"], {}, False, "out", fresh=False)
     db.store_results(run.run_id, [(FileSummary("/logs/a"), "/logs", 0, 1, "1:2:3:4")])
@@ -201,13 +208,7 @@ def test_a_failed_migration_leaves_the_old_schema_whole(tmp_path, monkeypatch):
     steps of the same upgrade, and the database still opens at its old version."""
     from logcrunch import state
 
-    path = tmp_path / "s.db"
-    with sqlite3.connect(path) as raw:
-        raw.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
-        for statement in state._MIGRATIONS[1].split(";"):
-            if statement.strip():
-                raw.execute(statement)
-        raw.execute("INSERT INTO meta VALUES ('schema_version', '1')")
+    path = version_1_database(tmp_path / "s.db")
     tables_before = _tables(path)
     broken = dict(state._MIGRATIONS)
     broken[state.SCHEMA_VERSION] = "CREATE TABLE half_done (x); SELECT * FROM no_such_table"
