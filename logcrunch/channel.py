@@ -69,7 +69,11 @@ MAX_HANDSHAKE_FRAME = 256
 # (or a frame a relay injects, read before its tag fails) can make the other side hold.
 MAX_MESSAGE_BYTES = 24 * 1024 * 1024
 HANDSHAKE_SECONDS = 5.0  # the whole handshake, not each read
-MAX_PENDING_HANDSHAKES = 512
+# 1,000 workers starting at once open about 4,000 connections (each worker: create + calls, for the
+# main and the heartbeat connection), so 512 closed and retried thousands of real handshakes; a
+# pending handshake costs a socket and a few hundred bytes, and a flood from one address still
+# only evicts its own oldest.
+MAX_PENDING_HANDSHAKES = 2048
 
 
 class AuthFailed(Exception):

@@ -193,7 +193,7 @@ class _GuardedServer(stdlib_internals.manager_server_class()):
 class _Listener:
     """The listening socket (BaseManager's Server builds one of these from the address)."""
 
-    BACKLOG = 1024  # BaseManager's 16 overflows in a burst of connections
+    BACKLOG = 4096  # BaseManager's 16 overflows in a burst of connections (Linux caps it at somaxconn)
 
     def __init__(self, address: tuple[str, int], backlog: int | None = None) -> None:
         host, port = address

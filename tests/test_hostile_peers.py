@@ -603,10 +603,10 @@ def test_a_relay_that_flips_a_byte_towards_the_worker_does_not_stop_the_job(tmp_
 # ----- 5 and 6. connections that never finish the handshake -------------------------------------
 
 
-def test_a_thousand_trickling_connections_do_not_keep_a_worker_out(tmp_path, key):
-    """1,000 connections trickle a handshake answer a byte a second, and each one the head closes
-    is opened again (so 1,000 are trickling all through the job), against a head whose cap on
-    pending handshakes is below that: the excess is closed at once and a real worker still gets
+def test_trickling_connections_over_the_cap_do_not_keep_a_worker_out(tmp_path, key):
+    """1,000 connections more than the head's cap on pending handshakes trickle a handshake
+    answer a byte a second, and each one the head closes is opened again (so that many are
+    trickling all through the job): the excess is closed at once and a real worker still gets
     in. The pickle-era head held a thread per connection for 10 s per byte read."""
     root = tmp_path / "logs"
     truth = make_tree(root, hosts=10, files_per_host=100, lines_per_file=20, gzip_every=0)
@@ -615,7 +615,8 @@ def test_a_thousand_trickling_connections_do_not_keep_a_worker_out(tmp_path, key
     for name in ("quiet", "flooded"):
         the_head = head(tmp_path, root, key, out=f"out-{name}", state=f"{name}.db")
         port = int(head_port(the_head))
-        flood = TrickleFlood(port, 1000) if name == "flooded" else None
+        flood = TrickleFlood(port, channel.MAX_PENDING_HANDSHAKES + 1000) \
+            if name == "flooded" else None
         try:
             if flood is not None:
                 wait_until(lambda f=flood: f.closed >= 1000, "the head closing the excess", WAIT)
