@@ -17,6 +17,8 @@ Rules:
   that dies (a file that kills its reader) or spends over the job's file timeout on one file (then
   killed) ends the batch: the results before it count, and the head reports the loss with the task
   being read (`Broker.worker_lost`), which fails the file after --max-attempts with today's reason.
+  A child silent for CHILD_SILENCE_SECONDS while reading no file (stuck on a lock another thread
+  of the Dask worker held at the fork) is killed too, its lease lost with no file to blame.
   Dask's own retries (a worker process or node lost: the future runs again elsewhere, up to
   ``distributed.scheduler.allowed-failures``, then KilledWorker) stay for what kills the Dask worker
   itself; a KilledWorker is reported as a loss without a known task (see Broker._release).
@@ -66,6 +68,12 @@ TICK_SECONDS = 0.05  # the dispatcher's loop: a finished future waits at most th
 FUTURES_PER_THREAD = 2
 MIN_IN_FLIGHT = 2  # futures waiting on the scheduler even while no worker is there
 CLOSE_SECONDS = 5.0
+# A scanning child that says nothing for this long while it is not reading a file (before its
+# first file, or between two) is stuck, not slow: the Dask worker forks it from a process with
+# many threads, and a lock one of them held at the fork stays held in the child for ever (seen
+# at 1,000 Dask worker threads on two cores: a lease that never answered hung the run). It is
+# killed and its lease reported lost, so the files are leased again (no attempt is counted).
+CHILD_SILENCE_SECONDS = 60.0
 
 # Frames from the scanning child: kind (1 byte), payload length (4 bytes), payload.
 _HEADER = struct.Struct(">cI")
@@ -188,20 +196,27 @@ class FrameReader:
 
 
 def _watch_child(pid: int, read_fd: int, expected: int, file_timeout: float,
-                 clock: Callable[[], float] = time.monotonic) -> tuple[list[bytes], list | None]:
-    """Read the child's frames until it is done, dies, or overruns ``file_timeout`` on a file
-    (then it is killed); returns (result blobs, lost: None when all ``expected`` came)."""
+                 clock: Callable[[], float] = time.monotonic,
+                 silence: float = CHILD_SILENCE_SECONDS) -> tuple[list[bytes], list | None]:
+    """Read the child's frames until it is done, dies, overruns ``file_timeout`` on a file, or
+    says nothing for ``silence`` seconds while reading none (then it is killed); returns (result
+    blobs, lost: None when all ``expected`` came)."""
     reader = FrameReader()
     blobs: list[bytes] = []
     current: int | None = None
     since = clock()
-    timed_out = False
+    cut_off: str | None = None
     while True:
-        wait = None if not file_timeout or current is None else \
-            max(0.0, since + file_timeout - clock())
-        ready, _, _ = select.select([read_fd], [], [], wait)
+        if current is None:
+            wait, why = since + silence - clock(), \
+                f"the scanning child said nothing for {silence:g} s (stuck before a file)"
+        elif file_timeout:
+            wait, why = since + file_timeout - clock(), f"timed out after {file_timeout:g} s"
+        else:
+            wait, why = None, ""
+        ready, _, _ = select.select([read_fd], [], [], None if wait is None else max(0.0, wait))
         if not ready:
-            timed_out = True
+            cut_off = why
             os.kill(pid, signal.SIGKILL)
             break
         data = os.read(read_fd, 1 << 16)
@@ -212,12 +227,11 @@ def _watch_child(pid: int, read_fd: int, expected: int, file_timeout: float,
                 current, since = int(payload), clock()
             elif kind == FRAME_RESULT:
                 blobs.append(payload)
-                current = None
+                current, since = None, clock()
     _, status = os.waitpid(pid, 0)
-    if len(blobs) == expected and not timed_out:
+    if len(blobs) == expected and cut_off is None:
         return blobs, None
-    reason = f"timed out after {file_timeout:g} s" if timed_out else \
-        _death_reason(os.waitstatus_to_exitcode(status))
+    reason = cut_off or _death_reason(os.waitstatus_to_exitcode(status))
     return blobs, [current, reason, pid]
 
 

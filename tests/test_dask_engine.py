@@ -190,6 +190,46 @@ def test_a_hung_read_is_cut_off_at_the_file_timeout(tmp_path, monkeypatch):
     assert final[str(paths[0])].status == "ok"
 
 
+def _silent_child() -> tuple[int, int, int]:
+    """A forked child that never writes to its pipe (as one stuck on a lock held at the fork):
+    (pid, the pipe's read end, the write end of a second pipe it blocks on)."""
+    read_fd, write_fd = os.pipe()
+    block_read, block_write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.read(block_read, 1)  # blocks: nothing is ever written
+        finally:
+            os._exit(0)
+    os.close(write_fd)
+    os.close(block_read)
+    return pid, read_fd, block_write
+
+
+def test_a_child_silent_before_its_first_file_is_killed_and_its_lease_lost():
+    pid, read_fd, block_write = _silent_child()
+    try:
+        blobs, lost = dask_engine._watch_child(pid, read_fd, 1, 0.0, silence=0.3)
+    finally:
+        os.close(read_fd)
+        os.close(block_write)
+    assert blobs == []
+    assert lost == [None, "the scanning child said nothing for 0.3 s (stuck before a file)", pid]
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)  # killed and reaped, not left behind
+
+
+def test_a_lease_lost_to_a_silent_child_is_read_again_without_blaming_a_file(tmp_path):
+    root, paths = _files(tmp_path, "a.log", "b.log")
+    broker = _broker(root, paths, lease_max_files=10, max_attempts=1)
+    job, lease_id, tasks = _lease_all(broker, 2)
+    lost = Outcome([], (None, "the scanning child said nothing for 60 s (stuck before a file)", 7))
+    settle(broker, "dask:test", lease_id, lost, 1.0)
+    final = _finish(broker, job)
+    assert [(final[str(path)].status, final[str(path)].lines) for path in paths] == \
+        [("ok", 40), ("ok", 39)]  # max_attempts 1, yet nothing failed: no file was to blame
+
+
 def test_a_lease_answers_once_however_often_dask_reruns_it(tmp_path):
     root, paths = _files(tmp_path, "a.log")
     broker = _broker(root, paths)
