@@ -158,45 +158,71 @@ class GroupCommit:
     `submit` returns once its rows are committed, or raises what the commit raised (every
     submitter of that group does: they shared one transaction). Under load this turns a commit
     per result batch into a commit per few milliseconds, whatever the number of workers.
+
+    Each waiting submitter sleeps on a lock of its own, released by the writer once its rows are
+    committed (or to make it the next writer): a commit wakes exactly the threads it concerns,
+    and none of them queues again for a shared lock on the way out (with a Condition, every
+    woken thread re-takes the condition's lock in turn, a convoy through the GIL with a thousand
+    workers' threads).
     """
 
     def __init__(self, write) -> None:
         self._write = write  # (rows) -> None: one transaction
-        self._cond = threading.Condition()
+        self._mutex = threading.Lock()
         self._pending: list[Row] = []
         self._tickets = 0  # submissions so far
         self._taken = 0  # submissions taken by a writer
         self._done = 0  # submissions whose commit has ended
         self._errors: dict[int, BaseException] = {}  # ticket -> what its commit raised
+        self._waiting: list[tuple[int, threading.Lock]] = []  # (ticket, its lock), in order
         self._writing = False
         self.commits = 0
 
     def submit(self, rows: list[Row]) -> None:
-        with self._cond:
+        with self._mutex:
             self._tickets += 1
             ticket = self._tickets
             self._pending.extend(rows)
-            while self._done < ticket and self._writing:
-                self._cond.wait()
-            if self._done >= ticket:
-                return self._outcome(ticket)
-            # Nobody writing: this thread writes all that is pending, its own rows included.
-            self._writing = True
+            waiter = None
+            if self._writing:
+                waiter = threading.Lock()
+                waiter.acquire()
+                self._waiting.append((ticket, waiter))
+            else:
+                self._writing = True
+        if waiter is not None:
+            waiter.acquire()  # released once these rows are committed, or to write them
+            with self._mutex:
+                if self._done >= ticket:
+                    return self._outcome(ticket)
+        self._write_pending(ticket)
+
+    def _write_pending(self, ticket: int) -> None:
+        """This thread is the writer: commit all that is pending (its own rows included), wake
+        the submitters whose rows that was, and hand the writing on to the next one waiting."""
+        with self._mutex:
             rows, self._pending = self._pending, []
-            first, self._taken = self._taken + 1, self._tickets
-            last = self._taken
+            first, last = self._taken + 1, self._tickets
+            self._taken = last
         error = None
         try:
             self._write(rows)
         except BaseException as exc:  # every submitter of the group hears it
             error = exc
-        with self._cond:
+        with self._mutex:
             self.commits += 1
             if error is not None:
                 self._errors.update(dict.fromkeys(range(first, last + 1), error))
             self._done = last
-            self._writing = False
-            self._cond.notify_all()
+            committed = [lock for waiting, lock in self._waiting if waiting <= last]
+            self._waiting = [(waiting, lock) for waiting, lock in self._waiting if waiting > last]
+            successor = self._waiting.pop(0)[1] if self._waiting else None
+            self._writing = successor is not None
+        for lock in committed:
+            lock.release()
+        if successor is not None:
+            successor.release()
+        with self._mutex:
             return self._outcome(ticket)
 
     def _outcome(self, ticket: int) -> None:

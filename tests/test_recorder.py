@@ -130,6 +130,44 @@ def test_every_submitter_of_a_failed_commit_hears_the_error_and_the_next_group_i
     assert calls == [[("a",)], [("b",)]] and group._errors == {}
 
 
+def test_submitters_waiting_for_a_group_that_fails_all_hear_its_error():
+    first_in, release = threading.Event(), threading.Event()
+    calls = []
+
+    def write(rows):
+        calls.append(list(rows))
+        if len(calls) == 1:
+            first_in.set()
+            assert release.wait(10)
+        elif len(calls) == 2:
+            raise OSError("disk full")
+
+    group = GroupCommit(write)
+    outcomes: dict[str, str] = {}
+
+    def submit(name):
+        try:
+            group.submit([(name,)])
+            outcomes[name] = "ok"
+        except OSError as exc:
+            outcomes[name] = str(exc)
+
+    first = threading.Thread(target=submit, args=("a",))
+    first.start()
+    assert first_in.wait(10)
+    others = [threading.Thread(target=submit, args=(f"r{i}",)) for i in range(5)]
+    for thread in others:
+        thread.start()
+    wait_until(lambda: group._tickets == 6, "all five waiting")
+    release.set()
+    for thread in [first, *others]:
+        thread.join(10)
+        assert not thread.is_alive()
+    assert outcomes == {"a": "ok", **{f"r{i}": "disk full" for i in range(5)}}
+    group.submit([("b",)])  # the next group is unharmed
+    assert calls[-1] == [("b",)] and group._errors == {} and not group._writing
+
+
 @settings(max_examples=25, deadline=None)
 @given(st.lists(st.integers(1, 5), min_size=1, max_size=12))
 def test_group_commits_store_every_row_once_whatever_the_interleaving(sizes):
