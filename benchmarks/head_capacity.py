@@ -27,9 +27,11 @@ Phases of a point, timed apart (like bench.py's fixed cost):
   report      last result accepted until the head process exits (workers told "done", the
               report read back from the state database and written).
 Columns: lease latency p50/p99 (client side, lease calls that returned work), head CPU (user+sys
-from /proc/PID/stat over the dispatch phase, % of one core), peak RSS (VmHWM), the simulators'
-own CPU (they share the 2 cores with the head: if they saturate, the head is not what is measured),
-lost leases (tasks leased more than once: a lease that expired or came back), and errors.
+from /proc/PID/stat over the dispatch phase, % of one core, and those CPU seconds per accepted
+result in microseconds: the figure that depends least on what else loads the machine), peak
+RSS (VmHWM), the simulators' own CPU (they share the 2 cores with the head: if they saturate,
+the head is not what is measured), lost leases (tasks leased more than once: a lease that
+expired or came back), and errors.
 Every point checks exactness: the head exits 0, every task was leased once and its result
 accepted once, the state database holds one ok row per file with attempts 1, files.csv one row per
 file and _SUCCESS exists. A point that fails a check is marked in the table.
@@ -642,6 +644,7 @@ class Point:
     lease_p99_ms: float = 0.0
     heartbeat_p99_ms: float = 0.0
     head_cpu_percent: float = 0.0
+    head_cpu_us_per_result: float = 0.0  # head CPU seconds over the dispatch phase / results
     sim_cpu_percent: float = 0.0
     head_rss_mib: float = 0.0
     head_rss_dispatch_mib: float = 0.0
@@ -746,6 +749,7 @@ def summarise(point: Point, reports: list[SimulatorReport], monitor: HeadMonitor
     head_cpu = monitor.at(last_accept)[0] - monitor.at(released)[0]
     point.head_rss_dispatch_mib = monitor.at(last_accept)[1] / 1024
     point.head_cpu_percent = 100 * head_cpu / point.dispatch_seconds
+    point.head_cpu_us_per_result = 1e6 * head_cpu / max(1, accepted)
     point.sim_cpu_percent = 100 * sum(r.cpu_seconds for r in reports) / point.dispatch_seconds
     point.head_rss_mib = monitor.peak_rss_kib / 1024
     point.head_threads = monitor.peak_threads
@@ -862,9 +866,9 @@ def table(points: list[Point], args, load: tuple[float, float, float]) -> str:
         machine_line(load),
         "",
         "| workers (K procs x M threads) | results/s | lease p50 ms | lease p99 ms | head CPU % "
-        "| head RSS MiB | lost leases | errors | RSS at dispatch end MiB | head threads | sim CPU % "
-        "| leases | start+walk s | dispatch s | report s | load | exact |",
-        "|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| head CPU us/result | head RSS MiB | lost leases | errors | RSS at dispatch end MiB "
+        "| head threads | sim CPU % | leases | start+walk s | dispatch s | report s | load | exact |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for p in points:
         errors = ", ".join(f"{kind}: {count}" for kind, count in sorted(p.errors.items())) or "0"
@@ -872,7 +876,8 @@ def table(points: list[Point], args, load: tuple[float, float, float]) -> str:
         lines.append(
             f"| {p.workers} ({p.processes} x {p.threads}) | {p.results_per_second:,.0f} | "
             f"{p.lease_p50_ms:.2f} | {p.lease_p99_ms:.2f} | {p.head_cpu_percent:.0f} | "
-            f"{p.head_rss_mib:.0f} | {p.lost_leases} | {errors} | {p.head_rss_dispatch_mib:.0f} | "
+            f"{p.head_cpu_us_per_result:.0f} | {p.head_rss_mib:.0f} | {p.lost_leases} | {errors} | "
+            f"{p.head_rss_dispatch_mib:.0f} | "
             f"{p.head_threads} | {p.sim_cpu_percent:.0f} | {p.leases} | "
             f"{p.start_walk_seconds:.2f} | {p.dispatch_seconds:.2f} | {p.report_seconds:.2f} | "
             f"{p.load:.1f} | {exact} |")
@@ -947,7 +952,9 @@ def main(argv: list[str] | None = None) -> None:
                 else:
                     point = run_point(args, ENGINES[args.engine], root, base, workers)
                 print(f"  {workers} workers, run {attempt + 1}: {point.results_per_second:,.0f} "
-                      f"results/s, {point.dispatch_seconds:.2f} s", file=sys.stderr, flush=True)
+                      f"results/s, {point.dispatch_seconds:.2f} s, head CPU "
+                      f"{point.head_cpu_percent:.0f} %, {point.head_cpu_us_per_result:.0f} "
+                      f"us/result, load {point.load:.1f}", file=sys.stderr, flush=True)
                 points.append(point)
         text = table(points, args, load)
         print(text)

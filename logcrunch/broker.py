@@ -285,13 +285,16 @@ class Broker:
             return True
 
     def complete(self, worker: str, lease_id: str, results: list[tuple[int, FileSummary]],
-                 now: float, lease_finished: bool = False) -> int:
+                 now: float, lease_finished: bool = False,
+                 texts: list[str] | None = None) -> int:
         """Hand in results for tasks of a lease; returns how many were accepted (recorded).
 
         Results for tasks the lease no longer holds (expired and re-leased, or already done) are
         dropped. With ``lease_finished`` the lease is closed and any task it still holds is requeued
         without penalty (the worker stopped early, e.g. on SIGTERM). Summaries from a peer are
         checked by the recorder, which records an impossible one as its file's failure.
+        ``texts``: the JSON text each of ``results``' summaries came in as (wire.decode_call),
+        which the recorder may store instead of encoding the summary again.
         """
         summaries = _unique(results)
         with self._lock:
@@ -310,7 +313,13 @@ class Broker:
             summary = summaries[task.task_id]
             summary.attempts = task.attempts
             batch.append((task, summary))
-        return 0 if self._record(batch, check=True, worker=worker) is None else len(batch)
+        received = None
+        if texts is not None and len(texts) == len(results):
+            pairs = zip(results, texts, strict=True)
+            by_summary = {id(summary): text for (_, summary), text in pairs}
+            received = [by_summary.get(id(summary)) for _, summary in batch]
+        recorded = self._record(batch, check=True, worker=worker, texts=received)
+        return 0 if recorded is None else len(batch)
 
     def worker_lost(self, worker: str, lease_id: str, current: int | None, reason: str,
                     now: float) -> tuple[int, bool]:
@@ -381,12 +390,13 @@ class Broker:
         return [] if self._record(batch, check=False) is None else [task for task, _ in batch]
 
     def _record(self, batch: list[tuple[Task, FileSummary]], check: bool,
-                worker: str = "") -> list[FileSummary] | None:
+                worker: str = "", texts: list[str | None] | None = None
+                ) -> list[FileSummary] | None:
         """Record tasks in the recording state (lock not held), then settle them: done, or
         requeued if recording failed (None is returned, and the error kept for the head)."""
         ids = [task.task_id for task, _ in batch]
         try:
-            summaries = self.recorder.record(batch, check=check, worker=worker)
+            summaries = self.recorder.record(batch, check=check, worker=worker, texts=texts)
         except Exception as exc:  # the head sees it and stops
             with self._lock:
                 self.persist_error = exc

@@ -131,6 +131,7 @@ class SecureConnection:
         self._recv_key = recv_key
         self._sent = 0
         self._received = 0
+        self._summary_texts: tuple[list, list[str]] | None = None
         self.peer = peer
         self.server = server
 
@@ -154,7 +155,11 @@ class SecureConnection:
                           "injected by something between us)")
         self._received += 1
         try:
-            message = wire.decode(payload)
+            if self.server:
+                message, texts = wire.decode_call(payload)
+                self._summary_texts = None if texts is None else (message[2][2], texts)
+            else:
+                message = wire.decode(payload)
         except wire.WireError as exc:
             if self.server:
                 self._cut_off(f"it sent something that is not a protocol message ({exc})")
@@ -162,6 +167,14 @@ class SecureConnection:
             raise PeerMisbehaved(f"the head at {self.peer} sent something that is not a "
                                  f"protocol message ({exc})") from None
         return message if self.server else _reply(message, self.peer)
+
+    def take_summary_texts(self, results: Any) -> list[str] | None:
+        """The text each summary of ``results`` came in as (wire.decode_call), if ``results`` is
+        the result list of the last message received; None otherwise. Taken once."""
+        held, self._summary_texts = self._summary_texts, None
+        if held is None or held[0] is not results:
+            return None
+        return held[1]
 
     def _cut_off(self, reason: str) -> None:
         self.close()

@@ -32,8 +32,10 @@ log = logging.getLogger(__name__)
 WHOLE_PLAN = ReadPlan()
 SEEN_BATCH = 500  # files a run saw, stored per commit
 
-# A stored row: (summary, root, range_start, range_count, identity).
-Row = tuple[FileSummary, str, int, int, str]
+# A stored row: (summary, root, range_start, range_count, identity, received), received the
+# JSON text the summary came in as from its worker when the summary is that text decoded with
+# only attempts, read_from and read_mode set by the head since (else None): state.py stores it.
+Row = tuple[FileSummary, str, int, int, str, str | None]
 
 
 @dataclass(slots=True)
@@ -82,17 +84,21 @@ class Recorder:
     # ----- results -----------------------------------------------------------------------------
 
     def record(self, batch: list[tuple[Task, FileSummary]], check: bool = True,
-               worker: str = "") -> list[FileSummary]:
+               worker: str = "", texts: list[str | None] | None = None) -> list[FileSummary]:
         """Store the results of tasks durably; returns the summaries as stored. With ``check``
         (results from a peer, worker process ``worker``), a summary that cannot be its task's
-        result is stored as that file's failure instead. Raises when they cannot be stored
-        (nothing is then)."""
+        result is stored as that file's failure instead. ``texts``: the JSON text each summary
+        came in as (None where unknown), kept with a summary that passes the check. Raises when
+        they cannot be stored (nothing is then)."""
         summaries = [self._checked(task, summary, worker) if check else summary
                      for task, summary in batch]
+        if texts is None:
+            texts = [None] * len(batch)
         rows = []
         with self._lock:
-            for (task, _), summary in zip(batch, summaries, strict=True):
-                rows.append(self._row(task, summary))
+            for (task, received), summary, text in zip(batch, summaries, texts, strict=True):
+                # A refused summary is stored as the failure made in its place, never as sent.
+                rows.append(self._row(task, summary, text if summary is received else None))
         self._store(rows, batch, summaries)
         with self._lock:
             for task, _ in batch:
@@ -106,7 +112,7 @@ class Recorder:
     def record_walk(self, rows: list[tuple[FileSummary, str]]) -> None:
         """Store the walk's own rows (a failure or a skip of an entry, a deferred file): (summary,
         root), nothing read."""
-        self._store([(summary, root, 0, 1, "") for summary, root in rows], None, None)
+        self._store([(summary, root, 0, 1, "", None) for summary, root in rows], None, None)
 
     def file_counts(self) -> Counter:
         """Files by final status (a split file counts once: failed if any range failed)."""
@@ -130,18 +136,19 @@ class Recorder:
                                   size_bytes=task.size, worker=str(worker)[:256],
                                   attempts=summary.attempts)
 
-    def _row(self, task: Task, summary: FileSummary) -> Row:
+    def _row(self, task: Task, summary: FileSummary, text: str | None = None) -> Row:
         """The stored row of a task's summary, which says how the file was read (deltas.py)."""
         expected = self._expected.get(task.path)
         if expected is None:
-            return summary, "", task.start, 1, ""
+            return summary, "", task.start, 1, "", text
         plan = expected.plan
         summary.read_mode = plan.mode
         if task.start == plan.start:
             summary.read_from = plan.start
-            if plan.lead_hour:
+            if plan.lead_hour and "" in summary.timeline:
                 summary.lead_into(plan.lead_hour)
-        return summary, expected.root, task.start, expected.ranges, expected.identity
+                text = None  # its timeline is no longer the one received
+        return summary, expected.root, task.start, expected.ranges, expected.identity, text
 
 
 class GroupCommit:
@@ -151,45 +158,71 @@ class GroupCommit:
     `submit` returns once its rows are committed, or raises what the commit raised (every
     submitter of that group does: they shared one transaction). Under load this turns a commit
     per result batch into a commit per few milliseconds, whatever the number of workers.
+
+    Each waiting submitter sleeps on a lock of its own, released by the writer once its rows are
+    committed (or to make it the next writer): a commit wakes exactly the threads it concerns,
+    and none of them queues again for a shared lock on the way out (with a Condition, every
+    woken thread re-takes the condition's lock in turn, a convoy through the GIL with a thousand
+    workers' threads).
     """
 
     def __init__(self, write) -> None:
         self._write = write  # (rows) -> None: one transaction
-        self._cond = threading.Condition()
+        self._mutex = threading.Lock()
         self._pending: list[Row] = []
         self._tickets = 0  # submissions so far
         self._taken = 0  # submissions taken by a writer
         self._done = 0  # submissions whose commit has ended
         self._errors: dict[int, BaseException] = {}  # ticket -> what its commit raised
+        self._waiting: list[tuple[int, threading.Lock]] = []  # (ticket, its lock), in order
         self._writing = False
         self.commits = 0
 
     def submit(self, rows: list[Row]) -> None:
-        with self._cond:
+        with self._mutex:
             self._tickets += 1
             ticket = self._tickets
             self._pending.extend(rows)
-            while self._done < ticket and self._writing:
-                self._cond.wait()
-            if self._done >= ticket:
-                return self._outcome(ticket)
-            # Nobody writing: this thread writes all that is pending, its own rows included.
-            self._writing = True
+            waiter = None
+            if self._writing:
+                waiter = threading.Lock()
+                waiter.acquire()
+                self._waiting.append((ticket, waiter))
+            else:
+                self._writing = True
+        if waiter is not None:
+            waiter.acquire()  # released once these rows are committed, or to write them
+            with self._mutex:
+                if self._done >= ticket:
+                    return self._outcome(ticket)
+        self._write_pending(ticket)
+
+    def _write_pending(self, ticket: int) -> None:
+        """This thread is the writer: commit all that is pending (its own rows included), wake
+        the submitters whose rows that was, and hand the writing on to the next one waiting."""
+        with self._mutex:
             rows, self._pending = self._pending, []
-            first, self._taken = self._taken + 1, self._tickets
-            last = self._taken
+            first, last = self._taken + 1, self._tickets
+            self._taken = last
         error = None
         try:
             self._write(rows)
         except BaseException as exc:  # every submitter of the group hears it
             error = exc
-        with self._cond:
+        with self._mutex:
             self.commits += 1
             if error is not None:
                 self._errors.update(dict.fromkeys(range(first, last + 1), error))
             self._done = last
-            self._writing = False
-            self._cond.notify_all()
+            committed = [lock for waiting, lock in self._waiting if waiting <= last]
+            self._waiting = [(waiting, lock) for waiting, lock in self._waiting if waiting > last]
+            successor = self._waiting.pop(0)[1] if self._waiting else None
+            self._writing = successor is not None
+        for lock in committed:
+            lock.release()
+        if successor is not None:
+            successor.release()
+        with self._mutex:
             return self._outcome(ticket)
 
     def _outcome(self, ticket: int) -> None:

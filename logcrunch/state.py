@@ -19,6 +19,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import socket
 import sqlite3
 import threading
@@ -28,7 +29,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, fields
 from fractions import Fraction
 
-from logcrunch import defaults
+from logcrunch import defaults, wire
 from logcrunch.changes import Aggregates
 from logcrunch.deltas import Cursor
 from logcrunch.discover import STATUS_DEFERRED, FoundFile
@@ -37,7 +38,7 @@ from logcrunch.report import PathOrdered, ReportInput, aggregates_of
 from logcrunch.sketch import Sketch
 from logcrunch.summary import STATUS_FAILED, FileSummary, Metric, Number, hour_of
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 DEFAULT_STATE_PATH = "~/.local/state/logcrunch/state.db"
 STATE_ENV = "LOGCRUNCH_STATE"
 
@@ -131,6 +132,10 @@ _MIGRATIONS = {
           AND NOT EXISTS (SELECT 1 FROM results f WHERE f.run_id = s.run_id AND f.path = s.path
                           AND f.status = 'failed')
     """,
+    # 5: a worker's summary may be stored in its received form (summary_received_json); rows
+    # stored before stay as they are (summary_from_json reads both forms). Nothing to convert:
+    # the version only keeps a logcrunch that cannot read the new form away from the database.
+    5: "",
 }
 CURSOR_RUNS = 10  # a file's cursor is forgotten once this many finished runs have not seen it
 
@@ -371,12 +376,50 @@ def _metric_from_json(values: list) -> Metric:
                   sketch=None if sketch is None else Sketch.from_flat(sketch))
 
 
+def summary_received_json(summary: FileSummary, received: str) -> str:
+    """The stored form of a worker's summary that came in as the wire text ``received``
+    (wire.decode_call) and was validated: that text as is, with the three fields the head sets
+    after it (attempts, read_from, read_mode), so storing costs no encoding of the summary. The
+    head's fields come first, with the keys of the other form: ``$.attempts`` means the same in
+    SQL in both. ``summary`` must be ``received`` decoded with only those fields changed since."""
+    return (f'{{"attempts":{int(summary.attempts)},"read_from":{int(summary.read_from)},'
+            f'"read_mode":{json.dumps(summary.read_mode)},"wire":{received}}}')
+
+
+_RECEIVED = re.compile(r'\{"attempts":(\d+),"read_from":(\d+),"read_mode":("(?:[^"\\]|\\.)*"),"wire":')
+
+
 def summary_from_json(text: str) -> FileSummary:
+    """A stored summary, in either form (summary_to_json, summary_received_json)."""
+    received = _RECEIVED.match(text)
+    if received is not None:
+        return _summary_from_received(text, received)
     data = json.loads(text)
     metrics = {name: _metric_from_json(values) for name, values in data.pop("metrics").items()}
     # Fields this version does not know (a newer logcrunch wrote the row) are left out; fields
     # an older one did not write take their defaults.
     return FileSummary(metrics=metrics, **{k: v for k, v in data.items() if k in _FIELD_NAMES})
+
+
+def _summary_from_received(text: str, head: re.Match) -> FileSummary:
+    """The summary stored as received: the worker's text decoded as the wire decodes it (it was
+    validated before it was stored), the head's fields set, and its metrics and timeline in key
+    order as summary_to_json's rows have them."""
+    summary = wire.decode(text[head.end():-1].encode("ascii"))
+    if type(summary) is not FileSummary:
+        raise StateError("a stored summary is not a summary")
+    summary.attempts, summary.read_from = int(head.group(1)), int(head.group(2))
+    summary.read_mode = json.loads(head.group(3))
+    summary.metrics = _sorted(summary.metrics)
+    summary.timeline = _sorted(summary.timeline)
+    return summary
+
+
+def _sorted(mapping: dict) -> dict:
+    keys = list(mapping)
+    if keys == sorted(keys):
+        return mapping
+    return dict(sorted(mapping.items()))
 
 
 def aggregates_to_json(aggregates: Aggregates) -> str:
@@ -732,16 +775,18 @@ class StateDB:
 
     # -- results --
 
-    def store_results(self, run_id: int,
-                      rows: list[tuple[FileSummary, str, int, int, str]]) -> None:
-        """Commit a batch of (summary, root, range_start, range_count, identity) in one transaction.
+    def store_results(self, run_id: int, rows: list[tuple]) -> None:
+        """Commit a batch of (summary, root, range_start, range_count, identity[, received]) in
+        one transaction; ``received``, when there and not None, is the wire text the summary came
+        in as (recorder.Row): stored as that text (summary_received_json), not encoded again.
 
         A row for a (path, range) the run already has is ignored: the first result counts. A
         summary that cannot be encoded is stored as a failure of its file ("cannot store its
         result: ..."), so one bad result fails that file, not the run.
         """
-        encoded = [(summary, _storable_json(summary), root, start, count, ident)
-                   for summary, root, start, count, ident in rows]
+        encoded = [(row[0], _storable_json(row[0]) if len(row) < 6 or row[5] is None
+                    else (row[0].status, summary_received_json(row[0], row[5])), *row[1:5])
+                   for row in rows]
         with self._lock:
             self._db.execute("BEGIN")
             try:

@@ -35,6 +35,7 @@ from logcrunch.channel import (
     SessionKeys,
     client_handshake,
 )
+from logcrunch.serving_gc import RareCollections
 from logcrunch.summary import FileSummary
 
 log = logging.getLogger(__name__)
@@ -110,7 +111,10 @@ class BrokerService:
         validation.check_id(lease_id, "lease id")
         validation.check_results(results, self._broker.lease_max_files)
         validation.check_flag(lease_finished, "lease_finished")
-        return self._broker.complete(worker, lease_id, results, self._clock(), lease_finished)
+        conn = getattr(_serving, "conn", None)
+        texts = None if conn is None else conn.take_summary_texts(results)
+        return self._broker.complete(worker, lease_id, results, self._clock(), lease_finished,
+                                     texts)
 
     def worker_lost(self, worker: str, lease_id: str, current: int | None,
                     reason: str) -> tuple[int, bool]:
@@ -343,6 +347,7 @@ class BrokerServer:
         self._thread = threading.Thread(target=self.gate.run, daemon=True,
                                         name="logcrunch-gate")
         self._closed = False
+        self._collections = RareCollections()
 
     @property
     def address(self) -> tuple[str, int]:
@@ -355,6 +360,7 @@ class BrokerServer:
     def start(self) -> None:
         if self.service.broker is None:
             raise RuntimeError("no broker to serve: attach one first")
+        self._collections.start()  # serving_gc: the collector would run every few results
         self._thread.start()
 
     def close(self) -> None:
@@ -367,6 +373,7 @@ class BrokerServer:
         if self._thread.is_alive():
             self._thread.join(timeout=5)
         self._listener.close()
+        self._collections.stop()
 
 
 def connect(address: tuple[str, int], authkey: bytes) -> Any:

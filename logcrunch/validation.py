@@ -23,7 +23,7 @@ from typing import Any
 from logcrunch import defaults
 from logcrunch.broker import JobInfo, Task
 from logcrunch.channel import PeerMisbehaved
-from logcrunch.deltas import READ_MODES, is_fingerprint
+from logcrunch.deltas import FINGERPRINT_CHARS, READ_MODES, is_fingerprint
 from logcrunch.formats import FORMATS
 from logcrunch.scan import ScanConfig
 from logcrunch.sketch import TOP, Sketch, bucket_index
@@ -63,6 +63,7 @@ _all_values = operator.attrgetter(*_SUMMARY_FIELD_NAMES)
 _TYPE_WORDS = {int: "a non-negative integer", str: "text", float: "a number", dict: "a mapping",
                list: "a list"}
 _HOUR = re.compile(r"\d{4}-\d\d-\d\dT\d\d:00:00Z")
+_FINGERPRINT = re.compile(f"[0-9a-f]{{{FINGERPRINT_CHARS}}}")
 MAX_TEMPLATE_CHARS = 4 * 1024  # 1 KiB of bytes, each at most 4 characters once escaped
 _JUST_INT = {int}
 
@@ -204,7 +205,7 @@ def _cursor_problem(summary: FileSummary, task: Task) -> str:
         return "a fingerprint without read_to" if summary.fingerprint else ""
     if not task.start <= summary.read_to <= min(summary.size_bytes, MAX_INT):
         return "read_to is outside the bytes read"
-    if not summary.fingerprint or not is_fingerprint(summary.fingerprint):
+    if not _FINGERPRINT.fullmatch(summary.fingerprint):  # is_fingerprint, not empty, in C
         return "fingerprint is not 32 hex digits"
     return ""
 
@@ -219,7 +220,7 @@ def _timeline_problem(summary: FileSummary) -> str:
     for hour, row in timeline.items():
         if hour not in ("", OVERFLOW_HOUR) and not _is_hour(hour):
             return "a timeline key is not an hour"
-        if type(row) is not list or len(row) != 3 or not all(type(v) is int for v in row) or \
+        if type(row) is not list or len(row) != 3 or set(map(type, row)) != _JUST_INT or \
                 min(row) < 0 or row[1] + row[2] > row[0]:
             return "a timeline row is not [lines, error_lines, warn_lines]"
         totals[0] += row[0]
@@ -264,12 +265,15 @@ def _templates_problem(summary: FileSummary, config: Any) -> str:
         level, template, count, first_ts, last_ts, example = row
         if type(level) is not int or level not in totals or type(count) is not int or count < 1:
             return "a template row has a bad level or count"
-        for text in (template, example):
-            if type(text) is not str or len(text) > MAX_TEMPLATE_CHARS or _CONTROL.search(text):
-                return "a template or example is not one line of bounded text"
-        for stamp in (first_ts, last_ts):
-            if type(stamp) is not str or (stamp and not _TIMESTAMP.fullmatch(stamp)):
-                return "a template's first_ts or last_ts is not a timestamp"
+        # Unrolled (no loop over the two texts and the two stamps): this runs per template row.
+        if type(template) is not str or type(example) is not str or \
+                len(template) > MAX_TEMPLATE_CHARS or len(example) > MAX_TEMPLATE_CHARS or \
+                _CONTROL.search(template) or _CONTROL.search(example):
+            return "a template or example is not one line of bounded text"
+        if type(first_ts) is not str or type(last_ts) is not str or \
+                (first_ts and not _TIMESTAMP.fullmatch(first_ts)) or \
+                (last_ts and not _TIMESTAMP.fullmatch(last_ts)):
+            return "a template's first_ts or last_ts is not a timestamp"
         if previous is not None and (level, template) <= previous:
             return "template rows are not sorted and distinct"
         previous = (level, template)

@@ -26,7 +26,6 @@ import dataclasses
 import json
 import operator
 from fractions import Fraction
-from itertools import pairwise
 from typing import Any
 
 from logcrunch.broker import JobInfo, Task
@@ -170,12 +169,15 @@ def _sketch(flat: Any) -> Sketch | None:
         return None
     if type(flat) is not list or len(flat) % 2 or len(flat) > 2 * MAX_DICT_ITEMS:
         raise WireError("a sketch is a flat list [index, count, ...]")
-    if not all(type(item) is int for item in flat):
+    if set(map(type, flat)) - _JUST_INT:  # in C: no generator per item (bools are not ints)
         raise WireError("a sketch holds integers only")
     indices = flat[0::2]
-    if any(a >= b for a, b in pairwise(indices)):
+    if len(indices) > 1 and any(map(operator.ge, indices, indices[1:])):
         raise WireError("sketch bucket indices are not strictly ascending")
     return Sketch.from_flat(flat)
+
+
+_JUST_INT = frozenset({int})
 
 
 def _dict(items: list) -> dict:
@@ -200,3 +202,75 @@ def decode(data: bytes) -> Any:
         raise
     except (ValueError, RecursionError) as exc:  # UnicodeDecodeError, JSONDecodeError, int digits
         raise WireError(f"not a protocol message: {str(exc)[:100]}") from None
+
+
+# ----- a `complete` call, with the text of each summary as received ----------------------------
+
+_COMPLETE = ',"complete",['
+_CALL_END = "],{}]"
+
+
+def decode_call(data: bytes) -> tuple[Any, list[str] | None]:
+    """``decode(data)``, and for a ``complete`` call in the compact form a proxy sends
+    (``[id,"complete",[worker,lease,[[task_id,summary],...],finished],{}]``, as `encode` writes
+    it) the JSON text of each result's summary exactly as received, in order (None for any other
+    message).
+
+    The texts are slices of what the same decoder consumed to build each result: the head may
+    store a summary as the text it came in as, once that summary is validated, instead of
+    encoding it again (state.py). Whatever does not fit that form exactly is decoded by `decode`
+    (and refused as `decode` refuses it), so this accepts and builds nothing `decode` does not.
+    """
+    try:
+        call = _complete_call(data.decode("ascii"))
+    except (ValueError, IndexError, StopIteration, RecursionError):  # WireError too: decode says
+        call = None
+    if call is None:
+        return decode(data), None
+    return call
+
+
+def _complete_call(text: str) -> tuple[list, list[str]] | None:
+    scan = _DECODER.scan_once  # the C scanner of `decode`, with its hooks; (value, end)
+    if text[:1] != "[":
+        return None
+    ident, at = scan(text, 1)
+    if not text.startswith(_COMPLETE, at):
+        return None
+    worker, at = scan(text, at + len(_COMPLETE))
+    if text[at] != ",":
+        return None
+    lease_id, at = scan(text, at + 1)
+    if not text.startswith(",[", at):
+        return None
+    at += 2
+    results: list[list] = []
+    texts: list[str] = []
+    if text[at] == "]":
+        at += 1
+    else:
+        while True:
+            if text[at] != "[":
+                return None
+            task_id, at = scan(text, at + 1)
+            if text[at] != ",":
+                return None
+            start = at + 1
+            summary, at = scan(text, start)
+            if text[at] != "]":
+                return None
+            results.append([task_id, summary])
+            texts.append(text[start:at])
+            at += 1
+            if text[at] == "]":
+                at += 1
+                break
+            if text[at] != ",":
+                return None
+            at += 1
+    if text[at] != ",":
+        return None
+    finished, at = scan(text, at + 1)
+    if text[at:] != _CALL_END:
+        return None
+    return [ident, "complete", [worker, lease_id, results, finished], {}], texts

@@ -12,7 +12,7 @@ from logcrunch.leases import Task
 from logcrunch.recorder import GroupCommit, MemoryRecorder, RunRecorder
 from logcrunch.scan import ScanConfig
 from logcrunch.state import StateDB
-from logcrunch.summary import FileSummary
+from logcrunch.summary import STATUS_FAILED, FileSummary
 from tests.helpers import wait_until
 
 
@@ -130,6 +130,44 @@ def test_every_submitter_of_a_failed_commit_hears_the_error_and_the_next_group_i
     assert calls == [[("a",)], [("b",)]] and group._errors == {}
 
 
+def test_submitters_waiting_for_a_group_that_fails_all_hear_its_error():
+    first_in, release = threading.Event(), threading.Event()
+    calls = []
+
+    def write(rows):
+        calls.append(list(rows))
+        if len(calls) == 1:
+            first_in.set()
+            assert release.wait(10)
+        elif len(calls) == 2:
+            raise OSError("disk full")
+
+    group = GroupCommit(write)
+    outcomes: dict[str, str] = {}
+
+    def submit(name):
+        try:
+            group.submit([(name,)])
+            outcomes[name] = "ok"
+        except OSError as exc:
+            outcomes[name] = str(exc)
+
+    first = threading.Thread(target=submit, args=("a",))
+    first.start()
+    assert first_in.wait(10)
+    others = [threading.Thread(target=submit, args=(f"r{i}",)) for i in range(5)]
+    for thread in others:
+        thread.start()
+    wait_until(lambda: group._tickets == 6, "all five waiting")
+    release.set()
+    for thread in [first, *others]:
+        thread.join(10)
+        assert not thread.is_alive()
+    assert outcomes == {"a": "ok", **{f"r{i}": "disk full" for i in range(5)}}
+    group.submit([("b",)])  # the next group is unharmed
+    assert calls[-1] == [("b",)] and group._errors == {} and not group._writing
+
+
 @settings(max_examples=25, deadline=None)
 @given(st.lists(st.integers(1, 5), min_size=1, max_size=12))
 def test_group_commits_store_every_row_once_whatever_the_interleaving(sizes):
@@ -148,3 +186,50 @@ def test_group_commits_store_every_row_once_whatever_the_interleaving(sizes):
     for thread in threads:
         thread.join(10)
     assert sorted(stored) == sorted((n, i) for n, size in enumerate(sizes) for i in range(size))
+
+
+
+def sent(summary):
+    """``summary`` as the head decodes it from a worker's complete call, with its text."""
+    from logcrunch import wire
+
+    data = wire.encode(("7f00", "complete", ("w-1", "ab" * 16, [(1, summary)], True), {}))
+    message, [text] = wire.decode_call(data)
+    return message[2][2][0][1], text
+
+
+def stored_texts(db):
+    return [text for (text,) in db._db.execute("SELECT summary FROM results ORDER BY path")]
+
+
+def test_a_valid_summary_is_stored_as_received_and_a_refused_one_never_is(tmp_path):
+    db = StateDB(str(tmp_path / "s.db"))
+    run, _ = db.start_run(["/logs"], {}, False, "out", fresh=False)
+    recorder = RunRecorder(db, run.run_id)
+    good, good_text = sent(ok("/logs/a.log", 3))
+    bad, bad_text = sent(FileSummary(path="/etc/shadow", lines=3))
+    recorder.expect(found("/logs/a.log"), 1)
+    stored = recorder.record([(Task(1, "/logs/a.log", 100), good),
+                              (Task(2, "/logs/b.log", 100), bad)], texts=[good_text, bad_text])
+    assert [s.status for s in stored] == ["ok", STATUS_FAILED]
+    received, failure = stored_texts(db)
+    assert received.endswith(f'"wire":{good_text}}}') and '"read_mode":"whole"' in received
+    assert '"wire"' not in failure and "/etc/shadow" not in failure
+    summaries = db.report_input(run.run_id).summaries
+    assert summaries["/logs/a.log"] == good and summaries["/logs/b.log"].status == STATUS_FAILED
+
+
+def test_a_summary_the_head_changes_beyond_its_own_fields_is_stored_encoded(tmp_path):
+    """An appended read's lines before the first stamp move to the hour read before (deltas):
+    its timeline is then not the one received, so the text is not stored."""
+    db = StateDB(str(tmp_path / "s.db"))
+    run, _ = db.start_run(["/logs"], {}, False, "out", fresh=False)
+    recorder = RunRecorder(db, run.run_id)
+    recorder.expect(found("/logs/a.log"), 1,
+                    ReadPlan(start=40, mode=APPENDED, lead_hour="2026-11-26T13:00:00Z"))
+    summary, text = sent(ok("/logs/a.log", 2, start=40))
+    recorder.record([(Task(1, "/logs/a.log", 100, start=40), summary)], texts=[text])
+    [encoded] = stored_texts(db)
+    assert '"wire"' not in encoded
+    stored = db.report_input(run.run_id).summaries["/logs/a.log"]
+    assert stored.timeline == {"2026-11-26T13:00:00Z": [2, 0, 0]}

@@ -375,3 +375,84 @@ def test_new_summary_fields_round_trip_and_old_rows_still_load():
     assert summary_from_json(old_row) == FileSummary("/logs/a", lines=1)
     newer_row = '{"path": "/logs/a", "a_field_from_the_future": 1, "metrics": {}}'
     assert summary_from_json(newer_row) == FileSummary("/logs/a")
+
+
+def received(summary, attempts=1, read_mode="whole"):
+    """``summary`` as the head has it after a worker sent it: decoded from a complete call,
+    with its wire text, then given the head's fields."""
+    from logcrunch import wire
+
+    data = wire.encode(("7f00", "complete", ("w-1", "ab" * 16, [(1, summary)], True), {}))
+    message, [text] = wire.decode_call(data)
+    decoded = message[2][2][0][1]
+    decoded.attempts, decoded.read_mode = attempts, read_mode
+    return decoded, text
+
+
+def rich_summary(path="/logs/a"):
+    ms = Metric.of([3, 250, 7])
+    return FileSummary(
+        path, format="plain", size_bytes=900, lines=6, error_lines=1, warn_lines=1,
+        level_lines=2, first_ts="2026-11-26T12:59:59Z", last_ts="2026-11-26T13:05:00Z",
+        # Not in key order (a worker's dicts come in its own order): stored rows read sorted.
+        metrics={"ratio": Metric.of([Fraction(1, 10), Fraction(-1, 4)]), "ms": ms},
+        timeline={"2026-11-26T13:00:00Z": [4, 1, 0], "2026-11-26T12:00:00Z": [2, 0, 1]},
+        templates=[[1, "slow <*>", 1, "2026-11-26T12:59:59Z", "", "slow 7"],
+                   [2, "failed code=<*>", 1, "", "2026-11-26T13:05:00Z", "failed code=5"]],
+        worker="node7:42", seconds=0.25, max_metrics=100, max_templates=1000, read_to=900,
+        fingerprint="0123456789abcdef" * 2)
+
+
+def test_a_summary_stored_as_received_reads_as_the_encoded_one(tmp_path):
+    from logcrunch.state import summary_received_json
+
+    summary, text = received(rich_summary(), attempts=2, read_mode="appended")
+    stored = summary_received_json(summary, text)
+    assert stored.startswith('{"attempts":2,"read_from":0,"read_mode":"appended","wire":')
+    assert summary_from_json(stored) == summary_from_json(summary_to_json(summary))
+    assert list(summary_from_json(stored).metrics) == ["ms", "ratio"]
+    assert list(summary_from_json(stored).timeline) == sorted(summary.timeline)
+
+
+def test_both_stored_forms_give_byte_identical_reports(tmp_path):
+    from logcrunch.report import publish_reports
+
+    outs = []
+    for form in ("encoded", "received"):
+        db = StateDB(str(tmp_path / f"{form}.db"))
+        run, _ = db.start_run(["/logs"], {}, False, "out", fresh=False)
+        rows = []
+        for index, path in enumerate(["/logs/b", "/logs/a", "/logs/c"]):
+            summary, text = received(rich_summary(path), attempts=1 + index)
+            rows.append((summary, "/logs", 0, 1, "", text if form == "received" else None))
+        db.store_results(run.run_id, rows)
+        out = tmp_path / form
+        publish_reports(db.report_input(run.run_id), str(out), html=False)
+        outs.append({p.name: p.read_bytes() for p in sorted(out.iterdir())})
+        db.close()
+    assert outs[0] == outs[1]
+    assert "files.csv" in outs[0]
+
+
+def test_a_schema_4_database_is_migrated_and_its_rows_still_read(tmp_path):
+    from logcrunch import state
+
+    path = str(tmp_path / "s.db")
+    db = StateDB(path)
+    run, _ = db.start_run(["/logs"], {}, False, "out", fresh=False)
+    db.store_results(run.run_id, [(rich_summary("/logs/old"), "/logs", 0, 1, "")])
+    db.close()
+    with sqlite3.connect(path) as raw:  # schema 5 changed no table: this is a schema-4 file
+        raw.execute("UPDATE meta SET value = '4' WHERE key = 'schema_version'")
+    db = StateDB(path)
+    with sqlite3.connect(path) as raw:
+        assert raw.execute("SELECT value FROM meta").fetchone()[0] == str(state.SCHEMA_VERSION)
+    summary, text = received(rich_summary("/logs/new"))
+    db.store_results(run.run_id, [(summary, "/logs", 0, 1, "", text)])
+    stored = db.report_input(run.run_id).summaries
+    assert dict(stored.items()) == {"/logs/new": summary_from_json(summary_to_json(summary)),
+                                    "/logs/old": rich_summary("/logs/old")}
+    with sqlite3.connect(path) as raw:  # and SQL reads the head's fields alike in both forms
+        assert raw.execute("SELECT json_extract(summary, '$.attempts'), "
+                           "json_extract(summary, '$.read_mode') FROM results ORDER BY path"
+                           ).fetchall() == [(1, "whole"), (1, "")]

@@ -102,7 +102,7 @@ def test_a_schema_2_database_is_migrated_and_its_runs_become_baselines(tmp_path)
         assert raw.execute("SELECT value FROM meta").fetchone()[0] == "2"
     db = StateDB(str(path))
     with sqlite3.connect(path) as raw:
-        assert raw.execute("SELECT value FROM meta").fetchone()[0] == "4" == \
+        assert raw.execute("SELECT value FROM meta").fetchone()[0] == "5" == \
             str(state.SCHEMA_VERSION)
         # cursors (schema 4) back-filled from the last finished night: both files, read whole
         assert raw.execute("SELECT count(*), min(run_id), sum(read_to = size), "

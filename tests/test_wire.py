@@ -131,3 +131,53 @@ def test_a_summary_never_encodes_past_its_bound_or_the_message_limit():
     size = len(wire.encode(worst))
     assert size <= encoded_size_bound(worst)
     assert size < MAX_MESSAGE_BYTES
+
+
+def complete_call(results, finished=True):
+    """A `complete` call as a worker's proxy sends it."""
+    return wire.encode(("7f00", "complete", ("w-1", "ab" * 16, results, finished), {}))
+
+
+def test_a_complete_call_decodes_as_decode_does_with_each_summary_as_received():
+    summaries = [FileSummary("/logs/a", lines=2, metrics={"ms": Metric.of([1, Fraction(1, 3)])},
+                             timeline={"2026-11-26T13:00:00Z": [2, 0, 0]}),
+                 FileSummary("/logs/b\u00e9", error="x\ty")]
+    data = complete_call([(1, summaries[0]), (2, summaries[1])])
+    message, texts = wire.decode_call(data)
+    assert message == wire.decode(data)
+    assert [wire.decode(text.encode()) for text in texts] == summaries
+    assert [result[1] for result in message[2][2]] == summaries
+    assert texts == [wire.encode(summary).decode() for summary in summaries]
+
+
+@pytest.mark.parametrize("data", [
+    complete_call([]),
+    wire.encode(("7f00", "lease", ("w-1", "ab", 8, 1.0), {})),
+    b'["7f00","complete",["w-1","ab",[[1,5]],true],'
+    b'{"$":"D","v":[["x",1]]}]',  # keyword arguments
+    b' ["7f00","complete",["w-1","ab",[[1,5]],true],{}]',
+    b'["7f00","complete",["w-1","ab",[[1,5]],true],{}] ',
+    b'["7f00", "complete", ["w-1", "ab", [[1, 5]], true], {}]',
+])
+def test_any_other_message_decodes_as_decode_does_without_texts(data):
+    message, texts = wire.decode_call(data)
+    assert message == wire.decode(data)
+    assert texts is None or (texts == [] and data == complete_call([]))
+
+
+@pytest.mark.parametrize("data", [
+    b'["7f00","complete",["w-1","ab",[[1,{"$":"Popen","v":[]}]],true],{}]',
+    b'["7f00","complete",["w-1","ab",[[1,{"$":"FileSummary","v":[1]}]],true],{}]',
+    b'["7f00","complete",["w-1","ab",[[1,{"$":"Q","v":[1,0]}]],true],{}]',
+    b'["7f00","complete",["w-1","ab",[[1,NaN]],true],{}]',
+    b'["7f00","complete",["w-1","ab",[[1,2]],true],{}]]',
+    b'["7f00","complete",["w-1","ab",[[1,2]',
+    b'["7f00","complete",["w-1","ab",[[1,2]],true],{"x":1}]',
+    '["7f00","complete",["w-\u00e9","ab",[],true],{}]'.encode(),
+])
+def test_a_complete_call_outside_the_encoding_is_refused_as_decode_refuses_it(data):
+    with pytest.raises(wire.WireError) as expected:
+        wire.decode(data)
+    with pytest.raises(wire.WireError) as refused:
+        wire.decode_call(data)
+    assert str(refused.value) == str(expected.value)
