@@ -99,20 +99,26 @@ def test_rows_submitted_while_a_commit_is_written_share_the_next_commit():
 
     group = GroupCommit(write)
     first = threading.Thread(target=group.submit, args=([("a",)],))
-    first.start()
-    assert first_in.wait(10)
     others = [threading.Thread(target=group.submit, args=([(f"r{i}",)],)) for i in range(20)]
-    for thread in others:
-        thread.start()
-    wait_until(lambda: group._tickets == 21, "all twenty waiting")
-    release.set()
-    for thread in [first, *others]:
-        thread.join(10)
-        assert not thread.is_alive()
+    _submit_behind_a_held_commit(group, first_in, release, first, others)
     assert written[0] == [("a",)]
     assert sorted(row for rows in written[1:] for row in rows) == sorted(
         (f"r{i}",) for i in range(20))
     assert group.commits == len(written) == 2  # the twenty in one commit
+
+
+def _submit_behind_a_held_commit(group, first_in, release, first, others):
+    """Start ``first``, whose commit holds until ``release``; once it writes, start ``others``;
+    release it when they all wait for the next commit; join every thread."""
+    first.start()
+    assert first_in.wait(10)
+    for thread in others:
+        thread.start()
+    wait_until(lambda: group._tickets == 1 + len(others), f"all {len(others)} waiting")
+    release.set()
+    for thread in [first, *others]:
+        thread.join(10)
+        assert not thread.is_alive()
 
 
 def test_every_submitter_of_a_failed_commit_hears_the_error_and_the_next_group_is_unharmed():
@@ -153,16 +159,8 @@ def test_submitters_waiting_for_a_group_that_fails_all_hear_its_error():
             outcomes[name] = str(exc)
 
     first = threading.Thread(target=submit, args=("a",))
-    first.start()
-    assert first_in.wait(10)
     others = [threading.Thread(target=submit, args=(f"r{i}",)) for i in range(5)]
-    for thread in others:
-        thread.start()
-    wait_until(lambda: group._tickets == 6, "all five waiting")
-    release.set()
-    for thread in [first, *others]:
-        thread.join(10)
-        assert not thread.is_alive()
+    _submit_behind_a_held_commit(group, first_in, release, first, others)
     assert outcomes == {"a": "ok", **{f"r{i}": "disk full" for i in range(5)}}
     group.submit([("b",)])  # the next group is unharmed
     assert calls[-1] == [("b",)] and group._errors == {} and not group._writing
