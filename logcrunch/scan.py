@@ -81,7 +81,7 @@ from logcrunch.readers import (
     open_raw,
 )
 from logcrunch.sketch import Sketch
-from logcrunch.stamps import Clock, Stamp, check_zone, parse_stamp, parse_stamp_and_end
+from logcrunch.stamps import CACHE_LIMIT, Clock, Stamp, check_zone, parse_stamp, parse_stamp_and_end
 from logcrunch.summary import (
     STATUS_OK,
     FileSummary,
@@ -868,7 +868,7 @@ class BlockScanner(_Scanner):
         self.timeline = Timeline()
         self.hour = ""  # the hour of the last stamped line so far ("" none)
         self.hour_key = _NO_HOUR_KEY  # the same, as the C scanner's key
-        self._key_hours: dict[int, str] = {_NO_HOUR_KEY: ""}
+        self._key_hours: dict[int, str] = clock.key_hours  # (shared by the zone's clocks)
         self.templates = TemplateCap(config.max_templates)
         self._template_last: dict[tuple[int, str], Stamp] = {}
         # Samples waiting to be folded into the capped metrics: kept numbers, and decimal texts
@@ -1057,9 +1057,9 @@ class BlockScanner(_Scanner):
     def _hour_of_key(self, key: int) -> str:
         hour = self._key_hours.get(key)
         if hour is None:
+            if len(self._key_hours) > CACHE_LIMIT:
+                self._key_hours.clear()
             hour = self._key_hours[key] = self.clock.hour_of_key(key)
-            if len(self._key_hours) > 100_000:
-                self._key_hours = {_NO_HOUR_KEY: ""}
         return hour
 
     def _scan_python(self, block: bytes) -> None:

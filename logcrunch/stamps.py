@@ -332,6 +332,21 @@ def check_zone(name: str) -> str | None:
     return None
 
 
+CACHE_LIMIT = 100_000  # entries per conversion cache; a full cache starts over
+_ZONE_CACHES: dict[str, tuple[dict, dict, dict]] = {}
+
+
+def _zone_caches(zone: str) -> tuple[dict, dict, dict]:
+    """The process's conversion caches of ``zone``: wall minute -> UTC datetime, wall minute
+    -> UTC hour text, the C scanner's minute key -> UTC hour text (bounded: CACHE_LIMIT)."""
+    caches = _ZONE_CACHES.get(zone)
+    if caches is None:
+        if len(_ZONE_CACHES) > 64:  # (a process that has seen many zones: start over)
+            _ZONE_CACHES.clear()
+        caches = _ZONE_CACHES[zone] = ({}, {}, {})
+    return caches
+
+
 class Clock:
     """Turns stamps into UTC for one file: naive stamps are read in ``zone``; yearless ones
     take their year from the file's mtime (see year_for). Conversions are cached."""
@@ -348,8 +363,10 @@ class Clock:
                     datetime(LAST_YEAR, 12, 31, 23, 59, 59))
         self.threshold = (limit.year, limit.month, limit.day, limit.hour, limit.minute,
                           limit.second)
-        self._minutes: dict[tuple, datetime | None] = {}
-        self._hours: dict[tuple, str] = {}
+        # Conversions depend on the zone alone (the year is resolved before them): every Clock
+        # of a zone in this process shares them, so a worker converts each minute once, not
+        # once per file.
+        self._minutes, self._hours, self.key_hours = _zone_caches(zone)
 
     def utc_minute(self, year: int, month: int, day: int, hour: int, minute: int,
                    offset: int | None) -> datetime | None:
@@ -367,7 +384,7 @@ class Clock:
                 result = wall - timedelta(minutes=offset)
         except (ValueError, OverflowError):
             result = None
-        if len(self._minutes) > 100_000:
+        if len(self._minutes) > CACHE_LIMIT:
             self._minutes.clear()
         self._minutes[key] = result
         return result
@@ -408,7 +425,7 @@ class Clock:
             moment = self.utc_minute(year, month, day, hour, minute, offset)
             text = (f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}T{moment.hour:02d}"
                     ":00:00Z") if moment else ""
-            if len(self._hours) > 100_000:
+            if len(self._hours) > CACHE_LIMIT:
                 self._hours.clear()
             self._hours[key] = text
         return text

@@ -97,6 +97,36 @@ def test_naive_stamps_are_read_in_the_zone_and_explicit_offsets_win():
     assert kolkata.hour(parse_stamp(b"2026-11-26 13:40:00 x")) == "2026-11-26T08:00:00Z"
 
 
+def test_clocks_of_one_zone_share_their_conversions_whatever_the_mtime(monkeypatch):
+    import logcrunch.stamps as stamps
+
+    monkeypatch.setattr(stamps, "_ZONE_CACHES", {})
+    older = Clock("Europe/Berlin", mtime(2025, 8, 1))
+    newer = Clock("Europe/Berlin", mtime(2026, 11, 27))
+    line = b"2026-07-01 13:10:00 x"
+    assert older.hour(parse_stamp(line)) == "2026-07-01T11:00:00Z"  # summer time: +02:00
+    converted = dict(newer._hours)
+    assert newer.hour(parse_stamp(line)) == "2026-07-01T11:00:00Z"
+    assert dict(newer._hours) == converted  # found, not converted again
+    # A yearless stamp still takes each clock's own year: the year is resolved first.
+    assert stamp_text(b"Jul  1 13:10:00 h a: x", older) == "2025-07-01T11:10:00Z"
+    assert stamp_text(b"Jul  1 13:10:00 h a: x", newer) == "2026-07-01T11:10:00Z"
+    assert Clock("Asia/Tokyo", mtime(2026, 11, 27)).hour(parse_stamp(line)) == \
+        "2026-07-01T04:00:00Z"
+
+
+def test_a_full_conversion_cache_starts_over(monkeypatch):
+    import logcrunch.stamps as stamps
+
+    monkeypatch.setattr(stamps, "_ZONE_CACHES", {})
+    monkeypatch.setattr(stamps, "CACHE_LIMIT", 3)
+    clock = Clock("UTC", mtime(2026, 11, 27))
+    hours = [clock.hour(parse_stamp(f"2026-11-26 {hour:02d}:00:00 x".encode()))
+             for hour in range(10)]
+    assert hours == [f"2026-11-26T{hour:02d}:00:00Z" for hour in range(10)]
+    assert len(clock._hours) <= 4 and len(clock._minutes) <= 4
+
+
 def test_a_yearless_file_across_new_year_keeps_its_order():
     clock = Clock("UTC", mtime(2027, 1, 1, 0, 0, 5))
     first = stamp_text(b"Dec 31 23:59:58 host app: x", clock)
