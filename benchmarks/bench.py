@@ -204,12 +204,13 @@ def run_interleaved(results, specs, repeat, shell=False, env=None):
     slows down or speeds up meanwhile (shared, noisy) weighs on every one of them alike.
 
     ``specs``: (name, megabytes, make_command); returns [(Result, command, stdout of its last run)].
+    A command given as a string runs through the shell.
     """
     out = [[Result(name, megabytes), None, ""] for name, megabytes, _make in specs]
     for _ in range(repeat):
         for last, (_name, _mb, make_command) in zip(out, specs, strict=True):
             last[1] = make_command()
-            wall, cpu, last[2] = timed(last[1], shell=shell, env=env)
+            wall, cpu, last[2] = timed(last[1], shell=shell or isinstance(last[1], str), env=env)
             last[0].walls.append(wall)
             last[0].cpus.append(cpu)
     for result, _command, _stdout in out:
@@ -423,17 +424,14 @@ def main() -> None:
         results, "grep -c ' ERROR '", megabytes, repeat, lambda: f"grep -h -c ' ERROR ' {files}", True
     )
     grep_errors = sum(map(int, out.split()))
-    awk, out, _ = run(results, "mawk (operator.awk)", megabytes, repeat, lambda: f"{mawk} {files}", True)
-    awk_numbers = parse_awk(out)
-    fixed, out, _ = run(
-        results, "mawk, fixed fields (operator_fixed.awk)", megabytes, repeat,
-        lambda: f"mawk -f {AWK_FIXED_SCRIPT} {files}", True,
-    )  # fmt: skip
-    fixed_numbers = parse_awk(out)
-    # -j 1 and -j 2, on the corpus and (for scaling) on copies of it: one round runs each once,
-    # so the fixed cost of a run (interpreter start, imports, state database, reports) can be
-    # told apart from throughput without the machine's drift between rounds getting in the way.
+    # The two mawk scripts, then -j 1 and -j 2 on the corpus and (for scaling) on copies of it:
+    # one round runs each once, so the ratios to mawk compare runs of the same minutes (the
+    # machine's speed drifts by tens of percent over a benchmark), and the fixed cost of a run
+    # (interpreter start, imports, state database, reports) can be told apart from throughput.
     specs = [
+        ("mawk (operator.awk)", megabytes, lambda: f"{mawk} {files}"),
+        ("mawk, fixed fields (operator_fixed.awk)", megabytes,
+         lambda: f"mawk -f {AWK_FIXED_SCRIPT} {files}"),
         ("logcrunch run -j 1", megabytes, lambda: logcrunch_command(root / "plain", work, "-j", "1")),
         ("logcrunch run -j 2", megabytes, lambda: logcrunch_command(root / "plain", work, "-j", "2")),
     ]  # fmt: skip
@@ -451,6 +449,9 @@ def main() -> None:
                       megabytes, lambda: baseline_command(args.baseline_tree, root / "plain", work,
                                                           "-j", "1")))
     timed_runs = run_interleaved(results, specs, repeat)
+    (awk, _, out), (fixed, _, fixed_out) = timed_runs[:2]
+    awk_numbers, fixed_numbers = parse_awk(out), parse_awk(fixed_out)
+    timed_runs = timed_runs[2:]
     (one, command, _), (two, command_two, _) = timed_runs[:2]
     ours = read_report(command)
     two.note = "agrees" if read_report(command_two) == ours else "MISMATCH with -j 1"
