@@ -1023,9 +1023,23 @@ class BlockScanner(_Scanner):
         self.level_lines += levelled
         self.capped.over_cap += refused
         self._add_native_metrics(scaled, others)
-        add_hour = self.timeline.add
+        # The C pass counts per stamp minute (a zone's offset need not be whole hours): summed
+        # per UTC hour here first, so the timeline takes one addition per hour of the block.
+        key_hours, by_hour = self._key_hours, {}
         for key, (hour_lines, hour_errors, hour_warns) in hours.items():
-            add_hour(self._hour_of_key(key), hour_lines, hour_errors, hour_warns)
+            hour = key_hours.get(key)
+            if hour is None:
+                hour = self._hour_of_key(key)
+            row = by_hour.get(hour)
+            if row is None:
+                by_hour[hour] = [hour_lines, hour_errors, hour_warns]
+            else:
+                row[0] += hour_lines
+                row[1] += hour_errors
+                row[2] += hour_warns
+        add_hour = self.timeline.add
+        for hour, (hour_lines, hour_errors, hour_warns) in by_hour.items():
+            add_hour(hour, hour_lines, hour_errors, hour_warns)
         self.hour_key = last_key
         self.hour = self._hour_of_key(last_key)
         if first_stamped >= 0:
