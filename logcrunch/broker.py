@@ -357,6 +357,8 @@ class Broker:
         self._attendance.touch(worker, now)
         if job_id != self.job_id or self._over():
             return "done", None, []
+        if not self._table.queued:  # an idle poll: no need to count the workers present
+            return "wait", None, []
         active = self._attendance.active(now, self.lease_seconds)
         lease = self._table.lease(worker, now, max_files, active)
         if lease is None:

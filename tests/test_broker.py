@@ -44,6 +44,25 @@ def test_lease_waits_while_walk_is_open():
     assert broker.lease("w1", broker.job_id, now=0)[0] == "work"
 
 
+def test_an_idle_poll_does_not_count_the_workers(monkeypatch):
+    # With nothing queued a lease call answers "wait" without counting the workers present (a
+    # pass over every worker the head has seen, under the broker's lock): at 1,000 connected
+    # workers of which most poll idle that pass was most of the head's extra CPU per result.
+    from logcrunch.attendance import Attendance
+
+    counted = []
+    real_active = Attendance.active
+    monkeypatch.setattr(Attendance, "active",
+                        lambda self, now, within: counted.append(now) or real_active(self, now, within))
+    broker = make_broker(files=1)
+    for index in range(50):
+        broker.lease(f"idle{index}", broker.job_id, now=0)  # 49 of them find the queue empty
+    assert len(counted) == 1
+    state, lease_id, tasks = broker.lease("late", broker.job_id, now=1)
+    assert state == "wait" and len(counted) == 1
+    assert broker.lease("w1", broker.job_id, now=2)[0] == "wait"
+
+
 def test_expired_lease_is_requeued_and_late_result_dropped():
     broker = make_broker(files=1)
     _s, old_lease, tasks = broker.lease("w1", broker.job_id, now=0)
