@@ -13,12 +13,17 @@ Rules:
 - Exactly once: the broker accepts a result only from the lease holding the task. A future Dask
   re-runs (its worker died) answers once, for the same lease; a lease the broker took back (its
   future was lost, the lease expired) has its future cancelled and any answer dropped.
-- Crashes and hangs: `scan_lease` scans its batch in a forked child process and watches it. A child
+- Crashes and hangs: `scan_lease` has its batch scanned in a child process and watches it. The
+  child is forked by the Dask worker process's scan helper (logcrunch.dask_helper: a fresh
+  interpreter with one thread, started once per Dask worker process), never by the Dask worker,
+  whose many threads may hold locks at any moment that a child forked from it would hold for
+  ever (at 1,000 Dask worker threads such children hung or died of SIGSEGV). A helper that dies
+  loses its children's leases with no file blamed, and the next lease starts another. A child
   that dies (a file that kills its reader) or spends over the job's file timeout on one file (then
   killed) ends the batch: the results before it count, and the head reports the loss with the task
   being read (`Broker.worker_lost`), which fails the file after --max-attempts with today's reason.
-  A child silent for CHILD_SILENCE_SECONDS while reading no file (stuck on a lock another thread
-  of the Dask worker held at the fork) is killed too, its lease lost with no file to blame.
+  A child silent for CHILD_SILENCE_SECONDS while reading no file is killed too, its lease lost
+  with no file to blame (a watchdog kept from before the helper: no child should be stuck now).
   Dask's own retries (a worker process or node lost: the future runs again elsewhere, up to
   ``distributed.scheduler.allowed-failures``, then KilledWorker) stay for what kills the Dask worker
   itself; a KilledWorker is reported as a loss without a known task (see Broker._release).
@@ -50,11 +55,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from logcrunch import validation, wire
+from logcrunch import dask_helper, faults, validation, wire
 from logcrunch.broker import Broker, JobInfo, Task
 from logcrunch.confine import ReadPolicy, open_confined
 from logcrunch.dispatch import EngineUnavailable
-from logcrunch.scan import scan_file
+from logcrunch.scan import ScanConfig, scan_file
 from logcrunch.summary import FileSummary
 from logcrunch.worker import WorkerOptions, WorkerProcess, die_with_parent
 
@@ -110,40 +115,85 @@ def check_scheduler_address(address: str) -> str:
 
 
 def scan_lease(job_blob: bytes, tasks_blob: bytes) -> bytes:
-    """The Dask task: scan a lease's tasks in a forked child; return the outcome's encoding.
+    """The Dask task: scan a lease's tasks in a watched child; return the outcome's encoding.
 
-    The outcome is ``[[[task_id, summary], ...], lost]``: the results in the order read, and
-    ``lost`` None, or ``[task being read or None, reason, child pid]`` when the child died or was
-    killed for the file timeout before reading them all.
+    The child is forked by this Dask worker process's scan helper (logcrunch.dask_helper), a
+    one-thread process of its own, never by the Dask worker itself. The outcome is
+    ``[[[task_id, summary], ...], lost]``: the results in the order read, and ``lost`` None, or
+    ``[task being read or None, reason, child pid]`` when the child died or was killed for the
+    file timeout before reading them all (None and pid 0 when the helper could not be reached:
+    no file is blamed then).
     """
     job = validation.check_job(wire.decode(job_blob))
     tasks = [validation.check_task(task) for task in wire.decode(tasks_blob)]
-    _warm_up(job)
-    read_fd, write_fd = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: scan, say so through the pipe, leave without cleanup
-        code = 1
-        try:
-            os.close(read_fd)
-            _child_scan(write_fd, job, tasks)
-            code = 0
-        finally:
-            os._exit(code)
-    os.close(write_fd)
+    faults_spec = os.environ.get(faults.ENV, "").encode("utf-8", "surrogateescape")
+    request = _REQUEST.pack(len(job_blob), len(tasks_blob), len(faults_spec)) + job_blob + \
+        tasks_blob + faults_spec
     try:
-        blobs, lost = _watch_child(pid, read_fd, len(tasks), job.file_timeout)
+        child = _HelperChild(request)
+    except dask_helper.HelperLost as exc:
+        return b"[[]," + wire.encode([None, str(exc), 0]) + b"]"
+    try:
+        blobs, lost = _watch_child(child.pid, child.frames_fd, len(tasks), job.file_timeout,
+                                   kill=child.kill, wait=child.wait)
     finally:
-        os.close(read_fd)
+        child.close()
     return b"[[" + b",".join(blobs) + b"]," + wire.encode(lost) + b"]"
+
+
+# The request a child reads from its pipe: three lengths, then the job's and the tasks' encodings
+# (as the head sent them) and LOGCRUNCH_FAULTS as this Dask worker has it now (tests set it).
+_REQUEST = struct.Struct(">III")
+
+
+class _HelperChild:
+    """A scanning child of the helper, seen from the Dask worker thread that asked for it."""
+
+    def __init__(self, request: bytes) -> None:
+        self.lease, request_fd, self.frames_fd = dask_helper.helper().fork()
+        try:
+            kind, text = dask_helper.read_answer(self.lease)
+            if kind != b"P":
+                raise dask_helper.HelperLost(f"the scan helper could not start a child ({text})")
+            self.pid = int(text)
+            view = memoryview(request)
+            try:
+                while view:
+                    view = view[os.write(request_fd, view):]
+            except BrokenPipeError:
+                pass  # the child is gone already: its exit code says how
+        except BaseException:
+            self.close()
+            raise
+        finally:
+            os.close(request_fd)
+
+    def kill(self) -> None:
+        """SIGKILL the child (the helper does it: it has not reaped it, so no pid is reused)."""
+        try:
+            self.lease.sendall(b"K")
+        except OSError:
+            pass  # the helper is gone, and the child with it (PDEATHSIG)
+
+    def wait(self) -> int:
+        """The child's exit code (negative: the signal); raises HelperLost."""
+        kind, text = dask_helper.read_answer(self.lease)
+        if kind != b"X":
+            raise dask_helper.HelperLost("the scan helper said something unexpected")
+        return int(text)
+
+    def close(self) -> None:
+        self.lease.close()
+        os.close(self.frames_fd)
 
 
 _warmed: list[bool] = []
 
 
-def _warm_up(job: JobInfo) -> None:
-    """Once per Dask worker process, scan a file of our own here, in the parent: what the first
-    scan of a process loads (the C scanner, the openat2 call) is then loaded before each fork
-    instead of in every child (it cost ~13 ms a lease)."""
+def _warm_up(scan_config: ScanConfig) -> None:
+    """Once per helper process, scan a file of our own before any fork: what the first scan of
+    a process loads (the C scanner, the openat2 call) is then loaded once instead of in every
+    child (it cost ~13 ms a lease)."""
     if _warmed:
         return
     _warmed.append(True)
@@ -152,11 +202,26 @@ def _warm_up(job: JobInfo) -> None:
         with open(path, "w") as fp:
             fp.write("Nov 27 02:00:01 host app[1]: ERROR warm-up latency_ms=1\n")
         policy = ReadPolicy.for_job((), ((directory, os.stat(directory).st_dev),), False)
-        scan_file(path, job.scan_config, opener=lambda name: open_confined(name, policy))
+        scan_file(path, scan_config, opener=lambda name: open_confined(name, policy))
+
+
+def child_main(write_fd: int, request: bytes) -> None:
+    """In a child of the helper: the lease's request (see _REQUEST), then `_child_scan`."""
+    sizes = _REQUEST.unpack_from(request)
+    job_end = _REQUEST.size + sizes[0]
+    tasks_end = job_end + sizes[1]
+    job = validation.check_job(wire.decode(request[_REQUEST.size:job_end]))
+    tasks = [validation.check_task(task) for task in wire.decode(request[job_end:tasks_end])]
+    spec = request[tasks_end:tasks_end + sizes[2]].decode("utf-8", "surrogateescape")
+    if spec:
+        os.environ[faults.ENV] = spec
+    else:
+        os.environ.pop(faults.ENV, None)
+    _child_scan(write_fd, job, tasks)
 
 
 def _child_scan(write_fd: int, job: JobInfo, tasks: list[Task]) -> None:
-    die_with_parent()  # the Dask worker is SIGKILLed: so is its child
+    die_with_parent()  # the helper (one thread) dies with its Dask worker: so does its child
     # Hold no copy of the worker's sockets: a child stuck in a dead NFS read must not keep the
     # Dask worker's connections open after the worker itself is gone.
     os.closerange(3, write_fd)
@@ -197,10 +262,15 @@ class FrameReader:
 
 def _watch_child(pid: int, read_fd: int, expected: int, file_timeout: float,
                  clock: Callable[[], float] = time.monotonic,
-                 silence: float = CHILD_SILENCE_SECONDS) -> tuple[list[bytes], list | None]:
+                 silence: float = CHILD_SILENCE_SECONDS,
+                 kill: Callable[[], None] | None = None,
+                 wait: Callable[[], int] | None = None) -> tuple[list[bytes], list | None]:
     """Read the child's frames until it is done, dies, overruns ``file_timeout`` on a file, or
     says nothing for ``silence`` seconds while reading none (then it is killed); returns (result
-    blobs, lost: None when all ``expected`` came)."""
+    blobs, lost: None when all ``expected`` came). ``kill`` and ``wait`` (its exit code) act on
+    the child; by default on ``pid`` as a child of this process."""
+    kill_child = kill or (lambda: os.kill(pid, signal.SIGKILL))
+    exit_code = wait or (lambda: os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
     reader = FrameReader()
     blobs: list[bytes] = []
     current: int | None = None
@@ -217,7 +287,7 @@ def _watch_child(pid: int, read_fd: int, expected: int, file_timeout: float,
         ready, _, _ = select.select([read_fd], [], [], None if wait is None else max(0.0, wait))
         if not ready:
             cut_off = why
-            os.kill(pid, signal.SIGKILL)
+            kill_child()
             break
         data = os.read(read_fd, 1 << 16)
         if not data:
@@ -228,10 +298,13 @@ def _watch_child(pid: int, read_fd: int, expected: int, file_timeout: float,
             elif kind == FRAME_RESULT:
                 blobs.append(payload)
                 current, since = None, clock()
-    _, status = os.waitpid(pid, 0)
+    try:
+        code = exit_code()
+    except dask_helper.HelperLost as exc:  # the child went with it: no file is to blame
+        return blobs, (None if len(blobs) == expected else [None, str(exc), pid])
     if len(blobs) == expected and cut_off is None:
         return blobs, None
-    reason = cut_off or _death_reason(os.waitstatus_to_exitcode(status))
+    reason = cut_off or _death_reason(code)
     return blobs, [current, reason, pid]
 
 

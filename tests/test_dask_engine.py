@@ -190,6 +190,69 @@ def test_a_hung_read_is_cut_off_at_the_file_timeout(tmp_path, monkeypatch):
     assert final[str(paths[0])].status == "ok"
 
 
+def _threads_of(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as fp:
+        return int(next(line for line in fp if line.startswith("Threads:")).split()[1])
+
+
+def _scan_in_thread(job, tasks):
+    """scan_lease on a thread of this process (a Dask worker runs it on one of its threads);
+    the queue gets its decoded outcome."""
+    answers: queue.Queue = queue.Queue()
+    thread = threading.Thread(target=lambda: answers.put(decode_outcome(
+        scan_lease(wire.encode(job), wire.encode(tasks)), len(tasks))), daemon=True)
+    thread.start()
+    return thread, answers
+
+
+def test_the_scanning_child_is_forked_by_a_one_thread_helper_not_by_the_dask_worker(
+        tmp_path, monkeypatch):
+    root, paths = _files(tmp_path, "held.log")
+    hold = tmp_path / "hold"
+    hold.mkdir()
+    broker = _broker(root, paths, lease_max_files=10)
+    monkeypatch.setenv("LOGCRUNCH_FAULTS", f"hold:held.log:{hold}")
+    job, lease_id, tasks = _lease_all(broker, 1)
+    busy = [threading.Thread(target=threading.Event().wait, args=(30,), daemon=True)
+            for _ in range(8)]  # this process has many threads, as a Dask worker has
+    for thread in busy:
+        thread.start()
+    thread, answers = _scan_in_thread(job, tasks)
+    reader = int(wait_for_file(hold, "held.").read_text())
+    helper = _parent_of(reader)
+    assert helper != os.getpid() and _parent_of(helper) == os.getpid()
+    assert _threads_of(helper) == 1 and _threads_of(os.getpid()) > 8
+    (hold / "release").touch()
+    thread.join(timeout=30)
+    outcome = answers.get(timeout=1)
+    assert outcome.lost is None and [s.lines for _, s in outcome.results] == [40]
+
+
+def test_a_helper_that_dies_loses_its_lease_without_blaming_a_file_and_is_started_again(
+        tmp_path, monkeypatch):
+    root, paths = _files(tmp_path, "held.log", "b.log")
+    hold = tmp_path / "hold"
+    hold.mkdir()
+    broker = _broker(root, paths, lease_max_files=10, max_attempts=1)
+    monkeypatch.setenv("LOGCRUNCH_FAULTS", f"hold:held.log:{hold}")
+    job, lease_id, tasks = _lease_all(broker, 2)
+    thread, answers = _scan_in_thread(job, tasks)
+    reader = int(wait_for_file(hold, "held.").read_text())
+    helper = _parent_of(reader)
+    os.kill(helper, signal.SIGKILL)  # its child goes with it (PDEATHSIG)
+    thread.join(timeout=30)
+    outcome = answers.get(timeout=1)
+    assert outcome.results == []
+    assert outcome.lost[:2] == (None, "the scan helper died")  # no file to blame
+    wait_until(lambda: not os.path.exists(f"/proc/{reader}"), "the child gone", timeout=10)
+    settle(broker, "dask:test", lease_id, outcome, 1.0)
+    monkeypatch.delenv("LOGCRUNCH_FAULTS")
+    final = _finish(broker, job)  # a new helper reads them: nothing failed (max_attempts 1)
+    assert [(final[str(path)].status, final[str(path)].lines) for path in paths] == \
+        [("ok", 40), ("ok", 39)]
+    assert dask_engine.dask_helper.helper().process.pid != helper
+
+
 def _silent_child() -> tuple[int, int, int]:
     """A forked child that never writes to its pipe (as one stuck on a lock held at the fork):
     (pid, the pipe's read end, the write end of a second pipe it blocks on)."""
@@ -546,16 +609,21 @@ def test_incremental_dask_runs_equal_incremental_logcrunch_runs(cluster, tmp_pat
     assert rows[str(grown)]["read_mode"] == "appended"
 
 
+def _parent_of(pid: int) -> int:
+    with open(f"/proc/{pid}/stat") as fp:
+        return int(fp.read().rpartition(")")[2].split()[1])
+
+
 def test_dask_worker_killed_mid_file_loses_and_doubles_nothing(cluster, tmp_path):
     root, truth = tree_with(tmp_path, "DASKKILL.log")
     hold = cluster.holds["kill"]
     head = cluster.submit(root, tmp_path / "out", tmp_path / "state.db")
     try:
         marker = wait_for_file(hold, "held.")
-        reader = int(marker.read_text())  # the scanning child; its parent is the Dask worker
-        with open(f"/proc/{reader}/stat") as fp:
-            dask_worker = int(fp.read().rpartition(")")[2].split()[1])
-        os.kill(dask_worker, signal.SIGKILL)  # the child goes with it (PDEATHSIG)
+        reader = int(marker.read_text())  # the scanning child, forked by the scan helper
+        helper = _parent_of(reader)
+        dask_worker = _parent_of(helper)  # (the helper's parent is the Dask worker)
+        os.kill(dask_worker, signal.SIGKILL)  # the helper leaves, the child with it (PDEATHSIG)
         (hold / "release").touch()
         assert head.wait() == 0, head.output
     finally:
