@@ -24,7 +24,7 @@ reaches end of file: the Dask worker process is gone.
 from __future__ import annotations
 
 import os
-import select
+import selectors
 import signal
 import socket
 import subprocess
@@ -78,6 +78,11 @@ class Helper:
             os.close(frames_write)
         return mine, request_write, frames_read
 
+    def discard(self) -> None:
+        """Let go of a helper that has died (its descriptors)."""
+        os.close(self._lifeline)
+        self.control.close()
+
     def close(self) -> None:
         os.close(self._lifeline)
         self.control.close()
@@ -111,7 +116,7 @@ def helper() -> Helper:
     with _helper_lock:
         if _helper is None or not _helper.alive():
             if _helper is not None:
-                _helper.control.close()
+                _helper.discard()
             _helper = Helper()
         return _helper
 
@@ -159,10 +164,13 @@ def serve(control_fd: int, lifeline_fd: int) -> None:
 
     dask_engine._warm_up(ScanConfig())
     children: dict[int, socket.socket] = {}  # pid -> its lease socket
-    by_socket: dict[socket.socket, int] = {}
+    by_socket: dict[socket.socket, int] = {}  # lease sockets whose thread still listens
+    selector = selectors.DefaultSelector()  # (epoll: no limit on descriptor numbers)
+    for source in (control, lifeline_fd, wake_read):
+        selector.register(source, selectors.EVENT_READ)
     try:
         while True:
-            readable, _, _ = select.select([control, lifeline_fd, wake_read, *by_socket], [], [])
+            readable = [key.fileobj for key, _ in selector.select()]
             if lifeline_fd in readable and not os.read(lifeline_fd, 1):
                 return  # the Dask worker process is gone
             if wake_read in readable:
@@ -189,6 +197,7 @@ def serve(control_fd: int, lifeline_fd: int) -> None:
                     os.close(frames_fd)
                     continue
                 if pid == 0:
+                    selector.close()
                     control.close()
                     lease.close()
                     for fd in (lifeline_fd, wake_read, wake_write):
@@ -202,6 +211,7 @@ def serve(control_fd: int, lifeline_fd: int) -> None:
                 os.close(frames_fd)
                 children[pid] = lease
                 by_socket[lease] = pid
+                selector.register(lease, selectors.EVENT_READ)
                 _answer(lease, b"P", str(pid))
             for lease in [s for s in readable if s in by_socket]:
                 try:
@@ -213,7 +223,8 @@ def serve(control_fd: int, lifeline_fd: int) -> None:
                     _kill(pid)
                 if not said:  # its thread hung up: the exit code has nowhere to go
                     del by_socket[lease]
-            _reap(children, by_socket)
+                    selector.unregister(lease)
+            _reap(children, by_socket, selector)
     finally:
         for pid in children:
             _kill(pid)
@@ -226,7 +237,8 @@ def _kill(pid: int) -> None:
         pass
 
 
-def _reap(children: dict[int, socket.socket], by_socket: dict[socket.socket, int]) -> None:
+def _reap(children: dict[int, socket.socket], by_socket: dict[socket.socket, int],
+          selector: selectors.BaseSelector) -> None:
     while children:
         try:
             pid, status = os.waitpid(-1, os.WNOHANG)
@@ -238,6 +250,7 @@ def _reap(children: dict[int, socket.socket], by_socket: dict[socket.socket, int
         if lease is None:
             continue
         if by_socket.pop(lease, None) is not None:
+            selector.unregister(lease)
             _answer(lease, b"X", str(os.waitstatus_to_exitcode(status)))
         lease.close()
 
