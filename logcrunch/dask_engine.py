@@ -74,10 +74,11 @@ FUTURES_PER_THREAD = 2
 MIN_IN_FLIGHT = 2  # futures waiting on the scheduler even while no worker is there
 CLOSE_SECONDS = 5.0
 # A scanning child that says nothing for this long while it is not reading a file (before its
-# first file, or between two) is stuck, not slow: the Dask worker forks it from a process with
-# many threads, and a lock one of them held at the fork stays held in the child for ever (seen
-# at 1,000 Dask worker threads on two cores: a lease that never answered hung the run). It is
-# killed and its lease reported lost, so the files are leased again (no attempt is counted).
+# first file, or between two) is stuck, not slow. It is killed and its lease reported lost, so
+# the files are leased again (no attempt is counted). Children forked from the Dask worker itself
+# (a process of many threads: a lock one of them held at the fork stayed held in the child) did
+# get stuck so (1,000 Dask worker threads on two cores); forked by the one-thread scan helper
+# none has been seen, and the watchdog stays.
 CHILD_SILENCE_SECONDS = 60.0
 
 # Frames from the scanning child: kind (1 byte), payload length (4 bytes), payload.
@@ -132,7 +133,17 @@ def scan_lease(job_blob: bytes, tasks_blob: bytes) -> bytes:
     try:
         child = _HelperChild(request)
     except dask_helper.HelperLost as exc:
+        with _starts_lock:
+            _failed_starts.append(str(exc))
+            failed = len(_failed_starts)
+        if failed >= HELPER_START_FAILURES:
+            # Not a file's fault and not transient: the run stops (a task that raises does).
+            raise RuntimeError(f"the scan helper of this Dask worker failed {failed} times in a "
+                               f"row before starting a child (last: {exc}); is logcrunch "
+                               "installed on this worker as on the head?") from None
         return b"[[]," + wire.encode([None, str(exc), 0]) + b"]"
+    with _starts_lock:
+        _failed_starts.clear()
     try:
         blobs, lost = _watch_child(child.pid, child.frames_fd, len(tasks), job.file_timeout,
                                    kill=child.kill, wait=child.wait)
@@ -144,29 +155,51 @@ def scan_lease(job_blob: bytes, tasks_blob: bytes) -> bytes:
 # The request a child reads from its pipe: three lengths, then the job's and the tasks' encodings
 # (as the head sent them) and LOGCRUNCH_FAULTS as this Dask worker has it now (tests set it).
 _REQUEST = struct.Struct(">III")
+# Leases in a row whose child the helper could not start (it died before answering) before the
+# Dask task raises: a helper that can never start (logcrunch broken on this worker) must stop the
+# run, not lose every lease without blame for ever.
+HELPER_START_FAILURES = 3
+_failed_starts: list[str] = []
+_starts_lock = threading.Lock()
 
 
 class _HelperChild:
     """A scanning child of the helper, seen from the Dask worker thread that asked for it."""
 
-    def __init__(self, request: bytes) -> None:
+    def __init__(self, request: bytes, silence: float = CHILD_SILENCE_SECONDS) -> None:
         self.lease, request_fd, self.frames_fd = dask_helper.helper().fork()
+        self.answers = dask_helper.Answers(self.lease)
         try:
-            kind, text = dask_helper.read_answer(self.lease)
-            if kind != b"P":
+            kind, text = self.answers.next()
+            if kind != b"P" or not text.isdigit():
                 raise dask_helper.HelperLost(f"the scan helper could not start a child ({text})")
             self.pid = int(text)
-            view = memoryview(request)
-            try:
-                while view:
-                    view = view[os.write(request_fd, view):]
-            except BrokenPipeError:
-                pass  # the child is gone already: its exit code says how
+            self._send_request(request_fd, request, silence)
         except BaseException:
             self.close()
             raise
         finally:
             os.close(request_fd)
+
+    def _send_request(self, fd: int, request: bytes, silence: float) -> None:
+        """Write the request to the child's pipe; a child that takes none of it for ``silence``
+        seconds is killed (its exit code then says so to `_watch_child`)."""
+        os.set_blocking(fd, False)
+        poller = select.poll()
+        poller.register(fd, select.POLLOUT)
+        view = memoryview(request)
+        deadline = time.monotonic() + silence
+        while view:
+            if not poller.poll(max(0.0, deadline - time.monotonic()) * 1000):
+                self.kill()
+                return
+            try:
+                view = view[os.write(fd, view):]
+            except BlockingIOError:
+                continue
+            except BrokenPipeError:
+                return  # the child is gone already: its exit code says how
+            deadline = time.monotonic() + silence
 
     def kill(self) -> None:
         """SIGKILL the child (the helper does it: it has not reaped it, so no pid is reused)."""
@@ -177,8 +210,8 @@ class _HelperChild:
 
     def wait(self) -> int:
         """The child's exit code (negative: the signal); raises HelperLost."""
-        kind, text = dask_helper.read_answer(self.lease)
-        if kind != b"X":
+        kind, text = self.answers.next()
+        if kind != b"X" or not text.lstrip("-").isdigit():
             raise dask_helper.HelperLost("the scan helper said something unexpected")
         return int(text)
 
@@ -271,6 +304,8 @@ def _watch_child(pid: int, read_fd: int, expected: int, file_timeout: float,
     the child; by default on ``pid`` as a child of this process."""
     kill_child = kill or (lambda: os.kill(pid, signal.SIGKILL))
     exit_code = wait or (lambda: os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+    poller = select.poll()  # (poll, not select: descriptors past 1,024 in a busy Dask worker)
+    poller.register(read_fd, select.POLLIN)
     reader = FrameReader()
     blobs: list[bytes] = []
     current: int | None = None
@@ -284,7 +319,7 @@ def _watch_child(pid: int, read_fd: int, expected: int, file_timeout: float,
             wait, why = since + file_timeout - clock(), f"timed out after {file_timeout:g} s"
         else:
             wait, why = None, ""
-        ready, _, _ = select.select([read_fd], [], [], None if wait is None else max(0.0, wait))
+        ready = poller.poll(None if wait is None else max(0.0, wait) * 1000)
         if not ready:
             cut_off = why
             kill_child()

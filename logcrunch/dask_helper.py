@@ -44,11 +44,14 @@ class Helper:
     def __init__(self) -> None:
         self.control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         lifeline_read, self._lifeline = os.pipe()
+        # -P: the Dask worker's working directory is not put on the path (a logcrunch/ there
+        # must not shadow the installed one); the worker's own import path is passed instead.
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(path for path in sys.path if path))
         try:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "logcrunch.dask_helper", str(theirs.fileno()),
+                [sys.executable, "-P", "-m", "logcrunch.dask_helper", str(theirs.fileno()),
                  str(lifeline_read)],
-                pass_fds=(theirs.fileno(), lifeline_read), stdin=subprocess.DEVNULL)
+                pass_fds=(theirs.fileno(), lifeline_read), stdin=subprocess.DEVNULL, env=env)
         finally:
             theirs.close()
             os.close(lifeline_read)
@@ -59,7 +62,7 @@ class Helper:
 
     def fork(self) -> tuple[socket.socket, int, int]:
         """Ask for a child: (the lease socket, the request pipe's write end, the frames pipe's
-        read end). The child's pid is the lease socket's first answer (`read_answer`)."""
+        read end). The child's pid is the lease socket's first answer (`Answers`)."""
         mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         request_read, request_write = os.pipe()
         frames_read, frames_write = os.pipe()
@@ -93,17 +96,25 @@ class Helper:
             self.process.wait()
 
 
-def read_answer(lease: socket.socket) -> tuple[bytes, str]:
-    """The helper's next answer on a lease socket: (kind, text); raises HelperLost at its end."""
-    data = b""
-    while not data.endswith(b"\n"):
-        part = lease.recv(ANSWER_BYTES)
-        if not part:
-            raise HelperLost("the scan helper died")
-        data += part
-        if len(data) > ANSWER_BYTES:
-            raise HelperLost("the scan helper said something unexpected")
-    return data[:1], data[1:-1].decode("ascii", "replace")
+class Answers:
+    """The helper's answers on one lease socket, a line each (two may come in one read: a child
+    that dies at once has its pid and its exit code sent back to back)."""
+
+    def __init__(self, lease: socket.socket) -> None:
+        self.lease = lease
+        self._buffer = b""
+
+    def next(self) -> tuple[bytes, str]:
+        """(kind, text) of the next answer; raises HelperLost at the socket's end."""
+        while b"\n" not in self._buffer:
+            if len(self._buffer) > ANSWER_BYTES:
+                raise HelperLost("the scan helper said something unexpected")
+            part = self.lease.recv(ANSWER_BYTES)
+            if not part:
+                raise HelperLost("the scan helper died")
+            self._buffer += part
+        line, _, self._buffer = self._buffer.partition(b"\n")
+        return line[:1], line[1:].decode("ascii", "replace")
 
 
 _helper: Helper | None = None
@@ -154,6 +165,7 @@ def serve(control_fd: int, lifeline_fd: int) -> None:
     """The helper's loop: fork children on request, report their pids and exit codes, kill them
     when asked (or when their thread hangs up), and leave when the lifeline ends."""
     control = socket.socket(fileno=control_fd)
+    helper_pid = os.getpid()
     wake_read, wake_write = os.pipe()
     os.set_blocking(wake_write, False)
     signal.set_wakeup_fd(wake_write)
@@ -197,6 +209,7 @@ def serve(control_fd: int, lifeline_fd: int) -> None:
                     os.close(frames_fd)
                     continue
                 if pid == 0:
+                    _die_with_helper(helper_pid)
                     selector.close()
                     control.close()
                     lease.close()
@@ -228,6 +241,16 @@ def serve(control_fd: int, lifeline_fd: int) -> None:
     finally:
         for pid in children:
             _kill(pid)
+
+
+def _die_with_helper(helper_pid: int) -> None:
+    """In a new child: SIGKILL when the helper dies (set before anything else), and leave now if
+    it died already (between the fork and the prctl)."""
+    from logcrunch.worker import die_with_parent
+
+    die_with_parent()
+    if os.getppid() != helper_pid:
+        os._exit(1)
 
 
 def _kill(pid: int) -> None:

@@ -253,6 +253,62 @@ def test_a_helper_that_dies_loses_its_lease_without_blaming_a_file_and_is_starte
     assert dask_engine.dask_helper.helper().process.pid != helper
 
 
+def test_answers_that_come_in_one_read_are_taken_one_by_one():
+    import socket
+
+    from logcrunch.dask_helper import Answers, HelperLost
+
+    mine, theirs = socket.socketpair()
+    theirs.sendall(b"P4242\nX-9\n")  # a child that died at once: pid and exit code together
+    theirs.close()
+    answers = Answers(mine)
+    assert [answers.next(), answers.next()] == [(b"P", "4242"), (b"X", "-9")]
+    with pytest.raises(HelperLost, match="the scan helper died"):
+        answers.next()
+    mine.close()
+
+
+@pytest.fixture
+def fresh_helper(monkeypatch):
+    """This process's scan helper started anew for the test (and the one before kept aside)."""
+    from logcrunch import dask_helper
+
+    monkeypatch.setattr(dask_helper, "_helper", None)
+    monkeypatch.setattr(dask_engine, "_failed_starts", [])
+    yield dask_helper
+    if dask_helper._helper is not None:
+        dask_helper._helper.close()
+
+
+def test_a_helper_that_cannot_start_stops_the_run_instead_of_losing_leases_for_ever(
+        tmp_path, monkeypatch, fresh_helper):
+    root, paths = _files(tmp_path, "a.log")
+    broker = _broker(root, paths, lease_max_files=10)
+    job, _lease_id, tasks = _lease_all(broker, 1)
+    monkeypatch.setattr(sys, "executable", "/bin/false")  # every helper exits at once
+    for _ in range(dask_engine.HELPER_START_FAILURES - 1):
+        outcome = decode_outcome(scan_lease(wire.encode(job), wire.encode(tasks)), 1)
+        assert outcome.results == [] and outcome.lost[0] is None  # no file blamed
+        assert outcome.lost[1].startswith(("the scan helper died", "the scan helper is gone"))
+    with pytest.raises(RuntimeError, match="failed 3 times in a row before starting a child"):
+        scan_lease(wire.encode(job), wire.encode(tasks))
+
+
+def test_the_helper_does_not_import_logcrunch_from_the_working_directory(
+        tmp_path, monkeypatch, fresh_helper):
+    root, paths = _files(tmp_path, "a.log")
+    broker = _broker(root, paths, lease_max_files=10)
+    job, _lease_id, tasks = _lease_all(broker, 1)
+    shadow = tmp_path / "cwd" / "logcrunch"
+    shadow.mkdir(parents=True)
+    (shadow / "__init__.py").write_text(
+        f"open({str(tmp_path / 'shadowed')!r}, 'w').close()\nraise SystemExit(3)\n")
+    monkeypatch.chdir(tmp_path / "cwd")
+    outcome = decode_outcome(scan_lease(wire.encode(job), wire.encode(tasks)), 1)
+    assert outcome.lost is None and [s.lines for _, s in outcome.results] == [40]
+    assert not (tmp_path / "shadowed").exists()
+
+
 def _silent_child() -> tuple[int, int, int]:
     """A forked child that never writes to its pipe (as one stuck on a lock held at the fork):
     (pid, the pipe's read end, the write end of a second pipe it blocks on)."""
