@@ -4,7 +4,7 @@ A Dask worker runs many threads (50 in the capacity benchmark), and a process fo
 holds for ever every lock another of its threads held at that moment: at 1,000 Dask worker
 threads on two cores such children hung (a lease that never answered) or died of SIGSEGV, and
 their files counted attempts against them. So `scan_lease` does not fork the Dask worker. Each
-Dask worker process starts one helper, a fresh interpreter with one thread (`start`), and asks it
+Dask worker process starts one helper (`helper()`), a fresh interpreter with one thread, and asks it
 for every child; its forks hold no lock of anybody's.
 
 Per lease the Dask worker thread makes a socket pair and two pipes and hands the helper one end
