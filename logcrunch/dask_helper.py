@@ -208,18 +208,21 @@ def serve(control_fd: int, lifeline_fd: int) -> None:
                     os.close(request_fd)
                     os.close(frames_fd)
                     continue
-                if pid == 0:
-                    _die_with_helper(helper_pid)
-                    selector.close()
-                    control.close()
-                    lease.close()
-                    for fd in (lifeline_fd, wake_read, wake_write):
-                        os.close(fd)
-                    for other in by_socket:
-                        other.close()
-                    signal.set_wakeup_fd(-1)
-                    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-                    _run_child(request_fd, frames_fd)
+                if pid == 0:  # the child: never back into this loop, whatever happens
+                    try:
+                        _die_with_helper(helper_pid)
+                        selector.close()
+                        control.close()
+                        lease.close()
+                        for fd in (lifeline_fd, wake_read, wake_write):
+                            os.close(fd)
+                        for other in children.values():
+                            other.close()
+                        signal.set_wakeup_fd(-1)
+                        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                        _run_child(request_fd, frames_fd)
+                    finally:
+                        os._exit(1)
                 os.close(request_fd)
                 os.close(frames_fd)
                 children[pid] = lease
