@@ -87,8 +87,7 @@ class Helper:
         self.control.close()
 
     def close(self) -> None:
-        os.close(self._lifeline)
-        self.control.close()
+        self.discard()  # the lifeline's end: the helper leaves
         try:
             self.process.wait(timeout=5)
         except subprocess.TimeoutExpired:

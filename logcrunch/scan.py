@@ -81,7 +81,7 @@ from logcrunch.readers import (
     open_raw,
 )
 from logcrunch.sketch import Sketch
-from logcrunch.stamps import CACHE_LIMIT, Clock, Stamp, check_zone, parse_stamp, parse_stamp_and_end
+from logcrunch.stamps import Clock, Stamp, check_zone, parse_stamp, parse_stamp_and_end
 from logcrunch.summary import (
     STATUS_OK,
     FileSummary,
@@ -868,7 +868,6 @@ class BlockScanner(_Scanner):
         self.timeline = Timeline()
         self.hour = ""  # the hour of the last stamped line so far ("" none)
         self.hour_key = _NO_HOUR_KEY  # the same, as the C scanner's key
-        self._key_hours: dict[int, str] = clock.key_hours  # (shared by the zone's clocks)
         self.templates = TemplateCap(config.max_templates)
         self._template_last: dict[tuple[int, str], Stamp] = {}
         # Samples waiting to be folded into the capped metrics: kept numbers, and decimal texts
@@ -1025,11 +1024,9 @@ class BlockScanner(_Scanner):
         self._add_native_metrics(scaled, others)
         # The C pass counts per stamp minute (a zone's offset need not be whole hours): summed
         # per UTC hour here first, so the timeline takes one addition per hour of the block.
-        key_hours, by_hour = self._key_hours, {}
+        hour_of_key, by_hour = self.clock.hour_of_key, {}
         for key, (hour_lines, hour_errors, hour_warns) in hours.items():
-            hour = key_hours.get(key)
-            if hour is None:
-                hour = self._hour_of_key(key)
+            hour = hour_of_key(key)
             row = by_hour.get(hour)
             if row is None:
                 by_hour[hour] = [hour_lines, hour_errors, hour_warns]
@@ -1041,7 +1038,7 @@ class BlockScanner(_Scanner):
         for hour, (hour_lines, hour_errors, hour_warns) in by_hour.items():
             add_hour(hour, hour_lines, hour_errors, hour_warns)
         self.hour_key = last_key
-        self.hour = self._hour_of_key(last_key)
+        self.hour = self.clock.hour_of_key(last_key)
         if first_stamped >= 0:
             if not self.first_ts:
                 self.first_ts = self.clock.render(parse_stamp(_content_at(block, first_stamped)))
@@ -1067,14 +1064,6 @@ class BlockScanner(_Scanner):
             self._template_last = {k: v for k, v in self._template_last.items()
                                    if k in self.templates.by_key}
         self._scan_metric_patterns(block)
-
-    def _hour_of_key(self, key: int) -> str:
-        hour = self._key_hours.get(key)
-        if hour is None:
-            if len(self._key_hours) > CACHE_LIMIT:
-                self._key_hours.clear()
-            hour = self._key_hours[key] = self.clock.hour_of_key(key)
-        return hour
 
     def _scan_python(self, block: bytes) -> None:
         """Every rule line by line (no C scanner, or a JSON / access / logcat file)."""

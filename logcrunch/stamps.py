@@ -366,7 +366,7 @@ class Clock:
         # Conversions depend on the zone alone (the year is resolved before them): every Clock
         # of a zone in this process shares them, so a worker converts each minute once, not
         # once per file.
-        self._minutes, self._hours, self.key_hours = _zone_caches(zone)
+        self._minutes, self._hours, self._key_hours = _zone_caches(zone)
 
     def utc_minute(self, year: int, month: int, day: int, hour: int, minute: int,
                    offset: int | None) -> datetime | None:
@@ -432,6 +432,14 @@ class Clock:
 
     def hour_of_key(self, key: int) -> str:
         """The UTC hour of the C scanner's packed stamp key (see minute_key); "" for -1."""
+        text = self._key_hours.get(key)
+        if text is None:
+            if len(self._key_hours) > CACHE_LIMIT:
+                self._key_hours.clear()
+            text = self._key_hours[key] = self._unpacked_hour(key)
+        return text
+
+    def _unpacked_hour(self, key: int) -> str:
         if key < 0:
             return ""
         zone = key % 4096
