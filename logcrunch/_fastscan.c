@@ -1011,6 +1011,35 @@ static inline int first_flagged_byte(uint64_t flagged) {
 #endif
 }
 
+#if defined(__SSE2__)
+/* Bit i set when s[i] (of 16 bytes, all readable) may start a level token (C_TOKEN: [A-Z],
+ * "[", "l", "s"; exact, no false flag). */
+static inline unsigned token_start_bits(const uchar *s) {
+    __m128i v = _mm_loadu_si128((const __m128i *)s);
+    __m128i t = _mm_sub_epi8(v, _mm_set1_epi8('A')); /* 'A'..'[' -> 0..26, unsigned */
+    __m128i capital = _mm_cmpeq_epi8(_mm_min_epu8(t, _mm_set1_epi8('[' - 'A')), t);
+    __m128i l = _mm_cmpeq_epi8(v, _mm_set1_epi8('l'));
+    __m128i lower_s = _mm_cmpeq_epi8(v, _mm_set1_epi8('s'));
+    return (unsigned)_mm_movemask_epi8(_mm_or_si128(capital, _mm_or_si128(l, lower_s)));
+}
+
+/* The same for the k < 16 bytes of a line's tail, byte by byte. */
+static inline unsigned token_start_tail(const uchar *s, Py_ssize_t k) {
+    unsigned bits = 0;
+    for (Py_ssize_t i = 0; i < k; i++)
+        if (CLASSES[s[i]] & C_TOKEN) bits |= 1u << i;
+    return bits;
+}
+#endif
+
+/* The level token starting at p (a C_TOKEN byte), if one does: its level, else -1. */
+static inline int token_at(const uchar *s, Py_ssize_t n, Py_ssize_t p, Py_ssize_t *end) {
+    uchar c = s[p];
+    if (is_upper(c)) return p == 0 || bare_left(s[p - 1]) ? bare_token(s, n, p, end) : -1;
+    if (c == '[') return bracketed_token(s, n, p, end);
+    return p == 0 || is_space(s[p - 1]) ? keyed_token(s, n, p, end) : -1; /* "l" or "s" */
+}
+
 typedef struct {
     int level; /* NONE, NEUTRAL, WARN, ERROR */
     Py_ssize_t start, end;
@@ -1065,6 +1094,21 @@ static Found find_level(const uchar *s, Py_ssize_t n, Py_ssize_t lead_end) {
      * start at a byte). Eight bytes at a time are skipped while none can start one. */
     int level = NONE;
     Py_ssize_t start = n + 1, end = 0;
+#if defined(__SSE2__)
+    /* 16 bytes a step: a bit per byte that may start a token (exactly C_TOKEN), leftmost first */
+    for (Py_ssize_t base = 0; base < n && level == NONE; base += 16) {
+        unsigned bits = base + 16 <= n ? token_start_bits(s + base) : token_start_tail(s + base, n - base);
+        for (; bits; bits &= bits - 1) {
+            Py_ssize_t p = base + __builtin_ctz(bits);
+            int got = token_at(s, n, p, &end);
+            if (got >= 0) {
+                level = got;
+                start = p;
+                break;
+            }
+        }
+    }
+#else
     for (Py_ssize_t p = 0; p < n; p++) {
         if (p + 8 <= n) {
             uint64_t w;
@@ -1076,22 +1120,15 @@ static Found find_level(const uchar *s, Py_ssize_t n, Py_ssize_t lead_end) {
             }
             p += first_flagged_byte(flagged); /* no byte before it can start a token */
         }
-        uchar c = s[p];
-        if (!(CLASSES[c] & C_TOKEN)) continue;
-        int got = -1;
-        if (is_upper(c)) {
-            if (p == 0 || bare_left(s[p - 1])) got = bare_token(s, n, p, &end);
-        } else if (c == '[') {
-            got = bracketed_token(s, n, p, &end);
-        } else if (p == 0 || is_space(s[p - 1])) { /* "l" or "s" */
-            got = keyed_token(s, n, p, &end);
-        }
+        if (!(CLASSES[s[p]] & C_TOKEN)) continue;
+        int got = token_at(s, n, p, &end);
         if (got >= 0) {
             level = got;
             start = p;
             break;
         }
     }
+#endif
     /* A Title-case word at the line start, else at formats.level_position */
     if (start > 0) {
         Py_ssize_t title_end;

@@ -1006,6 +1006,28 @@ def test_pairs_at_every_offset_of_a_16_byte_window_are_the_reference(width):
         assert scan(*args) == reference_block(*args)
 
 
+@pytest.mark.parametrize("width", [1, 7, 8, 15, 16, 17, 31, 32, 33])
+def test_level_tokens_at_every_offset_of_a_16_byte_window_are_the_reference(width):
+    """The C pass looks for bytes that may start a level token 16 at a time while 16 can be
+    read, the rest of the line byte by byte: a token (bare, bracketed, keyed) at any offset,
+    after bytes that may start one and do not (a capital, "[", "l", "s"), in the last 16 bytes
+    of a line or at its very end, is found where the reference finds it."""
+    tokens = [b"ERROR", b"WARN", b"[error]", b"[app:WARN]", b"level=warn", b"severity=error",
+              b"lvl=info"]
+    decoys = [b"x", b"Nov", b"[x]", b"lx", b"s", b"ERRORS", b"WARN-", b"level=x", b"[", b"A"]
+    lines = []
+    for offset in range(width):
+        for token in tokens:
+            decoy = decoys[offset % len(decoys)]
+            filler = (decoy + b" " + b"y" * offset)[:offset]
+            lines += [filler + b" " + token, filler + b" " + token + b" tail",
+                      b"Nov 27 02:00:01 " + filler + b" " + token, filler + b" " + decoy]
+    for end in (b"\n", b"\r\n"):
+        block = end.join(lines) + end
+        args = (block, True, None, 200, (2026, 11, 27, 0, 0, 0), -1, None, None, True)
+        assert scan(*args) == reference_block(*args)
+
+
 MEMCHECK_CORPUS = r'''
 import sys
 import _fastscan
@@ -1028,6 +1050,9 @@ for key in keys:
     for pad in range(33):
         line = b"y" * pad + b" " + key + b"=" + digits(pad % 12)
         blocks += [line + b"\n" + line + b" " + key + b"=1.5\n" + line, b"\x00\xff " + line]
+for pad in range(40):  # a level token (or a byte that may start one) at every offset
+    for token in (b"WARN", b"[error]", b"level=warn", b"l", b"s", b"[", b"E"):
+        blocks += [b"z" * pad + b" " + token, b"z" * pad + b" " + token + b"\n"]
 blocks += [b"k=" + digits(3) + b"\x80" * 40 + b"\n", b"a=b=1 c==2 =3 _=4\n" * 3,
            b"k=1 " * 5000 + b"\n", b"z" * 70000 + b" k=12\n"]
 for block in blocks:
