@@ -2561,6 +2561,91 @@ typedef struct {
 
 #define TEMPLATE_HASH(i) (templates->items[i].hash)
 
+/* A memo of mask() for one block. mask looks at a digit's class, never at its value, so two
+ * messages that differ only in the values of their digits take the same path through it; when
+ * the template of one holds no digit (none was copied into it), it is the template of the other.
+ * The memo maps a message with each digit read as "0" to such a template. Bounded: MEMO_ENTRIES
+ * messages and MEMO_ARENA bytes per block, then misses are only masked; its hash is seeded. */
+#define MEMO_SLOTS 1024 /* a power of 2, at least twice MEMO_ENTRIES: probes end */
+#define MEMO_ENTRIES 512
+#define MEMO_ARENA (192 * 1024)
+
+typedef struct {
+    uint64_t hash;
+    int32_t key_at, key_length, template_at, template_length; /* offsets into arena */
+} MemoEntry;
+
+typedef struct {
+    int16_t slots[MEMO_SLOTS]; /* an entry's index, or -1 */
+    MemoEntry entries[MEMO_ENTRIES];
+    int count;
+    Py_ssize_t used;
+    uchar key[TEMPLATE_INPUT_BYTES]; /* the message being looked up, its digits read as "0" */
+    uchar arena[MEMO_ARENA];
+} Memo;
+
+static Memo *memo_new(void) {
+    Memo *memo = PyMem_Malloc(sizeof(Memo));
+    if (memo) {
+        memset(memo->slots, 0xff, sizeof memo->slots);
+        memo->count = 0;
+        memo->used = 0;
+    }
+    return memo;
+}
+
+/* to[0:n] = from[0:n] with every digit byte replaced by '0'. */
+static void digits_as_zero(const uchar *from, Py_ssize_t n, uchar *to) {
+    const uint64_t ones = 0x0101010101010101ULL;
+    Py_ssize_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, from + i, 8);
+        uint64_t lanes = (has_byte_between(w, '0' - 1, '9' + 1) >> 7) * 0xFF; /* exact per lane */
+        w = (w & ~lanes) | (ones * '0' & lanes);
+        memcpy(to + i, &w, 8);
+    }
+    for (; i < n; i++) to[i] = is_digit(from[i]) ? '0' : from[i];
+}
+
+/* The template of message[0:n] (mask's), from the memo when it can be: a pointer to it (into
+ * the memo or scratch->out) and *length. */
+static const uchar *memo_mask(Memo *memo, const uchar *message, Py_ssize_t n, Scratch *scratch,
+                              Py_ssize_t *length) {
+    if (n > TEMPLATE_INPUT_BYTES) n = TEMPLATE_INPUT_BYTES;
+    digits_as_zero(message, n, memo->key);
+    uint64_t hash = hash_bytes(memo->key, n, 0x6d61736bULL);
+    size_t slot = (size_t)hash & (MEMO_SLOTS - 1);
+    for (;;) {
+        int at = memo->slots[slot];
+        if (at < 0) break;
+        const MemoEntry *e = &memo->entries[at];
+        if (e->hash == hash && e->key_length == n &&
+            memcmp(memo->arena + e->key_at, memo->key, n) == 0) {
+            *length = e->template_length;
+            return memo->arena + e->template_at;
+        }
+        slot = (slot + 1) & (MEMO_SLOTS - 1);
+    }
+    Py_ssize_t t = mask(message, n, scratch);
+    *length = t;
+    if (memo->count == MEMO_ENTRIES || memo->used + n + t > MEMO_ARENA) return scratch->out;
+    for (Py_ssize_t i = 0; i < t; i++)
+        if (is_digit(scratch->out[i])) return scratch->out; /* a digit's value is in it */
+    MemoEntry *e = &memo->entries[memo->count];
+    e->hash = hash;
+    e->key_at = (int32_t)memo->used;
+    e->key_length = (int32_t)n;
+    memcpy(memo->arena + memo->used, memo->key, n);
+    memo->used += n;
+    e->template_at = (int32_t)memo->used;
+    e->template_length = (int32_t)t;
+    memcpy(memo->arena + memo->used, scratch->out, t);
+    memo->used += t;
+    memo->slots[slot] = (int16_t)memo->count++;
+    return memo->arena + e->template_at;
+}
+
 /* Counts one line of template text[0:length] at level; -1 on no memory. */
 static int template_count(Templates *templates, int level, const uchar *text, Py_ssize_t length,
                           Py_ssize_t offset, int stamped) {
@@ -2813,6 +2898,7 @@ static PyObject *scan_block(PyObject *module, PyObject *args, PyObject *kwargs) 
     Hours hours = {0};
     Templates templates = {0};
     Scratch *scratch = NULL;
+    Memo *memo = NULL; /* made at the block's first error or warning line */
     int ready = 0;
 
     if (read_overrides(overrides, view.len, &override_at, &override_level, &override_count) < 0)
@@ -2900,8 +2986,15 @@ static PyObject *scan_block(PyObject *module, PyObject *args, PyObject *kwargs) 
             Py_ssize_t message_length;
             message_of(line, content, &found, stamp.lead_end, scratch, &message,
                        &message_length);
-            Py_ssize_t template_length = mask(message, message_length, scratch);
-            if (template_count(&templates, level, scratch->out, template_length, offset,
+            if (memo == NULL && (memo = memo_new()) == NULL) {
+                PyErr_NoMemory();
+                failed = 1;
+                break;
+            }
+            Py_ssize_t template_length;
+            const uchar *template = memo_mask(memo, message, message_length, scratch,
+                                              &template_length);
+            if (template_count(&templates, level, template, template_length, offset,
                                stamp.has_stamp) < 0) {
                 PyErr_NoMemory();
                 failed = 1;
@@ -2945,6 +3038,7 @@ done:
     PyMem_Free(templates.arena);
     index_free(&templates.index);
     PyMem_Free(scratch);
+    PyMem_Free(memo);
     PyMem_Free(override_at);
     PyMem_Free(override_level);
     Py_XDECREF(others);

@@ -1028,6 +1028,45 @@ def test_level_tokens_at_every_offset_of_a_16_byte_window_are_the_reference(widt
         assert scan(*args) == reference_block(*args)
 
 
+# Messages whose digits play every part mask gives them: wildcarded tokens, keys copied into
+# the template, lists, quoted text, hex, versions, bracketed ids.
+DIGIT_ROLES = [b"took 12 ms", b"k1=5 k2=7", b"user 42 logged", b"[1,2-3]", b"x1y", b"v1.2.3",
+               b'msg="retry 3 of 5"', b"id=ab12", b"path=/v1/b", b"0x1f", b"cn[01-04]", b"'q9'",
+               b"GET /a/1", b"a1_b2", b"node 7 host h1", b"(12)", b"12;", b"client: 10.0.0.1",
+               b"msg='n 4' x", b"3", b"a,1", b'"7"']
+
+
+@settings(max_examples=300, deadline=None)
+@given(parts=st.lists(st.sampled_from(DIGIT_ROLES), min_size=1, max_size=6),
+       digits=st.lists(st.binary(min_size=64, max_size=64), min_size=2, max_size=5))
+def test_messages_that_differ_only_in_their_digits_get_the_reference_templates(parts, digits):
+    """The C pass remembers, per block, the template of a message with its digits read as "0"
+    when that template holds no digit: messages that differ only in digit values (and in
+    level) get the reference's templates, whether or not a digit was copied into them."""
+    base = b" ".join(parts)
+    lines = []
+    for choice in digits:
+        picks = iter(choice * 40)
+        message = bytes(48 + next(picks) % 10 if 48 <= c <= 57 else c for c in base)
+        lines += [b"Nov 27 02:00:01 host app[1]: ERROR " + message,
+                  b"Nov 27 02:00:02 host app[1]: WARN " + message]
+    block = b"\n".join(lines) + b"\n"
+    args = (block, True, None, 200, THRESHOLD, -1, None, None, True)
+    assert scan(*args) == reference_block(*args)
+
+
+def test_a_block_of_more_distinct_messages_than_the_template_memo_holds_is_the_reference():
+    """Past the memo's 512 messages (or its bytes: messages near the 2048-byte input cap) a
+    block's messages are only masked: still the reference's templates and counts."""
+    words = [bytes([97 + i % 26, 97 + i // 26 % 26, 97 + i // 676]) for i in range(700)]
+    lines = [b"ERROR event " + word + b" took " + str(i).encode() + b" ms"
+             for i, word in enumerate(words * 2)]
+    lines += [b"WARN " + word * 700 + b" 12 " + str(i).encode() for i, word in enumerate(words[:200])]
+    block = b"\n".join(lines) + b"\n"
+    args = (block, True, None, 200, THRESHOLD, -1, None, None, True)
+    assert scan(*args) == reference_block(*args)
+
+
 MEMCHECK_CORPUS = r'''
 import sys
 import _fastscan
@@ -1050,6 +1089,8 @@ for key in keys:
     for pad in range(33):
         line = b"y" * pad + b" " + key + b"=" + digits(pad % 12)
         blocks += [line + b"\n" + line + b" " + key + b"=1.5\n" + line, b"\x00\xff " + line]
+for n in range(20):  # messages (masked, then remembered) ending at the block's end
+    blocks += [b"WARN m " + digits(n), b"ERROR k=" + digits(n) + b"\nERROR k=" + digits(n)]
 for pad in range(40):  # a level token (or a byte that may start one) at every offset
     for token in (b"WARN", b"[error]", b"level=warn", b"l", b"s", b"[", b"E"):
         blocks += [b"z" * pad + b" " + token, b"z" * pad + b" " + token + b"\n"]
