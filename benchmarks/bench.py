@@ -530,6 +530,7 @@ def main() -> None:
         scaling = (label, scale_mb, many_one, many_two)
 
     memory = one_line_memory(work, args.one_line_mib)[1] if args.one_line_mib else None
+    alone = scan_alone(plain[0], work, args.baseline_tree)
     shutil.rmtree(work, ignore_errors=True)
 
     sys.stderr.flush()
@@ -545,10 +546,13 @@ def main() -> None:
     print("\n| ratio | value | target |")
     print("|---|---:|---|")
     rows = [
-        ("logcrunch -j 1 / mawk (plain)", one.rate / awk.rate, ">= 3"),
+        ("logcrunch -j 1, MB/s (plain)", one.rate, ">= 600"),
+        ("logcrunch -j 1 / mawk (plain)", one.rate / awk.rate, ">= 15"),
+        ("logcrunch -j 1 / grep -c", one.rate / grep.rate, ">= 0.35"),
         ("logcrunch -j 1 / mawk, fixed fields", one.rate / fixed.rate, "(mawk's best case)"),
         ("logcrunch -j 1 / cat|wc -l", one.rate / wc.rate, "(how close to reading the bytes)"),
         ("logcrunch -j 1 .gz / zcat|mawk", gz_ours.rate / gz_awk.rate, ">= 2"),
+        ("logcrunch -j 1 .gz / zcat > /dev/null", gz_ours.rate / zcat.rate, ">= 0.8"),
         (f"logcrunch -j 2 / -j 1 ({FILES} files, {megabytes:.0f} MB)", two.rate / one.rate,
          ">= 1.8" if scaling is None else "(includes the fixed cost, see below)"),
         (f"{big_label}: -j 2 split / -j 1 unsplit", big_two.rate / big_one.rate, "(> 1)"),
@@ -571,7 +575,12 @@ def main() -> None:
             rows.append(("logcrunch -j 2 / -j 1, throughput without the fixed cost",
                          marginal[2] / marginal[1], "(how the scan itself scales)"))
     if gz_zlib is not None:
-        rows.insert(3, ("logcrunch .gz: isal / zlib", gz_ours.rate / gz_zlib.rate, ""))
+        rows.insert(7, ("logcrunch .gz: isal / zlib", gz_ours.rate / gz_zlib.rate, ""))
+    for name, (nanoseconds, instructions) in alone.items():
+        rows.append((f"scan alone, {name}: ns per byte (MB/s)", nanoseconds,
+                     f"{1000 / nanoseconds:.0f} MB/s" + (
+                         f"; {instructions:.2f} instructions per byte (callgrind)"
+                         if instructions else "")))
     for label, value, target in rows:
         print(f"| {label.replace('|', chr(92) + '|')} | {value:.2f} | {target} |")
     if memory:
@@ -580,6 +589,26 @@ def main() -> None:
             f"(target < 150), head {memory['head_mib']:.0f} MiB; lines={memory['lines']} "
             f"error_lines={memory['error_lines']} long_lines={memory['long_lines']}"
         )
+
+
+def scan_alone(path: Path, work: Path, baseline: str | None) -> dict[str, tuple[float, float | None]]:
+    """The C pass alone on one file in memory (benchmarks/scan_speed.py): ns per byte (the
+    fastest of 7 runs, in a fresh process), and instructions per byte under callgrind on its
+    first 5 MB when valgrind is installed (a count the machine's load does not move); for this
+    tree and the baseline tree."""
+    from scan_speed import c_pass_ns_per_byte, instructions
+
+    sample = work / "scan-alone.log"
+    with open(path, "rb") as source:
+        data = source.read(5_000_000)
+    sample.write_bytes(data[: data.rfind(b"\n") + 1])
+    trees = {"this tree": None, **({f"baseline {Path(baseline).name}": baseline} if baseline else {})}
+    found = {}
+    for name, tree in trees.items():
+        count = instructions(str(sample), tree) if shutil.which("valgrind") else None
+        found[name] = (c_pass_ns_per_byte(str(path), tree),
+                       None if count is None else count / sample.stat().st_size)
+    return found
 
 
 def platform_name() -> str:

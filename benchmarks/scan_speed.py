@@ -1,6 +1,7 @@
 """Print scan_file throughput on a generated file of the reference layout (not a test).
 
 Usage: python benchmarks/scan_speed.py [MEGABYTES] [--profile] [--instructions [--tree DIR]]
+       python benchmarks/scan_speed.py --c-pass-time FILE   (ns per byte of the C pass alone)
 
 Also times mawk's line count + level count on the same file when mawk is installed.
 
@@ -47,6 +48,41 @@ def c_pass(path: str) -> None:
         start = end
 
 
+def c_pass_seconds(path: str, repeat: int = 7) -> float:
+    """The fastest of ``repeat`` runs of `c_pass`'s scan_block calls over ``path``, timed without
+    the read and the cutting into blocks."""
+    from logcrunch import scan
+
+    native = scan.native_scanner()
+    if native is None:
+        sys.exit("no C scanner in this build")
+    data = Path(path).read_bytes()
+    blocks, start = [], 0
+    while start < len(data):
+        cut = data.rfind(b"\n", start, start + defaults.CHUNK_SIZE)
+        end = len(data) if cut < 0 else cut + 1
+        blocks.append(data[start:end])
+        start = end
+    best = float("inf")
+    for _ in range(repeat):
+        started = time.perf_counter()
+        for block in blocks:
+            native.scan_block(block, True, None, defaults.MAX_METRIC_NAME_CHARS,
+                              (2026, 11, 27, 0, 0, 0), -1, None, None, True)
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+def c_pass_ns_per_byte(path: str, tree: str | None = None) -> float:
+    """`c_pass_seconds` per byte in nanoseconds, in a fresh process (of ``tree``'s build)."""
+    env = dict(os.environ)
+    if tree:
+        env["PYTHONPATH"] = os.path.abspath(tree)
+    done = subprocess.run([sys.executable, str(HERE / "scan_speed.py"), "--c-pass-time", path],
+                          capture_output=True, text=True, env=env, check=True)
+    return float(done.stdout.split()[0])
+
+
 def instructions(path: str, tree: str | None = None) -> int:
     """Instructions callgrind counts inside scan_block for `c_pass` over ``path``."""
     with tempfile.TemporaryDirectory() as folder:
@@ -66,6 +102,9 @@ def instructions(path: str, tree: str | None = None) -> int:
 def main() -> None:
     if sys.argv[1:2] == ["--c-pass"]:
         c_pass(sys.argv[2])
+        return
+    if sys.argv[1:2] == ["--c-pass-time"]:
+        print(c_pass_seconds(sys.argv[2]) * 1e9 / os.path.getsize(sys.argv[2]))
         return
     megabytes = int(sys.argv[1]) if len(sys.argv) > 1 and sys.argv[1].isdigit() else 100
     with tempfile.TemporaryDirectory() as folder:

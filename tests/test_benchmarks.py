@@ -21,7 +21,8 @@ def test_bench_runs_and_every_contender_agrees(tmp_path):
     assert "MISMATCH" not in table
     for row in ("| logcrunch run -j 1 | ", "| logcrunch run -j 2 (32 files) | ",
                 "| logcrunch -j 2 / -j 1 (32 files, ", "| logcrunch -j 1 .gz / zcat\\|mawk | ",
-                "file, -j 2 split --split-size"):
+                "file, -j 2 split --split-size", "| logcrunch -j 1 / grep -c | ",
+                "| logcrunch -j 1 .gz / zcat > /dev/null | ", "| scan alone, this tree: ns per byte"):
         assert row in table, table
     assert "lines=1 error_lines=1 long_lines=1" in table
 
