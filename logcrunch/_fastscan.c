@@ -1149,6 +1149,11 @@ static Found find_level(const uchar *s, Py_ssize_t n, Py_ssize_t lead_end) {
         }
     }
 #endif
+    Py_ssize_t position = -1; /* formats.level_position: past the stamp and its separators */
+    if (lead_end > 0) {
+        position = lead_end;
+        while (position < n && (MORE[s[position]] & D_SEPARATOR)) position++;
+    }
     /* A Title-case word at the line start, else at formats.level_position */
     if (start > 0) {
         Py_ssize_t title_end;
@@ -1157,25 +1162,18 @@ static Found find_level(const uchar *s, Py_ssize_t n, Py_ssize_t lead_end) {
             level = got;
             start = 0;
             end = title_end;
-        } else if (lead_end > 0) {
-            Py_ssize_t p = lead_end;
-            while (p < n && (MORE[s[p]] & D_SEPARATOR)) p++;
-            if (p < start && (got = position_word(s, n, p, &title_end)) >= 0) {
-                level = got;
-                start = p;
-                end = title_end;
-            }
+        } else if (position >= 0 && position < start &&
+                   (got = position_word(s, n, position, &title_end)) >= 0) {
+            level = got;
+            start = position;
+            end = title_end;
         }
     }
     /* _COLON_RE = (?<![A-Za-z])([A-Z]?[a-z]+) ?:(?=\s|$) over content[:start] (finditer with
      * endpos: "$" is there). A match starts where the run of lowercase letters before its colon
      * (or before the one blank before it) starts, or at one capital before that run, and no
      * letter precedes it; each colon ends at most one match. */
-    Py_ssize_t limit = start < n ? start : n, proxifier = -1, position = -1;
-    if (lead_end > 0) { /* formats.level_position */
-        position = lead_end;
-        while (position < n && (MORE[s[position]] & D_SEPARATOR)) position++;
-    }
+    Py_ssize_t limit = start < n ? start : n, proxifier = -1;
     /* Inside the stamp the line starts with no match can start or end: its colons follow
      * digits, and its last byte is no lowercase letter. */
     Py_ssize_t from = lead_end > 0 ? lead_end : 0;
@@ -2524,10 +2522,16 @@ typedef struct {
     Py_ssize_t lines, errors, warns;
 } Hour;
 
+#define HOUR_CACHE 2048 /* a power of 2: a day of minutes never collides */
+
 typedef struct {
     Hour *items;
     Py_ssize_t count, capacity;
     Index index;
+    /* In front of the index: the bucket of a recent key, by its minute's low bits (a key whose
+     * slot another took is looked up in the index; INT64_MIN: none yet). */
+    int64_t cache_key[HOUR_CACHE];
+    Py_ssize_t cache_at[HOUR_CACHE];
 } Hours;
 
 #define HOUR_HASH(i) (hours->items[i].hash)
@@ -2561,6 +2565,18 @@ static Py_ssize_t hour_bucket(Hours *hours, int64_t key) {
     hour->lines = hour->errors = hour->warns = 0;
     hours->index.slots[slot] = hours->count;
     return hours->count++;
+}
+
+/* hour_bucket through the cache: most lines of a block fall in a few minutes. */
+static inline Py_ssize_t hour_lookup(Hours *hours, int64_t key) {
+    size_t c = (size_t)((uint64_t)key >> 12) & (HOUR_CACHE - 1);
+    if (hours->cache_key[c] == key) return hours->cache_at[c];
+    Py_ssize_t at = hour_bucket(hours, key);
+    if (at >= 0) {
+        hours->cache_key[c] = key;
+        hours->cache_at[c] = at;
+    }
+    return at;
 }
 
 typedef struct {
@@ -2930,6 +2946,7 @@ static PyObject *scan_block(PyObject *module, PyObject *args, PyObject *kwargs) 
     decisions.capacity = hours.capacity = templates.capacity = 16;
     decisions.items = PyMem_Malloc(16 * sizeof(Decision));
     hours.items = PyMem_Malloc(16 * sizeof(Hour));
+    for (int i = 0; i < HOUR_CACHE; i++) hours.cache_key[i] = INT64_MIN; /* no key is */
     templates.items = PyMem_Malloc(16 * sizeof(Template));
     templates.arena_capacity = 4096;
     templates.arena = PyMem_Malloc(4096);
@@ -2991,7 +3008,7 @@ static PyObject *scan_block(PyObject *module, PyObject *args, PyObject *kwargs) 
         error_lines += level == ERROR;
         warn_lines += level == WARN;
 
-        if (bucket < 0 && (bucket = hour_bucket(&hours, current_key)) < 0) {
+        if (bucket < 0 && (bucket = hour_lookup(&hours, current_key)) < 0) {
             PyErr_NoMemory();
             failed = 1;
             break;

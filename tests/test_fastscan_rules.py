@@ -902,6 +902,23 @@ def test_hours_follow_prev_key_and_stamps():
     assert result[8] == epoch
 
 
+def test_minutes_that_share_a_slot_of_the_hour_cache_keep_their_own_counts():
+    """The C pass keeps a recent minute's bucket in a cache slot by the minute's low bits (2048
+    slots): minutes 2048 apart (and a day apart, and the same minute in other zones) alternate
+    in one block and each still counts its own lines, as the reference does."""
+    lines = []
+    for i in range(300):
+        day = 1 + (i % 3) * 2  # Nov 1, 3, 5: 2880 minutes apart, the same low bits or not
+        lines.append(b"2026-11-%02d %02d:%02d:07 ERROR x" % (day, i % 24, i % 60))
+        lines.append(b"2026-11-%02dT%02d:%02d:07+01:00 WARN y" % (day, i % 24, i % 60))
+        if i % 7 == 0:
+            lines.append(b"no stamp WARN z")
+    block = b"\n".join(lines) + b"\n"
+    for prev_key in (-1, 5):
+        args = (block, True, None, 200, THRESHOLD, prev_key, None, None, True)
+        assert scan(*args) == reference_block(*args)
+
+
 # --- sketch buckets: C's double of m / 10**d and its bits against sketch.bucket_index ------------
 
 BOUNDARY_DECIMALS = [
