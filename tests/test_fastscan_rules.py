@@ -902,6 +902,26 @@ def test_hours_follow_prev_key_and_stamps():
     assert result[8] == epoch
 
 
+def test_a_time_with_any_byte_in_any_of_its_places_is_read_like_the_reference():
+    """The C pass reads "HH:MM:SS" with one 8-byte load: a byte just outside the digits ("/" and
+    ":"), a letter, a blank or a byte >= 0x80 in any of its eight places is no time, as for
+    the reference; hours, minutes and seconds past their range are refused alike."""
+    lines = []
+    for stamp, at in ((b"Nov 27 02:03:04", 7), (b"2026-11-27 02:03:04", 11),
+                      (b"[2026-11-27T02:03:04+01:00]", 12), (b"I1127 02:03:04.5", 6)):
+        for place in range(8):
+            for byte in b"/:a 09\x80\xff.":
+                line = bytearray(stamp)
+                line[at + place] = byte
+                lines.append(bytes(line) + b" WARN x k=1")
+        lines += [stamp.replace(b"02:03:04", text) + b" ERROR y"
+                  for text in (b"24:00:00", b"23:60:00", b"23:59:60", b"99:99:99", b"00:00:00")]
+    block = b"\n".join(lines) + b"\n"
+    for prev_key in (-1, 7):
+        args = (block, True, None, 200, THRESHOLD, prev_key, None, None, True)
+        assert scan(*args) == reference_block(*args)
+
+
 def test_minutes_that_share_a_slot_of_the_hour_cache_keep_their_own_counts():
     """The C pass keeps a recent minute's bucket in a cache slot by the minute's low bits (2048
     slots): minutes 2048 apart (and a day apart, and the same minute in other zones) alternate
