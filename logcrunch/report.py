@@ -275,7 +275,7 @@ def metric_cells(metric: Metric) -> list[str]:
     return [str(metric.count), format_number(metric.total), format_number(metric.total_sq),
             format_number(metric.minimum), format_number(metric.maximum),
             format_number(metric.mean), "" if stddev is None else repr(stddev),
-            *(format_estimate(metric.percentile(quantile)) for quantile in _QUANTILES)]
+            *map(format_estimate, metric.percentiles(_QUANTILES))]
 
 
 def overall_metrics(summaries: Iterable[FileSummary]) -> dict[str, Metric]:

@@ -233,12 +233,20 @@ class Sketch:
     def quantile(self, quantile: Fraction, minimum, maximum):
         """The estimate of the nearest-rank ``quantile`` (exact Fraction/int, clamped into
         [minimum, maximum]); None for an empty sketch."""
+        return self.quantiles((quantile,), minimum, maximum)[0]
+
+    def quantiles(self, quantiles, minimum, maximum) -> list:
+        """`quantile` of each of ``quantiles``, from one pass over the buckets."""
         pairs = self._ascending()
         running = list(accumulate(pairs[1::2]))  # counts so far, bucket by bucket
         if not running or not running[-1]:
-            return None
-        index = pairs[2 * bisect_left(running, nearest_rank(running[-1], quantile))]
-        estimate = representative(index)
-        if estimate is None:
-            return maximum if index > 0 else minimum
-        return min(max(estimate, minimum), maximum)
+            return [None] * len(quantiles)
+        estimates = []
+        for quantile in quantiles:
+            index = pairs[2 * bisect_left(running, nearest_rank(running[-1], quantile))]
+            estimate = representative(index)
+            if estimate is None:
+                estimates.append(maximum if index > 0 else minimum)
+            else:
+                estimates.append(min(max(estimate, minimum), maximum))
+        return estimates

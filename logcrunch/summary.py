@@ -239,9 +239,13 @@ class Metric:
     def percentile(self, quantile: Fraction) -> Number | None:
         """The sketch's estimate of the nearest-rank ``quantile`` (within 0.8 % unless its bucket
         was folded: logcrunch.sketch); None without samples or without a sketch."""
+        return self.percentiles((quantile,))[0]
+
+    def percentiles(self, quantiles) -> list[Number | None]:
+        """`percentile` of each of ``quantiles``, from one pass over the sketch."""
         if not self.count or self.sketch is None:
-            return None
-        return self.sketch.quantile(quantile, self.minimum, self.maximum)
+            return [None] * len(quantiles)
+        return self.sketch.quantiles(quantiles, self.minimum, self.maximum)
 
     @property
     def mean(self) -> Number | None:

@@ -182,6 +182,17 @@ def test_a_blob_sketch_and_a_dict_sketch_merge_as_two_dicts():
 
 
 @settings(max_examples=200, deadline=None)
+@given(st.lists(numbers(), max_size=300),
+       st.lists(st.fractions(min_value=0, max_value=1), min_size=1, max_size=5))
+def test_several_percentiles_at_once_are_each_one_alone(values, quantiles):
+    """Metric.percentiles (one pass over the buckets, what metrics.csv writes) gives what
+    percentile gives for each quantile on its own, None for a metric without samples."""
+    metric = Metric.of(values)
+    assert metric.percentiles(quantiles) == [metric.percentile(q) for q in quantiles]
+    if not values:
+        assert metric.percentiles(quantiles) == [None] * len(quantiles)
+
+
 @given(buckets, st.sampled_from([Fraction(1, 2), Fraction(95, 100), Fraction(99, 100), Fraction(1)]))
 def test_a_packed_sketch_answers_like_the_dict_it_packs(counts, quantile):
     """from_flat keeps the stored/wire form packed (16 bytes a bucket); merges, quantiles, its
