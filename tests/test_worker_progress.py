@@ -7,6 +7,7 @@ import threading
 
 import pytest
 
+from logcrunch import defaults
 from logcrunch import worker as worker_module
 from logcrunch.broker import Broker
 from logcrunch.scan import ReadCounter, ScanConfig, scan_file
@@ -16,7 +17,8 @@ from tests.helpers import wait_until
 
 KEY = b"k" * 32
 WAIT = 30.0
-SIZE = 8 * 1024 * 1024
+CHUNK = defaults.CHUNK_SIZE  # the scanner reads this much a step: gates fall between its reads
+SIZE = 4 * CHUNK
 
 
 class GatedFile:
@@ -68,7 +70,7 @@ def big_log(tmp_path):
 
 
 def test_the_read_counter_follows_the_scan_and_stops_with_it(big_log):
-    gated = GatedFile(str(big_log), [2 * 2**20, 5 * 2**20])
+    gated = GatedFile(str(big_log), [CHUNK // 2, 5 * CHUNK // 2])
     counter = ReadCounter()
     result = {}
     scanning = threading.Thread(target=lambda: result.update(summary=scan_file(
@@ -87,11 +89,11 @@ def test_the_read_counter_follows_the_scan_and_stops_with_it(big_log):
 
 
 def test_a_range_counts_from_its_own_start(big_log):
-    start = 3 * 2**20
-    gated = GatedFile(str(big_log), [start + 2**20])
+    start = 3 * CHUNK // 2
+    gated = GatedFile(str(big_log), [start + CHUNK // 2])
     counter = ReadCounter()
     scanning = threading.Thread(target=lambda: scan_file(
-        str(big_log), ScanConfig(), start, start + 3 * 2**20, opener=lambda _p: gated,
+        str(big_log), ScanConfig(), start, start + 3 * CHUNK // 2, opener=lambda _p: gated,
         counter=counter))
     scanning.start()
     held = gated.held_at()
@@ -102,7 +104,7 @@ def test_a_range_counts_from_its_own_start(big_log):
 
 
 def test_a_worker_reports_increasing_bytes_before_it_finishes_a_big_file(big_log, monkeypatch):
-    gated = GatedFile(str(big_log), [2 * 2**20, 5 * 2**20])
+    gated = GatedFile(str(big_log), [CHUNK // 2, 5 * CHUNK // 2])
     monkeypatch.setattr(worker_module, "open_confined", lambda *_args: gated)
     broker = Broker(scan_config=ScanConfig(), lease_seconds=10, heartbeat_seconds=0.2)
     broker.add_task(str(big_log), big_log.stat().st_size)
