@@ -234,7 +234,8 @@ static inline int digits_at(const uchar *s, Py_ssize_t n, Py_ssize_t p, int k) {
 /* _TIME = (\d\d):(\d\d):(\d\d) at p. */
 static inline int time_at(const uchar *s, Py_ssize_t n, Py_ssize_t p, Fields *f) {
     if (p + 8 > n || s[p + 2] != ':' || s[p + 5] != ':') return 0;
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && \
+    !defined(LOGCRUNCH_PORTABLE) /* (the tests build that too: the byte-by-byte path) */
     /* "HH:MM:SS" in one load: lanes 0, 1, 3, 4, 6 and 7 must be digits */
     uint64_t w;
     memcpy(&w, s + p, 8);
