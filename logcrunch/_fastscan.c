@@ -1775,6 +1775,13 @@ typedef struct {
 } Entry;
 
 #define RECENT 8
+#define DENSE_ENTRIES 32
+#define DENSE_SPAN 2048 /* buckets of one window: 32 octaves of 64, 16 each side of the first */
+
+typedef struct {
+    int32_t base[2];    /* the |bucket index| counts[s][0] stands for; [0]: positive, [1]: negative */
+    int32_t *counts[2]; /* NULL until that sign's first sample */
+} Dense;
 
 typedef struct {
     Entry *items;
@@ -1789,6 +1796,12 @@ typedef struct {
     int64_t *bucket_counts;
     size_t bucket_mask, buckets_used;
     int bucket_shift; /* 64 - log2(capacity): slots are the top bits of a Fibonacci hash */
+    /* The first DENSE_ENTRIES entries also count samples straight into two windows of
+     * DENSE_SPAN buckets, one per sign, each placed around its sign's first sample; a sample
+     * outside its window goes to the hash table (an index is in one place only, so a blob holds
+     * each bucket once). dense_ok: the block is short enough for 32-bit counts. */
+    Dense dense[DENSE_ENTRIES];
+    int dense_ok;
 } Table;
 
 static int table_init(Table *table) {
@@ -1821,6 +1834,11 @@ static void table_free(Table *table) {
     table->items = NULL;
     PyMem_Free(table->bucket_keys);
     PyMem_Free(table->bucket_counts);
+    for (int i = 0; i < DENSE_ENTRIES; i++) {
+        PyMem_Free(table->dense[i].counts[0]);
+        PyMem_Free(table->dense[i].counts[1]);
+        table->dense[i].counts[0] = table->dense[i].counts[1] = NULL;
+    }
     index_free(&table->index);
 }
 
@@ -2059,6 +2077,25 @@ static inline int bucket_add(Table *table, Py_ssize_t at, int64_t scaled, int de
     int failed = 0;
     int32_t index = sample_index(scaled, decimals, &failed);
     if (failed) return -1;
+    if (at < DENSE_ENTRIES && index != 0 && table->dense_ok) {
+        int negative = index < 0;
+        int32_t magnitude = negative ? -index : index;
+        Dense *dense = &table->dense[at];
+        int32_t *counts = dense->counts[negative];
+        if (counts == NULL) {
+            counts = dense->counts[negative] = PyMem_Calloc(DENSE_SPAN, sizeof(int32_t));
+            if (counts == NULL) {
+                PyErr_NoMemory();
+                return -1;
+            }
+            dense->base[negative] = magnitude - DENSE_SPAN / 2;
+        }
+        uint32_t offset = (uint32_t)(magnitude - dense->base[negative]);
+        if (offset < DENSE_SPAN) {
+            counts[offset]++;
+            return 0;
+        }
+    }
     uint64_t key = BUCKET_KEY(at, index);
     size_t mask = table->bucket_mask;
     size_t slot = BUCKET_SLOT(key, table->bucket_shift);
@@ -2090,6 +2127,12 @@ static PyObject *build_buckets(Table *table) {
     }
     for (size_t i = 0; i <= table->bucket_mask; i++)
         if (table->bucket_keys[i]) sizes[table->bucket_keys[i] >> 19]++;
+    for (Py_ssize_t e = 0; e < entries && e < DENSE_ENTRIES; e++)
+        for (int sign = 0; sign < 2; sign++) {
+            const int32_t *counts = table->dense[e].counts[sign];
+            if (counts)
+                for (int k = 0; k < DENSE_SPAN; k++) sizes[e] += counts[k] != 0;
+        }
     for (Py_ssize_t e = 0; e < entries; e++) {
         PyObject *blob = PyBytes_FromStringAndSize(NULL, sizes[e] * 16);
         if (!blob) {
@@ -2109,6 +2152,19 @@ static PyObject *build_buckets(Table *table) {
         memcpy(PyBytes_AS_STRING(PyList_GET_ITEM(blobs, e)) + sizes[e] * 16, pair, 16);
         sizes[e]++;
     }
+    for (Py_ssize_t e = 0; e < entries && e < DENSE_ENTRIES; e++)
+        for (int sign = 0; sign < 2; sign++) {
+            const int32_t *counts = table->dense[e].counts[sign];
+            if (!counts) continue;
+            char *out = PyBytes_AS_STRING(PyList_GET_ITEM(blobs, e));
+            for (int k = 0; k < DENSE_SPAN; k++) {
+                if (!counts[k]) continue;
+                int64_t magnitude = (int64_t)table->dense[e].base[sign] + k;
+                int64_t pair[2] = {sign ? -magnitude : magnitude, counts[k]};
+                memcpy(out + sizes[e] * 16, pair, 16);
+                sizes[e]++;
+            }
+        }
     PyMem_Free(sizes);
     return blobs;
 }
@@ -2978,6 +3034,7 @@ static PyObject *scan_block(PyObject *module, PyObject *args, PyObject *kwargs) 
     ready = others && scratch && decisions.items && hours.items && templates.items &&
             templates.arena && table_init(&table) == 0 && index_init(&decisions.index, 32) == 0 &&
             index_init(&hours.index, 32) == 0 && index_init(&templates.index, 32) == 0;
+    table.dense_ok = view.len < INT32_MAX; /* no bucket of a shorter block reaches 2**31 */
     if (!ready) {
         PyErr_NoMemory();
         goto done;

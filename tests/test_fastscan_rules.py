@@ -994,6 +994,20 @@ def test_sketch_buckets_of_c_are_those_of_python(texts):
     assert got == expected
 
 
+def test_sketch_samples_inside_and_outside_the_direct_windows_are_the_reference():
+    """The C pass counts the first 32 metrics' samples straight into a window of 2048 buckets
+    per sign, placed around that sign's first sample, and the rest in its hash table: samples
+    16 octaves and more away on either side, both signs, zeros, the window's edges and a 33rd
+    metric and later ones give the reference's buckets, each bucket once."""
+    values = [b"1", b"-1", b"0"] + [b"%d" % 2**k for k in range(0, 62, 3)] + \
+        [b"-%d" % 2**k for k in range(0, 62, 5)] + [b"0.%s1" % (b"0" * k) for k in range(0, 17, 2)]
+    values += [b"%d" % 2**16, b"%d" % (2**16 - 1), b"%d" % (2**16 + 1), b"%d" % 2**15]  # edges
+    lines = [b"x k=" + value + b" m" + b"%d" % (i % 40) + b"=" + value for i, value in enumerate(values * 3)]
+    block = b"\n".join(lines) + b"\n"
+    args = (block, True, None, 200, THRESHOLD, -1, None, None, True)
+    assert scan(*args) == reference_block(*args)
+
+
 @pytest.mark.parametrize("second", [
     b"xlatency_ms=6 bytes=7",          # the previous line's key as the end of a longer key
     b"a=latency_ms=6 bytes=7",         # ... after a "=" in one token
