@@ -1141,7 +1141,8 @@ static Found find_level(const uchar *s, Py_ssize_t n, Py_ssize_t lead_end) {
 #if defined(__SSE2__)
     /* 16 bytes a step: a bit per byte that may start a token (exactly C_TOKEN), leftmost first */
     for (Py_ssize_t base = 0; base < n && level == NONE; base += 16) {
-        unsigned bits = base + 16 <= n ? token_start_bits(s + base) : token_start_tail(s + base, n - base);
+        unsigned bits = base + 16 <= n ? token_start_bits(s + base)
+                                       : token_start_tail(s + base, n - base);
         for (; bits; bits &= bits - 1) {
             Py_ssize_t p = base + __builtin_ctz(bits);
             int got = token_at(s, n, p, &end);

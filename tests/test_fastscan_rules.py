@@ -1118,6 +1118,23 @@ def test_a_block_of_more_distinct_messages_than_the_template_memo_holds_is_the_r
     assert scan(*args) == reference_block(*args)
 
 
+def build_scanner(folder: Path, *flags: str) -> Path:
+    """logcrunch/_fastscan.c compiled with ``flags`` into ``folder`` as a top-level _fastscan
+    module (skips without a C compiler)."""
+    import shutil
+    import subprocess
+    import sysconfig
+
+    compiler = shutil.which("cc") or shutil.which("gcc")
+    if compiler is None:
+        pytest.skip("needs a C compiler")
+    source = Path(__file__).parent.parent / "logcrunch" / "_fastscan.c"
+    module = folder / f"_fastscan{sysconfig.get_config_var('EXT_SUFFIX')}"
+    subprocess.run([compiler, "-shared", "-fPIC", *flags, f"-I{sysconfig.get_paths()['include']}",
+                    str(source), "-o", str(module)], check=True, timeout=120)
+    return module
+
+
 PORTABLE_COMPARE = r'''
 import json, sys
 from array import array
@@ -1150,18 +1167,9 @@ def test_the_portable_build_without_sse2_scans_like_the_sse2_build(tmp_path):
     of a 16-byte window, and on thousands of mutated lines."""
     import json
     import random
-    import shutil
     import subprocess
-    import sysconfig
 
-    compiler = shutil.which("cc") or shutil.which("gcc")
-    if compiler is None or fastscan is None:
-        pytest.skip("needs a C compiler and the C scanner")
-    source = Path(__file__).parent.parent / "logcrunch" / "_fastscan.c"
-    module = tmp_path / f"_fastscan{sysconfig.get_config_var('EXT_SUFFIX')}"
-    subprocess.run([compiler, "-shared", "-fPIC", "-O1", "-U__SSE2__", "-DLOGCRUNCH_PORTABLE",
-                    f"-I{sysconfig.get_paths()['include']}", str(source), "-o", str(module)],
-                   check=True, timeout=120)
+    build_scanner(tmp_path, "-O1", "-U__SSE2__", "-DLOGCRUNCH_PORTABLE")
     lines = DOCSTRING_EXAMPLES + REAL_WORLD + EDGE_CASES + DIGIT_ROLES
     for pad in range(40):
         for piece in (b"WARN", b"[error]", b"level=warn", b"k=12", b"latency_ms=3.25", b"l", b"s",
@@ -1232,16 +1240,11 @@ def test_the_scanner_reads_no_uninitialised_or_outside_memory(tmp_path):
     on the stack in an ASan build."""
     import shutil
     import subprocess
-    import sysconfig
 
-    valgrind, compiler = shutil.which("valgrind"), shutil.which("cc") or shutil.which("gcc")
-    if valgrind is None or compiler is None:
-        pytest.skip("needs valgrind and a C compiler")
-    source = Path(__file__).parent.parent / "logcrunch" / "_fastscan.c"
-    module = tmp_path / f"_fastscan{sysconfig.get_config_var('EXT_SUFFIX')}"
-    subprocess.run([compiler, "-shared", "-fPIC", "-O0", "-g", "-msse2",
-                    f"-I{sysconfig.get_paths()['include']}", str(source), "-o", str(module)],
-                   check=True, timeout=120)
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        pytest.skip("needs valgrind")
+    build_scanner(tmp_path, "-O0", "-g", "-msse2")
     (tmp_path / "corpus.py").write_text(MEMCHECK_CORPUS)
     run = subprocess.run([valgrind, "--tool=memcheck", "--track-origins=yes",
                           "--num-callers=4", sys.executable, str(tmp_path / "corpus.py")],
