@@ -1738,15 +1738,17 @@ static void index_free(Index *index) {
 
 /* Grows the index to twice its capacity when count reaches half of it; hash_of(i) gives item
  * i's hash. */
-#define INDEX_GROW(index, count, hash_of)                                                      \
+/* Before item ``used`` joins an index of items 0..used-1: doubles the index (re-inserting
+ * those items, not the one not yet made) once used + 1 would fill half of it. */
+#define INDEX_GROW(index, used, hash_of)                                                       \
     do {                                                                                       \
-        if ((size_t)(count) * 2 >= (index)->mask + 1) {                                        \
+        if ((size_t)((used) + 1) * 2 >= (index)->mask + 1) {                                   \
             Index grown;                                                                       \
             if (index_init(&grown, ((index)->mask + 1) * 2) < 0) {                             \
                 PyErr_NoMemory();                                                              \
                 return -1;                                                                     \
             }                                                                                  \
-            for (Py_ssize_t item_ = 0; item_ < (Py_ssize_t)(count); item_++) {                 \
+            for (Py_ssize_t item_ = 0; item_ < (Py_ssize_t)(used); item_++) {                  \
                 size_t slot_ = (size_t)(hash_of(item_)) & grown.mask;                          \
                 while (grown.slots[slot_] >= 0) slot_ = (slot_ + 1) & grown.mask;              \
                 grown.slots[slot_] = item_;                                                    \
@@ -1874,7 +1876,7 @@ static Py_ssize_t table_add(Table *table, const uchar *key, Py_ssize_t length, i
         table->items = items;
         table->capacity = capacity;
     }
-    INDEX_GROW(&table->index, table->count + 1, ENTRY_HASH);
+    INDEX_GROW(&table->index, table->count, ENTRY_HASH);
     size_t slot = table_slot(table, key, length, decimals, hash);
     Py_ssize_t at = table->count++;
     Entry *entry = &table->items[at];
@@ -2295,7 +2297,7 @@ static int decide(Decisions *decisions, const uchar *key, Py_ssize_t length, uin
         decisions->capacity = capacity;
     }
     Py_ssize_t before = (Py_ssize_t)decisions->index.mask;
-    INDEX_GROW(&decisions->index, decisions->count + 1, DECISION_HASH);
+    INDEX_GROW(&decisions->index, decisions->count, DECISION_HASH);
     if ((Py_ssize_t)decisions->index.mask != before) {
         slot = (size_t)hash & decisions->index.mask;
         while (decisions->index.slots[slot] >= 0) slot = (slot + 1) & decisions->index.mask;
@@ -2610,9 +2612,10 @@ typedef struct {
     Py_ssize_t count, capacity;
     Index index;
     /* In front of the index: the bucket of a recent key, by its minute's low bits (a key whose
-     * slot another took is looked up in the index; INT64_MIN: none yet). */
-    int64_t cache_key[HOUR_CACHE];
-    Py_ssize_t cache_at[HOUR_CACHE];
+     * slot another took is looked up in the index; cache_at -1: an empty slot, as any int64
+     * can be a key: prev_key is the caller's). */
+    int64_t *cache_key;   /* HOUR_CACHE of each, on the heap (32 KiB: not on the stack) */
+    Py_ssize_t *cache_at;
 } Hours;
 
 #define HOUR_HASH(i) (hours->items[i].hash)
@@ -2635,7 +2638,7 @@ static Py_ssize_t hour_bucket(Hours *hours, int64_t key) {
         hours->capacity = capacity;
     }
     Py_ssize_t before = (Py_ssize_t)hours->index.mask;
-    INDEX_GROW(&hours->index, hours->count + 1, HOUR_HASH);
+    INDEX_GROW(&hours->index, hours->count, HOUR_HASH);
     if ((Py_ssize_t)hours->index.mask != before) {
         slot = (size_t)hash & hours->index.mask;
         while (hours->index.slots[slot] >= 0) slot = (slot + 1) & hours->index.mask;
@@ -2651,7 +2654,7 @@ static Py_ssize_t hour_bucket(Hours *hours, int64_t key) {
 /* hour_bucket through the cache: most lines of a block fall in a few minutes. */
 static inline Py_ssize_t hour_lookup(Hours *hours, int64_t key) {
     size_t c = (size_t)((uint64_t)key >> 12) & (HOUR_CACHE - 1);
-    if (hours->cache_key[c] == key) return hours->cache_at[c];
+    if (hours->cache_at[c] >= 0 && hours->cache_key[c] == key) return hours->cache_at[c];
     Py_ssize_t at = hour_bucket(hours, key);
     if (at >= 0) {
         hours->cache_key[c] = key;
@@ -2798,7 +2801,7 @@ static int template_count(Templates *templates, int level, const uchar *text, Py
                 templates->arena_capacity = capacity;
             }
             Py_ssize_t before = (Py_ssize_t)templates->index.mask;
-            INDEX_GROW(&templates->index, templates->count + 1, TEMPLATE_HASH);
+            INDEX_GROW(&templates->index, templates->count, TEMPLATE_HASH);
             if ((Py_ssize_t)templates->index.mask != before) {
                 slot = (size_t)hash & templates->index.mask;
                 while (templates->index.slots[slot] >= 0)
@@ -3027,12 +3030,16 @@ static PyObject *scan_block(PyObject *module, PyObject *args, PyObject *kwargs) 
     decisions.capacity = hours.capacity = templates.capacity = 16;
     decisions.items = PyMem_Malloc(16 * sizeof(Decision));
     hours.items = PyMem_Malloc(16 * sizeof(Hour));
-    for (int i = 0; i < HOUR_CACHE; i++) hours.cache_key[i] = INT64_MIN; /* no key is */
+    hours.cache_key = PyMem_Malloc(HOUR_CACHE * sizeof(int64_t));
+    hours.cache_at = PyMem_Malloc(HOUR_CACHE * sizeof(Py_ssize_t));
+    if (hours.cache_at)
+        for (int i = 0; i < HOUR_CACHE; i++) hours.cache_at[i] = -1; /* an empty slot */
     templates.items = PyMem_Malloc(16 * sizeof(Template));
     templates.arena_capacity = 4096;
     templates.arena = PyMem_Malloc(4096);
     templates.last = -1;
-    ready = others && scratch && decisions.items && hours.items && templates.items &&
+    ready = others && scratch && decisions.items && hours.items && hours.cache_key &&
+            hours.cache_at && templates.items &&
             templates.arena && table_init(&table) == 0 && index_init(&decisions.index, 32) == 0 &&
             index_init(&hours.index, 32) == 0 && index_init(&templates.index, 32) == 0;
     table.dense_ok = view.len < INT32_MAX; /* no bucket of a shorter block reaches 2**31 */
@@ -3153,6 +3160,8 @@ done:
     PyMem_Free(decisions.items);
     index_free(&decisions.index);
     PyMem_Free(hours.items);
+    PyMem_Free(hours.cache_key);
+    PyMem_Free(hours.cache_at);
     index_free(&hours.index);
     PyMem_Free(templates.items);
     PyMem_Free(templates.arena);

@@ -902,6 +902,15 @@ def test_hours_follow_prev_key_and_stamps():
     assert result[8] == epoch
 
 
+@pytest.mark.parametrize("prev_key", [-2**63, -2**63 + 1, -1, 0, 2**63 - 1])
+def test_any_previous_key_counts_the_lines_before_the_first_stamp(prev_key):
+    """Lines before a block's first stamp go to the hour the previous block ended in, whatever
+    int64 that key is (the hour cache keeps no key value as its empty mark)."""
+    block = b"x\nWARN y\nNov 27 02:00:01 ERROR z\n2026-11-27T02:00:01+01:00 w\n"
+    args = (block, True, None, 200, THRESHOLD, prev_key, None, None, True)
+    assert scan(*args) == reference_block(*args)
+
+
 def test_a_time_with_any_byte_in_any_of_its_places_is_read_like_the_reference():
     """The C pass reads "HH:MM:SS" with one 8-byte load: a byte just outside the digits ("/" and
     ":"), a letter, a blank or a byte >= 0x80 in any of its eight places is no time, as for
@@ -1217,6 +1226,18 @@ for key in keys:
     for pad in range(33):
         line = b"y" * pad + b" " + key + b"=" + digits(pad % 12)
         blocks += [line + b"\n" + line + b" " + key + b"=1.5\n" + line, b"\x00\xff " + line]
+# Indexes that grow (metric entries, admit decisions, hours, templates), the memo filling up,
+# messages at the input caps, many metrics in the direct sketch windows.
+blocks.append(b"".join(b"m%d=%d n%d=-%d.%d\n" % (i % 90, i * 7919 % 10**9, i % 90, i, i % 97)
+                       for i in range(3000)))
+blocks.append(b"".join(b"2026-11-%02d %02d:%02d:07 ERROR ev %d %s\n"
+                       % (1 + i % 28, i % 24, i % 60, i, bytes([97 + i % 26]) * (i % 9))
+                       for i in range(1200)))
+blocks.append(b"".join(b"WARN " + bytes([97 + i % 26, 97 + i // 26 % 26]) * 1100 + b"\n"
+                       for i in range(150)))
+for length in (2040, 2048, 2049, 2060, 4000):
+    message = b"[a]" + b"x" * (length - 20) + b", client: 1.2.3.4"
+    blocks += [b"ERROR " + message + b"\n", b"ERROR " + message, b"ERROR " + b'"' * length]
 for n in range(20):  # messages (masked, then remembered) ending at the block's end
     blocks += [b"WARN m " + digits(n), b"ERROR k=" + digits(n) + b"\nERROR k=" + digits(n)]
 for pad in range(40):  # a level token (or a byte that may start one) at every offset
@@ -1228,6 +1249,8 @@ for block in blocks:
     for ceiling, max_key in ((None, -1), (b"k", 3)):
         _fastscan.scan_block(block, True, ceiling, max_key, (2026, 11, 27, 0, 0, 0), -1, None,
                              None, True)
+_fastscan.scan_block(blocks[-20], True, None, -1, (2026, 11, 27, 0, 0, 0), -2**63, None,
+                     lambda key: True, True)  # admit decisions; the lowest prev_key
 print("scanned", len(blocks))
 '''
 
