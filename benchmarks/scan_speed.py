@@ -31,31 +31,17 @@ from logcrunch.scan import ScanConfig, scan_file
 HERE = Path(__file__).resolve().parent
 
 
-def c_pass(path: str) -> None:
-    """scan_block over the file's line-aligned blocks (what callgrind counts)."""
+def _native():
     from logcrunch import scan
 
     native = scan.native_scanner()
     if native is None:
         sys.exit("no C scanner in this build")
-    data = Path(path).read_bytes()
-    start = 0
-    while start < len(data):
-        cut = data.rfind(b"\n", start, start + defaults.CHUNK_SIZE)
-        end = len(data) if cut < 0 else cut + 1
-        native.scan_block(data[start:end], True, None, defaults.MAX_METRIC_NAME_CHARS,
-                          (2026, 11, 27, 0, 0, 0), -1, None, None, True)
-        start = end
+    return native
 
 
-def c_pass_seconds(path: str, repeat: int = 7) -> float:
-    """The fastest of ``repeat`` runs of `c_pass`'s scan_block calls over ``path``, timed without
-    the read and the cutting into blocks."""
-    from logcrunch import scan
-
-    native = scan.native_scanner()
-    if native is None:
-        sys.exit("no C scanner in this build")
+def _blocks(path: str) -> list[bytes]:
+    """The file cut into line-aligned blocks of the scanner's chunk size."""
     data = Path(path).read_bytes()
     blocks, start = [], 0
     while start < len(data):
@@ -63,12 +49,28 @@ def c_pass_seconds(path: str, repeat: int = 7) -> float:
         end = len(data) if cut < 0 else cut + 1
         blocks.append(data[start:end])
         start = end
+    return blocks
+
+
+def _scan_blocks(native, blocks: list[bytes]) -> None:
+    for block in blocks:
+        native.scan_block(block, True, None, defaults.MAX_METRIC_NAME_CHARS,
+                          (2026, 11, 27, 0, 0, 0), -1, None, None, True)
+
+
+def c_pass(path: str) -> None:
+    """scan_block over the file's line-aligned blocks (what callgrind counts)."""
+    _scan_blocks(_native(), _blocks(path))
+
+
+def c_pass_seconds(path: str, repeat: int = 7) -> float:
+    """The fastest of ``repeat`` runs of `c_pass`'s scan_block calls over ``path``, timed without
+    the read and the cutting into blocks."""
+    native, blocks = _native(), _blocks(path)
     best = float("inf")
     for _ in range(repeat):
         started = time.perf_counter()
-        for block in blocks:
-            native.scan_block(block, True, None, defaults.MAX_METRIC_NAME_CHARS,
-                              (2026, 11, 27, 0, 0, 0), -1, None, None, True)
+        _scan_blocks(native, blocks)
         best = min(best, time.perf_counter() - started)
     return best
 

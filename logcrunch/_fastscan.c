@@ -221,6 +221,18 @@ static inline int stamp_end_ok(const uchar *s, Py_ssize_t n, Py_ssize_t p) {
 }
 
 /* The value of k (<= 9) digits at s[p], or -1 when they are not all digits within n. */
+static inline uint64_t has_zero_byte(uint64_t w) {
+    return (w - 0x0101010101010101ULL) & ~w & 0x8080808080808080ULL; /* exact for "any" */
+}
+
+/* Whether some byte of w is strictly between m and n (m <= 127, n <= 128): bit-twiddling
+ * "hasbetween", exact per byte lane (no carries cross lanes). */
+static inline uint64_t has_byte_between(uint64_t w, unsigned m, unsigned n) {
+    const uint64_t ones = 0x0101010101010101ULL, low7 = ones * 127;
+    return ((ones * (127 + n) - (w & low7)) & ~w & ((w & low7) + ones * (127 - m))) &
+           (ones * 128);
+}
+
 static inline int digits_at(const uchar *s, Py_ssize_t n, Py_ssize_t p, int k) {
     if (p + k > n) return -1;
     int value = 0;
@@ -239,11 +251,9 @@ static inline int time_at(const uchar *s, Py_ssize_t n, Py_ssize_t p, Fields *f)
     /* "HH:MM:SS" in one load: lanes 0, 1, 3, 4, 6 and 7 must be digits */
     uint64_t w;
     memcpy(&w, s + p, 8);
-    const uint64_t ones = 0x0101010101010101ULL, low7 = ones * 127;
-    uint64_t digit = ((ones * (127 + '9' + 1) - (w & low7)) & ~w &
-                      ((w & low7) + ones * (127 - ('0' - 1)))) & (ones * 128);
+    const uint64_t digit = has_byte_between(w, '0' - 1, '9' + 1);
     if ((digit & 0x8080008080008080ULL) != 0x8080008080008080ULL) return 0;
-    uint64_t v = w - ones * '0'; /* no lane borrows: each is '0' or more (':' too) */
+    uint64_t v = w - 0x3030303030303030ULL; /* no lane borrows: each is '0' or more (':' too) */
     f->hour = (int)(v & 0xFF) * 10 + (int)(v >> 8 & 0xFF);
     f->minute = (int)(v >> 24 & 0xFF) * 10 + (int)(v >> 32 & 0xFF);
     f->second = (int)(v >> 48 & 0xFF) * 10 + (int)(v >> 56 & 0xFF);
@@ -1002,18 +1012,6 @@ static Py_ssize_t proxifier_header_end(const uchar *s, Py_ssize_t n) {
     while (p < n && !is_space(s[p])) p++;
     if (p == q || p >= n || s[p] != ' ') return 0;
     return p + 1;
-}
-
-static inline uint64_t has_zero_byte(uint64_t w) {
-    return (w - 0x0101010101010101ULL) & ~w & 0x8080808080808080ULL; /* exact for "any" */
-}
-
-/* Whether some byte of w is strictly between m and n (m <= 127, n <= 128): bit-twiddling
- * "hasbetween", exact per byte lane (no carries cross lanes). */
-static inline uint64_t has_byte_between(uint64_t w, unsigned m, unsigned n) {
-    const uint64_t ones = 0x0101010101010101ULL, low7 = ones * 127;
-    return ((ones * (127 + n) - (w & low7)) & ~w & ((w & low7) + ones * (127 - m))) &
-           (ones * 128);
 }
 
 /* The bytes of w (8 bytes loaded from memory, flagged by the high bits of their lanes) that may
