@@ -26,6 +26,11 @@ def run_cmd(tmp_path, root, *extra, out="out", state="state.db"):
             "-j", "1", *extra)
 
 
+def stored_paths(tmp_path) -> set[str]:
+    with sqlite3.connect(tmp_path / "state.db") as db:
+        return {os.fsdecode(p) for (p,) in db.execute("SELECT path FROM results")}
+
+
 def test_head_killed_mid_run_resumes_without_rereading_stored_files(tmp_path):
     root = tmp_path / "logs"
     truth = make_tree(root)
@@ -45,10 +50,11 @@ def test_head_killed_mid_run_resumes_without_rereading_stored_files(tmp_path):
                 env={"LOGCRUNCH_FAULTS": f"trace:{trace};hold:{last}:{hold}"})
     try:
         wait_for_file(hold, "held.")
+        # The earlier leases' results reach the head while the worker reads on (worker._Sender).
+        wait_until(lambda: len(stored_paths(tmp_path)) > 1, "earlier results to be stored")
         first_head.popen.send_signal(signal.SIGKILL)
         first_head.wait()
-        with sqlite3.connect(tmp_path / "state.db") as db:
-            stored = {os.fsdecode(p) for (p,) in db.execute("SELECT path FROM results")}
+        stored = stored_paths(tmp_path)
         assert 1 < len(stored) < truth.files
         # One stored file grows before the rerun (the next night's cron resumes an aborted
         # run): its stored result is stale and must not count.

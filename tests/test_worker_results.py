@@ -1,0 +1,276 @@
+"""Results go back to the head from a side thread (worker._Sender) while the child reads on, and
+the next lease is asked for before the last results of a lease are handed over. Real TCP to an
+in-process head where the head's timing matters; stand-in proxies where only the worker's own
+bookkeeping does. Every wait has a timeout; nothing is timed with sleeps."""
+
+import os
+import threading
+
+import pytest
+
+from logcrunch import worker as worker_module
+from logcrunch.broker import Broker, JobInfo, Task
+from logcrunch.recorder import MemoryRecorder
+from logcrunch.scan import ScanConfig
+from logcrunch.summary import FileSummary
+from logcrunch.transport import BrokerServer, PeerMisbehaved
+from logcrunch.worker import WorkerOptions, WorkerProcess, _Sender
+from tests.helpers import wait_until
+
+KEY = b"k" * 32
+WAIT = 30.0
+
+
+class HeldRecorder(MemoryRecorder):
+    """Records like the head's in-memory recorder, but holds the first batch until released."""
+
+    def __init__(self, scan_config):
+        super().__init__(scan_config)
+        self.first_batch_arrived = threading.Event()
+        self.release = threading.Event()
+        self.batches = 0
+
+    def record(self, batch, *args, **kwargs):
+        self.batches += 1
+        if self.batches == 1:
+            self.first_batch_arrived.set()
+            assert self.release.wait(WAIT), "the test never released the first batch"
+        return super().record(batch, *args, **kwargs)
+
+
+def test_a_worker_reads_its_next_lease_while_the_head_still_records_the_last(tmp_path,
+                                                                            monkeypatch):
+    paths = []
+    for number in range(3):
+        path = tmp_path / f"app{number}.log"
+        path.write_text(f"2024-05-01T10:00:0{number}Z ERROR boom {number}\n" * (number + 1))
+        paths.append(str(path))
+    opened = []
+    real_open = worker_module.open_confined
+    monkeypatch.setattr(worker_module, "open_confined",
+                        lambda path, *args: opened.append(path) or real_open(path, *args))
+    recorder = HeldRecorder(ScanConfig())
+    broker = Broker(scan_config=ScanConfig(), lease_max_files=1, recorder=recorder)
+    for path in paths:
+        broker.add_task(path, os.path.getsize(path))
+    broker.close_submissions()
+    server = BrokerServer(broker, ("127.0.0.1", 0), KEY)
+    server.start()
+    process = WorkerProcess(WorkerOptions(address=server.address, authkey=KEY, connect_timeout=5,
+                                          allow_roots=(str(tmp_path),)))
+    working = threading.Thread(target=process.run, daemon=True)
+    working.start()
+    try:
+        assert recorder.first_batch_arrived.wait(WAIT)
+        # The head is still recording the first file's result: the worker has read on.
+        wait_until(lambda: len(opened) >= 3, "the worker to read the other leases", timeout=WAIT)
+        assert broker.progress().files_done == 0
+        recorder.release.set()
+        working.join(WAIT)
+        assert not working.is_alive()
+        results = {summary.path: summary.lines for _task, summary in recorder.take_results()}
+        assert results == {path: number + 1 for number, path in enumerate(paths)}
+        assert broker.is_done() and broker.rejected_results == 0
+    finally:
+        recorder.release.set()
+        process.stop.set()
+        server.close()
+        working.join(WAIT)
+
+
+class RecordingSender:
+    """Stands in for the sender: keeps what it is handed."""
+
+    def __init__(self):
+        self.sent = []
+
+    def send(self, lease_id, results, finished):
+        self.sent.append((lease_id, [task_id for task_id, _ in results], finished))
+
+    def check(self):
+        pass
+
+
+class QuietHeartbeat:
+    lost = threading.Event()
+    current = None
+
+    def begin(self, lease_id, interval):
+        pass
+
+    def end(self):
+        pass
+
+
+def task(task_id):
+    return Task(task_id, f"/logs/app{task_id}.log", 10)
+
+
+class ScriptedHead:
+    """A stand-in proxy answering lease calls from a script; records (lease id, wait) asked."""
+
+    def __init__(self, answers, on_call=None):
+        self.answers = list(answers)
+        self.asked = []
+        self.on_call = on_call or (lambda number: None)
+
+    def lease(self, worker, job_id, max_files, wait):
+        self.asked.append(wait)
+        self.on_call(len(self.asked))
+        return self.answers.pop(0)
+
+
+def scripted_worker(head, monkeypatch):
+    worker = WorkerProcess(WorkerOptions(address=("127.0.0.1", 1), authkey=b"k" * 32))
+    worker.proxy = head
+    worker.sender = RecordingSender()
+    worker.heartbeat = QuietHeartbeat()
+    monkeypatch.setattr(worker, "scan", lambda task, job: FileSummary(path=task.path))
+    return worker
+
+
+JOB = JobInfo("ab12", None, lease_seconds=30, heartbeat_seconds=5)
+
+
+def test_the_next_lease_is_asked_for_without_waiting_before_the_last_results_go(monkeypatch):
+    head = ScriptedHead([["work", "a1", [task(1), task(2)]], ["work", "a2", [task(3)]],
+                         ["wait", None, []], ["done", None, []]])
+    worker = scripted_worker(head, monkeypatch)
+    order = []
+    head.on_call = lambda number: order.append(("lease", len(worker.sender.sent)))
+    worker._work_job(JOB)
+    # Every lease answered work, and each one's results were handed over after the next lease
+    # call; the call made with results still to come never waits; "wait" falls back to a long poll.
+    assert head.asked == [worker_module.LEASE_WAIT_SECONDS, 0.0, 0.0,
+                          worker_module.LEASE_WAIT_SECONDS]
+    assert order == [("lease", 0), ("lease", 0), ("lease", 1), ("lease", 2)]
+    assert worker.sender.sent == [("a1", [1, 2], True), ("a2", [3], True)]
+
+
+def test_a_worker_stopped_with_the_next_lease_in_hand_gives_it_back_unread(monkeypatch):
+    head = ScriptedHead([["work", "a1", [task(1)]], ["work", "a2", [task(2)]]])
+    worker = scripted_worker(head, monkeypatch)
+    head.on_call = lambda number: number == 2 and worker.stop.set()  # SIGTERM mid-call
+    worker._work_job(JOB)
+    assert worker.sender.sent == [("a1", [1], True), ("a2", [], True)]
+
+
+def test_a_stopped_worker_does_not_ask_for_another_lease(monkeypatch):
+    head = ScriptedHead([["work", "a1", [task(1), task(2)]]])
+    worker = scripted_worker(head, monkeypatch)
+    scanned = []
+
+    def scan(task, job):
+        scanned.append(task.task_id)
+        worker.stop.set()  # SIGTERM while the first file is read
+        return FileSummary(path=task.path)
+
+    monkeypatch.setattr(worker, "scan", scan)
+    worker._work_job(JOB)
+    assert scanned == [1] and head.asked == [worker_module.LEASE_WAIT_SECONDS]
+    assert worker.sender.sent == [("a1", [1], True)]  # task 2 goes back with the lease
+
+
+class StandInHead:
+    """A connection's proxy for the sender: answers complete calls as told, once released."""
+
+    def __init__(self, answer=1, failures=0, hold=False):
+        self.answer, self.failures = answer, failures
+        self.calls = []
+        self.release = threading.Event()
+        if not hold:
+            self.release.set()
+        self.started = threading.Semaphore(0)
+
+    def complete(self, worker, lease_id, results, finished):
+        self.calls.append(lease_id)
+        self.started.release()
+        assert self.release.wait(WAIT)
+        if self.failures:
+            self.failures -= 1
+            raise ConnectionResetError("reset by peer")
+        return self.answer
+
+
+class StandInWorker:
+    def __init__(self, head):
+        self.head = head
+        self.name = "node1:1:1"
+        self.call_timeout = 10.0
+        self.options = WorkerOptions(address=("127.0.0.1", 1), authkey=b"k" * 32)
+        self.connections = 0
+
+    def open_connection(self, deadline):
+        self.connections += 1
+        return self.head
+
+
+@pytest.fixture
+def no_timeouts(monkeypatch):
+    monkeypatch.setattr(worker_module, "set_call_timeout", lambda proxy, seconds: None)
+
+
+def started(thread):
+    thread.start()
+    return thread
+
+
+def test_the_sender_hands_batches_over_in_order_and_waits_for_their_answers(no_timeouts):
+    head = StandInHead()
+    sender = started(_Sender(StandInWorker(head)))
+    for lease_id in ("a1", "a1", "a2"):
+        sender.send(lease_id, [], lease_id == "a2")
+    sender.wait_sent(WAIT)
+    assert head.calls == ["a1", "a1", "a2"]
+    sender.finish()
+    sender.join(WAIT)
+    assert not sender.is_alive()
+
+
+def test_the_sender_holds_at_most_one_batch_besides_the_one_being_sent(no_timeouts):
+    head = StandInHead(hold=True)
+    sender = started(_Sender(StandInWorker(head)))
+    sender.send("a1", [], False)
+    assert head.started.acquire(timeout=WAIT)  # L1 is being sent
+    sender.send("a2", [], False)  # queued
+    third = started(threading.Thread(target=sender.send, args=("a3", [], True), daemon=True))
+    third.join(0.2)
+    assert third.is_alive()  # the child blocks rather than piling up results
+    head.release.set()
+    third.join(WAIT)
+    sender.wait_sent(WAIT)
+    assert head.calls == ["a1", "a2", "a3"]
+
+
+def test_the_sender_reconnects_once_and_retries_a_call_whose_connection_broke(no_timeouts):
+    head = StandInHead(failures=1)
+    worker = StandInWorker(head)
+    sender = started(_Sender(worker))
+    sender.send("a1", [], True)
+    sender.wait_sent(WAIT)
+    assert head.calls == ["a1", "a1"] and worker.connections == 2
+
+
+def test_a_batch_that_fails_twice_raises_in_the_childs_thread_once(no_timeouts):
+    sender = started(_Sender(StandInWorker(StandInHead(failures=2))))
+    sender.send("a1", [], True)
+    with pytest.raises(ConnectionResetError):
+        sender.wait_sent(WAIT)
+    sender.check()  # raised once: the child's loop has handled it
+    sender.send("a2", [], True)  # and the next batch goes on a new connection
+    sender.wait_sent(WAIT)
+
+
+def test_an_answer_no_head_gives_is_the_peer_misbehaving(no_timeouts):
+    sender = started(_Sender(StandInWorker(StandInHead(answer="all good"))))
+    sender.send("a1", [], True)
+    with pytest.raises(PeerMisbehaved):
+        sender.wait_sent(WAIT)
+
+
+def test_the_failure_of_an_earlier_batch_surfaces_at_the_next_send(no_timeouts):
+    sender = started(_Sender(StandInWorker(StandInHead(failures=2))))
+    sender.send("a1", [], False)
+    wait_until(lambda: sender._unanswered == 0, "the batch's call to end", timeout=WAIT)
+    with pytest.raises(ConnectionResetError):
+        sender.send("a2", [], True)
