@@ -47,10 +47,10 @@ has a recognised level, "other" (NEUTRAL); a line with no token has none (NONE).
 from __future__ import annotations
 
 import json
-import re
 from fractions import Fraction
 
 from logcrunch import stamps
+from logcrunch.patterns import LazyPattern
 from logcrunch.summary import int_is_kept, parse_number
 
 ERROR = 2
@@ -110,22 +110,22 @@ CONTINUATION_PATTERN = (
 )
 
 # The leftmost match in a line's content is its first bare / bracketed / keyed token.
-LEVEL_TOKEN_RE = re.compile(TOKEN_PATTERN.encode())
-CONTINUATION_RE = re.compile(CONTINUATION_PATTERN.encode())
+LEVEL_TOKEN_RE = LazyPattern(TOKEN_PATTERN.encode())
+CONTINUATION_RE = LazyPattern(CONTINUATION_PATTERN.encode())
 # The lookbehind keeps it linear: without it a long run of letters is tried at every offset.
-_COLON_RE = re.compile(rb"(?<![A-Za-z])([A-Z]?[a-z]+) ?:(?=\s|$)")
+_COLON_RE = LazyPattern(rb"(?<![A-Za-z])([A-Z]?[a-z]+) ?:(?=\s|$)")
 # dmesg --decode: "kern  :err   : [...] msg" (facility, level, each padded, then a colon).
-_DMESG_DECODED_RE = re.compile(rb"[a-z]+ *:([a-z]+) *:(?=\s|$)")
+_DMESG_DECODED_RE = LazyPattern(rb"[a-z]+ *:([a-z]+) *:(?=\s|$)")
 # Single-letter severities in the level position (MongoDB, GlusterFS): F E C error, W warning,
 # I N D T other.
 _LETTER_LEVEL = {b"F": ERROR, b"E": ERROR, b"C": ERROR, b"W": WARN, b"I": NEUTRAL, b"N": NEUTRAL,
                  b"D": NEUTRAL, b"T": NEUTRAL}
 # Proxifier: "[10.30 16:49:06] chrome.exe - proxy.example.com:5070 error : ..."
-PROXIFIER_HEADER_RE = re.compile(rb"\[\d\d\.\d\d \d\d:\d\d:\d\d\] \S+ - \S+ ")
-_TITLE_RE = re.compile(rb"[A-Z][a-z]+(?=[\s\]):>|,;]|$)")
-_GLOG_RE = re.compile(rb"([IWEF])\d{4} \d\d:\d\d:\d\d")
+PROXIFIER_HEADER_RE = LazyPattern(rb"\[\d\d\.\d\d \d\d:\d\d:\d\d\] \S+ - \S+ ")
+_TITLE_RE = LazyPattern(rb"[A-Z][a-z]+(?=[\s\]):>|,;]|$)")
+_GLOG_RE = LazyPattern(rb"([IWEF])\d{4} \d\d:\d\d:\d\d")
 _GLOG_LEVEL = {b"I": NEUTRAL, b"W": WARN, b"E": ERROR, b"F": ERROR}
-_PRI_RE = re.compile(rb"<(\d{1,3})>(?=\S)")
+_PRI_RE = LazyPattern(rb"<(\d{1,3})>(?=\S)")
 _LEVEL_SEPARATORS = b" \t,|-"
 
 
@@ -227,15 +227,15 @@ def _position_word(content: bytes, position: int) -> tuple[int, int] | None:
     return None
 
 
-_UPPER_BRACKET_RE = re.compile(rf"({_UPPER_ALT})\[".encode())
+_UPPER_BRACKET_RE = LazyPattern(rf"({_UPPER_ALT})\[".encode())
 # Exim's main log: a message id, then the delivery flag: ** failed (error), == deferred
 # (warning), <= => -> *> other.
-_EXIM_RE = re.compile(rb"[0-9A-Za-z]{6}-(?:[0-9A-Za-z]{11}|[0-9A-Za-z]{6})-(?:[0-9A-Za-z]{4}|"
+_EXIM_RE = LazyPattern(rb"[0-9A-Za-z]{6}-(?:[0-9A-Za-z]{11}|[0-9A-Za-z]{6})-(?:[0-9A-Za-z]{4}|"
                       rb"[0-9A-Za-z]{2}) (\*\*|==|<=|=>|->|\*>)(?=\s|$)")
 _EXIM_FLAGS = {b"**": ERROR, b"==": WARN, b"<=": NEUTRAL, b"=>": NEUTRAL, b"->": NEUTRAL,
                b"*>": NEUTRAL}
 # Ceph: a thread id in hex, then the priority -1 (derr): an error.
-_CEPH_RE = re.compile(rb"[0-9a-f]{6,16} -1(?=\s)")
+_CEPH_RE = LazyPattern(rb"[0-9a-f]{6,16} -1(?=\s)")
 _BLANKS = (b" ", b"\t", b"\n", b"\r", b"\f", b"\v")
 
 
@@ -269,14 +269,14 @@ ACCESS = "access"
 LOGCAT = "logcat"
 FORMATS = (PLAIN, LOGFMT, APACHE_ERROR, JSON, ACCESS, LOGCAT)
 
-ACCESS_LINE_RE = re.compile(rb'\S+ \S+ \S+ \[[^\]\n]*\] "[^"\n]*" (\d{3}) (\d+|-)(?=\s|$)')
-LOGCAT_LINE_RE = re.compile(
+ACCESS_LINE_RE = LazyPattern(rb'\S+ \S+ \S+ \[[^\]\n]*\] "[^"\n]*" (\d{3}) (\d+|-)(?=\s|$)')
+LOGCAT_LINE_RE = LazyPattern(
     rb"(?:\d\d-\d\d \d\d:\d\d:\d\d\.\d+ +\d+ +\d+ ([VDIWEFAS]) "  # threadtime
     rb"|([VDIWEFAS])/[^(:\n]*\( *\d+\): )"  # brief
 )
 _LOGCAT_LEVEL = {b"E": ERROR, b"F": ERROR, b"A": ERROR, b"W": WARN}
-_APACHE_ERROR_LINE_RE = re.compile(rb"\[[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d [\d:.]+ \d{4}\] \[")
-_LOGFMT_LINE_RE = re.compile(rb"[A-Za-z_][\w.\-]*=\S*( [A-Za-z_][\w.\-]*=)")
+_APACHE_ERROR_LINE_RE = LazyPattern(rb"\[[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d [\d:.]+ \d{4}\] \[")
+_LOGFMT_LINE_RE = LazyPattern(rb"[A-Za-z_][\w.\-]*=\S*( [A-Za-z_][\w.\-]*=)")
 _JSON_LEVEL_KEYS = ("level", "severity", "lvl")
 
 

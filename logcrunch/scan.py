@@ -68,6 +68,7 @@ from logcrunch.formats import (
     sniff_format,
     token_level,
 )
+from logcrunch.patterns import LazyPattern
 from logcrunch.readers import (
     MAGIC_BYTES,
     BoundedReader,
@@ -121,10 +122,10 @@ BINARY_REASON = "binary file (NUL byte in first 64 KiB)"
 NUMBER_PATTERN = rb"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 # A logfmt pair whose value is a number ending at whitespace, run over b"\n" + a block of whole
 # lines: the leading whitespace is matched rather than looked behind at, which is much faster.
-LOGFMT_NUMBER_PAIR_RE = re.compile(
+LOGFMT_NUMBER_PAIR_RE = LazyPattern(
     rb"\s([A-Za-z_][\w.\-]*)=(" + NUMBER_PATTERN + rb")[,;]?(?=\s)"
 )
-_METRIC_NAME_RE = re.compile(r"[A-Za-z_][\w.\-]*")
+_METRIC_NAME_RE = LazyPattern(r"[A-Za-z_][\w.\-]*")
 
 
 @dataclass(frozen=True)
@@ -1285,7 +1286,7 @@ def _content_at(block: bytes | memoryview, offset: int) -> bytes:
     return content[:-1] if content.endswith(b"\r") else content
 
 
-_NEWLINE = re.compile(b"\n")
+_NEWLINE = LazyPattern(b"\n")
 
 
 _SHORT_TEXT = defaults.MAX_SIGNIFICANT_DIGITS  # a number text this short without exponent is kept

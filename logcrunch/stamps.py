@@ -31,10 +31,11 @@ punctuation), and its fields must make a real date and time (seconds 0-59), else
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from logcrunch.patterns import LazyPattern
 
 TIMESTAMP_PREFIX_BYTES = 160  # stamps sit near the start of a line
 EPOCH_FIRST = 946684800  # 2000-01-01T00:00:00Z
@@ -93,30 +94,30 @@ def _epoch(seconds: int, fraction: bytes) -> Stamp | None:
 
 
 # Anchored layouts: (regex, builder of the Stamp from the match groups).
-_ISO = re.compile(rb"(\d{4})-(\d\d)-(\d\d)[T ]" + _TIME + _FRACTION + _ZONE + _END)
-_BGL = re.compile(rb"(\d{4})-(\d\d)-(\d\d)-(\d\d)\.(\d\d)\.(\d\d)" + _FRACTION + _END)
-_DOTTED = re.compile(rb"(\d{4})\.(\d\d)\.(\d\d)[ T\-]" + _TIME + _FRACTION + _END)
-_SLASHED = re.compile(rb"(\d{4})/(\d\d)/(\d\d)[ T]" + _TIME + _FRACTION + _END)
-_COMPACT = re.compile(rb"(\d{4})(\d\d)(\d\d)[\-T ]" + _TIME + rb"(?:[:.,](\d+))?" + _END)
-_SPARK = re.compile(rb"(\d\d)/(\d\d)/(\d\d) " + _TIME + _END)
-_HDFS = re.compile(rb"(\d\d)(\d\d)(\d\d) (\d\d)(\d\d)(\d\d)" + _END)
-_LOGCAT = re.compile(rb"(\d\d)-(\d\d) " + _TIME + _FRACTION + _END)
-_SYSLOG = re.compile(_MON + rb" ([ \d]\d) " + _TIME + _FRACTION + _END)
-_GLOG = re.compile(rb"[IWEF](\d\d)(\d\d) " + _TIME + _FRACTION + _END)
-_APACHE = re.compile(rb"\[[A-Z][a-z]{2} " + _MON + rb" ([ \d]\d) " + _TIME + _FRACTION
+_ISO = LazyPattern(rb"(\d{4})-(\d\d)-(\d\d)[T ]" + _TIME + _FRACTION + _ZONE + _END)
+_BGL = LazyPattern(rb"(\d{4})-(\d\d)-(\d\d)-(\d\d)\.(\d\d)\.(\d\d)" + _FRACTION + _END)
+_DOTTED = LazyPattern(rb"(\d{4})\.(\d\d)\.(\d\d)[ T\-]" + _TIME + _FRACTION + _END)
+_SLASHED = LazyPattern(rb"(\d{4})/(\d\d)/(\d\d)[ T]" + _TIME + _FRACTION + _END)
+_COMPACT = LazyPattern(rb"(\d{4})(\d\d)(\d\d)[\-T ]" + _TIME + rb"(?:[:.,](\d+))?" + _END)
+_SPARK = LazyPattern(rb"(\d\d)/(\d\d)/(\d\d) " + _TIME + _END)
+_HDFS = LazyPattern(rb"(\d\d)(\d\d)(\d\d) (\d\d)(\d\d)(\d\d)" + _END)
+_LOGCAT = LazyPattern(rb"(\d\d)-(\d\d) " + _TIME + _FRACTION + _END)
+_SYSLOG = LazyPattern(_MON + rb" ([ \d]\d) " + _TIME + _FRACTION + _END)
+_GLOG = LazyPattern(rb"[IWEF](\d\d)(\d\d) " + _TIME + _FRACTION + _END)
+_APACHE = LazyPattern(rb"\[[A-Z][a-z]{2} " + _MON + rb" ([ \d]\d) " + _TIME + _FRACTION
                      + rb" (\d{4})\]")
-_PROXIFIER = re.compile(rb"\[(\d\d)\.(\d\d) " + _TIME + rb"\]")
-_BRACKETED_SYSLOG = re.compile(rb"\[" + _MON + rb" ([ \d]\d) " + _TIME + _FRACTION + rb"\]")
-_BRACKETED_ISO = re.compile(rb"\[(\d{4})-(\d\d)-(\d\d)[T ]" + _TIME + _FRACTION + _ZONE + rb"\]")
-_EPOCH = re.compile(rb"(?:\S{1,64} +)?(?:(\d{10})(?:\.(\d+))?|(\d{13}))(?=\s|$)")
+_PROXIFIER = LazyPattern(rb"\[(\d\d)\.(\d\d) " + _TIME + rb"\]")
+_BRACKETED_SYSLOG = LazyPattern(rb"\[" + _MON + rb" ([ \d]\d) " + _TIME + _FRACTION + rb"\]")
+_BRACKETED_ISO = LazyPattern(rb"\[(\d{4})-(\d\d)-(\d\d)[T ]" + _TIME + _FRACTION + _ZONE + rb"\]")
+_EPOCH = LazyPattern(rb"(?:\S{1,64} +)?(?:(\d{10})(?:\.(\d+))?|(\d{13}))(?=\s|$)")
 # Zabbix server/proxy: "  1234:20261201:100000.123" (pid, date, time, milliseconds).
-_ZABBIX = re.compile(rb" *\d{1,7}:(\d{4})(\d\d)(\d\d):(\d\d)(\d\d)(\d\d)\.(\d{3})" + _END)
-_PRI = re.compile(rb"<(\d{1,3})>(?:\d{1,2} )?")
+_ZABBIX = LazyPattern(rb" *\d{1,7}:(\d{4})(\d\d)(\d\d):(\d\d)(\d\d)(\d\d)\.(\d{3})" + _END)
+_PRI = LazyPattern(rb"<(\d{1,3})>(?:\d{1,2} )?")
 # Searched, in this order.
-_ACCESS = re.compile(rb"\[(\d\d)/" + _MON + rb"/(\d{4}):" + _TIME + rb" ([+-]\d{4})\]")
-_ISO_ANYWHERE = re.compile(rb"(?<!\d)" + _ISO.pattern)
-_BGL_ANYWHERE = re.compile(rb"(?<!\d)" + _BGL.pattern)
-_JSON_FIELD = re.compile(
+_ACCESS = LazyPattern(rb"\[(\d\d)/" + _MON + rb"/(\d{4}):" + _TIME + rb" ([+-]\d{4})\]")
+_ISO_ANYWHERE = LazyPattern(rb"(?<!\d)" + _ISO.pattern)
+_BGL_ANYWHERE = LazyPattern(rb"(?<!\d)" + _BGL.pattern)
+_JSON_FIELD = LazyPattern(
     rb'"(?:ts|time|timestamp|@timestamp)"\s*:\s*'
     rb'(?:"([^"\n]{1,64})"|(\d{10}(?:\.\d+)?|\d{13})(?![\d.eE]))')
 

@@ -22,13 +22,13 @@ from __future__ import annotations
 
 import bisect
 import math
-import re
 import sys
 from dataclasses import dataclass, field
 from fractions import Fraction
 from operator import mul
 
 from logcrunch import defaults
+from logcrunch.patterns import LazyPattern
 from logcrunch.sketch import Sketch
 
 Number = int | Fraction
@@ -40,7 +40,7 @@ STATUS_FAILED = "failed"
 LARGEST_SAMPLE = int(sys.float_info.max)  # exact: the largest double is an integer
 _SHORT_INT = 10**defaults.MAX_SIGNIFICANT_DIGITS  # ints closer to 0 than this are always kept
 _LARGEST_ORDER = len(str(LARGEST_SAMPLE)) - 1  # 308
-_NUMBER_RE = re.compile(rb"([-+]?)(?:(\d+)\.?(\d*)|\.(\d+))(?:[eE]([-+]?\d+))?")
+_NUMBER_RE = LazyPattern(rb"([-+]?)(?:(\d+)\.?(\d*)|\.(\d+))(?:[eE]([-+]?\d+))?")
 _MAX_EXPONENT_DIGITS = 18  # a nonzero value with |exponent| >= 10**18 is out of range whatever its text
 
 

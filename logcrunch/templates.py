@@ -52,6 +52,7 @@ from __future__ import annotations
 import re
 
 from logcrunch import formats, stamps
+from logcrunch.patterns import LazyPattern
 
 TEMPLATE_INPUT_BYTES = 2048
 TEMPLATE_MAX_BYTES = 1024
@@ -63,15 +64,15 @@ _BLANK = frozenset(b" \t\r\n\v\f")
 _DELIMITERS = frozenset(b",;()[]{}<>|")
 _WORD = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
 _DIGITS = frozenset(b"0123456789")
-_KEY_RE = re.compile(rb"[A-Za-z_][\w.\-]*")
+_KEY_RE = LazyPattern(rb"[A-Za-z_][\w.\-]*")
 # A token that is a path or a URL is a variable even without a digit.
-_PATH_RE = re.compile(rb"/[^/\s]|~/|\./|[A-Za-z]:\\")
+_PATH_RE = LazyPattern(rb"/[^/\s]|~/|\./|[A-Za-z]:\\")
 # A dotted name (host, package, unit, file, class: proxy.example.com, com.whatsapp, cron.service)
 # is a variable too: a '.' between two letters or digits.
-_DOTTED_RE = re.compile(rb"[A-Za-z0-9]\.[A-Za-z0-9]")
+_DOTTED_RE = LazyPattern(rb"[A-Za-z0-9]\.[A-Za-z0-9]")
 # So is a snake_case name (a config key, function, program or error atom: disk_failure_policy,
 # heartbeat_check, basic_ncsa_auth, connection_closed): a '_' between two letters or digits.
-_SNAKE_RE = re.compile(rb"[A-Za-z0-9]_[A-Za-z0-9]")
+_SNAKE_RE = LazyPattern(rb"[A-Za-z0-9]_[A-Za-z0-9]")
 # Nouns after which a word names something (a user, a queue, a host): the word is a variable.
 NAME_KEYS = frozenset(b"""user users tenant queue queues host hosts node nodes service services server
     servers servlet table tables database db column backend handler topic bucket volume pool channel
@@ -91,12 +92,12 @@ HTTP_METHODS = frozenset((b"GET", b"POST", b"PUT", b"DELETE", b"PATCH", b"HEAD",
 NGINX_CONTEXT = b", client: "  # nginx error lines: the request context trailer starts here
 MAX_BRACKET_BYTES = 512
 _TEXT_KEYS = (b"msg", b"message")
-_LOGGER_RE = re.compile(rb"[\w.\-]+:")
-_TAG_RE = re.compile(rb"[ \t]*\S+ [\w./()\-]+(?:\[\d+\])?: ")
+_LOGGER_RE = LazyPattern(rb"[\w.\-]+:")
+_TAG_RE = LazyPattern(rb"[ \t]*\S+ [\w./()\-]+(?:\[\d+\])?: ")
 # RFC 5424 after its stamp: HOSTNAME APP-NAME PROCID MSGID STRUCTURED-DATA.
-_RFC5424_RE = re.compile(rb" \S+ \S+ \S+ \S+ (?:-|(?:\[[^\]]*\])+) ?")
-_RFC5424_START_RE = re.compile(rb"<\d{1,3}>\d{1,2} ")
-_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+_RFC5424_RE = LazyPattern(rb" \S+ \S+ \S+ \S+ (?:-|(?:\[[^\]]*\])+) ?")
+_RFC5424_START_RE = LazyPattern(rb"<\d{1,3}>\d{1,2} ")
+_CONTROL_RE = LazyPattern(r"[\x00-\x1f\x7f]")
 
 
 def _quoted_end(text: bytes, start: int) -> int:
@@ -328,7 +329,7 @@ def line_template(content: bytes, file_format: str) -> bytes:
     return mask(line_message(content, file_format))
 
 
-_REQUEST_RE = re.compile(rb'\[[^\]\n]*\] "([^"\n]*)"')
+_REQUEST_RE = LazyPattern(rb'\[[^\]\n]*\] "([^"\n]*)"')
 
 
 def access_template(content: bytes, match: re.Match[bytes]) -> bytes:
