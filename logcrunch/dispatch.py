@@ -13,7 +13,9 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import select
 import signal
+import threading
 from typing import Protocol
 
 from logcrunch.broker import Broker
@@ -108,11 +110,15 @@ class LocalWorkers:
 
     def __init__(self, processes: int, authkey: bytes, state_path: str) -> None:
         self._ctx = multiprocessing.get_context("fork")
-        # Released at the first task, or when the head has ended. A semaphore, not an Event: an
-        # Event's set() waits for every process sleeping in wait() to wake, and one killed there
-        # (systemd's or Slurm's SIGTERM to the whole job, the OOM killer) never does.
-        self._wake = self._ctx.Semaphore(0)
-        self._has_work = self._ctx.Value("b", 0, lock=False)
+        # The supervisor waits on a pipe: one byte at the first task; end of file when the head
+        # ends (or dies) without work. Not a multiprocessing Event: its set() waits for every
+        # process sleeping in wait() to wake, and one killed there (systemd's or Slurm's SIGTERM
+        # to the whole job, the OOM killer) never does. Nor a semaphore and a shared flag: those
+        # cost the head ~6 ms before the fork (ctypes, an arena), a pipe ~50 us.
+        self._wake_read: int | None = None
+        self._wake_write: int | None = None
+        self._lock = threading.Lock()  # work_queued (walk thread) and stop may race
+        self._work_sent = False
         self.processes = processes
         self.authkey = authkey
         self.state_path = state_path
@@ -121,16 +127,23 @@ class LocalWorkers:
     def start(self, address: tuple[str, int]) -> None:
         options = WorkerOptions(address=address, authkey=self.authkey, processes=self.processes,
                                 connect_timeout=30.0)
+        self._wake_read, self._wake_write = os.pipe()
         self.process = self._ctx.Process(
             target=_local_worker_main,
-            args=(options, self.state_path, self._wake, self._has_work),
+            args=(options, self.state_path, self._wake_read, self._wake_write),
             name="logcrunch-local-workers")
-        self.process.start()
+        try:
+            self.process.start()
+        finally:
+            os.close(self._wake_read)  # (the supervisor's copy is its own)
+            self._wake_read = None
 
     def work_queued(self) -> None:
         """The head's on_dispatch hook: the first task is about to be queued."""
-        self._has_work.value = 1
-        self._wake.release()
+        with self._lock:
+            if self._wake_write is not None and not self._work_sent:
+                self._work_sent = True
+                os.write(self._wake_write, b"w")
 
     def exited_early(self, broker: Broker) -> str:
         if not self.process.is_alive() and not broker.is_done():
@@ -138,12 +151,16 @@ class LocalWorkers:
         return ""
 
     def stop(self, broker: Broker) -> None:
-        """After the head's end: an idle supervisor leaves at once; workers that heard "done" are
-        leaving already; SIGTERM tells the rest (say, still connecting to an aborted head)."""
-        self._wake.release()
+        """After the head's end: an idle supervisor leaves at once (end of file on its pipe);
+        workers that heard "done" are leaving already; SIGTERM tells the rest (say, still
+        connecting to an aborted head)."""
+        with self._lock:
+            if self._wake_write is not None:
+                os.close(self._wake_write)
+                self._wake_write = None
         if self.process is None:  # never started
             return
-        heard = not self._has_work.value or broker.last_worker_contact() is not None
+        heard = not self._work_sent or broker.last_worker_contact() is not None
         self.process.join(timeout=2 if heard else 0.1)
         if self.process.is_alive():
             self.process.terminate()
@@ -153,7 +170,9 @@ class LocalWorkers:
             self.process.join()
 
 
-def _local_worker_main(options: WorkerOptions, state_path: str, wake, has_work) -> None:
+def _local_worker_main(options: WorkerOptions, state_path: str, wake_read: int,
+                       wake_write: int) -> None:
+    os.close(wake_write)  # else the head's end of file would never come
     die_with_parent()
     # The head's handlers may be installed already (they stop the head, not this process).
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -167,10 +186,12 @@ def _local_worker_main(options: WorkerOptions, state_path: str, wake, has_work) 
     # never answers still shows: the workers give up with an error, the head times out.
     logging.getLogger("logcrunch.worker").setLevel(logging.ERROR)
     head_pid = os.getppid()
-    while not wake.acquire(timeout=5.0):
-        if os.getppid() != head_pid:  # the head died (where PDEATHSIG does not exist)
+    while not select.select([wake_read], [], [], 5.0)[0]:
+        if os.getppid() != head_pid:  # the head died (and its end of the pipe with it)
             os._exit(0)
-    if not has_work.value:  # the job ended with nothing to read: nothing to connect for
+    has_work = os.read(wake_read, 1) == b"w"
+    os.close(wake_read)
+    if not has_work:  # the job ended with nothing to read: nothing to connect for
         os._exit(0)
     try:
         code = run_worker(options)
