@@ -86,8 +86,14 @@ def representative(index: int) -> Fraction | None:
         return None
     octave, step = divmod(magnitude, SUB_BUCKETS)
     lo, hi = SUB_BUCKETS + step, SUB_BUCKETS + step + 1  # in units of 2**(octave - 1081)
-    value = Fraction(2 * lo * hi, lo + hi) * Fraction(2) ** (octave - 1081)
-    return value if index > 0 else -value
+    # 2 * lo * hi / (lo + hi) * 2**shift in one Fraction (one gcd): Fraction arithmetic made
+    # the percentiles most of a report's time (tests: the Fraction formula as the reference).
+    numerator, denominator, shift = 2 * lo * hi, lo + hi, octave - 1081
+    if shift >= 0:
+        numerator <<= shift
+    else:
+        denominator <<= -shift
+    return Fraction(numerator if index > 0 else -numerator, denominator)
 
 
 def fold(counts: dict[int, int], limit: int) -> dict[int, int]:
@@ -105,8 +111,9 @@ def fold(counts: dict[int, int], limit: int) -> dict[int, int]:
 
 
 def nearest_rank(count: int, quantile: Fraction) -> int:
-    """The 1-based rank of the ``quantile`` nearest-rank sample of ``count`` samples."""
-    return max(1, math.ceil(quantile * count))
+    """The 1-based rank of the ``quantile`` nearest-rank sample of ``count`` samples:
+    ceil(quantile * count), in integers (``quantile``: an int or a Fraction)."""
+    return max(1, -(-quantile.numerator * count // quantile.denominator))
 
 
 class Sketch:

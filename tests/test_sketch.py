@@ -213,3 +213,44 @@ def test_a_packed_sketch_keeps_the_order_it_was_sent_in_for_validation():
     assert sketch_problem(Metric(2, 3, 5, 1, 2, Sketch.from_flat([one, 1, two, 1]))) == ""
     assert "ascending" in sketch_problem(Metric(2, 3, 5, 1, 2, Sketch.from_flat([two, 1, one, 1])))
     assert "positive" in sketch_problem(Metric(2, 3, 5, 1, 2, Sketch.from_flat([one, 2, two, 0])))
+
+
+# --- the integer fast paths against their Fraction formulas ------------------------------------
+
+
+def reference_representative(index: int) -> Fraction | None:
+    """2 * lo * hi / (lo + hi) of the bucket, in Fraction arithmetic (the formula as written)."""
+    if index == 0:
+        return Fraction(0)
+    if abs(index) >= TOP:
+        return None
+    octave, step = divmod(abs(index), sketch.SUB_BUCKETS)
+    lo, hi = sketch.SUB_BUCKETS + step, sketch.SUB_BUCKETS + step + 1
+    value = Fraction(2 * lo * hi, lo + hi) * Fraction(2) ** (octave - 1081)
+    return value if index > 0 else -value
+
+
+@settings(max_examples=2000)
+@given(st.integers(min_value=-TOP - 2, max_value=TOP + 2))
+@example(1)
+@example(-1)
+@example(TOP - 1)
+@example(-(TOP - 1))
+@example(1081 * sketch.SUB_BUCKETS)  # the shift changes sign here
+@example(1081 * sketch.SUB_BUCKETS - 1)
+def test_a_representative_is_its_fraction_formula(index):
+    assert representative(index) == reference_representative(index)
+
+
+@settings(max_examples=2000)
+@given(st.integers(min_value=0, max_value=10**20),
+       st.fractions(min_value=0, max_value=1, max_denominator=10**6) | st.sampled_from(QUANTILES))
+@example(1, Fraction(0))
+@example(3, Fraction(1, 3))
+@example(10**20, Fraction(999999, 1000000))
+def test_a_nearest_rank_is_the_ceiling_of_its_fraction(count, quantile):
+    import math
+
+    assert sketch.nearest_rank(count, quantile) == max(1, math.ceil(quantile * count))
+    assert sketch.nearest_rank(count, int(quantile == 1)) == max(1, math.ceil(int(quantile == 1)
+                                                                               * count))

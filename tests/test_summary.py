@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from logcrunch import defaults
 from logcrunch.summary import (
+    LARGEST_SAMPLE,
     FileSummary,
     Metric,
     MetricCap,
@@ -294,3 +295,39 @@ def test_merge_range_adds_the_new_counters():
     merged = first.merge_range(second)
     assert (merged.samples_out_of_range, merged.samples_over_metric_cap, merged.max_metrics) == (
         5, 5, 9)
+
+
+def reference_stddev(metric: Metric) -> float | None:
+    """The population stddev as the formula reads, in Fractions (Metric.stddev's reference)."""
+    if not metric.count:
+        return None
+    mean = Fraction(metric.total) / metric.count
+    variance = Fraction(metric.total_sq) / metric.count - mean * mean
+    if variance <= 0:
+        return 0.0
+    try:
+        return math.sqrt(variance)
+    except OverflowError:
+        root = math.isqrt(variance.numerator // variance.denominator)
+        return float(root) if root <= LARGEST_SAMPLE else math.inf
+
+
+exact_numbers = st.one_of(
+    st.integers(min_value=-10**20, max_value=10**20),
+    st.fractions(max_denominator=10**6).filter(lambda f: abs(f) < 10**15),
+    st.sampled_from([10**308, 17 * 10**307, Fraction(1, 2), -10**308, 0]))
+
+
+@settings(max_examples=1500)
+@given(st.lists(exact_numbers, max_size=12))
+def test_stddev_is_its_fraction_formula(values):
+    metric = Metric.of(values)
+    assert metric.stddev == reference_stddev(metric)
+
+
+@given(st.integers(min_value=1, max_value=10**6), exact_numbers,
+       st.one_of(st.integers(min_value=0, max_value=10**1000),
+                 st.fractions(min_value=0, max_denominator=10**6)))
+def test_stddev_of_any_stored_metric_is_its_fraction_formula(count, total, total_sq):
+    metric = Metric(count=count, total=total, total_sq=total_sq, minimum=0, maximum=0)
+    assert metric.stddev == reference_stddev(metric)
