@@ -127,6 +127,9 @@ class LocalWorkers:
     def start(self, address: tuple[str, int]) -> None:
         options = WorkerOptions(address=address, authkey=self.authkey, processes=self.processes,
                                 connect_timeout=30.0)
+        # (A process the head forked later would inherit the write end, and the supervisor
+        # would never see end of file: `stop` then takes its fallback of join, SIGTERM. The
+        # head of `logcrunch run` forks nothing else.)
         self._wake_read, self._wake_write = os.pipe()
         self.process = self._ctx.Process(
             target=_local_worker_main,
@@ -143,7 +146,10 @@ class LocalWorkers:
         with self._lock:
             if self._wake_write is not None and not self._work_sent:
                 self._work_sent = True
-                os.write(self._wake_write, b"w")
+                try:
+                    os.write(self._wake_write, b"w")
+                except OSError:  # (EPIPE) the supervisor is gone: liveness() says so
+                    pass
 
     def exited_early(self, broker: Broker) -> str:
         if not self.process.is_alive() and not broker.is_done():

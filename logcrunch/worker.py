@@ -286,20 +286,22 @@ class WorkerProcess:
             log.info("%s", policy.describe())
             self.policy = policy
         answer = None  # the next lease, when work_lease asked for it already
-        while not self.stop.is_set():
-            if self.sender is not None:
-                self.sender.check()  # an earlier batch's failure is this loop's to handle
-            if answer is None or answer[0] == "wait":
-                # The head holds the call until there is work or the job ends (a long poll).
-                answer = self._call("lease", self.name, job.job_id, None, LEASE_WAIT_SECONDS)
-            state, lease_id, tasks = answer
-            answer = None
-            if state == "done":
-                return
-            if state == "work":
-                answer = self.work_lease(job, lease_id, tasks)
-        if answer is not None and answer[0] == "work":  # stopped with the next batch in hand
-            self.sender.send(answer[1], [], True)  # give it back unread, without penalty
+        try:
+            while not self.stop.is_set():
+                if self.sender is not None:
+                    self.sender.check()  # an earlier batch's failure is this loop's to handle
+                if answer is None or answer[0] == "wait":
+                    # The head holds the call until there is work or the job ends (a long poll).
+                    answer = self._call("lease", self.name, job.job_id, None, LEASE_WAIT_SECONDS)
+                state, lease_id, tasks = answer
+                answer = None
+                if state == "done":
+                    return
+                if state == "work":
+                    answer = self.work_lease(job, lease_id, tasks)
+        finally:
+            if answer is not None and answer[0] == "work":  # leaving with the next batch in hand
+                self.sender.send(answer[1], [], True)  # give it back unread, without penalty
 
     def work_lease(self, job: JobInfo, lease_id: str, tasks: list[Task],
                    clock: Callable[[], float] = time.monotonic) -> tuple | None:
@@ -351,9 +353,13 @@ class WorkerProcess:
             try:
                 if read_all:
                     answer = self._call("lease", self.name, job.job_id, None, 0.0)
+                    if answer[0] == "work":
+                        beat.hold(answer[1])  # beaten from now on, not from its first file
             finally:
                 # Closing the lease returns whatever we did not get to (stop or lost lease); the
-                # results go to the head even when that lease call failed.
+                # results go to the head even when that lease call failed. The heartbeat keeps
+                # the lease until the head has answered them (the sender releases it).
+                beat.hold(lease_id)
                 self.sender.send(lease_id, pending, True)
         finally:
             beat.end()
@@ -395,10 +401,12 @@ class _Sender(threading.Thread):
     benchmark machine, 4% of a `-j 1` run). Batches go in the order they were handed over (a
     lease's closing batch after its other batches); at most one waits while one is being sent,
     so memory stays bounded by two batches (defaults.RESULT_BATCH_BYTES each) and a child that
-    gets ahead blocks in `send`. A call that fails (after one reconnection and retry, as
-    WorkerProcess._call does) is the child's to handle: `check`, `send` and `wait_sent` raise
-    it, and the loop handles it as if its own call had failed (the batch's lease expires and the
-    head leases its tasks again).
+    gets ahead blocks in `send`. A lease stays on the heartbeat until its closing batch is
+    answered (`_Heartbeat.hold`; released here), so a head slow to commit does not see it
+    expire. A call that fails (after one reconnection and retry, as WorkerProcess._call does)
+    is the child's to handle: `check` and `wait_sent` raise it, once, and the loop handles it
+    as if its own call had failed (that batch's lease expires and the head leases its tasks
+    again); `send` never raises, so a lease in hand is always handed back.
 
     A child that dies with a batch still queued loses it the same way (the supervisor no longer
     names that lease: it is returned at its expiry instead of at once).
@@ -415,24 +423,24 @@ class _Sender(threading.Thread):
 
     def send(self, lease_id: str, results: list[tuple[int, FileSummary]],
              finished: bool) -> None:
-        """Queue a batch (blocks while one is queued already); raises an earlier batch's error."""
-        self.check()
+        """Queue a batch (blocks while one is queued already)."""
         with self._cond:
             self._unanswered += 1
         self._queue.put((lease_id, results, finished))
 
     def check(self) -> None:
-        """Raise (once) the error that stopped a batch handed over earlier."""
+        """Raise (once) the first error that stopped a batch handed over earlier."""
         with self._cond:
             error, self._error = self._error, None
         if error is not None:
             raise error
 
     def wait_sent(self, timeout: float) -> None:
-        """Block until every batch handed over is answered (or ``timeout``); raise an error."""
+        """Block until every batch handed over is answered (or ``timeout``); then raise the
+        first error, if a batch failed."""
         deadline = time.monotonic() + timeout
         with self._cond:
-            while self._unanswered and self._error is None:
+            while self._unanswered:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raise HeadUnreachable(f"the head did not answer for {timeout:.0f} s")
@@ -450,11 +458,14 @@ class _Sender(threading.Thread):
     def run(self) -> None:
         while (item := self._queue.get()) is not None:
             error = None
+            lease_id, _results, finished = item
             try:
                 self._complete(*item)
             except Exception as exc:  # (every failure goes back to the child's thread)
                 error = exc
                 self._proxy = None
+            if finished and self.worker.heartbeat is not None:
+                self.worker.heartbeat.release(lease_id)
             with self._cond:
                 self._unanswered -= 1
                 if error is not None and self._error is None:
@@ -485,6 +496,11 @@ class _Heartbeat(threading.Thread):
     ``interval`` and soon (at most every ``MIN_GAP``) after the child moves to a new file, so the
     head knows which file a worker was reading when it died. Each beat carries how many bytes of
     that task the scan has read so far (the worker's ReadCounter), for the head's progress.
+
+    It also beats, every ``interval``, the leases the child holds without reading them (`hold`):
+    one whose closing results are still with the sender (until it `release`s it, answered) and
+    the next one, asked for before them. Without that a head slow to commit would see them
+    expire and lease their tasks again, with an attempt counted against each.
     """
 
     MIN_GAP = 0.25
@@ -496,6 +512,7 @@ class _Heartbeat(threading.Thread):
         self._lock = threading.Lock()
         self._lease_id: str | None = None
         self._current: int | None = None
+        self._held: dict[str, int] = {}  # lease id -> holds (a lease may be held twice)
         self._sent: tuple[str | None, int | None] = (None, None)
         self.lost = threading.Event()
         self._wake = threading.Event()
@@ -504,11 +521,28 @@ class _Heartbeat(threading.Thread):
     def begin(self, lease_id: str, interval: float) -> None:
         with self._lock:
             self._lease_id, self._current, self.interval = lease_id, None, interval
+            self._held.pop(lease_id, None)  # read from now on: the current lease
             self.lost.clear()
 
     def end(self) -> None:
         with self._lock:
             self._lease_id = None
+
+    def hold(self, lease_id: str) -> None:
+        with self._lock:
+            self._held[lease_id] = self._held.get(lease_id, 0) + 1
+
+    def release(self, lease_id: str) -> None:
+        with self._lock:
+            left = self._held.get(lease_id, 0) - 1
+            if left > 0:
+                self._held[lease_id] = left
+            else:
+                self._held.pop(lease_id, None)
+
+    def held(self) -> list[str]:
+        with self._lock:
+            return [lease_id for lease_id in self._held if lease_id != self._lease_id]
 
     @property
     def current(self) -> int | None:
@@ -521,31 +555,42 @@ class _Heartbeat(threading.Thread):
 
     def run(self) -> None:
         proxy = None
-        last_beat = 0.0
+        last_beat = last_held_beat = 0.0
         while not self._done.is_set():
             self._wake.wait(self.interval)
             self._wake.clear()
             with self._lock:
                 lease_id, current = self._lease_id, self._current
-            if self._done.is_set() or lease_id is None:
+            held = self.held()
+            if self._done.is_set():
                 continue
             now = time.monotonic()
-            if (lease_id, current) == self._sent and now - last_beat < self.interval:
+            beat_current = lease_id is not None and not (
+                (lease_id, current) == self._sent and now - last_beat < self.interval)
+            beat_held = bool(held) and now - last_held_beat >= self.interval
+            if not (beat_current or beat_held):
                 continue
-            if now - last_beat < self.MIN_GAP and self._done.wait(self.MIN_GAP - (now - last_beat)):
+            if beat_current and now - last_beat < self.MIN_GAP and \
+                    self._done.wait(self.MIN_GAP - (now - last_beat)):
                 return
             try:
                 if proxy is None:
                     proxy = connect_with_retry(self.worker.options.address,
                                                self.worker.options.authkey,
                                                time.monotonic() + self.interval)
-                bytes_read = self.worker.read_counter.bytes_read() if current is not None else 0
-                alive = validation.check_reply(
-                    "heartbeat", proxy.heartbeat(self.worker.name, lease_id, current, bytes_read))
-                self._sent, last_beat = (lease_id, current), time.monotonic()
-                with self._lock:
-                    if not alive and self._lease_id == lease_id:
-                        self.lost.set()
+                if beat_current:
+                    bytes_read = self.worker.read_counter.bytes_read() if current is not None else 0
+                    alive = validation.check_reply("heartbeat", proxy.heartbeat(
+                        self.worker.name, lease_id, current, bytes_read))
+                    self._sent, last_beat = (lease_id, current), time.monotonic()
+                    with self._lock:
+                        if not alive and self._lease_id == lease_id:
+                            self.lost.set()
+                if beat_held:
+                    for other in held:  # (a lease the head took away: its results are late)
+                        validation.check_reply("heartbeat", proxy.heartbeat(
+                            self.worker.name, other, None, 0))
+                    last_held_beat = time.monotonic()
             except (HeadUnreachable, AuthFailed, PeerMisbehaved, *CONNECTION_ERRORS):
                 proxy = None  # the main loop will notice too; keep trying while we work
 

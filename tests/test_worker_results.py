@@ -5,6 +5,7 @@ bookkeeping does. Every wait has a timeout; nothing is timed with sleeps."""
 
 import os
 import threading
+import time
 
 import pytest
 
@@ -92,13 +93,23 @@ class RecordingSender:
 
 
 class QuietHeartbeat:
-    lost = threading.Event()
-    current = None
+    """Stands in for the heartbeat: keeps which leases are held."""
+
+    def __init__(self):
+        self.lost = threading.Event()
+        self.current = None
+        self.holds = []
 
     def begin(self, lease_id, interval):
         pass
 
     def end(self):
+        pass
+
+    def hold(self, lease_id):
+        self.holds.append(lease_id)
+
+    def release(self, lease_id):
         pass
 
 
@@ -199,6 +210,7 @@ class StandInWorker:
         self.call_timeout = 10.0
         self.options = WorkerOptions(address=("127.0.0.1", 1), authkey=b"k" * 32)
         self.connections = 0
+        self.heartbeat = None
 
     def open_connection(self, deadline):
         self.connections += 1
@@ -268,9 +280,119 @@ def test_an_answer_no_head_gives_is_the_peer_misbehaving(no_timeouts):
         sender.wait_sent(WAIT)
 
 
-def test_the_failure_of_an_earlier_batch_surfaces_at_the_next_send(no_timeouts):
+def test_the_failure_of_an_earlier_batch_surfaces_at_check_never_at_send(no_timeouts):
     sender = started(_Sender(StandInWorker(StandInHead(failures=2))))
     sender.send("a1", [], False)
     wait_until(lambda: sender._unanswered == 0, "the batch's call to end", timeout=WAIT)
+    sender.send("a2", [], True)  # still handed over: a lease in hand always goes back
     with pytest.raises(ConnectionResetError):
-        sender.send("a2", [], True)
+        sender.wait_sent(WAIT)
+    sender.check()  # once
+
+
+class FailingOnceSender(RecordingSender):
+    """A sender whose first batch failed: check() raises once."""
+
+    def __init__(self):
+        super().__init__()
+        self.failed = False
+
+    def check(self):
+        if self.sent and not self.failed:
+            self.failed = True
+            raise ConnectionResetError("reset by peer")
+
+
+def test_a_prefetched_lease_goes_back_when_an_earlier_batch_failed(monkeypatch):
+    head = ScriptedHead([["work", "a1", [task(1)]], ["work", "a2", [task(2)]]])
+    worker = scripted_worker(head, monkeypatch)
+    worker.sender = FailingOnceSender()
+    with pytest.raises(ConnectionResetError):
+        worker._work_job(JOB)
+    assert worker.sender.sent == [("a1", [1], True), ("a2", [], True)]
+
+
+def test_leases_are_held_on_the_heartbeat_from_prefetch_until_their_results_go(monkeypatch):
+    head = ScriptedHead([["work", "a1", [task(1)]], ["work", "a2", [task(2)]],
+                         ["done", None, []]])
+    worker = scripted_worker(head, monkeypatch)
+    worker._work_job(JOB)
+    # a2 from the moment it was leased, a1 and a2 while their closing batches are queued
+    assert worker.heartbeat.holds == ["a2", "a1", "a2"]
+
+
+class HeadProxy:
+    def __init__(self):
+        self.beats = []
+
+    def heartbeat(self, worker, lease_id, current, bytes_read):
+        self.beats.append((lease_id, current))
+        return True
+
+
+def test_the_heartbeat_beats_held_leases_until_they_are_released(monkeypatch):
+    proxy = HeadProxy()
+    monkeypatch.setattr(worker_module, "connect_with_retry", lambda *args, **kwargs: proxy)
+    worker = WorkerProcess(WorkerOptions(address=("127.0.0.1", 1), authkey=b"k" * 32))
+    beat = worker_module._Heartbeat(worker)
+    beat.interval = 0.02
+    beat.start()
+    try:
+        beat.hold("a1")
+        beat.hold("a1")  # (held twice: released twice)
+        beat.release("a1")
+        wait_until(lambda: proxy.beats.count(("a1", None)) >= 3, "beats of the held lease",
+                   timeout=WAIT)
+        beat.release("a1")
+        assert beat.held() == []
+        beat.begin("a2", 0.02)
+        beat.hold("a2")  # the current lease is beaten as such, not twice
+        assert beat.held() == []
+    finally:
+        beat.finish()
+        beat.join(WAIT)
+
+
+def test_leases_whose_results_wait_on_a_slow_head_do_not_expire(tmp_path, monkeypatch):
+    """The head takes several lease lifetimes to commit the first batch: the leases whose
+    results queue behind it, and the next one asked for, stay alive on the heartbeat."""
+    lease = 1.0  # (beats go at most every _Heartbeat.MIN_GAP, 0.25 s)
+    paths = []
+    for number in range(5):
+        path = tmp_path / f"app{number}.log"
+        path.write_text(f"2024-05-01T10:00:00Z ERROR boom {number}\n" * (10 - number))
+        paths.append(str(path))
+    opened = []
+    real_open = worker_module.open_confined
+    monkeypatch.setattr(worker_module, "open_confined",
+                        lambda path, *args: opened.append(path) or real_open(path, *args))
+    recorder = HeldRecorder(ScanConfig())
+    broker = Broker(scan_config=ScanConfig(), lease_seconds=lease, heartbeat_seconds=0.05,
+                    lease_max_files=1, recorder=recorder)
+    for path in paths:
+        broker.add_task(path, os.path.getsize(path))
+    broker.close_submissions()
+    server = BrokerServer(broker, ("127.0.0.1", 0), KEY)
+    server.start()
+    process = WorkerProcess(WorkerOptions(address=server.address, authkey=KEY, connect_timeout=5,
+                                          allow_roots=(str(tmp_path),)))
+    working = threading.Thread(target=process.run, daemon=True)
+    working.start()
+    try:
+        assert recorder.first_batch_arrived.wait(WAIT)
+        wait_until(lambda: len(opened) >= 3, "the worker to read on", timeout=WAIT)
+        until = time.monotonic() + 4 * lease  # the head's loop expires what is due meanwhile
+        wait_until(lambda: broker.expire(time.monotonic()) is not None
+                   and time.monotonic() >= until, "four lease lifetimes", timeout=WAIT)
+        recorder.release.set()
+        working.join(WAIT)
+        assert not working.is_alive()
+        assert broker.is_done()
+        assert [t.attempts for t in broker._table.tasks()] == [0] * len(paths)
+        assert broker.rejected_results == 0
+        assert sorted(summary.path for _t, summary in recorder.take_results()) == sorted(paths)
+    finally:
+        recorder.release.set()
+        process.stop.set()
+        server.close()
+        working.join(WAIT)
