@@ -39,44 +39,62 @@ class HeldRecorder(MemoryRecorder):
         return super().record(batch, *args, **kwargs)
 
 
+class HeldHead:
+    """A real head over TCP (an in-process broker) whose recorder holds the first batch, and one
+    worker process's loop in a thread, reading ``count`` files; records the paths it opens."""
+
+    def __init__(self, tmp_path, monkeypatch, count, lines, **broker_options):
+        self.paths = []
+        for number in range(count):
+            path = tmp_path / f"app{number}.log"
+            path.write_text(f"2024-05-01T10:00:0{number}Z ERROR boom {number}\n" * lines(number))
+            self.paths.append(str(path))
+        self.opened = []
+        real_open = worker_module.open_confined
+        monkeypatch.setattr(worker_module, "open_confined",
+                            lambda path, *args: self.opened.append(path) or real_open(path, *args))
+        self.recorder = HeldRecorder(ScanConfig())
+        self.broker = Broker(scan_config=ScanConfig(), lease_max_files=1, recorder=self.recorder,
+                             **broker_options)
+        for path in self.paths:
+            self.broker.add_task(path, os.path.getsize(path))
+        self.broker.close_submissions()
+        self.server = BrokerServer(self.broker, ("127.0.0.1", 0), KEY)
+        self.server.start()
+        self.process = WorkerProcess(WorkerOptions(
+            address=self.server.address, authkey=KEY, connect_timeout=5,
+            allow_roots=(str(tmp_path),)))
+        self.working = threading.Thread(target=self.process.run, daemon=True)
+        self.working.start()
+
+    def finish(self):
+        """Release the first batch; the worker's loop must then end by itself."""
+        self.recorder.release.set()
+        self.working.join(WAIT)
+        assert not self.working.is_alive()
+
+    def close(self):
+        self.recorder.release.set()
+        self.process.stop.set()
+        self.server.close()
+        self.working.join(WAIT)
+
+
 def test_a_worker_reads_its_next_lease_while_the_head_still_records_the_last(tmp_path,
                                                                             monkeypatch):
-    paths = []
-    for number in range(3):
-        path = tmp_path / f"app{number}.log"
-        path.write_text(f"2024-05-01T10:00:0{number}Z ERROR boom {number}\n" * (number + 1))
-        paths.append(str(path))
-    opened = []
-    real_open = worker_module.open_confined
-    monkeypatch.setattr(worker_module, "open_confined",
-                        lambda path, *args: opened.append(path) or real_open(path, *args))
-    recorder = HeldRecorder(ScanConfig())
-    broker = Broker(scan_config=ScanConfig(), lease_max_files=1, recorder=recorder)
-    for path in paths:
-        broker.add_task(path, os.path.getsize(path))
-    broker.close_submissions()
-    server = BrokerServer(broker, ("127.0.0.1", 0), KEY)
-    server.start()
-    process = WorkerProcess(WorkerOptions(address=server.address, authkey=KEY, connect_timeout=5,
-                                          allow_roots=(str(tmp_path),)))
-    working = threading.Thread(target=process.run, daemon=True)
-    working.start()
+    head = HeldHead(tmp_path, monkeypatch, 3, lambda number: number + 1)
     try:
-        assert recorder.first_batch_arrived.wait(WAIT)
+        assert head.recorder.first_batch_arrived.wait(WAIT)
         # The head is still recording the first file's result: the worker has read on.
-        wait_until(lambda: len(opened) >= 3, "the worker to read the other leases", timeout=WAIT)
-        assert broker.progress().files_done == 0
-        recorder.release.set()
-        working.join(WAIT)
-        assert not working.is_alive()
-        results = {summary.path: summary.lines for _task, summary in recorder.take_results()}
-        assert results == {path: number + 1 for number, path in enumerate(paths)}
-        assert broker.is_done() and broker.rejected_results == 0
+        wait_until(lambda: len(head.opened) >= 3, "the worker to read the other leases",
+                   timeout=WAIT)
+        assert head.broker.progress().files_done == 0
+        head.finish()
+        results = {summary.path: summary.lines for _task, summary in head.recorder.take_results()}
+        assert results == {path: number + 1 for number, path in enumerate(head.paths)}
+        assert head.broker.is_done() and head.broker.rejected_results == 0
     finally:
-        recorder.release.set()
-        process.stop.set()
-        server.close()
-        working.join(WAIT)
+        head.close()
 
 
 class RecordingSender:
@@ -357,42 +375,20 @@ def test_leases_whose_results_wait_on_a_slow_head_do_not_expire(tmp_path, monkey
     """The head takes several lease lifetimes to commit the first batch: the leases whose
     results queue behind it, and the next one asked for, stay alive on the heartbeat."""
     lease = 1.0  # (beats go at most every _Heartbeat.MIN_GAP, 0.25 s)
-    paths = []
-    for number in range(5):
-        path = tmp_path / f"app{number}.log"
-        path.write_text(f"2024-05-01T10:00:00Z ERROR boom {number}\n" * (10 - number))
-        paths.append(str(path))
-    opened = []
-    real_open = worker_module.open_confined
-    monkeypatch.setattr(worker_module, "open_confined",
-                        lambda path, *args: opened.append(path) or real_open(path, *args))
-    recorder = HeldRecorder(ScanConfig())
-    broker = Broker(scan_config=ScanConfig(), lease_seconds=lease, heartbeat_seconds=0.05,
-                    lease_max_files=1, recorder=recorder)
-    for path in paths:
-        broker.add_task(path, os.path.getsize(path))
-    broker.close_submissions()
-    server = BrokerServer(broker, ("127.0.0.1", 0), KEY)
-    server.start()
-    process = WorkerProcess(WorkerOptions(address=server.address, authkey=KEY, connect_timeout=5,
-                                          allow_roots=(str(tmp_path),)))
-    working = threading.Thread(target=process.run, daemon=True)
-    working.start()
+    head = HeldHead(tmp_path, monkeypatch, 5, lambda number: 10 - number, lease_seconds=lease,
+                    heartbeat_seconds=0.05)
+    broker = head.broker
     try:
-        assert recorder.first_batch_arrived.wait(WAIT)
-        wait_until(lambda: len(opened) >= 3, "the worker to read on", timeout=WAIT)
+        assert head.recorder.first_batch_arrived.wait(WAIT)
+        wait_until(lambda: len(head.opened) >= 3, "the worker to read on", timeout=WAIT)
         until = time.monotonic() + 4 * lease  # the head's loop expires what is due meanwhile
         wait_until(lambda: broker.expire(time.monotonic()) is not None
                    and time.monotonic() >= until, "four lease lifetimes", timeout=WAIT)
-        recorder.release.set()
-        working.join(WAIT)
-        assert not working.is_alive()
+        head.finish()
         assert broker.is_done()
-        assert [t.attempts for t in broker._table.tasks()] == [0] * len(paths)
+        assert [t.attempts for t in broker._table.tasks()] == [0] * len(head.paths)
         assert broker.rejected_results == 0
-        assert sorted(summary.path for _t, summary in recorder.take_results()) == sorted(paths)
+        assert sorted(summary.path for _t, summary in head.recorder.take_results()) == \
+            sorted(head.paths)
     finally:
-        recorder.release.set()
-        process.stop.set()
-        server.close()
-        working.join(WAIT)
+        head.close()
