@@ -810,13 +810,28 @@ class MetricNames:
     A key matching a --metric-exclude glob is never a metric. Otherwise, with --metric-include
     globs, a key is a metric exactly when it matches one of them (which also re-admits an
     identifier key); without, when it matches none of defaults.IDENTIFIER_METRICS. --metric
-    NAME=REGEX names are always metrics. Decisions are cached (bounded).
+    NAME=REGEX names are always metrics. Decisions are cached (bounded), and one instance per
+    rule is shared by every file a process scans (`of`): a file of 30 lines asked ~90 globs
+    anew, 17% of its scan.
     """
+
+    _shared: dict[tuple[tuple[str, ...], tuple[str, ...]], MetricNames] = {}
 
     def __init__(self, include: tuple[str, ...], exclude: tuple[str, ...]) -> None:
         self.include = tuple(include)
         self.exclude = tuple(exclude)
         self._cache: dict[str, bool] = {}
+
+    @classmethod
+    def of(cls, include: tuple[str, ...], exclude: tuple[str, ...]) -> MetricNames:
+        """The process's instance for this rule (decisions depend on nothing else)."""
+        rule = (tuple(include), tuple(exclude))
+        names = cls._shared.get(rule)
+        if names is None:
+            if len(cls._shared) >= 16:  # (a process scans for one job's rule, or a few)
+                cls._shared.clear()
+            names = cls._shared[rule] = cls(*rule)
+        return names
 
     def admits(self, name: str) -> bool:
         decision = self._cache.get(name)
@@ -860,7 +875,7 @@ class BlockScanner(_Scanner):
         self.error_patterns = [_UserPattern(p) for p in config.error_patterns]
         self.warn_patterns = [_UserPattern(p) for p in config.warn_patterns]
         self.metric_patterns = [(name, _UserPattern(p)) for name, p in config.metric_patterns]
-        self.names = MetricNames(config.metric_include, config.metric_exclude)
+        self.names = MetricNames.of(config.metric_include, config.metric_exclude)
         self.threshold = clock.threshold
         self.lines = self.error_lines = self.warn_lines = self.long_lines = 0
         self.level_lines = 0

@@ -768,6 +768,27 @@ def test_identifier_keys_are_not_metrics_unless_included(tmp_path):
     assert sorted(excluded.metrics) == ["latency_ms", "port", "uid"]
 
 
+def test_files_scanned_under_one_rule_share_its_name_decisions(tmp_path, monkeypatch):
+    from logcrunch import scan as scan_module
+
+    decided = []
+    real = scan_module.MetricNames._decide
+    monkeypatch.setattr(scan_module.MetricNames, "_decide",
+                        lambda self, name: decided.append((self.include, name)) or real(self, name))
+    monkeypatch.setattr(scan_module.MetricNames, "_shared", {})
+    data = b"INFO request uid=1 latency_ms=12 bytes=5\n" * 3
+    first = scan_bytes(tmp_path, data, ScanConfig(metric_include=("latency_*", "uid")))
+    again = scan_bytes(tmp_path, data, ScanConfig(metric_include=("latency_*", "uid")))
+    other = scan_bytes(tmp_path, data, ScanConfig(metric_include=("bytes",)))
+    assert sorted(first.metrics) == sorted(again.metrics) == ["latency_ms", "uid"]
+    assert sorted(other.metrics) == ["bytes"]  # another rule decides anew
+    by_rule = {}
+    for rule, name in decided:
+        by_rule.setdefault(rule, []).append(name)
+    assert all(len(names) == len(set(names)) for names in by_rule.values())  # once per name
+    assert set(by_rule) == {("latency_*", "uid"), ("bytes",)}
+
+
 def test_a_number_followed_by_a_comma_or_semicolon_is_a_sample(tmp_path):
     data = b"INFO target=38, rate=200; ratio=0.5,, cut=7,x last=9;\n"
     summary = scan_bytes(tmp_path, data)
