@@ -62,6 +62,7 @@ log = logging.getLogger(__name__)
 
 RECONNECT_PAUSE_SECONDS = 0.2  # after a connection broke between calls
 LEASE_WAIT_SECONDS = 2.0  # an idle worker's lease call waits this long on the head (long poll)
+HELD_LEASES_SHARED = 4  # a child holds at most ~3 leases it is not reading (_Sender, prefetch)
 
 
 class WorkerError(Exception):
@@ -126,10 +127,19 @@ class _ChildStatus:
         self.started = ctx.Value(ctypes.c_double, 0.0, lock=False)  # monotonic start of it
         self.timeout = ctx.Value(ctypes.c_double, 0.0, lock=False)  # 0: no per-file limit
         self.lease_id = ctx.Array(ctypes.c_char, 40, lock=False)
+        # The leases it holds besides the one it reads (results with its sender, one asked for
+        # ahead): a dead child's supervisor gives them back without penalty. Space-separated.
+        self.held = ctx.Array(ctypes.c_char, 40 * HELD_LEASES_SHARED, lock=False)
         self._outcome = ctx.Value(ctypes.c_int, Outcome.UNSET, lock=False)
 
     def set_lease(self, lease_id: str | None) -> None:
         self.lease_id.value = (lease_id or "").encode()
+
+    def set_held(self, lease_ids: list[str]) -> None:
+        self.held.value = " ".join(lease_ids[:HELD_LEASES_SHARED]).encode()
+
+    def held_leases(self) -> list[str]:
+        return self.held.value.decode().split()
 
     def set_task(self, task_id: int | None) -> None:
         self.started.value = time.monotonic()
@@ -521,7 +531,8 @@ class _Heartbeat(threading.Thread):
     def begin(self, lease_id: str, interval: float) -> None:
         with self._lock:
             self._lease_id, self._current, self.interval = lease_id, None, interval
-            self._held.pop(lease_id, None)  # read from now on: the current lease
+            if self._held.pop(lease_id, None) is not None:  # read from now on: the current one
+                self._publish()
             self.lost.clear()
 
     def end(self) -> None:
@@ -531,6 +542,7 @@ class _Heartbeat(threading.Thread):
     def hold(self, lease_id: str) -> None:
         with self._lock:
             self._held[lease_id] = self._held.get(lease_id, 0) + 1
+            self._publish()
 
     def release(self, lease_id: str) -> None:
         with self._lock:
@@ -539,6 +551,12 @@ class _Heartbeat(threading.Thread):
                 self._held[lease_id] = left
             else:
                 self._held.pop(lease_id, None)
+            self._publish()
+
+    def _publish(self) -> None:
+        """(lock held) The held leases into the child's status, for its supervisor."""
+        if self.worker.status is not None:
+            self.worker.status.set_held(list(self._held))
 
     def held(self) -> list[str]:
         with self._lock:
@@ -772,6 +790,11 @@ def _report_loss(options: WorkerOptions, name: str, status: _ChildStatus, reason
     task_id = status.task_id.value or None
     try:
         proxy = connect_with_retry(options.address, options.authkey, time.monotonic() + 5.0)
+        # Leases it held without reading them (its results died with its sender, or it had not
+        # begun): back without penalty, as a stopped child gives them back. Then the loss.
+        for held in status.held_leases():
+            if held != lease_id:
+                validation.check_reply("complete", proxy.complete(name, held, [], True))
         answer = validation.check_reply(
             "worker_lost", proxy.worker_lost(name, lease_id, task_id, reason))
     except (HeadUnreachable, AuthFailed, PeerMisbehaved, *CONNECTION_ERRORS):

@@ -392,3 +392,39 @@ def test_leases_whose_results_wait_on_a_slow_head_do_not_expire(tmp_path, monkey
             sorted(head.paths)
     finally:
         head.close()
+
+
+class LossHead:
+    def __init__(self):
+        self.calls = []
+
+    def complete(self, worker, lease_id, results, finished):
+        self.calls.append(("complete", lease_id, results, finished))
+        return 0
+
+    def worker_lost(self, worker, lease_id, current, reason):
+        self.calls.append(("worker_lost", lease_id, current))
+        return [0, False]
+
+
+def test_a_dead_childs_supervisor_gives_back_the_leases_it_held_unread(monkeypatch):
+    import multiprocessing
+
+    head = LossHead()
+    monkeypatch.setattr(worker_module, "connect_with_retry", lambda *args, **kwargs: head)
+    status = worker_module._ChildStatus(multiprocessing.get_context("fork"))
+    worker = WorkerProcess(WorkerOptions(address=("127.0.0.1", 1), authkey=b"k" * 32),
+                           status=status)
+    beat = worker_module._Heartbeat(worker)  # (not started: its bookkeeping only)
+    beat.hold("a1")  # closing results with the sender
+    beat.hold("a3")  # asked for ahead
+    beat.begin("a2", 5.0)
+    status.set_lease("a2")
+    status.set_task(7)
+    assert sorted(status.held_leases()) == ["a1", "a3"]
+    worker_module._report_loss(worker.options, "node:1:2", status, "killed by SIGKILL")
+    assert head.calls == [("complete", "a1", [], True), ("complete", "a3", [], True),
+                          ("worker_lost", "a2", 7)]
+    beat.release("a1")
+    beat.begin("a3", 5.0)  # read now: no longer held
+    assert status.held_leases() == []
