@@ -418,8 +418,8 @@ class _Sender(threading.Thread):
     as if its own call had failed (that batch's lease expires and the head leases its tasks
     again); `send` never raises, so a lease in hand is always handed back.
 
-    A child that dies with a batch still queued loses it the same way (the supervisor no longer
-    names that lease: it is returned at its expiry instead of at once).
+    A child that dies with a batch still queued loses it; its supervisor gives that lease back
+    without penalty (the child's status lists the leases it holds unread: `_Heartbeat.hold`).
     """
 
     def __init__(self, worker: WorkerProcess) -> None:
