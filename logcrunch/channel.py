@@ -136,6 +136,13 @@ class SecureConnection:
         self.server = server
 
     def send(self, message: Any) -> None:
+        if not self.server and self._conn.poll(0):
+            # Each call gets one answer, read before the next call: anything waiting now is not
+            # an answer to this call (the head closed the connection, or is out of step with
+            # it). Reconnecting is the remedy, as after any broken connection.
+            self.close()
+            raise ChannelClosed(f"the connection to the head at {self.peer} was closed, or "
+                                "held a message no call asked for")
         error = stdlib_internals.exception_answer(message) if self.server else None
         if error is not None:
             # The manager Server answers a failed call with the exception: only its text travels.

@@ -184,6 +184,16 @@ class _GuardedServer(stdlib_internals.manager_server_class()):
         except Exception:
             msg = ("#TRACEBACK", traceback.format_exc())
         else:
+            if funcname == "accept_connection":
+                # It answers the request itself, then serves the connection until EOF or the
+                # head stops: no call is left to answer when it returns. (A second answer sat in
+                # the socket when the head stopped mid-call, and a worker that outlived this head
+                # read it as the answer to its next call: a head restarted on the same port.)
+                try:
+                    func(conn, *args, **kwds)
+                except (OSError, EOFError):
+                    pass
+                return
             try:
                 msg = ("#RETURN", func(conn, *args, **kwds))
             except Exception:

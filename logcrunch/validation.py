@@ -397,6 +397,12 @@ def sketch_problem(metric: Metric) -> str:
 # ----- the worker: what a head sends -------------------------------------------------------------
 
 
+def _shown(answer: Any, limit: int = 80) -> str:
+    """A peer's answer for a message: its repr, cut short (it may be huge or hostile)."""
+    text = repr(answer)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
 def _misbehaved(what: str) -> PeerMisbehaved:
     return PeerMisbehaved(f"the head sent {what}; is it a logcrunch head of this version?")
 
@@ -496,7 +502,7 @@ def check_reply(method: str, answer: Any) -> Any:
                 "worker_lost": lambda a: (is_int(a) and a >= 0) or (
                     type(a) is list and len(a) == 2 and is_int(a[0]) and type(a[1]) is bool)}
     if method in expected and not expected[method](answer):
-        raise _misbehaved(f"a bad answer to {method}")
+        raise _misbehaved(f"a bad answer to {method} ({_shown(answer)})")
     return answer
 
 

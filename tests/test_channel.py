@@ -242,3 +242,22 @@ def test_a_message_to_the_worker_that_fails_its_tag_is_a_broken_connection(gate)
     head.send(("#RETURN", None))
     with pytest.raises(channel.ChannelClosed):  # an EOFError: the worker reconnects
         worker.recv()
+
+
+def test_a_message_waiting_before_a_call_is_a_broken_connection_and_nothing_is_sent(gate):
+    worker, head = secure_pair(gate())
+    head.send(("#RETURN", None))  # an answer to no call (a stopping head's, once)
+    wait_until(lambda: worker.poll(0), "the stray answer to arrive")
+    with pytest.raises(channel.ChannelClosed):  # an EOFError: the worker reconnects
+        worker.send([None, "job", ["w"], {}])
+    assert worker.closed
+    with pytest.raises((EOFError, ConnectionError)):
+        head.recv()  # the call never left: the head sees the worker hang up, nothing else
+
+
+def test_a_call_on_a_connection_the_head_closed_fails_before_it_is_sent(gate):
+    worker, head = secure_pair(gate())
+    head.close()
+    wait_until(lambda: worker.poll(0), "the head's close to arrive")
+    with pytest.raises(EOFError):
+        worker.send([None, "job", ["w"], {}])

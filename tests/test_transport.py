@@ -2,10 +2,11 @@
 
 import subprocess
 import sys
+import threading
 
 import pytest
 
-from logcrunch import transport
+from logcrunch import stdlib_internals, transport
 from logcrunch.broker import Broker
 from tests.helpers import child_env, wait_until
 
@@ -33,6 +34,47 @@ def test_a_worker_connection_costs_two_handshakes_then_calls_reuse_it(served):
     proxy.heartbeat("w", _lease, None)
     # one connection to create the proxy, one that the proxy keeps for every call
     assert server.gate.stats.authenticated == 2
+
+
+class _StallingBroker(Broker):
+    """A broker whose heartbeat waits for the test's word, so the head can stop mid-call."""
+
+    def __init__(self):
+        super().__init__()
+        self.entered, self.release = threading.Event(), threading.Event()
+
+    def heartbeat(self, *args, **kwargs):
+        self.entered.set()
+        assert self.release.wait(10)
+        return super().heartbeat(*args, **kwargs)
+
+
+def test_a_head_stopping_mid_call_answers_that_call_and_then_only_hangs_up():
+    broker = _StallingBroker()
+    server = transport.BrokerServer(broker, ("127.0.0.1", 0), b"k" * 32)
+    server.start()
+    outcome = {}
+
+    def call():  # a proxy's connection belongs to the thread that called through it
+        proxy = transport.connect(server.address, b"k" * 32)
+        outcome["answer"] = proxy.heartbeat("w", "ab12", None)
+        outcome["raw"] = stdlib_internals.proxy_connection(proxy)._conn
+
+    caller = threading.Thread(target=call)
+    caller.start()
+    try:
+        assert broker.entered.wait(10)
+        stdlib_internals.manager_server_stop(server._server)  # the head stops mid-call
+        broker.release.set()
+        caller.join(10)
+        assert outcome["answer"] is False  # that call is answered
+        raw = outcome["raw"]
+        assert raw.poll(10), "the head neither hung up nor sent anything"
+        with pytest.raises(EOFError):  # no second answer left for the next call to read
+            raw.recv_bytes()
+    finally:
+        broker.release.set()
+        server.close()
 
 
 def test_a_wrong_key_is_refused_as_auth_failed(served):

@@ -228,6 +228,14 @@ def test_a_worker_accepts_what_a_head_really_sends():
         validation.check_reply("heartbeat", "yes")
 
 
+def test_a_bad_answer_is_named_in_the_error_and_cut_short():
+    with pytest.raises(PeerMisbehaved, match=r"a bad answer to complete \(None\)"):
+        validation.check_reply("complete", None)
+    with pytest.raises(PeerMisbehaved) as refused:
+        validation.check_reply("complete", "x" * 10_000)
+    assert "xxx..." in str(refused.value) and len(str(refused.value)) < 200
+
+
 def test_an_exact_fraction_metric_passes():
     metric = Metric(2, Fraction(1, 2), Fraction(1, 8), Fraction(1, 4), Fraction(1, 4))
     assert validation.metric_problem(metric) == ""
