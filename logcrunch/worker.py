@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import mmap
 import multiprocessing
 import multiprocessing.connection
 import os
@@ -116,21 +117,71 @@ def map_path(path: str, path_map: tuple[tuple[str, str], ...]) -> str:
     return best[1] + path[len(best[0]):]
 
 
+class _SharedNumber:
+    """One number in memory shared with forked processes, as ``.value`` (what a
+    multiprocessing Value with lock=False offers): a one-item memoryview of the shared map."""
+
+    __slots__ = ("_view",)
+
+    def __init__(self, view: memoryview) -> None:
+        self._view = view
+
+    @property
+    def value(self):
+        return self._view[0]
+
+    @value.setter
+    def value(self, number) -> None:
+        self._view[0] = number
+
+
+class _SharedText:
+    """Bytes in memory shared with forked processes, as ``.value`` (a ctypes c_char array's
+    semantics: read up to the first NUL; a shorter value is NUL-terminated, a longer one
+    refused)."""
+
+    __slots__ = ("_view",)
+
+    def __init__(self, view: memoryview) -> None:
+        self._view = view
+
+    @property
+    def value(self) -> bytes:
+        return bytes(self._view).split(b"\0", 1)[0]
+
+    @value.setter
+    def value(self, data: bytes) -> None:
+        if len(data) > len(self._view):
+            raise ValueError(f"{len(data)} bytes do not fit in {len(self._view)}")
+        self._view[:len(data)] = data
+        if len(data) < len(self._view):
+            self._view[len(data)] = 0
+
+
 class _ChildStatus:
     """What a child is doing and how it ended, in shared memory the supervisor can read after the
-    child is gone."""
+    child is gone.
 
-    def __init__(self, ctx: multiprocessing.context.BaseContext) -> None:
-        import ctypes  # here, not at the top: only a worker node needs it
+    One anonymous shared map (`mmap.mmap(-1, ...)`: MAP_SHARED, inherited by a fork), not
+    multiprocessing Values: their first use costs ~4.4 ms (ctypes, and a heap arena backed by a
+    file), on the way to every run's first scan; this costs ~0.1 ms."""
 
-        self.task_id = ctx.Value(ctypes.c_longlong, 0, lock=False)  # 0: none
-        self.started = ctx.Value(ctypes.c_double, 0.0, lock=False)  # monotonic start of it
-        self.timeout = ctx.Value(ctypes.c_double, 0.0, lock=False)  # 0: no per-file limit
-        self.lease_id = ctx.Array(ctypes.c_char, 40, lock=False)
-        # The leases it holds besides the one it reads (results with its sender, one asked for
-        # ahead): a dead child's supervisor gives them back without penalty. Space-separated.
-        self.held = ctx.Array(ctypes.c_char, 40 * HELD_LEASES_SHARED, lock=False)
-        self._outcome = ctx.Value(ctypes.c_int, Outcome.UNSET, lock=False)
+    _LAYOUT = (("task_id", "q", 8), ("started", "d", 8), ("timeout", "d", 8),
+               ("_outcome", "q", 8), ("lease_id", None, 40),
+               ("held", None, 40 * HELD_LEASES_SHARED))
+
+    def __init__(self) -> None:
+        self._map = mmap.mmap(-1, sum(size for _, _, size in self._LAYOUT))
+        view, offset = memoryview(self._map), 0
+        for name, number, size in self._LAYOUT:
+            part = view[offset:offset + size]
+            setattr(self, name, _SharedText(part) if number is None else
+                    _SharedNumber(part.cast(number)))
+            offset += size
+        # task_id 0: none; started: monotonic start of it; timeout 0: no per-file limit.
+        # held: the leases it holds besides the one it reads (results with its sender, one asked
+        # for ahead), space-separated: a dead child's supervisor gives them back without penalty.
+        self._outcome.value = Outcome.UNSET
 
     def set_lease(self, lease_id: str | None) -> None:
         self.lease_id.value = (lease_id or "").encode()
@@ -761,7 +812,7 @@ class _Node:
                 raise AssertionError(f"unknown action {action!r}")
 
     def _spawn(self) -> None:
-        status = _ChildStatus(self.ctx)
+        status = _ChildStatus()
         process = self.ctx.Process(target=_child_main, args=(self.options, status), daemon=True)
         process.start()
         name = process_name(self.options.name, os.getpid(), process.pid)

@@ -168,7 +168,7 @@ def _say_head_lost_and_exit_0(status):
 
 def test_a_childs_outcome_reaches_the_supervisor_through_shared_memory_not_its_exit_code():
     ctx = multiprocessing.get_context("fork")
-    status = _ChildStatus(ctx)
+    status = _ChildStatus()
     assert status.outcome is Outcome.UNSET
     child = ctx.Process(target=_say_head_lost_and_exit_0, args=(status,))
     child.start()
@@ -176,8 +176,31 @@ def test_a_childs_outcome_reaches_the_supervisor_through_shared_memory_not_its_e
     assert (child.exitcode, status.outcome) == (0, Outcome.HEAD_LOST)
 
 
+def _hold_two_leases_and_exit(status):
+    status.set_lease("ab" * 16)
+    status.set_held(["cd" * 16, "ef" * 16])
+    status.set_task(42)
+    os._exit(0)
+
+
+def test_a_childs_lease_task_and_held_leases_reach_its_supervisor_after_it_exits():
+    ctx = multiprocessing.get_context("fork")
+    status = _ChildStatus()
+    assert (status.lease_id.value, status.held_leases(), status.task_id.value) == (b"", [], 0)
+    child = ctx.Process(target=_hold_two_leases_and_exit, args=(status,))
+    child.start()
+    child.join(timeout=30)
+    assert child.exitcode == 0
+    assert status.lease_id.value == b"ab" * 16 and status.task_id.value == 42
+    assert status.held_leases() == ["cd" * 16, "ef" * 16]
+    status.set_held([])  # a shorter value ends at its NUL, as a ctypes char array's does
+    assert status.held_leases() == []
+    with pytest.raises(ValueError):
+        status.lease_id.value = b"x" * 41
+
+
 def test_a_child_status_tells_which_per_file_limit_is_overrun():
-    status = _ChildStatus(multiprocessing.get_context("fork"))
+    status = _ChildStatus()
     status.timeout.value = 2.0
     assert status.overrun(time.monotonic() + 10) == 0.0  # no task: nothing to overrun
     status.set_task(7)

@@ -408,11 +408,9 @@ class LossHead:
 
 
 def test_a_dead_childs_supervisor_gives_back_the_leases_it_held_unread(monkeypatch):
-    import multiprocessing
-
     head = LossHead()
     monkeypatch.setattr(worker_module, "connect_with_retry", lambda *args, **kwargs: head)
-    status = worker_module._ChildStatus(multiprocessing.get_context("fork"))
+    status = worker_module._ChildStatus()
     worker = WorkerProcess(WorkerOptions(address=("127.0.0.1", 1), authkey=b"k" * 32),
                            status=status)
     beat = worker_module._Heartbeat(worker)  # (not started: its bookkeeping only)
