@@ -139,8 +139,13 @@ class SecureConnection:
         if not self.server and self._conn.poll(0):
             # Each call gets one answer, read before the next call: anything waiting now is not
             # an answer to this call (the head closed the connection, or is out of step with
-            # it). Reconnecting is the remedy, as after any broken connection.
+            # it). Reconnecting is the remedy, as after any broken connection; only the second
+            # is worth a word (a head closes its connections at every job's end).
+            stray = _bytes_waiting(self._conn)
             self.close()
+            if stray:
+                log.warning("closed the connection to the head at %s: it held a message no "
+                            "call asked for; reconnecting", self.peer)
             raise ChannelClosed(f"the connection to the head at {self.peer} was closed, or "
                                 "held a message no call asked for")
         error = stdlib_internals.exception_answer(message) if self.server else None
@@ -153,7 +158,17 @@ class SecureConnection:
         self._sent += 1
 
     def recv(self) -> Any:
-        data = self._conn.recv_bytes(MAX_MESSAGE_BYTES)
+        try:
+            data = self._conn.recv_bytes(MAX_MESSAGE_BYTES)
+        except OSError as exc:
+            # Over MAX_MESSAGE_BYTES the frame's body is left unread: the stream is out of step
+            # for good. The head ends the connection (an EOFError: its serving loop leaves
+            # quietly) instead of answering every later read's error, a flood of answers no
+            # call asked for. A reset is the worker's death, and the loop's as before.
+            if not self.server or isinstance(exc, ConnectionError):
+                raise
+            self._cut_off(f"a message could not be read ({exc}; the limit is "
+                          f"{MAX_MESSAGE_BYTES} bytes)")
         tag, payload = data[:TAG_BYTES], data[TAG_BYTES:]
         expected = hmac.digest(self._recv_key, self._received.to_bytes(8, "big") + payload,
                                "sha256")
@@ -201,6 +216,17 @@ class SecureConnection:
 
     def close(self) -> None:
         self._conn.close()
+
+
+def _bytes_waiting(conn: connection.Connection) -> bool:
+    """Whether a connection that polls readable holds bytes (False: end of file, or an error)."""
+    sock = socket.socket(fileno=conn.fileno())  # shares the fd; detached below, never closed
+    try:
+        return bool(sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT))
+    except OSError:
+        return False
+    finally:
+        sock.detach()
 
 
 def _reply(message: Any, peer: str) -> Any:

@@ -244,20 +244,32 @@ def test_a_message_to_the_worker_that_fails_its_tag_is_a_broken_connection(gate)
         worker.recv()
 
 
-def test_a_message_waiting_before_a_call_is_a_broken_connection_and_nothing_is_sent(gate):
+def test_a_message_waiting_before_a_call_is_a_broken_connection_and_nothing_is_sent(gate,
+                                                                                     caplog):
     worker, head = secure_pair(gate())
     head.send(("#RETURN", None))  # an answer to no call (a stopping head's, once)
     wait_until(lambda: worker.poll(0), "the stray answer to arrive")
     with pytest.raises(channel.ChannelClosed):  # an EOFError: the worker reconnects
         worker.send([None, "job", ["w"], {}])
     assert worker.closed
+    assert "held a message no call asked for" in caplog.text  # said, unlike a plain close
     with pytest.raises((EOFError, ConnectionError)):
         head.recv()  # the call never left: the head sees the worker hang up, nothing else
 
 
-def test_a_call_on_a_connection_the_head_closed_fails_before_it_is_sent(gate):
+def test_a_call_on_a_connection_the_head_closed_fails_before_it_is_sent(gate, caplog):
     worker, head = secure_pair(gate())
     head.close()
     wait_until(lambda: worker.poll(0), "the head's close to arrive")
     with pytest.raises(EOFError):
         worker.send([None, "job", ["w"], {}])
+    assert "no call asked for" not in caplog.text  # every job's end: not worth a warning
+
+
+def test_the_head_ends_a_connection_whose_message_is_over_the_limit(gate, monkeypatch):
+    worker, head = secure_pair(gate())
+    monkeypatch.setattr(channel, "MAX_MESSAGE_BYTES", 1000)
+    worker.send([None, "complete", ["w", "ab12", "x" * 2000], {}])
+    with pytest.raises(channel.ChannelClosed, match="could not be read"):
+        head.recv()  # an EOFError: the serving loop ends, answering nothing
+    assert head.closed

@@ -77,6 +77,21 @@ def test_a_head_stopping_mid_call_answers_that_call_and_then_only_hangs_up():
         server.close()
 
 
+def test_a_call_over_the_message_limit_ends_its_connection_and_nothing_floods_back(
+        served, monkeypatch):
+    from logcrunch import channel
+
+    server, _broker = served
+    monkeypatch.setattr(channel, "MAX_MESSAGE_BYTES", 1000)  # (before the head's next read)
+    proxy = transport.connect(server.address, b"k" * 32)
+    proxy.job("w")
+    with pytest.raises((EOFError, ConnectionError)):  # once: a traceback, then one per read
+        proxy.job("w" * 5000)
+    worker = transport.connect(server.address, b"k" * 32)  # the head serves the others on
+    monkeypatch.setattr(channel, "MAX_MESSAGE_BYTES", 24 * 1024 * 1024)
+    assert worker.job("w2") is not None
+
+
 def test_a_wrong_key_is_refused_as_auth_failed(served):
     server, _broker = served
     with pytest.raises(transport.AuthFailed):
