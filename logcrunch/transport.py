@@ -186,9 +186,9 @@ class _GuardedServer(stdlib_internals.manager_server_class()):
         else:
             if funcname == "accept_connection":
                 # It answers the request itself, then serves the connection until EOF or the
-                # head stops: no call is left to answer when it returns. (A second answer sat in
-                # the socket when the head stopped mid-call, and a worker that outlived this head
-                # read it as the answer to its next call: a head restarted on the same port.)
+                # head stops serving: no call is left to answer when it returns. (A second answer
+                # sat in the socket then, and a worker that outlived this head read it as the
+                # next head's answer to its first call on that connection.)
                 try:
                     func(conn, *args, **kwds)
                 except (OSError, EOFError):
