@@ -3,12 +3,14 @@ worker supervisor inherits now that the head's signal handlers are installed bef
 
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 
 from logcrunch.broker import Broker
 from logcrunch.dispatch import LocalWorkers, ServerDispatcher
-from tests.helpers import wait_until
+from tests.helpers import child_env, wait_until
 
 KEY = b"k" * 32
 
@@ -96,3 +98,15 @@ def _waiting_on_wake(pid: int) -> bool:
     with open(f"/proc/{pid}/wchan") as fp:
         where = fp.read()
     return "select" in where or "poll" in where
+
+
+def test_the_head_leaves_the_worker_modules_to_the_forked_supervisor():
+    # (they cost every run's start ~16 ms; `logcrunch run`'s supervisor imports them while the
+    # head opens its database and walks, and `logcrunch submit` never needs them)
+    worker_side = ("logcrunch.worker", "logcrunch.worker_supervisor", "logcrunch.confine",
+                   "logcrunch.faults")
+    probe = ("import sys, logcrunch.cli, logcrunch.job, logcrunch.head; "
+             f"print([m for m in {worker_side!r} if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", probe], env=child_env(), capture_output=True,
+                         text=True, timeout=60, check=True).stdout
+    assert out.strip() == "[]"
