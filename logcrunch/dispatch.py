@@ -177,8 +177,8 @@ class LocalWorkers:
 def _local_worker_main(address: tuple[str, int], authkey: bytes, processes: int,
                        state_path: str, wake_read: int, wake_write: int) -> None:
     os.close(wake_write)  # else the head's end of file would never come
-    # The worker's modules are imported here, not by the head: ~16 ms of every run's imports,
-    # which this process spends while the head opens its database and walks.
+    # The worker's modules are imported here, not by the head (7-10 ms of its imports, which
+    # `logcrunch submit` never needs): this process spends them while the head goes on.
     from logcrunch.worker import WorkerError, WorkerOptions, die_with_parent, run_worker
 
     options = WorkerOptions(address=address, authkey=authkey, processes=processes,

@@ -101,8 +101,8 @@ def _waiting_on_wake(pid: int) -> bool:
 
 
 def test_the_head_leaves_the_worker_modules_to_the_forked_supervisor():
-    # (they cost every run's start ~16 ms; `logcrunch run`'s supervisor imports them while the
-    # head opens its database and walks, and `logcrunch submit` never needs them)
+    # (7-10 ms of imports that `logcrunch submit` never needs; `logcrunch run`'s supervisor
+    # imports them after the fork)
     worker_side = ("logcrunch.worker", "logcrunch.worker_supervisor", "logcrunch.confine",
                    "logcrunch.faults")
     probe = ("import sys, logcrunch.cli, logcrunch.job, logcrunch.head; "
