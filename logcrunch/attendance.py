@@ -19,6 +19,8 @@ RESTART_GRACE_SECONDS = 3.0
 
 @dataclass(slots=True)
 class WorkerSeen:
+    """When the head first and last heard from one worker process."""
+
     worker: str
     first_seen: float
     last_seen: float
@@ -27,6 +29,8 @@ class WorkerSeen:
 
 @dataclass(slots=True)
 class _Loss:
+    """A worker process its node reported lost, and when."""
+
     node: str
     at: float
     settled: bool  # the report of the loss told its supervisor the job is over

@@ -58,6 +58,8 @@ class JobInfo:
 
 @dataclass
 class BrokerStats:
+    """The queue's counts at one moment (for progress lines and tests)."""
+
     queued: int = 0
     leased: int = 0
     done: int = 0

@@ -37,6 +37,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 
+from logcrunch import defaults
+
 CHANGES_COLUMNS = ["group", "kind", "level", "name", "tonight", "baseline", "change"]
 OTHER_TEMPLATES = "(other templates)"  # the rest row's name, as in templates.csv
 
@@ -48,9 +50,9 @@ TOTAL_NAMES = (("", "lines"), ("error", "error_lines"), ("warn", "warn_lines"))
 
 NEW, UP, DOWN, GONE = "new", "up", "down", "gone"
 
-DEFAULT_BASELINE_RUNS = 7
-DEFAULT_RATIO = 2.0
-DEFAULT_MIN_LINES = 10
+DEFAULT_BASELINE_RUNS = defaults.CHANGE_BASELINE_RUNS
+DEFAULT_RATIO = defaults.CHANGE_RATIO
+DEFAULT_MIN_LINES = defaults.CHANGE_MIN_LINES
 
 _KIND_ORDER = {TOTAL: 0, TEMPLATE: 1, REST: 2}
 

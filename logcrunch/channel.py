@@ -101,6 +101,8 @@ def _label_digest(key: bytes, label: bytes, server_nonce: bytes, client_nonce: b
 
 @dataclass(frozen=True)
 class SessionKeys:
+    """The two per-connection MAC keys, one per direction."""
+
     to_head: bytes
     to_worker: bytes
 
@@ -310,6 +312,8 @@ def _recv_exactly(sock: socket.socket, size: int, deadline: float) -> bytes:
 
 @dataclass
 class _Pending:
+    """A connection still in the handshake: what was received, what is left to send."""
+
     sock: socket.socket
     peer: str
     source: str  # the peer's address without the port
@@ -323,6 +327,8 @@ class _Pending:
 
 @dataclass
 class GateStats:
+    """How the handshakes at the head's door ended, counted."""
+
     authenticated: int = 0
     rejected: int = 0
     timed_out: int = 0

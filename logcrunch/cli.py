@@ -1,4 +1,9 @@
-"""The `logcrunch` command line: parse options, build a config, call one core function."""
+"""The `logcrunch` command line: parse options, build a config, call one core function.
+
+Importing this module imports click and little else: each command imports the core modules it
+calls, so `logcrunch --help` or `logcrunch runs` never loads the scanner, and `logcrunch run`
+forks its local worker supervisor before the rest of logcrunch is imported (see `run`).
+"""
 
 from __future__ import annotations
 
@@ -10,34 +15,20 @@ import signal
 import sys
 import time
 from collections import Counter
+from typing import TYPE_CHECKING
 
 import click
 
 from logcrunch import __version__, defaults
-from logcrunch.authkey import AuthKeyError, ephemeral_key, generate_key, load_key, resolve_key_path
-from logcrunch.changes import ChangeOptions
-from logcrunch.discover import WalkOptions
-from logcrunch.dispatch import EngineUnavailable
-from logcrunch.head import HeadOptions, Progress, unique_roots
-from logcrunch.job import (
-    ENGINE_BASEMANAGER,
-    ENGINE_DASK,
-    ENGINES,
-    JobOutcome,
-    JobSpec,
-    OutDirError,
-    ReportError,
-    export_report,
-    list_runs,
-    run_job,
-)
-from logcrunch.progress import progress_line
-from logcrunch.recap import RecapOptions, run_recap
-from logcrunch.report import safe_text
-from logcrunch.scan import ScanConfig, explain_file
+from logcrunch.defaults import DEFAULT_STATE_PATH, ENGINE_BASEMANAGER, ENGINE_DASK, ENGINES, STATE_ENV
 from logcrunch.stamps import check_zone, local_zone_name
-from logcrunch.state import DEFAULT_STATE_PATH, STATE_ENV, LockHeld, StateError, default_state_path
-from logcrunch.transport import BindError, parse_address
+
+if TYPE_CHECKING:
+    from logcrunch.changes import ChangeOptions
+    from logcrunch.head import HeadOptions, Progress
+    from logcrunch.job import JobOutcome, JobSpec
+    from logcrunch.local_workers import LocalWorkers
+    from logcrunch.scan import ScanConfig
 
 log = logging.getLogger("logcrunch")
 
@@ -95,14 +86,14 @@ report_options = _options(
                  help="templates.csv rows per group and level, before one '(other templates)' "
                       "row with the exact rest."),
     click.option("--baseline", "baseline_runs", type=int,
-                 default=ChangeOptions.baseline_runs, show_default=True, metavar="N",
+                 default=defaults.CHANGE_BASELINE_RUNS, show_default=True, metavar="N",
                  help="changes.csv compares the run with up to N earlier finished runs of the "
                       "same command and mode (0: no comparison, only the header)."),
-    click.option("--change-ratio", type=float, default=ChangeOptions.ratio, show_default=True,
+    click.option("--change-ratio", type=float, default=defaults.CHANGE_RATIO, show_default=True,
                  metavar="R",
                  help="changes.csv: up is at least R times the baseline, down at most 1/R of it "
                       "(R > 1)."),
-    click.option("--change-min-lines", type=int, default=ChangeOptions.min_lines,
+    click.option("--change-min-lines", type=int, default=defaults.CHANGE_MIN_LINES,
                  show_default=True, metavar="M",
                  help="changes.csv: up and down also need at least M lines of difference."),
     click.option("--no-html", "no_html", is_flag=True,
@@ -173,6 +164,8 @@ def _setup_logging(quiet: bool) -> None:
 def _scan_config(kw) -> ScanConfig:
     """The ScanConfig of the scan options in ``kw``, validated (a bad value is a usage error
     naming its option)."""
+    from logcrunch.scan import ScanConfig
+
     metrics = []
     for spec in kw["metric_specs"]:
         name, sep, regex = spec.partition("=")
@@ -199,6 +192,9 @@ def _scan_config(kw) -> ScanConfig:
 
 def _head_options(roots, kw, bind) -> HeadOptions:
     """Build and validate HeadOptions; reads the head, scan and walk keys of ``kw``."""
+    from logcrunch.discover import WalkOptions
+    from logcrunch.head import HeadOptions, unique_roots
+
     options = HeadOptions(
         roots=unique_roots(roots), bind=bind,
         walk=WalkOptions(include=tuple(kw["include"]), exclude=tuple(kw["exclude"]),
@@ -216,6 +212,8 @@ def _head_options(roots, kw, bind) -> HeadOptions:
 
 
 def _load_authkey(path_option: str | None) -> bytes:
+    from logcrunch.authkey import AuthKeyError, load_key, resolve_key_path
+
     path = resolve_key_path(path_option)
     try:
         return load_key(path)
@@ -260,6 +258,8 @@ class _ProgressView:
         self.bar.refresh()
 
     def _print_line(self, progress: Progress) -> None:
+        from logcrunch.progress import progress_line
+
         self.last_line = time.monotonic()
         self.latest_printed = True
         log.info("progress: %s", progress_line(progress.totals, progress.workers_active,
@@ -300,6 +300,8 @@ def _progress_interval() -> float:
 
 def _change_options(kw) -> ChangeOptions:
     """The changes.csv options of ``kw``, validated (a bad value is a usage error)."""
+    from logcrunch.changes import ChangeOptions
+
     options = ChangeOptions(baseline_runs=kw["baseline_runs"], ratio=kw["change_ratio"],
                             min_lines=kw["change_min_lines"])
     try:
@@ -310,6 +312,9 @@ def _change_options(kw) -> ChangeOptions:
 
 
 def _job_spec(options: HeadOptions, out_dir: str, kw) -> JobSpec:
+    from logcrunch.job import JobSpec
+    from logcrunch.state import default_state_path
+
     spec = JobSpec(head=options, out_pattern=out_dir,
                    state_path=os.path.expanduser(kw["state_path"] or default_state_path()),
                    incremental=kw["incremental"], fresh=kw["fresh"],
@@ -322,7 +327,14 @@ def _job_spec(options: HeadOptions, out_dir: str, kw) -> JobSpec:
     return spec
 
 
-def _run_head(spec: JobSpec, authkey: bytes, quiet: bool, local_processes: int | None) -> None:
+def _run_head(spec: JobSpec, authkey: bytes, quiet: bool, local_processes: int | None,
+              local_workers: LocalWorkers | None = None) -> None:
+    from logcrunch.dispatch import EngineUnavailable
+    from logcrunch.job import OutDirError, ReportError, run_job
+    from logcrunch.recap import RecapOptions, run_recap
+    from logcrunch.state import LockHeld, StateError
+    from logcrunch.transport import BindError
+
     view = _ProgressView(quiet, _progress_interval())
 
     def install_signals(head) -> None:
@@ -340,7 +352,8 @@ def _run_head(spec: JobSpec, authkey: bytes, quiet: bool, local_processes: int |
     try:
         with view.logging_redirected():
             outcome = run_job(spec, authkey, local_processes=local_processes,
-                              on_progress=view, on_head_ready=install_signals)
+                              on_progress=view, on_head_ready=install_signals,
+                              local_workers=local_workers)
     except LockHeld as exc:
         _fail(str(exc), defaults.EXIT_LOCKED)
     except (BindError, OutDirError) as exc:
@@ -446,9 +459,22 @@ def run(roots, processes, out_dir, quiet, **kw):
     Example:
       logcrunch run sample_logs --out report -j 2
     """
-    _setup_logging(quiet)
-    spec = _job_spec(_head_options(roots, kw, ("127.0.0.1", 0)), out_dir, kw)
-    _run_head(spec, ephemeral_key(), quiet, local_processes=processes)
+    # The worker supervisor is forked first, before anything else is imported or opened: it
+    # imports the worker's modules on another core while this process imports the head's,
+    # opens the state database and walks the roots; it connects once there is work.
+    from logcrunch.local_workers import LocalWorkers
+
+    workers = LocalWorkers(processes)
+    workers.fork()
+    try:
+        _setup_logging(quiet)
+        spec = _job_spec(_head_options(roots, kw, ("127.0.0.1", 0)), out_dir, kw)
+        from logcrunch.authkey import ephemeral_key
+
+        _run_head(spec, ephemeral_key(), quiet, local_processes=processes,
+                  local_workers=workers)
+    finally:
+        workers.abandon()  # (a no-op once the job has stopped it)
 
 
 @cli.command()
@@ -477,6 +503,8 @@ def submit(roots, bind, authkey_file, engine, scheduler, out_dir, quiet, **kw):
       logcrunch submit /mnt/shared/logs --out /srv/reports/today --bind 10.0.0.1:50070
       logcrunch submit /mnt/shared/logs --out report --engine dask --scheduler tcp://sched:8786
     """
+    from logcrunch.transport import parse_address
+
     _setup_logging(quiet)
     try:
         address = parse_address(bind, defaults.DEFAULT_PORT)
@@ -551,6 +579,7 @@ def work(server, authkey_file, processes, path_map, allow_roots, forever, connec
     Example:
       logcrunch work --server head01:50070 -j 8 --allow-root /mnt/shared/logs
     """
+    from logcrunch.transport import parse_address
     from logcrunch.worker import WorkerError, WorkerOptions, run_worker
 
     _setup_logging(quiet)
@@ -593,6 +622,8 @@ def keygen(path, force):
     Example:
       logcrunch keygen ~/.config/logcrunch/authkey
     """
+    from logcrunch.authkey import AuthKeyError, generate_key, resolve_key_path
+
     target = path or resolve_key_path(None)
     try:
         written = generate_key(target, overwrite=force)
@@ -626,6 +657,9 @@ def report_command(run_ref, out_dir, allow_incomplete, state_path, top_templates
     Example:
       logcrunch report --run latest --out /srv/reports/rerun
     """
+    from logcrunch.job import OutDirError, export_report
+    from logcrunch.state import StateError, default_state_path
+
     if run_ref != "latest" and not run_ref.isdigit():
         raise click.BadParameter("give a run id (see `logcrunch runs`) or 'latest'",
                                  param_hint="--run")
@@ -672,6 +706,9 @@ def explain(path, line_range, **kw):
     Example:
       logcrunch explain /mnt/shared/logs/node07/sshd/auth.log --lines 100-140
     """
+    from logcrunch.report import safe_text
+    from logcrunch.scan import explain_file
+
     config = _scan_config(kw)
     first, last = line_range
     out = csv.writer(sys.stdout, lineterminator="\n")
@@ -695,6 +732,9 @@ def runs_command(limit, state_path):
     Example:
       logcrunch runs --limit 5
     """
+    from logcrunch.job import list_runs
+    from logcrunch.state import StateError, default_state_path
+
     try:
         records = list_runs(os.path.expanduser(state_path or default_state_path()), limit)
     except StateError as exc:

@@ -91,6 +91,20 @@ HTML_MAX_LIST_ROWS = 50  # failed files, new templates, spikes listed before "N 
 HTML_MAX_GROUP_CHARTS = 12  # per-group timeline charts (the groups with most error lines)
 HTML_MAX_CHART_HOURS = 24 * 31  # the overall chart's latest hours; timeline.csv has all
 
+# changes.csv (changes.ChangeOptions): --baseline, --change-ratio, --change-min-lines
+CHANGE_BASELINE_RUNS = 7
+CHANGE_RATIO = 2.0
+CHANGE_MIN_LINES = 10
+
+# The state database (logcrunch.state): --state, else $LOGCRUNCH_STATE, else this path.
+DEFAULT_STATE_PATH = "~/.local/state/logcrunch/state.db"
+STATE_ENV = "LOGCRUNCH_STATE"
+
+# Who scans a submitted job (logcrunch.job): `logcrunch work` nodes, or a Dask cluster.
+ENGINE_BASEMANAGER = "basemanager"
+ENGINE_DASK = "dask"
+ENGINES = (ENGINE_BASEMANAGER, ENGINE_DASK)
+
 # A run's report reads its stored summaries in a few passes. When they take at most this much
 # stored text in all (about 3x as much as Python objects) they are read once and held; past it
 # they are read again on each pass, one file at a time, so the head's memory at report time

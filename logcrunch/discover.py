@@ -38,6 +38,8 @@ DEFERRED_REASON = "modified within --settle: still being written; the next run r
 
 @dataclass(frozen=True, slots=True)
 class FoundFile:
+    """One regular file the walk found: its identity (device, inode) and its stat when found."""
+
     path: str  # absolute
     root: str  # the root it was found under (absolute)
     size: int
@@ -88,6 +90,8 @@ Entry = FoundFile | WalkError | SkippedEntry | DeferredFile
 
 @dataclass(frozen=True)
 class WalkOptions:
+    """Which files a walk yields (--include, --exclude, --hidden, --follow-symlinks, --settle)."""
+
     include: tuple[str, ...] = ()  # glob on the name, or on the path below the root if it has "/"
     exclude: tuple[str, ...] = ()
     hidden: bool = False

@@ -47,6 +47,9 @@ DEFERRED_BATCH = 500  # deferred rows stored per commit
 
 @dataclass
 class HeadOptions:
+    """What the head serves and how patiently: roots, bind address, walk, scan and lease
+    settings."""
+
     roots: tuple[str, ...]
     bind: tuple[str, int] = ("127.0.0.1", defaults.DEFAULT_PORT)
     walk: WalkOptions = field(default_factory=WalkOptions)

@@ -53,14 +53,17 @@ from logcrunch.summary import STATUS_FAILED
 
 log = logging.getLogger(__name__)
 
-ENGINE_BASEMANAGER = "basemanager"
-ENGINE_DASK = "dask"
-ENGINES = (ENGINE_BASEMANAGER, ENGINE_DASK)
+ENGINE_BASEMANAGER = defaults.ENGINE_BASEMANAGER
+ENGINE_DASK = defaults.ENGINE_DASK
+ENGINES = defaults.ENGINES
 
 
 
 @dataclass
 class JobSpec:
+    """One `run` or `submit` job: the head's options, where reports go, the state database, the
+    mode."""
+
     head: HeadOptions
     out_pattern: str  # strftime pattern, expanded when the run starts
     state_path: str
@@ -94,6 +97,8 @@ class JobSpec:
 
 @dataclass
 class JobOutcome:
+    """How a job ended: its run, the head's result, what was published, the exit code."""
+
     run: RunRecord
     result: HeadResult
     out_dir: str
@@ -188,7 +193,8 @@ def nothing_found_message(roots: list[str], passed_over: dict[str, int]) -> str:
 
 def run_job(spec: JobSpec, authkey: bytes, local_processes: int | None = None,
             on_progress: Callable[[Progress], None] | None = None,
-            on_head_ready: Callable[[Head], None] | None = None) -> JobOutcome:
+            on_head_ready: Callable[[Head], None] | None = None,
+            local_workers: LocalWorkers | None = None) -> JobOutcome:
     """Run (or resume) one job to the end and publish its reports.
 
     Raises OutDirError when ``--out`` cannot take the reports (before anything is touched),
@@ -198,21 +204,29 @@ def run_job(spec: JobSpec, authkey: bytes, local_processes: int | None = None,
     runs that finished; an aborted run keeps what it did in the state database (run the same
     command again to resume) and leaves the previous report alone, as does a run that found no
     file (exit 4).
+
+    ``local_workers``: `logcrunch run`'s supervisor, forked early (else one of
+    ``local_processes`` is forked when the head starts); the job owns it from here on.
     """
-    spec.validate()
-    out_dir = time.strftime(spec.out_pattern)
-    check_out_dir(out_dir)
-    with RunLock(spec.state_path):
-        db = StateDB(spec.state_path)
-        try:  # closed before the lock is released: see RunLock
-            return _run_locked(spec, out_dir, db, authkey, local_processes, on_progress,
-                               on_head_ready)
-        finally:
-            db.close()
+    try:
+        spec.validate()
+        out_dir = time.strftime(spec.out_pattern)
+        check_out_dir(out_dir)
+        with RunLock(spec.state_path):
+            db = StateDB(spec.state_path)
+            try:  # closed before the lock is released: see RunLock
+                return _run_locked(spec, out_dir, db, authkey, local_processes, on_progress,
+                                   on_head_ready, local_workers)
+            finally:
+                db.close()
+    finally:
+        if local_workers is not None:  # (a no-op once the head has stopped it)
+            local_workers.abandon()
 
 
 def _run_locked(spec: JobSpec, out_dir: str, db: StateDB, authkey: bytes,
-                local_processes: int | None, on_progress, on_head_ready) -> JobOutcome:
+                local_processes: int | None, on_progress, on_head_ready,
+                local_workers: LocalWorkers | None) -> JobOutcome:
     options = spec.head
     roots = list(options.roots)
     same_command = fingerprint(options)
@@ -221,7 +235,7 @@ def _run_locked(spec: JobSpec, out_dir: str, db: StateDB, authkey: bytes,
             options.walk, modified_before=time.time() - spec.settle_seconds))
     # The dispatcher binds its port (or reaches the Dask scheduler) here, before the run is
     # recorded: a bad --bind or an unreachable scheduler leaves no trace.
-    dispatcher = _dispatcher(spec, authkey, local_processes)
+    dispatcher = _dispatcher(spec, authkey, local_processes, local_workers)
     try:
         run, resumed = db.start_run(roots, same_command, spec.incremental, out_dir, spec.fresh)
     except BaseException:
@@ -252,7 +266,8 @@ def _run_locked(spec: JobSpec, out_dir: str, db: StateDB, authkey: bytes,
                       nothing_found, report)
 
 
-def _dispatcher(spec: JobSpec, authkey: bytes, local_processes: int | None) -> Dispatcher:
+def _dispatcher(spec: JobSpec, authkey: bytes, local_processes: int | None,
+                local_workers: LocalWorkers | None = None) -> Dispatcher:
     """What gets the run's tasks scanned (logcrunch.dispatch), bound or connected."""
     if spec.engine == ENGINE_DASK:
         from logcrunch.dask_engine import DaskDispatcher  # imports dask only when asked for
@@ -260,7 +275,11 @@ def _dispatcher(spec: JobSpec, authkey: bytes, local_processes: int | None) -> D
         dispatcher = DaskDispatcher(spec.scheduler, spec.head.worker_timeout)
         dispatcher.connect()
         return dispatcher
-    local = LocalWorkers(local_processes, authkey, spec.state_path) if local_processes else None
+    local = local_workers
+    if local is not None:  # forked before the database was opened: it inherited none of it
+        local.authkey = authkey
+    elif local_processes:
+        local = LocalWorkers(local_processes, authkey, spec.state_path)
     return ServerDispatcher(spec.head.bind, authkey, local)
 
 

@@ -74,6 +74,8 @@ class Task:
 
 @dataclass(slots=True)
 class Lease:
+    """Tasks one worker holds until expiry (renewed while the worker is heard from)."""
+
     lease_id: str
     worker: str
     task_ids: list[int]  # the tasks it still holds (claimed ones leave it)
@@ -84,6 +86,8 @@ class Lease:
 
 @dataclass(slots=True)
 class _Slot:
+    """A task and where it stands in the table."""
+
     task: Task
     state: TaskState = TaskState.QUEUED
     lease_id: str = ""  # while leased

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class ProgressTotals:
+    """The job's byte and file counts at one moment."""
+
     bytes_total: int = 0
     bytes_done: int = 0
     files_found: int = 0

@@ -23,6 +23,8 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 @dataclass(frozen=True)
 class RecapOptions:
+    """What the end-of-run recap says besides the report: run id, duration, where it went."""
+
     run_id: int
     seconds: float
     out_dir: str

@@ -39,8 +39,8 @@ from logcrunch.sketch import Sketch
 from logcrunch.summary import STATUS_FAILED, FileSummary, Metric, Number, hour_of
 
 SCHEMA_VERSION = 5
-DEFAULT_STATE_PATH = "~/.local/state/logcrunch/state.db"
-STATE_ENV = "LOGCRUNCH_STATE"
+DEFAULT_STATE_PATH = defaults.DEFAULT_STATE_PATH
+STATE_ENV = defaults.STATE_ENV
 
 RUNNING = "running"
 FINISHED_OK = "ok"
@@ -454,6 +454,8 @@ def _text(blob: bytes) -> str:
 
 @dataclass
 class RunRecord:
+    """One run as the state database records it."""
+
     run_id: int
     run_key: str
     roots: list[str]

@@ -72,6 +72,8 @@ class WorkerError(Exception):
 
 @dataclass
 class WorkerOptions:
+    """How a worker node runs: its head, key, processes, path map and allowed roots."""
+
     address: tuple[str, int]
     authkey: bytes
     processes: int = 1
@@ -716,6 +718,8 @@ def encoded_size_bound(summary: FileSummary) -> int:
 
 @dataclass
 class _Child:
+    """One scanning child process and its shared status."""
+
     process: multiprocessing.process.BaseProcess
     status: _ChildStatus
 

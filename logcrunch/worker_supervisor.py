@@ -147,6 +147,8 @@ class RestartWindow:
 
 @dataclass
 class _Child:
+    """The supervisor's view of one child process."""
+
     state: ChildState = "running"
     timeout: float = 0.0  # the per-file limit it overran, when "timed out"
     died_of: str = ""  # how it died (for the operator), while "lost"

@@ -36,16 +36,16 @@ def test_change_flags_are_in_every_reporting_commands_help(runner, command):
 
 
 def test_change_flags_reach_the_job_but_not_the_runs_identity(runner, tmp_path, monkeypatch):
-    from logcrunch import cli as cli_module
+    from logcrunch import job
     from logcrunch.job import fingerprint
 
     specs = []
 
     def capture(spec, *_args, **_kw):
         specs.append(spec)
-        raise cli_module.OutDirError("captured")
+        raise job.OutDirError("captured")
 
-    monkeypatch.setattr(cli_module, "run_job", capture)
+    monkeypatch.setattr(job, "run_job", capture)  # (the command imports it when it runs)
     base = ["run", str(tmp_path), "--out", str(tmp_path / "o"), "--state", str(tmp_path / "s")]
     for flags in ([], ["--baseline", "0", "--change-ratio", "3.5", "--change-min-lines", "0"]):
         assert runner.invoke(cli, [*base, *flags]).exit_code == 2
