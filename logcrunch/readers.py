@@ -226,6 +226,14 @@ class _LimitedStream:
             raise ReadError(expansion_problem(self.ratio))
         return data
 
+    def readinto(self, buffer) -> int:
+        """Like read, into ``buffer`` (the scanner reads this way: one reused buffer)."""
+        got = self.stream.readinto(buffer)
+        self.remaining -= got
+        if self.remaining < 0:
+            raise ReadError(expansion_problem(self.ratio))
+        return got
+
     def close(self) -> None:
         self.stream.close()
 
@@ -284,6 +292,12 @@ class _ZstdReader:
         else:
             result, self.pending = pending[:size], pending[size:]
         return result
+
+    def readinto(self, buffer) -> int:
+        view = memoryview(buffer).cast("B")
+        data = self.read(len(view))
+        view[: len(data)] = data
+        return len(data)
 
     def _decompress(self, data: bytes) -> bytes:
         parts = []

@@ -526,7 +526,11 @@ def _scan_stream(path, stream, size, clock, config, start, end, make_scanner,
     if start > 0:
         stream.seek(start - 1)
     position = max(0, start - 1)
-    if isinstance(stream, BoundedReader):  # a plain file: one reused buffer, no copies
+    # One reused buffer, no copies but a partial last line's: a plain file, or a decompressing
+    # stream (which copies what it inflated into the buffer once, instead of cutting blocks of
+    # bytes objects). An opener's stream without readinto takes the bytes cutter.
+    buffered = hasattr(stream, "readinto")
+    if buffered:
         blocks = _buffered_line_blocks(stream, first, config.chunk_size, config.max_line_bytes,
                                        position, start > 0, end, hold, ends)
     else:
@@ -534,7 +538,7 @@ def _scan_stream(path, stream, size, clock, config, start, end, make_scanner,
                               position, start > 0, end, hold, ends)
     if on_range_start is not None:
         on_range_start()
-    scan_lines = scanner.scan_lines if isinstance(stream, BoundedReader) else scanner.scan_block
+    scan_lines = scanner.scan_lines if buffered else scanner.scan_block
     for kind, data in blocks:
         if kind == "lines":
             scan_lines(data)
@@ -614,20 +618,22 @@ def _line_blocks(
 
 
 def _buffered_line_blocks(
-    stream: BoundedReader, first: bytes, chunk_size: int, max_line: int, position: int,
+    stream, first: bytes, chunk_size: int, max_line: int, position: int,
     skip_first: bool, limit: int | None, hold: bool = False, ends: list[int] | None = None,
 ) -> Iterator[tuple[str, bytes | memoryview]]:
-    """`_line_blocks` over a plain file's reader, reading into one reused buffer.
+    """`_line_blocks` over a stream with readinto (a plain file's BoundedReader, a
+    decompressing stream), reading into one reused buffer.
 
     The same items at the same offsets (tests/test_scan.py compares the two on generated data),
     but a "lines" block is a memoryview of the buffer, valid only until the next item is asked
     for: no bytes are copied but a partial last line's, moved to the buffer's start. The buffer
-    holds at most a carried line (``max_line`` + 1 bytes) and one chunk, and never more than
-    what is left of the file, so small files cost small buffers.
+    holds at most a carried line (``max_line`` + 1 bytes) and one chunk, and for a plain file
+    never more than what is left of it, so small files cost small buffers.
     """
     ends = [] if ends is None else ends
-    left = stream.size - stream.position + len(first)
-    capacity = min(max_line + 2 + max(chunk_size, len(first)), left + 1)
+    capacity = max_line + 2 + max(chunk_size, len(first))
+    if isinstance(stream, BoundedReader):
+        capacity = min(capacity, stream.size - stream.position + len(first) + 1)
     buffer = bytearray(capacity)
     view = memoryview(buffer)
     find, rfind = buffer.find, buffer.rfind

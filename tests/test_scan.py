@@ -865,6 +865,37 @@ def test_the_buffered_cutter_gives_the_reference_cutter_s_lines_and_ends(
     assert (_joined(items), ends) == (_joined(expected[0]), expected[1])
 
 
+@settings(max_examples=300, deadline=None)
+@given(
+    data=st.lists(st.sampled_from([b"a", b"bb ", b"\n", b"\r\n", b"x" * 9, b"y" * 30, b"\r"]),
+                  max_size=40).map(b"".join),
+    chunk_size=st.sampled_from([1, 3, 7, 64]),
+    max_line=st.sampled_from([4, 10, 1000]),
+    compression=st.sampled_from(["gzip", "bz2", "xz"]),
+    hold=st.booleans(),
+)
+def test_the_buffered_cutter_over_a_decompressing_stream_gives_the_reference_cutter_s_items(
+        data, chunk_size, max_line, compression, hold):
+    """A compressed file is read whole through the same reused buffer: no size known ahead,
+    short reads from the decompressor."""
+    import bz2
+    import gzip
+    import lzma
+
+    from logcrunch.readers import BoundedReader, decompressing
+    from logcrunch.scan import _buffered_line_blocks
+
+    packed = {"gzip": gzip.compress, "bz2": bz2.compress, "xz": lzma.compress}[compression](data)
+    expected = _reference_items(data, chunk_size, max_line, 0, None, hold)
+    stream = decompressing(BoundedReader(io.BytesIO(packed), len(packed)), compression,
+                           len(data) + 1, 1000)
+    first = stream.read(min(len(data), 5))  # the sniffed head comes in first
+    ends: list[int] = []
+    items = [(kind, bytes(block)) for kind, block in _buffered_line_blocks(
+        stream, first, chunk_size, max_line, 0, False, None, hold, ends)]
+    assert (_joined(items), ends) == (_joined(expected[0]), expected[1])
+
+
 def _joined(items):
     """Runs of lines joined: where blocks are cut between lines changes nothing scanned."""
     out = []
