@@ -818,6 +818,13 @@ def test_a_stack_trace_across_a_range_boundary_stays_in_its_hour(tmp_path):
     assert merged.templates == whole.templates and merged.last_ts == "2026-11-26T14:00:01Z"
 
 
+# What the cutter tests generate: short and over-long lines, "\r\n" and stray "\r", no end.
+_CUT_DATA = st.lists(st.sampled_from([b"a", b"bb ", b"\n", b"\r\n", b"x" * 9, b"y" * 30, b"\r"]),
+                     max_size=40).map(b"".join)
+_CUT_CHUNKS = st.sampled_from([1, 3, 7, 64])
+_CUT_MAX_LINES = st.sampled_from([4, 10, 1000])
+
+
 def _reference_items(data: bytes, chunk_size, max_line, start, end, hold):
     """What _line_blocks over _chunks (the straightforward cutter) gives, long lines split out
     of its blocks the way BlockScanner.scan_block splits them."""
@@ -835,10 +842,7 @@ def _reference_items(data: bytes, chunk_size, max_line, start, end, hold):
 
 @settings(max_examples=400, deadline=None)
 @given(
-    data=st.lists(st.sampled_from([b"a", b"bb ", b"\n", b"\r\n", b"x" * 9, b"y" * 30, b"\r"]),
-                  max_size=40).map(b"".join),
-    chunk_size=st.sampled_from([1, 3, 7, 64]),
-    max_line=st.sampled_from([4, 10, 1000]),
+    data=_CUT_DATA, chunk_size=_CUT_CHUNKS, max_line=_CUT_MAX_LINES,
     start_fraction=st.floats(0, 1), end_fraction=st.one_of(st.none(), st.floats(0, 1)),
     hold=st.booleans(),
 )
@@ -867,10 +871,7 @@ def test_the_buffered_cutter_gives_the_reference_cutter_s_lines_and_ends(
 
 @settings(max_examples=300, deadline=None)
 @given(
-    data=st.lists(st.sampled_from([b"a", b"bb ", b"\n", b"\r\n", b"x" * 9, b"y" * 30, b"\r"]),
-                  max_size=40).map(b"".join),
-    chunk_size=st.sampled_from([1, 3, 7, 64]),
-    max_line=st.sampled_from([4, 10, 1000]),
+    data=_CUT_DATA, chunk_size=_CUT_CHUNKS, max_line=_CUT_MAX_LINES,
     compression=st.sampled_from(["gzip", "bz2", "xz"]),
     hold=st.booleans(),
 )
