@@ -26,6 +26,12 @@
  * and keys beyond the MAX_ENTRIES table. Numbers whose key the per-file metric cap already refuses
  * (longer than max_key bytes, or sorting after ceiling: summary.MetricCap) are only counted, in
  * refused. Keys the admit callable refuses are no metrics at all.
+ *
+ * scan_block runs without the GIL on a block of RELEASE_BYTES or more (another thread, say one
+ * reading the next block of the file, runs meanwhile). What it allocates it allocates with the
+ * PyMem_Raw functions; every Python call inside the loop (admit, numbers left to Python, ints
+ * past 128 bits, errors) first takes the GIL back with need_gil(), and the loop lets it go again
+ * at the next line.
  */
 #define PY_SSIZE_T_CLEAN
 #if defined(__SSE2__)
@@ -55,6 +61,25 @@
 
 typedef __int128 i128;
 typedef unsigned char uchar;
+
+#define RELEASE_BYTES 65536 /* shorter blocks keep the GIL: releasing costs more than it gives */
+
+/* The GIL of a running scan_block: state is the saved thread state while it runs without it. */
+typedef struct {
+    PyThreadState *state;
+} Gil;
+
+static __thread Gil *scanning_gil = NULL; /* this thread's running scan_block's, if any */
+
+/* Take the GIL back if this thread's scan_block let it go (a no-op otherwise): call it before
+ * any Python API call that scan_block's loop can reach. */
+static void need_gil(void) {
+    Gil *gil = scanning_gil;
+    if (gil != NULL && gil->state != NULL) {
+        PyEval_RestoreThread(gil->state);
+        gil->state = NULL;
+    }
+}
 
 static uint64_t HASH_SEED = 0x243F6A8885A308D3ULL; /* randomised at import */
 
@@ -1722,7 +1747,7 @@ typedef struct {
 } Index;
 
 static int index_init(Index *index, size_t capacity) {
-    index->slots = PyMem_Malloc(capacity * sizeof(Py_ssize_t));
+    index->slots = PyMem_RawMalloc(capacity * sizeof(Py_ssize_t));
     if (!index->slots) return -1;
     memset(index->slots, 0xff, capacity * sizeof(Py_ssize_t));
     index->mask = capacity - 1;
@@ -1730,7 +1755,7 @@ static int index_init(Index *index, size_t capacity) {
 }
 
 static void index_free(Index *index) {
-    PyMem_Free(index->slots);
+    PyMem_RawFree(index->slots);
     index->slots = NULL;
 }
 
@@ -1743,6 +1768,7 @@ static void index_free(Index *index) {
         if ((size_t)((used) + 1) * 2 >= (index)->mask + 1) {                                   \
             Index grown;                                                                       \
             if (index_init(&grown, ((index)->mask + 1) * 2) < 0) {                             \
+                need_gil();                                                                    \
                 PyErr_NoMemory();                                                              \
                 return -1;                                                                     \
             }                                                                                  \
@@ -1808,17 +1834,17 @@ typedef struct {
 static int table_init(Table *table) {
     table->capacity = 64;
     table->count = 0;
-    table->items = PyMem_Malloc(table->capacity * sizeof(Entry));
+    table->items = PyMem_RawMalloc(table->capacity * sizeof(Entry));
     table->bucket_mask = 1023;
     table->bucket_shift = 64 - 10;
     table->buckets_used = 0;
-    table->bucket_keys = PyMem_Calloc(1024, sizeof(uint64_t));
-    table->bucket_counts = PyMem_Calloc(1024, sizeof(int64_t));
+    table->bucket_keys = PyMem_RawCalloc(1024, sizeof(uint64_t));
+    table->bucket_counts = PyMem_RawCalloc(1024, sizeof(int64_t));
     if (!table->items || !table->bucket_keys || !table->bucket_counts ||
         index_init(&table->index, 128) < 0) {
-        PyMem_Free(table->items);
-        PyMem_Free(table->bucket_keys);
-        PyMem_Free(table->bucket_counts);
+        PyMem_RawFree(table->items);
+        PyMem_RawFree(table->bucket_keys);
+        PyMem_RawFree(table->bucket_counts);
         table->items = NULL;
         return -1;
     }
@@ -1831,13 +1857,13 @@ static void table_free(Table *table) {
         Py_XDECREF(table->items[i].spilled_total);
         Py_XDECREF(table->items[i].spilled_sq);
     }
-    PyMem_Free(table->items);
+    PyMem_RawFree(table->items);
     table->items = NULL;
-    PyMem_Free(table->bucket_keys);
-    PyMem_Free(table->bucket_counts);
+    PyMem_RawFree(table->bucket_keys);
+    PyMem_RawFree(table->bucket_counts);
     for (int i = 0; i < DENSE_ENTRIES; i++) {
-        PyMem_Free(table->dense[i].counts[0]);
-        PyMem_Free(table->dense[i].counts[1]);
+        PyMem_RawFree(table->dense[i].counts[0]);
+        PyMem_RawFree(table->dense[i].counts[1]);
         table->dense[i].counts[0] = table->dense[i].counts[1] = NULL;
     }
     index_free(&table->index);
@@ -1869,7 +1895,7 @@ static Py_ssize_t table_add(Table *table, const uchar *key, Py_ssize_t length, i
                             uint64_t hash) {
     if (table->count == table->capacity) {
         Py_ssize_t capacity = table->capacity * 2;
-        Entry *items = PyMem_Realloc(table->items, capacity * sizeof(Entry));
+        Entry *items = PyMem_RawRealloc(table->items, capacity * sizeof(Entry));
         if (!items) return -1;
         table->items = items;
         table->capacity = capacity;
@@ -1904,6 +1930,7 @@ static PyObject *long_from_i128(i128 value) {
 
 /* *spilled += value (as Python ints); 0 on success, -1 with an error set. */
 static int spill(PyObject **spilled, i128 value) {
+    need_gil();
     PyObject *part = long_from_i128(value);
     if (!part) return -1;
     if (*spilled == NULL) {
@@ -2022,6 +2049,7 @@ static inline int32_t sample_index(int64_t scaled, int decimals, int *failed) {
             index = positive_index((double)magnitude / POW10[decimals]);
         }
     } else {
+        need_gil();
         PyObject *numerator = PyLong_FromUnsignedLongLong(magnitude);
         PyObject *ten = PyLong_FromLong(10), *power = NULL, *quotient = NULL;
         PyObject *exponent = PyLong_FromLong(decimals);
@@ -2046,11 +2074,12 @@ static inline int32_t sample_index(int64_t scaled, int decimals, int *failed) {
 
 static int buckets_grow(Table *table) {
     size_t capacity = (table->bucket_mask + 1) * 2;
-    uint64_t *keys = PyMem_Calloc(capacity, sizeof(uint64_t));
-    int64_t *counts = PyMem_Calloc(capacity, sizeof(int64_t));
+    uint64_t *keys = PyMem_RawCalloc(capacity, sizeof(uint64_t));
+    int64_t *counts = PyMem_RawCalloc(capacity, sizeof(int64_t));
     if (!keys || !counts) {
-        PyMem_Free(keys);
-        PyMem_Free(counts);
+        PyMem_RawFree(keys);
+        PyMem_RawFree(counts);
+        need_gil();
         PyErr_NoMemory();
         return -1;
     }
@@ -2064,8 +2093,8 @@ static int buckets_grow(Table *table) {
         keys[slot] = key;
         counts[slot] = table->bucket_counts[i];
     }
-    PyMem_Free(table->bucket_keys);
-    PyMem_Free(table->bucket_counts);
+    PyMem_RawFree(table->bucket_keys);
+    PyMem_RawFree(table->bucket_counts);
     table->bucket_keys = keys;
     table->bucket_counts = counts;
     table->bucket_mask = mask;
@@ -2084,8 +2113,9 @@ static inline int bucket_add(Table *table, Py_ssize_t at, int64_t scaled, int de
         Dense *dense = &table->dense[at];
         int32_t *counts = dense->counts[negative];
         if (counts == NULL) {
-            counts = dense->counts[negative] = PyMem_Calloc(DENSE_SPAN, sizeof(int32_t));
+            counts = dense->counts[negative] = PyMem_RawCalloc(DENSE_SPAN, sizeof(int32_t));
             if (counts == NULL) {
+                need_gil();
                 PyErr_NoMemory();
                 return -1;
             }
@@ -2119,10 +2149,10 @@ static inline int bucket_add(Table *table, Py_ssize_t at, int64_t scaled, int de
  * table->count bytes objects, or NULL with an error set. */
 static PyObject *build_buckets(Table *table) {
     Py_ssize_t entries = table->count;
-    Py_ssize_t *sizes = PyMem_Calloc(entries ? entries : 1, sizeof(Py_ssize_t));
+    Py_ssize_t *sizes = PyMem_RawCalloc(entries ? entries : 1, sizeof(Py_ssize_t));
     PyObject *blobs = PyList_New(entries);
     if (!sizes || !blobs) {
-        PyMem_Free(sizes);
+        PyMem_RawFree(sizes);
         Py_XDECREF(blobs);
         return PyErr_NoMemory();
     }
@@ -2137,7 +2167,7 @@ static PyObject *build_buckets(Table *table) {
     for (Py_ssize_t e = 0; e < entries; e++) {
         PyObject *blob = PyBytes_FromStringAndSize(NULL, sizes[e] * 16);
         if (!blob) {
-            PyMem_Free(sizes);
+            PyMem_RawFree(sizes);
             Py_DECREF(blobs);
             return NULL;
         }
@@ -2166,7 +2196,7 @@ static PyObject *build_buckets(Table *table) {
                 sizes[e]++;
             }
         }
-    PyMem_Free(sizes);
+    PyMem_RawFree(sizes);
     return blobs;
 }
 
@@ -2190,7 +2220,7 @@ static PyObject *merge_buckets(PyObject *module, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "limit must be positive");
         return NULL;
     }
-    if (!DENSE && !(DENSE = PyMem_Calloc(2 * SKETCH_TOP + 1, sizeof(int64_t)))) {
+    if (!DENSE && !(DENSE = PyMem_RawCalloc(2 * SKETCH_TOP + 1, sizeof(int64_t)))) {
         Py_DECREF(sequence);
         return PyErr_NoMemory();
     }
@@ -2204,7 +2234,7 @@ static PyObject *merge_buckets(PyObject *module, PyObject *args) {
         }
         pairs += PyBytes_GET_SIZE(blob) / 16;
     }
-    int32_t *touched = PyMem_Malloc((pairs ? pairs : 1) * sizeof(int32_t));
+    int32_t *touched = PyMem_RawMalloc((pairs ? pairs : 1) * sizeof(int32_t));
     if (!touched) {
         Py_DECREF(sequence);
         return PyErr_NoMemory();
@@ -2241,7 +2271,7 @@ static PyObject *merge_buckets(PyObject *module, PyObject *args) {
         if (result) memcpy(PyBytes_AS_STRING(result) + (i - first) * 16, pair, 16);
         *slot = 0;
     }
-    PyMem_Free(touched);
+    PyMem_RawFree(touched);
     if (bad) PyErr_SetString(PyExc_ValueError, "a bucket index out of range or a count <= 0");
     return result;
 }
@@ -2278,6 +2308,7 @@ static int decide(Decisions *decisions, const uchar *key, Py_ssize_t length, uin
             return d->admitted;
         slot = (slot + 1) & decisions->index.mask;
     }
+    need_gil();
     PyObject *answer = PyObject_CallFunction(decisions->admit, "y#", (const char *)key, length);
     if (!answer) return -1;
     int admitted = PyObject_IsTrue(answer);
@@ -2286,7 +2317,7 @@ static int decide(Decisions *decisions, const uchar *key, Py_ssize_t length, uin
     if (decisions->count >= MAX_DECISIONS) return admitted;
     if (decisions->count == decisions->capacity) {
         Py_ssize_t capacity = decisions->capacity * 2;
-        Decision *items = PyMem_Realloc(decisions->items, capacity * sizeof(Decision));
+        Decision *items = PyMem_RawRealloc(decisions->items, capacity * sizeof(Decision));
         if (!items) {
             PyErr_NoMemory();
             return -1;
@@ -2450,6 +2481,7 @@ static int cap_refuses(const Cap *cap, const uchar *key, Py_ssize_t length) {
 
 static int add_other(PyObject *others, const uchar *key, Py_ssize_t key_length,
                      const uchar *value, Py_ssize_t value_length) {
+    need_gil();
     PyObject *pair = Py_BuildValue("(y#y#)", (const char *)key, key_length, (const char *)value,
                                    value_length);
     if (!pair) return -1;
@@ -2569,6 +2601,7 @@ static int scan_pairs(Table *table, Decisions *decisions, PyObject *others, Cap 
                     if (table->count < MAX_ENTRIES) {
                         at = table_add(table, key, key_length, decimals, hash);
                         if (at < 0) {
+                            need_gil();
                             PyErr_NoMemory();
                             return -1;
                         }
@@ -2630,7 +2663,7 @@ static Py_ssize_t hour_bucket(Hours *hours, int64_t key) {
     }
     if (hours->count == hours->capacity) {
         Py_ssize_t capacity = hours->capacity * 2;
-        Hour *items = PyMem_Realloc(hours->items, capacity * sizeof(Hour));
+        Hour *items = PyMem_RawRealloc(hours->items, capacity * sizeof(Hour));
         if (!items) return -1;
         hours->items = items;
         hours->capacity = capacity;
@@ -2704,7 +2737,7 @@ typedef struct {
 } Memo;
 
 static Memo *memo_new(void) {
-    Memo *memo = PyMem_Malloc(sizeof(Memo));
+    Memo *memo = PyMem_RawMalloc(sizeof(Memo));
     if (memo) {
         memset(memo->slots, 0xff, sizeof memo->slots);
         memo->count = 0;
@@ -2786,14 +2819,14 @@ static int template_count(Templates *templates, int level, const uchar *text, Py
         if (at < 0) {
             if (templates->count == templates->capacity) {
                 Py_ssize_t capacity = templates->capacity * 2;
-                Template *items = PyMem_Realloc(templates->items, capacity * sizeof(Template));
+                Template *items = PyMem_RawRealloc(templates->items, capacity * sizeof(Template));
                 if (!items) return -1;
                 templates->items = items;
                 templates->capacity = capacity;
             }
             if (templates->arena_used + length > templates->arena_capacity) {
                 Py_ssize_t capacity = templates->arena_capacity * 2 + length;
-                uchar *arena = PyMem_Realloc(templates->arena, capacity);
+                uchar *arena = PyMem_RawRealloc(templates->arena, capacity);
                 if (!arena) return -1;
                 templates->arena = arena;
                 templates->arena_capacity = capacity;
@@ -2920,8 +2953,8 @@ static int read_overrides(PyObject *overrides, Py_ssize_t block_length, Py_ssize
     PyObject *items = PySequence_Fast(overrides, "overrides must be None or a list");
     if (!items) return -1;
     Py_ssize_t n = PySequence_Fast_GET_SIZE(items);
-    *offsets = PyMem_Malloc((n ? n : 1) * sizeof(Py_ssize_t));
-    *levels = PyMem_Malloc(n ? n : 1);
+    *offsets = PyMem_RawMalloc((n ? n : 1) * sizeof(Py_ssize_t));
+    *levels = PyMem_RawMalloc(n ? n : 1);
     if (!*offsets || !*levels) {
         Py_DECREF(items);
         PyErr_NoMemory();
@@ -3023,18 +3056,18 @@ static PyObject *scan_block(PyObject *module, PyObject *args, PyObject *kwargs) 
     if (read_overrides(overrides, view.len, &override_at, &override_level, &override_count) < 0)
         goto done;
     others = PyList_New(0);
-    scratch = PyMem_Malloc(sizeof(Scratch));
+    scratch = PyMem_RawMalloc(sizeof(Scratch));
     decisions.admit = admit == Py_None ? NULL : admit;
     decisions.capacity = hours.capacity = templates.capacity = 16;
-    decisions.items = PyMem_Malloc(16 * sizeof(Decision));
-    hours.items = PyMem_Malloc(16 * sizeof(Hour));
-    hours.cache_key = PyMem_Malloc(HOUR_CACHE * sizeof(int64_t));
-    hours.cache_at = PyMem_Malloc(HOUR_CACHE * sizeof(Py_ssize_t));
+    decisions.items = PyMem_RawMalloc(16 * sizeof(Decision));
+    hours.items = PyMem_RawMalloc(16 * sizeof(Hour));
+    hours.cache_key = PyMem_RawMalloc(HOUR_CACHE * sizeof(int64_t));
+    hours.cache_at = PyMem_RawMalloc(HOUR_CACHE * sizeof(Py_ssize_t));
     if (hours.cache_at)
         for (int i = 0; i < HOUR_CACHE; i++) hours.cache_at[i] = -1; /* an empty slot */
-    templates.items = PyMem_Malloc(16 * sizeof(Template));
+    templates.items = PyMem_RawMalloc(16 * sizeof(Template));
     templates.arena_capacity = 4096;
-    templates.arena = PyMem_Malloc(4096);
+    templates.arena = PyMem_RawMalloc(4096);
     templates.last = -1;
     ready = others && scratch && decisions.items && hours.items && hours.cache_key &&
             hours.cache_at && templates.items &&
@@ -3052,7 +3085,15 @@ static PyObject *scan_block(PyObject *module, PyObject *args, PyObject *kwargs) 
     Py_ssize_t bucket = -1; /* the hour bucket of current_key, once looked up */
     int failed = 0;
     const uchar *line = data;
+    /* Without the GIL from here to the end of the loop (see need_gil). The block is the caller's
+     * buffer, held by view; another thread changing its bytes meanwhile changes only what is
+     * counted. */
+    Gil gil = {NULL};
+    Gil *outer = scanning_gil; /* (admit may call scan_block: each call has its own) */
+    scanning_gil = &gil;
+    int release = view.len >= RELEASE_BYTES;
     while (line < data_end) {
+        if (release && gil.state == NULL) gil.state = PyEval_SaveThread();
         const uchar *newline = memchr(line, '\n', data_end - line);
         if (newline == NULL) newline = data_end; /* callers pass whole lines; be safe anyway */
         Py_ssize_t length = newline - line;
@@ -3076,6 +3117,7 @@ static PyObject *scan_block(PyObject *module, PyObject *args, PyObject *kwargs) 
         int override = 0;
         if (next_override < override_count) {
             if (override_at[next_override] < offset) {
+                need_gil();
                 PyErr_Format(PyExc_ValueError, "override offset %zd is not a line start",
                              override_at[next_override]);
                 failed = 1;
@@ -3096,6 +3138,7 @@ static PyObject *scan_block(PyObject *module, PyObject *args, PyObject *kwargs) 
         warn_lines += level == WARN;
 
         if (bucket < 0 && (bucket = hour_lookup(&hours, current_key)) < 0) {
+            need_gil();
             PyErr_NoMemory();
             failed = 1;
             break;
@@ -3112,6 +3155,7 @@ static PyObject *scan_block(PyObject *module, PyObject *args, PyObject *kwargs) 
             message_of(line, content, &found, stamp.lead_end, scratch, &message,
                        &message_length);
             if (memo == NULL && (memo = memo_new()) == NULL) {
+                need_gil();
                 PyErr_NoMemory();
                 failed = 1;
                 break;
@@ -3121,6 +3165,7 @@ static PyObject *scan_block(PyObject *module, PyObject *args, PyObject *kwargs) 
                                               &template_length);
             if (template_count(&templates, level, template, template_length, offset,
                                stamp.has_stamp) < 0) {
+                need_gil();
                 PyErr_NoMemory();
                 failed = 1;
                 break;
@@ -3133,6 +3178,8 @@ static PyObject *scan_block(PyObject *module, PyObject *args, PyObject *kwargs) 
         }
         line = newline + 1;
     }
+    need_gil();
+    scanning_gil = outer;
     if (!failed && next_override < override_count) {
         PyErr_Format(PyExc_ValueError, "override offset %zd is not a line start",
                      override_at[next_override]);
@@ -3155,19 +3202,19 @@ static PyObject *scan_block(PyObject *module, PyObject *args, PyObject *kwargs) 
 
 done:
     if (table.items) table_free(&table);
-    PyMem_Free(decisions.items);
+    PyMem_RawFree(decisions.items);
     index_free(&decisions.index);
-    PyMem_Free(hours.items);
-    PyMem_Free(hours.cache_key);
-    PyMem_Free(hours.cache_at);
+    PyMem_RawFree(hours.items);
+    PyMem_RawFree(hours.cache_key);
+    PyMem_RawFree(hours.cache_at);
     index_free(&hours.index);
-    PyMem_Free(templates.items);
-    PyMem_Free(templates.arena);
+    PyMem_RawFree(templates.items);
+    PyMem_RawFree(templates.arena);
     index_free(&templates.index);
-    PyMem_Free(scratch);
-    PyMem_Free(memo);
-    PyMem_Free(override_at);
-    PyMem_Free(override_level);
+    PyMem_RawFree(scratch);
+    PyMem_RawFree(memo);
+    PyMem_RawFree(override_at);
+    PyMem_RawFree(override_level);
     Py_XDECREF(others);
     PyBuffer_Release(&view);
     return result;

@@ -182,15 +182,59 @@ def test_metric_cap_across_blocks_matches_the_reference(
     assert scan_file(str(path), config) == reference_scan(str(path), config)
 
 
-def test_long_numbers_and_overflowing_sums_stay_exact(tmp_path):
+@pytest.mark.parametrize("copies", [400, 4000])  # 4000: blocks over RELEASE_BYTES (no GIL)
+def test_long_numbers_and_overflowing_sums_stay_exact(tmp_path, copies):
+    """Every way the C pass calls back into Python (numbers left to Python, ints past 128 bits,
+    sketch indexes of |x| >= 2**53, the admit filter, templates of error lines) while it holds the
+    GIL (short blocks) and while it took it back for the call (blocks of 64 KiB or more)."""
     biggest = 10**18 - 1  # the largest value the C path keeps in int64
-    lines = [f"v={biggest} w=-{biggest} d=0.{'9' * 17} e={'9' * 19} f=1.{'0' * 17}1" for _ in range(400)]
+    lines = [f"ERROR v={biggest} w=-{biggest} d=0.{'9' * 17} e={'9' * 19} f=1.{'0' * 17}1 "
+             f"pid={n} x{n % 97}=1" for n in range(copies)]
     lines += ["v=-1 w=5 d=-99999999999999999.9 e=-1e30 f=+.5 g=1.5E-3"]
     path = tmp_path / "big.log"
     path.write_bytes("\n".join(lines).encode())
-    summary = scan_file(str(path), ScanConfig())
-    assert summary == reference_scan(str(path), ScanConfig())
-    assert summary.metrics["v"].total_sq == 400 * biggest**2 + 1  # > 2**127: spilled to Python
+    config = ScanConfig(metric_exclude=("x1*",))
+    summary = scan_file(str(path), config)
+    assert summary == reference_scan(str(path), config)
+    assert summary.metrics["v"].total_sq == copies * biggest**2 + 1  # > 2**127: spilled to Python
+    assert "x2" in summary.metrics and "x10" not in summary.metrics and "pid" not in summary.metrics
+
+
+@needs_c
+def test_the_c_pass_lets_other_threads_run_on_a_big_block():
+    """On a block of 64 KiB or more scan_block runs without the GIL: a thread that only needs
+    the GIL gets it meanwhile. The admit callback (called with the GIL taken back, at each new
+    key) reads how far that thread got; the interpreter would not switch by itself in between
+    (the switch interval is set beyond the test), so with the GIL held throughout it never
+    gets further."""
+    import threading
+
+    keys = 32
+    filler = b"Nov 27 02:00:00 node07 api[42]: INFO handled path=/v1/x\n" * 8000  # ~450 KB
+    block = b"".join(b"k%d=1\n" % k + filler for k in range(keys))
+    progress, seen, stop = [0], [], threading.Event()
+
+    def spin() -> None:
+        while not stop.is_set():
+            progress[0] += 1
+            os.sched_yield()  # (gives up the GIL: the scanning thread takes it back at once)
+
+    def admit(key: bytes) -> bool:
+        seen.append(progress[0])
+        return True
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1000.0)
+    spinner = threading.Thread(target=spin, daemon=True)
+    try:
+        spinner.start()
+        native.scan_block(block, True, None, 100, (2026, 11, 27, 0, 0, 0), -1, None, admit, True)
+    finally:
+        stop.set()
+        sys.setswitchinterval(interval)
+        spinner.join(60)
+    assert len(seen) == keys
+    assert seen[-1] > seen[0], seen  # it ran between two admit calls
 
 
 @settings(max_examples=60, deadline=None,
