@@ -17,6 +17,9 @@ MAX_WALK_DEPTH = 1000  # directories deeper than this below their root are repor
 # faster than 1 MiB (2026-12-02), 4 MiB 3% faster than 2 MiB, 8 MiB no faster than 4 (2026-12-03,
 # interleaved A/B of scan_file on the benchmark's 16 files).
 CHUNK_SIZE = 4 * 1024 * 1024
+# A compressed file at least this big is inflated by a thread one chunk ahead of the scan
+# (readers.ReadAhead); below it the thread costs more than it saves.
+READ_AHEAD_MIN_BYTES = 256 * 1024
 MAX_LINE_BYTES = 1024 * 1024  # longer lines are counted as over-long and not held in memory
 BINARY_SNIFF_BYTES = 64 * 1024  # a NUL in these first bytes marks a file as binary
 SPLIT_MIN_BYTES = 256 * 1024 * 1024  # plain files larger than this are split into byte ranges

@@ -244,6 +244,98 @@ class _LimitedStream:
         self.close()
 
 
+class ReadAhead:
+    """Reads a decompressing stream one thread ahead of its reader.
+
+    A thread inflates the next ``chunk_size`` bytes while the reader scans the last ones (the C
+    scanner and the decompressors run without the GIL), so a compressed file takes about the
+    longer of the two instead of their sum. At most ``depth`` chunks wait, so memory stays
+    bounded. What the stream raises is raised by the reader's read at that point of the data,
+    after everything before it. ``close`` stops the thread, then closes the stream.
+    """
+
+    def __init__(self, stream, chunk_size: int, depth: int = 2) -> None:
+        import queue
+        import threading
+
+        self.stream = stream
+        self.chunk_size = chunk_size
+        self._queue: queue.Queue = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._pending = memoryview(b"")
+        self._ended = False
+        self._error: BaseException | None = None  # raised by every read from its point on
+        self._thread = threading.Thread(target=self._fill, name="logcrunch-read-ahead",
+                                        daemon=True)
+        self._thread.start()
+
+    def _fill(self) -> None:
+        while not self._stop.is_set():
+            try:
+                data = self.stream.read(self.chunk_size)
+            except BaseException as exc:  # handed to the reader, raised at this point
+                self._put(exc)
+                return
+            self._put(data)
+            if not data:
+                return
+
+    def _put(self, item) -> None:
+        import queue
+
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.5)  # (wakes to see a close)
+                return
+            except queue.Full:
+                continue
+
+    def readinto(self, buffer) -> int:
+        view = memoryview(buffer).cast("B")
+        if not self._pending and not self._next():
+            return 0
+        count = min(len(view), len(self._pending))
+        view[:count] = self._pending[:count]
+        self._pending = self._pending[count:]
+        return count
+
+    def read(self, count: int = -1) -> bytes:
+        """Up to ``count`` bytes (all with -1) of one chunk: a short read, never one that
+        takes bytes and then raises (the error comes at the next read)."""
+        if count == 0 or (not self._pending and not self._next()):
+            return b""
+        take = len(self._pending) if count < 0 else min(count, len(self._pending))
+        data = bytes(self._pending[:take])
+        self._pending = self._pending[take:]
+        return data
+
+    def _next(self) -> bool:
+        """Wait for the next chunk; False at the end of the stream."""
+        if self._error is not None:
+            raise self._error
+        if self._ended:
+            return False
+        item = self._queue.get()
+        if isinstance(item, BaseException):
+            self._error = item
+            raise item
+        if not item:
+            self._ended = True
+            return False
+        self._pending = memoryview(item)
+        return True
+
+    def close(self) -> None:
+        self._stop.set()
+        while True:  # (a thread waiting to put sees the stop within its timeout)
+            try:
+                self._queue.get_nowait()
+            except Exception:
+                break
+        self._thread.join(60)
+        self.stream.close()
+
+
 class _ZstdReader:
     """Reads concatenated zstd frames and, unlike zstandard's stream_reader, reports a stream
     that ends inside a frame (a truncated file) with EOFError instead of a silent short read.

@@ -72,6 +72,7 @@ from logcrunch.patterns import LazyPattern
 from logcrunch.readers import (
     MAGIC_BYTES,
     BoundedReader,
+    ReadAhead,
     ReadError,
     decompressing,
     decompression_errors,
@@ -353,6 +354,10 @@ def _scan_opened(path, raw, config: ScanConfig, start: int, end: int | None,
         if compression is not None:
             limit = max(defaults.EXPANSION_FLOOR_BYTES, config.max_expansion * size)
             stream = decompressing(source, compression, limit, config.max_expansion)
+            if size >= defaults.READ_AHEAD_MIN_BYTES:  # (a thread costs more on small files)
+                if counter is not None:  # the thread reads from now on (the whole file is the
+                    counter.follow(source, 0)  # range): progress counts it from the start
+                stream = ReadAhead(stream, config.chunk_size)
         ends: list[int] = []
         summary = _scan_stream(path, stream, size, clock, config, start, end, make_scanner,
                                lambda: counter.follow(source, start) if counter else None,
