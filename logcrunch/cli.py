@@ -467,10 +467,10 @@ def run(roots, processes, out_dir, quiet, **kw):
     workers = LocalWorkers(processes)
     workers.fork()
     try:
-        _setup_logging(quiet)
-        spec = _job_spec(_head_options(roots, kw, ("127.0.0.1", 0)), out_dir, kw)
         from logcrunch.authkey import ephemeral_key
 
+        _setup_logging(quiet)
+        spec = _job_spec(_head_options(roots, kw, ("127.0.0.1", 0)), out_dir, kw)
         _run_head(spec, ephemeral_key(), quiet, local_processes=processes,
                   local_workers=workers)
     finally:

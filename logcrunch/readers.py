@@ -14,7 +14,9 @@ from __future__ import annotations
 import errno
 import importlib
 import os
+import queue
 import stat
+import threading
 import zlib
 from typing import BinaryIO
 
@@ -255,9 +257,6 @@ class ReadAhead:
     """
 
     def __init__(self, stream, chunk_size: int, depth: int = 2) -> None:
-        import queue
-        import threading
-
         self.stream = stream
         self.chunk_size = chunk_size
         self._queue: queue.Queue = queue.Queue(maxsize=depth)
@@ -281,8 +280,6 @@ class ReadAhead:
                 return
 
     def _put(self, item) -> None:
-        import queue
-
         while not self._stop.is_set():
             try:
                 self._queue.put(item, timeout=0.5)  # (wakes to see a close)
@@ -330,7 +327,7 @@ class ReadAhead:
         while True:  # (a thread waiting to put sees the stop within its timeout)
             try:
                 self._queue.get_nowait()
-            except Exception:
+            except queue.Empty:
                 break
         self._thread.join(60)
         self.stream.close()
