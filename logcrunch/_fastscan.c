@@ -64,12 +64,19 @@ typedef unsigned char uchar;
 
 #define RELEASE_BYTES 65536 /* shorter blocks keep the GIL: releasing costs more than it gives */
 
-/* The GIL of a running scan_block: state is the saved thread state while it runs without it. */
+/* The GIL of a running scan_block: state is the saved thread state while it runs without it;
+ * taken counts the need_gil calls that took it back. */
 typedef struct {
     PyThreadState *state;
+    Py_ssize_t taken;
 } Gil;
 
-static __thread Gil *scanning_gil = NULL; /* this thread's running scan_block's, if any */
+/* This thread's running scan_block's, if any. (Thread-local: C calls nest on each OS thread;
+ * green threads switching inside an admit callback would break that, and nothing here runs
+ * under them.) */
+static __thread Gil *scanning_gil = NULL;
+
+static Py_ssize_t GIL_RELEASES = 0; /* how often scan_block let the GIL go (counted holding it) */
 
 /* Take the GIL back if this thread's scan_block let it go (a no-op otherwise): call it before
  * any Python API call that scan_block's loop can reach. */
@@ -78,6 +85,7 @@ static void need_gil(void) {
     if (gil != NULL && gil->state != NULL) {
         PyEval_RestoreThread(gil->state);
         gil->state = NULL;
+        gil->taken++;
     }
 }
 
@@ -3088,12 +3096,26 @@ static PyObject *scan_block(PyObject *module, PyObject *args, PyObject *kwargs) 
     /* Without the GIL from here to the end of the loop (see need_gil). The block is the caller's
      * buffer, held by view; another thread changing its bytes meanwhile changes only what is
      * counted. */
-    Gil gil = {NULL};
+    Gil gil = {NULL, 0};
     Gil *outer = scanning_gil; /* (admit may call scan_block: each call has its own) */
     scanning_gil = &gil;
     int release = view.len >= RELEASE_BYTES;
+    /* Once a Python call took the GIL back, it is kept for the next RELEASE_BYTES: lines that
+     * each call into Python (numbers left to it, new keys for admit) would otherwise wait, at
+     * every line, for whichever thread got the GIL meanwhile (up to the 5 ms switch interval). */
+    const uchar *hold_until = data;
+    Py_ssize_t taken = 0;
     while (line < data_end) {
-        if (release && gil.state == NULL) gil.state = PyEval_SaveThread();
+        if (release && gil.state == NULL) {
+            if (gil.taken != taken) {
+                taken = gil.taken;
+                hold_until = line + RELEASE_BYTES;
+            }
+            if (line >= hold_until) {
+                GIL_RELEASES++;
+                gil.state = PyEval_SaveThread();
+            }
+        }
         const uchar *newline = memchr(line, '\n', data_end - line);
         if (newline == NULL) newline = data_end; /* callers pass whole lines; be safe anyway */
         Py_ssize_t length = newline - line;
@@ -3220,7 +3242,13 @@ done:
     return result;
 }
 
+static PyObject *gil_releases(PyObject *module, PyObject *unused) {
+    return PyLong_FromSsize_t(GIL_RELEASES);
+}
+
 static PyMethodDef methods[] = {
+    {"gil_releases", gil_releases, METH_NOARGS,
+     "gil_releases() -> int: how often scan_block has let the GIL go in this process (tests)."},
     {"scan_block", (PyCFunction)(void (*)(void))scan_block, METH_VARARGS | METH_KEYWORDS,
      scan_block_doc},
     {"merge_buckets", merge_buckets, METH_VARARGS,

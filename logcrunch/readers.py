@@ -251,12 +251,14 @@ class ReadAhead:
 
     A thread inflates the next ``chunk_size`` bytes while the reader scans the last ones (the C
     scanner and the decompressors run without the GIL), so a compressed file takes about the
-    longer of the two instead of their sum. At most ``depth`` chunks wait, so memory stays
-    bounded. What the stream raises is raised by the reader's read at that point of the data,
-    after everything before it. ``close`` stops the thread, then closes the stream.
+    longer of the two instead of their sum. Memory stays bounded: at most ``depth`` chunks
+    wait, besides the one being inflated and the one being read (3 chunks of 4 MiB by default).
+    What the stream raises is raised by the reader's read at that point of the data, after
+    everything before it. ``close`` stops the thread, then closes the stream; reads after it
+    raise ValueError. A thread that cannot start raises RuntimeError (the caller reads without).
     """
 
-    def __init__(self, stream, chunk_size: int, depth: int = 2) -> None:
+    def __init__(self, stream, chunk_size: int, depth: int = 1) -> None:
         self.stream = stream
         self.chunk_size = chunk_size
         self._queue: queue.Queue = queue.Queue(maxsize=depth)
@@ -264,9 +266,14 @@ class ReadAhead:
         self._pending = memoryview(b"")
         self._ended = False
         self._error: BaseException | None = None  # raised by every read from its point on
+        self._closed = False
         self._thread = threading.Thread(target=self._fill, name="logcrunch-read-ahead",
                                         daemon=True)
-        self._thread.start()
+        try:
+            self._thread.start()
+        except BaseException:
+            self._stop.set()  # (started after all, then interrupted: it leaves at once)
+            raise
 
     def _fill(self) -> None:
         while not self._stop.is_set():
@@ -289,6 +296,8 @@ class ReadAhead:
 
     def readinto(self, buffer) -> int:
         view = memoryview(buffer).cast("B")
+        if self._closed:
+            raise ValueError("read of a closed ReadAhead")
         if not self._pending and not self._next():
             return 0
         count = min(len(view), len(self._pending))
@@ -299,6 +308,8 @@ class ReadAhead:
     def read(self, count: int = -1) -> bytes:
         """Up to ``count`` bytes (all with -1) of one chunk: a short read, never one that
         takes bytes and then raises (the error comes at the next read)."""
+        if self._closed:
+            raise ValueError("read of a closed ReadAhead")
         if count == 0 or (not self._pending and not self._next()):
             return b""
         take = len(self._pending) if count < 0 else min(count, len(self._pending))
@@ -323,14 +334,19 @@ class ReadAhead:
         return True
 
     def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
         self._stop.set()
         while True:  # (a thread waiting to put sees the stop within its timeout)
             try:
                 self._queue.get_nowait()
             except queue.Empty:
                 break
+        self._pending = memoryview(b"")
         self._thread.join(60)
-        self.stream.close()
+        if not self._thread.is_alive():  # else a read is stuck: the stream is left to it (the
+            self.stream.close()  # worker's --file-timeout ends such a process)
 
 
 class _ZstdReader:

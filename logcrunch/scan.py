@@ -357,7 +357,10 @@ def _scan_opened(path, raw, config: ScanConfig, start: int, end: int | None,
             if size >= defaults.READ_AHEAD_MIN_BYTES:  # (a thread costs more on small files)
                 if counter is not None:  # the thread reads from now on (the whole file is the
                     counter.follow(source, 0)  # range): progress counts it from the start
-                stream = ReadAhead(stream, config.chunk_size)
+                try:
+                    stream = ReadAhead(stream, config.chunk_size)
+                except RuntimeError:  # no thread to be had (a limit on threads): read without
+                    pass
         ends: list[int] = []
         summary = _scan_stream(path, stream, size, clock, config, start, end, make_scanner,
                                lambda: counter.follow(source, start) if counter else None,

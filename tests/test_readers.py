@@ -146,3 +146,31 @@ def test_read_ahead_reads_a_gzip_member_stream_like_the_file_object():
         assert _drain(ahead, [5000, 123]) == data * 2
     finally:
         ahead.close()
+
+
+def test_a_read_after_close_is_an_error_not_a_hang():
+    ahead = ReadAhead(_Chunky(b"y" * 10_000, 1000), 1000)
+    assert ahead.read(5) == b"yyyyy"
+    ahead.close()
+    ahead.close()  # (idempotent)
+    for read in (lambda: ahead.read(5), lambda: ahead.readinto(bytearray(5))):
+        with pytest.raises(ValueError, match="closed"):
+            read()
+
+
+def test_without_a_thread_to_be_had_a_big_compressed_file_is_read_without(tmp_path, monkeypatch):
+    """A process at its limit of threads: the file is scanned all the same, inflating as it
+    reads."""
+    data = _log(30_000)
+    packed = b""
+    while len(packed) < defaults.READ_AHEAD_MIN_BYTES:
+        packed += gzip.compress(data)
+    path = tmp_path / "app.log.gz"
+    path.write_bytes(packed)
+    expected = scan_file(str(path), ScanConfig())
+
+    def refuse(self):
+        raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(threading.Thread, "start", refuse)
+    assert scan_file(str(path), ScanConfig()) == expected
