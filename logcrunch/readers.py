@@ -306,8 +306,8 @@ class ReadAhead:
         return count
 
     def read(self, count: int = -1) -> bytes:
-        """Up to ``count`` bytes (all with -1) of one chunk: a short read, never one that
-        takes bytes and then raises (the error comes at the next read)."""
+        """Up to ``count`` bytes (with -1: the rest of a chunk) from one chunk: reads may be
+        short, and never take bytes and then raise (the error comes at the next read)."""
         if self._closed:
             raise ValueError("read of a closed ReadAhead")
         if count == 0 or (not self._pending and not self._next()):
