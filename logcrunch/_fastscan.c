@@ -31,7 +31,7 @@
  * reading the next block of the file, runs meanwhile). What it allocates it allocates with the
  * PyMem_Raw functions; every Python call inside the loop (admit, numbers left to Python, ints
  * past 128 bits, errors) first takes the GIL back with need_gil(), and the loop lets it go again
- * at the next line.
+ * once it has scanned RELEASE_BYTES more.
  */
 #define PY_SSIZE_T_CLEAN
 #if defined(__SSE2__)
@@ -3103,15 +3103,14 @@ static PyObject *scan_block(PyObject *module, PyObject *args, PyObject *kwargs) 
     /* Once a Python call took the GIL back, it is kept for the next RELEASE_BYTES: lines that
      * each call into Python (numbers left to it, new keys for admit) would otherwise wait, at
      * every line, for whichever thread got the GIL meanwhile (up to the 5 ms switch interval). */
-    const uchar *hold_until = data;
-    Py_ssize_t taken = 0;
+    Py_ssize_t hold_until = 0, taken = 0; /* (an offset into the block) */
     while (line < data_end) {
         if (release && gil.state == NULL) {
             if (gil.taken != taken) {
                 taken = gil.taken;
-                hold_until = line + RELEASE_BYTES;
+                hold_until = (line - data) + RELEASE_BYTES;
             }
-            if (line >= hold_until) {
+            if (line - data >= hold_until) {
                 GIL_RELEASES++;
                 gil.state = PyEval_SaveThread();
             }
