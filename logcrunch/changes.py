@@ -50,9 +50,6 @@ TOTAL_NAMES = (("", "lines"), ("error", "error_lines"), ("warn", "warn_lines"))
 
 NEW, UP, DOWN, GONE = "new", "up", "down", "gone"
 
-DEFAULT_BASELINE_RUNS = defaults.CHANGE_BASELINE_RUNS
-DEFAULT_RATIO = defaults.CHANGE_RATIO
-DEFAULT_MIN_LINES = defaults.CHANGE_MIN_LINES
 
 _KIND_ORDER = {TOTAL: 0, TEMPLATE: 1, REST: 2}
 
@@ -85,9 +82,9 @@ class ChangeOptions:
     """How a run is compared with the runs before it (--baseline, --change-ratio,
     --change-min-lines). Not part of a run's identity: changing them changes no comparable run."""
 
-    baseline_runs: int = DEFAULT_BASELINE_RUNS
-    ratio: float = DEFAULT_RATIO
-    min_lines: int = DEFAULT_MIN_LINES
+    baseline_runs: int = defaults.CHANGE_BASELINE_RUNS
+    ratio: float = defaults.CHANGE_RATIO
+    min_lines: int = defaults.CHANGE_MIN_LINES
 
     def validate(self) -> None:
         if self.baseline_runs < 0:
@@ -135,8 +132,8 @@ def classify(kind: str, tonight: int, past: list[int], baseline: Fraction, ratio
     return ""
 
 
-def compare(tonight: Aggregates, baselines: list[Aggregates], ratio: float = DEFAULT_RATIO,
-            min_lines: int = DEFAULT_MIN_LINES) -> list[ChangeRow]:
+def compare(tonight: Aggregates, baselines: list[Aggregates], ratio: float = defaults.CHANGE_RATIO,
+            min_lines: int = defaults.CHANGE_MIN_LINES) -> list[ChangeRow]:
     """The changed rows of tonight against the baseline runs, in changes.csv's order."""
     if not baselines:
         return []

@@ -53,11 +53,6 @@ from logcrunch.summary import STATUS_FAILED
 
 log = logging.getLogger(__name__)
 
-ENGINE_BASEMANAGER = defaults.ENGINE_BASEMANAGER
-ENGINE_DASK = defaults.ENGINE_DASK
-ENGINES = defaults.ENGINES
-
-
 
 @dataclass
 class JobSpec:
@@ -76,14 +71,14 @@ class JobSpec:
     html: bool = True  # report.html beside the CSVs (--no-html: none, and an old one removed)
     # Who scans: "basemanager" (the head serves `logcrunch work` over TCP) or "dask" (futures
     # on the Dask scheduler at ``scheduler``; see logcrunch.dask_engine).
-    engine: str = ENGINE_BASEMANAGER
+    engine: str = defaults.ENGINE_BASEMANAGER
     scheduler: str = ""
 
     def validate(self) -> None:
         self.head.validate()
-        if self.engine not in ENGINES:
-            raise ValueError(f"--engine must be one of {', '.join(ENGINES)}")
-        if self.engine == ENGINE_DASK and not self.scheduler:
+        if self.engine not in defaults.ENGINES:
+            raise ValueError(f"--engine must be one of {', '.join(defaults.ENGINES)}")
+        if self.engine == defaults.ENGINE_DASK and not self.scheduler:
             raise ValueError("--engine dask needs the scheduler's address: --scheduler "
                              "tcp://HOST:8786 (or $LOGCRUNCH_SCHEDULER)")
         self.changes.validate()
@@ -269,7 +264,7 @@ def _run_locked(spec: JobSpec, out_dir: str, db: StateDB, authkey: bytes,
 def _dispatcher(spec: JobSpec, authkey: bytes, local_processes: int | None,
                 local_workers: LocalWorkers | None = None) -> Dispatcher:
     """What gets the run's tasks scanned (logcrunch.dispatch), bound or connected."""
-    if spec.engine == ENGINE_DASK:
+    if spec.engine == defaults.ENGINE_DASK:
         from logcrunch.dask_engine import DaskDispatcher  # imports dask only when asked for
 
         dispatcher = DaskDispatcher(spec.scheduler, spec.head.worker_timeout)

@@ -39,8 +39,6 @@ from logcrunch.sketch import Sketch
 from logcrunch.summary import STATUS_FAILED, FileSummary, Metric, Number, hour_of
 
 SCHEMA_VERSION = 5
-DEFAULT_STATE_PATH = defaults.DEFAULT_STATE_PATH
-STATE_ENV = defaults.STATE_ENV
 
 RUNNING = "running"
 FINISHED_OK = "ok"
@@ -192,7 +190,7 @@ def _is_write_failure(exc: sqlite3.Error) -> bool:
 
 
 def default_state_path() -> str:
-    return os.path.expanduser(os.environ.get(STATE_ENV) or DEFAULT_STATE_PATH)
+    return os.path.expanduser(os.environ.get(defaults.STATE_ENV) or defaults.DEFAULT_STATE_PATH)
 
 
 # ----- lock ----------------------------------------------------------------------------------
@@ -538,7 +536,7 @@ class StateDB:
     def __init__(self, path: str, create: bool = True) -> None:
         self.path = path
         if not create and not os.path.exists(path):
-            raise StateError(f"no state database at {path}; check --state / ${STATE_ENV}")
+            raise StateError(f"no state database at {path}; check --state / ${defaults.STATE_ENV}")
         try:
             os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         except OSError as exc:
