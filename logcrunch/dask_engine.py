@@ -48,7 +48,6 @@ import queue
 import select
 import signal
 import struct
-import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -57,9 +56,7 @@ from typing import Any
 
 from logcrunch import dask_helper, faults, validation, wire
 from logcrunch.broker import Broker, JobInfo, Task
-from logcrunch.confine import ReadPolicy, open_confined
 from logcrunch.dispatch import EngineUnavailable
-from logcrunch.scan import ScanConfig, scan_file
 from logcrunch.summary import FileSummary
 from logcrunch.worker import WorkerOptions, WorkerProcess, die_with_parent
 
@@ -218,24 +215,6 @@ class _HelperChild:
     def close(self) -> None:
         self.lease.close()
         os.close(self.frames_fd)
-
-
-_warmed: list[bool] = []
-
-
-def _warm_up(scan_config: ScanConfig) -> None:
-    """Once per helper process, scan a file of our own before any fork: what the first scan of
-    a process loads (the C scanner, the openat2 call) is then loaded once instead of in every
-    child (it cost ~13 ms a lease)."""
-    if _warmed:
-        return
-    _warmed.append(True)
-    with tempfile.TemporaryDirectory(prefix="logcrunch-warm-up.") as directory:
-        path = os.path.join(directory, "warm-up.log")
-        with open(path, "w") as fp:
-            fp.write("Nov 27 02:00:01 host app[1]: ERROR warm-up latency_ms=1\n")
-        policy = ReadPolicy.for_job((), ((directory, os.stat(directory).st_dev),), False)
-        scan_file(path, scan_config, opener=lambda name: open_confined(name, policy))
 
 
 def child_main(write_fd: int, request: bytes) -> None:

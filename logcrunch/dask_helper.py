@@ -170,10 +170,10 @@ def serve(control_fd: int, lifeline_fd: int) -> None:
     signal.set_wakeup_fd(wake_write)
     signal.signal(signal.SIGCHLD, lambda *_: None)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the Dask worker decides on Ctrl-C
-    from logcrunch import dask_engine
     from logcrunch.scan import ScanConfig
+    from logcrunch.worker import warm_up
 
-    dask_engine._warm_up(ScanConfig())
+    warm_up(ScanConfig())
     children: dict[int, socket.socket] = {}  # pid -> its lease socket
     by_socket: dict[socket.socket, int] = {}  # lease sockets whose thread still listens
     selector = selectors.DefaultSelector()  # (epoll: no limit on descriptor numbers)

@@ -158,9 +158,11 @@ def _supervisor_main(processes: int, state_path: str, wake_read: int, wake_write
     signal.signal(signal.SIGINT, signal.default_int_handler)
     # The worker's modules are imported here, not by the head (which never needs them): this
     # process spends them while the head goes on.
-    from logcrunch.worker import WorkerError, WorkerOptions, die_with_parent, run_worker
+    from logcrunch.scan import ScanConfig
+    from logcrunch.worker import WorkerError, WorkerOptions, die_with_parent, run_worker, warm_up
 
     die_with_parent()
+    warm_up(ScanConfig())  # (while the head is still on its way to the first task)
     if state_path:
         _close_inherited(state_path)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")

@@ -835,6 +835,7 @@ class MetricNames:
         self.include = tuple(include)
         self.exclude = tuple(exclude)
         self._cache: dict[str, bool] = {}
+        self._matchers: tuple[Callable[[str], bool], ...] | None = None  # (at the first decision)
 
     @classmethod
     def of(cls, include: tuple[str, ...], exclude: tuple[str, ...]) -> MetricNames:
@@ -860,11 +861,29 @@ class MetricNames:
         return self.admits(key.decode("utf-8", "surrogateescape"))
 
     def _decide(self, name: str) -> bool:
-        if any(fnmatch.fnmatchcase(name, glob) for glob in self.exclude):
+        if self._matchers is None:
+            self._matchers = (any_glob(self.exclude), any_glob(self.include),
+                              any_glob(defaults.IDENTIFIER_METRICS))
+        excluded, included, identifier = self._matchers
+        if excluded(name):
             return False
         if self.include:
-            return any(fnmatch.fnmatchcase(name, glob) for glob in self.include)
-        return not any(fnmatch.fnmatchcase(name, glob) for glob in defaults.IDENTIFIER_METRICS)
+            return included(name)
+        return not identifier(name)
+
+
+def any_glob(globs: tuple[str, ...]) -> Callable[[str], bool]:
+    """Whether a name matches one of ``globs`` (`fnmatch.fnmatchcase`), as one compiled pattern:
+    the 30 default identifier globs compiled one by one were a third of a worker's first file
+    (~5 ms). Each translated glob ends in ``\\Z``, so a match of the alternation is a whole match
+    of one of them."""
+    if not globs:
+        return lambda name: False
+    try:
+        pattern = re.compile("|".join(f"(?:{fnmatch.translate(glob)})" for glob in globs))
+    except re.error:  # (no translation of today's fnmatch fails to combine; one glob at a time)
+        return lambda name: any(fnmatch.fnmatchcase(name, glob) for glob in globs)
+    return lambda name: pattern.match(name) is not None
 
 
 _NO_HOUR_KEY = -1

@@ -27,6 +27,7 @@ import os
 import queue
 import signal
 import socket
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -35,7 +36,7 @@ from dataclasses import dataclass, field
 from logcrunch import defaults, faults, validation
 from logcrunch.broker import JobInfo, Task
 from logcrunch.confine import ReadPolicy, open_confined
-from logcrunch.scan import ReadCounter, scan_file
+from logcrunch.scan import ReadCounter, ScanConfig, scan_file
 from logcrunch.summary import FileSummary
 from logcrunch.transport import (
     CONNECTION_ERRORS,
@@ -702,6 +703,25 @@ def _child_main(options: WorkerOptions, status: _ChildStatus) -> None:
     os._exit(EXIT_CODES[outcome])
 
 
+_warmed: list[bool] = []
+
+
+def warm_up(scan_config: ScanConfig) -> None:
+    """Once per process, scan a file of our own before forking scanning children: what the
+    first scan of a process loads and compiles (the C scanner, the openat2 call, the patterns
+    that sniff a file's format, the metric-name rule) is then done once instead of in every
+    child (~13 ms of a Dask lease; ~7 ms of each local worker's first file)."""
+    if _warmed:
+        return
+    _warmed.append(True)
+    with tempfile.TemporaryDirectory(prefix="logcrunch-warm-up.") as directory:
+        path = os.path.join(directory, "warm-up.log")
+        with open(path, "w") as fp:
+            fp.write("Nov 27 02:00:01 host app[1]: ERROR warm-up latency_ms=1\n")
+        policy = ReadPolicy.for_job((), ((directory, os.stat(directory).st_dev),), False)
+        scan_file(path, scan_config, opener=lambda name: open_confined(name, policy))
+
+
 def encoded_size_bound(summary: FileSummary) -> int:
     """More bytes than ``summary`` takes on the wire (ASCII JSON: a character of a text is at
     most 12 bytes, a surrogate pair's escapes), so batches stay far under the message limit
@@ -755,6 +775,7 @@ class _Node:
         os.set_blocking(self.wake_write, False)
 
     def run(self) -> int:
+        warm_up(ScanConfig())  # here, not in every child (a local run's supervisor did already)
         signals = (signal.SIGTERM, signal.SIGINT)
         previous = {sig: signal.signal(sig, self._on_signal) for sig in signals}
         try:

@@ -789,6 +789,36 @@ def test_files_scanned_under_one_rule_share_its_name_decisions(tmp_path, monkeyp
     assert set(by_rule) == {("latency_*", "uid"), ("bytes",)}
 
 
+_GLOB_TEXT = st.text(alphabet="ab_*?[]!-^\\.Z\n", max_size=8)
+
+
+@settings(max_examples=400, deadline=None)
+@given(globs=st.lists(_GLOB_TEXT, max_size=5), names=st.lists(_GLOB_TEXT, max_size=10))
+def test_the_combined_glob_pattern_matches_what_fnmatchcase_matches(globs, names):
+    import fnmatch
+
+    from logcrunch.scan import any_glob
+
+    matches = any_glob(tuple(globs))
+    for name in names + list(globs):
+        assert matches(name) == any(fnmatch.fnmatchcase(name, glob) for glob in globs)
+
+
+def test_globs_that_do_not_combine_are_matched_one_by_one(monkeypatch):
+    from logcrunch import scan as scan_module
+
+    real = scan_module.re.compile
+
+    def refuse_alternations(pattern, *args):
+        if "|" in pattern:
+            raise scan_module.re.error("no")
+        return real(pattern, *args)
+
+    monkeypatch.setattr(scan_module.re, "compile", refuse_alternations)
+    matches = scan_module.any_glob(("*_id", "pid"))
+    assert matches("user_id") and matches("pid") and not matches("pids")
+
+
 def test_a_number_followed_by_a_comma_or_semicolon_is_a_sample(tmp_path):
     data = b"INFO target=38, rate=200; ratio=0.5,, cut=7,x last=9;\n"
     summary = scan_bytes(tmp_path, data)

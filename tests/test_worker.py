@@ -233,3 +233,35 @@ def test_a_node_whose_processes_keep_dying_gives_up_after_max_restarts(tmp_path,
     assert [event.split(" died ")[1] for event in events] == [
         "(killed by SIGKILL); restarting it", "(killed by SIGKILL); restarting it",
         "(killed by SIGKILL)"]
+
+
+_FIRST_FILE_COMPILES = """
+import re._compiler, sys
+from logcrunch.scan import ScanConfig, scan_file
+from logcrunch.worker import warm_up
+if sys.argv[2] == "warm":
+    warm_up(ScanConfig())
+compiled = []
+real = re._compiler.compile
+re._compiler.compile = lambda *args: compiled.append(args[0]) or real(*args)
+summary = scan_file(sys.argv[1], ScanConfig())
+assert summary.lines == 2 and summary.error_lines == 1, summary
+print(len(compiled))
+"""
+
+
+@pytest.mark.parametrize("warm", [True, False])
+def test_a_warmed_up_process_compiles_nothing_for_its_first_file(tmp_path, warm):
+    # In a fresh interpreter (this one has compiled everything already): what a supervisor's
+    # warm_up leaves to the children it forks. Without it, the first file compiles patterns.
+    import subprocess
+    import sys
+
+    log = tmp_path / "app.log"
+    log.write_bytes(b"Nov 27 03:00:01 node7 api[9]: ERROR request failed latency_ms=12 bytes=7\n"
+                    b"Nov 27 03:00:02 node7 api[9]: INFO request handled latency_ms=3\n")
+    done = subprocess.run([sys.executable, "-c", _FIRST_FILE_COMPILES, str(log),
+                           "warm" if warm else "cold"],
+                          capture_output=True, text=True, timeout=60, check=True)
+    compiled = int(done.stdout)
+    assert (compiled == 0) if warm else (compiled > 0)
