@@ -104,6 +104,22 @@ def build_corpus(root: Path, size_mb: int, copies: int = 0,
     return {"plain": plain, "gz": packed, "big": [big], "scale": scale}
 
 
+def small_files(root: Path, source: Path, count: int, size: int = 20_000) -> tuple[list[Path], int]:
+    """``count`` files of the first whole lines (about ``size`` bytes) of ``source``, 100 to a
+    folder like a night's many small logs (<host>/<app>.log), made once; (paths, lines of one)."""
+    with open(source, "rb") as fp:
+        piece = fp.read(size)
+    piece = piece[: piece.rindex(b"\n") + 1]
+    folder = root / f"small-{count}"
+    paths = [folder / f"h{index // 100:03d}" / f"app{index % 100:02d}.log" for index in range(count)]
+    if not all(path.exists() and path.stat().st_size == len(piece) for path in paths):
+        shutil.rmtree(folder, ignore_errors=True)
+        for path in paths:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(piece)
+    return paths, piece.count(b"\n")
+
+
 def precompile() -> None:
     """Write logcrunch's bytecode cache, as `pip install` does, so no run compiles its sources
     (an editable install under PYTHONDONTWRITEBYTECODE=1 would, every run: ~50 ms)."""
@@ -384,6 +400,8 @@ def main() -> None:
                         help="at least this big, the one-file test (default 2000: the issue's 2 GB)")
     parser.add_argument("--scale-copies", type=int, default=4,
                         help="copies of the corpus for the -j scaling test (0 skips it)")
+    parser.add_argument("--small-files", type=int, default=2000,
+                        help="files of 20 KB for the per-file cost (0 skips it)")
     parser.add_argument("--baseline-tree", metavar="DIR",
                         help="also time -j 1 from another checkout (git archive + its built "
                              "_fastscan*.so), alternated with this tree's runs")
@@ -529,6 +547,26 @@ def main() -> None:
         many_two.note = "agrees" if read_report(command_two) == many else "MISMATCH with -j 1"
         scaling = (label, scale_mb, many_one, many_two)
 
+    per_file = None
+    if args.small_files:  # the per-file cost: a night of many small logs
+        paths, piece_lines = small_files(root, plain[0], args.small_files)
+        warm(paths)
+        small_mb = sum(path.stat().st_size for path in paths) / 1e6
+        tree = paths[0].parent.parent
+        small_label = f"{len(paths)} files of {paths[0].stat().st_size / 1000:.0f} KB"
+        (small_one, command, _), (small_two, command_two, _) = run_interleaved(results, [
+            (f"logcrunch run -j 1 ({small_label})", small_mb,
+             lambda: logcrunch_command(tree, work, "-j", "1")),
+            (f"logcrunch run -j 2 ({small_label})", small_mb,
+             lambda: logcrunch_command(tree, work, "-j", "2")),
+        ], repeat)  # fmt: skip
+        small_report = read_report(command)
+        small_one.note = "agrees" if small_report["lines"] == piece_lines * len(paths) \
+            else f"MISMATCH: {small_report['lines']} lines, not {piece_lines * len(paths)}"
+        small_two.note = "agrees" if read_report(command_two) == small_report \
+            else "MISMATCH with -j 1"
+        per_file = (small_label, len(paths), small_one, small_two)
+
     memory = one_line_memory(work, args.one_line_mib)[1] if args.one_line_mib else None
     alone = scan_alone(plain[0], work, args.baseline_tree)
     shutil.rmtree(work, ignore_errors=True)
@@ -574,6 +612,11 @@ def main() -> None:
         if len(marginal) == 2:
             rows.append(("logcrunch -j 2 / -j 1, throughput without the fixed cost",
                          marginal[2] / marginal[1], "(how the scan itself scales)"))
+    if per_file is not None:
+        small_label, count, small_one, small_two = per_file
+        rows.append((f"{small_label}: -j 1 files/s", count / small_one.wall,
+                     f"{1000 * small_one.wall / count:.2f} ms a file end to end; -j 2: "
+                     f"{count / small_two.wall:.0f} files/s, {small_one.wall / small_two.wall:.2f}x"))
     if gz_zlib is not None:
         rows.insert(7, ("logcrunch .gz: isal / zlib", gz_ours.rate / gz_zlib.rate, ""))
     for name, (nanoseconds, instructions) in alone.items():

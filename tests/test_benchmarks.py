@@ -14,7 +14,8 @@ from tests.helpers import ROOT, child_env
 def test_bench_runs_and_every_contender_agrees(tmp_path):
     result = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "bench.py"), "--size-mb", "2", "--repeat", "1",
-         "--one-line-mib", "2", "--scale-copies", "2", "--big-mb", "5", "--dir", str(tmp_path / "corpus")],
+         "--one-line-mib", "2", "--scale-copies", "2", "--big-mb", "5", "--small-files", "30",
+         "--dir", str(tmp_path / "corpus")],
         capture_output=True, text=True, env=child_env(), timeout=300, check=False)
     assert result.returncode == 0, result.stderr[-3000:]
     table = result.stdout
@@ -22,7 +23,8 @@ def test_bench_runs_and_every_contender_agrees(tmp_path):
     for row in ("| logcrunch run -j 1 | ", "| logcrunch run -j 2 (32 files) | ",
                 "| logcrunch -j 2 / -j 1 (32 files, ", "| logcrunch -j 1 .gz / zcat\\|mawk | ",
                 "file, -j 2 split --split-size", "| logcrunch -j 1 / grep -c | ",
-                "| logcrunch -j 1 .gz / zcat > /dev/null | ", "| scan alone, this tree: ns per byte"):
+                "| logcrunch -j 1 .gz / zcat > /dev/null | ", "| scan alone, this tree: ns per byte",
+                "| logcrunch run -j 2 (30 files of 20 KB) | ", "| 30 files of 20 KB: -j 1 files/s | "):
         assert row in table, table
     assert "lines=1 error_lines=1 long_lines=1" in table
 

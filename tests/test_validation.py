@@ -13,7 +13,7 @@ from logcrunch.broker import Broker, JobInfo, Task
 from logcrunch.channel import PeerMisbehaved
 from logcrunch.scan import ScanConfig
 from logcrunch.sketch import TOP, Sketch, bucket_index
-from logcrunch.summary import FileSummary, Metric
+from logcrunch.summary import OVERFLOW_HOUR, FileSummary, Metric
 
 TASK = Task(1, "/logs/a.log", 1000)
 
@@ -258,3 +258,89 @@ def test_the_hour_check_is_strptimes(year, month, day, hour):
     except ValueError:
         real = False
     assert validation._is_hour(text) == real
+
+
+HOURS = ["2026-11-27T02:00:00Z", "2026-11-27T03:00:00Z", "2026-11-28T23:00:00Z", "", OVERFLOW_HOUR,
+         "2026-11-27T24:00:00Z", "2026-02-30T10:00:00Z", "=1+2", "0999-05-01T10:00:00Z"]
+CELLS = st.one_of(st.integers(-1, 12), st.sampled_from([True, 2.0, "3", None]))
+ROWS = st.one_of(st.lists(st.integers(0, 12), min_size=3, max_size=3),
+                 st.lists(st.integers(-2, 12), min_size=3, max_size=3),
+                 st.lists(CELLS, min_size=0, max_size=4), st.sampled_from([(1, 0, 0), None, "x"]))
+
+
+@settings(max_examples=800, deadline=None)
+@given(st.dictionaries(st.one_of(st.sampled_from(HOURS), st.integers(0, 3)), ROWS, max_size=6),
+       st.booleans(), st.booleans())
+def test_the_timeline_check_answers_as_its_hour_by_hour_reference(timeline, add_up, warm):
+    """`_timeline_problem`'s check of a whole timeline at once says what the loop over its
+    hours (kept as the reference, and as what names a problem) says, with the hours seen
+    before cached or not."""
+    well_formed = [row for row in timeline.values() if type(row) is list and len(row) == 3
+                   and all(type(cell) is int for cell in row)]
+    totals = [sum(row[i] for row in well_formed) for i in range(3)]
+    summary = good_summary(lines=totals[0] + (0 if add_up else 1), error_lines=totals[1],
+                           warn_lines=totals[2], timeline=timeline)
+    validation._good_hours.clear()
+    if warm:
+        validation._timeline_problem(good_summary(timeline={hour: [0, 0, 0] for hour in HOURS[:5]},
+                                                  lines=0, error_lines=0, warn_lines=0))
+    assert validation._timeline_problem(summary) == \
+        validation._timeline_rows_problem(summary, timeline)
+
+
+def test_a_timeline_hour_of_another_type_than_str_is_refused_even_once_its_text_was_seen():
+    class Text(str):
+        pass
+
+    validation._good_hours.add("2026-11-27T02:00:00Z")
+    summary = good_summary(timeline={Text("2026-11-27T02:00:00Z"): [10, 2, 3]})
+    assert "not an hour" in validation.summary_problem(summary, TASK, ScanConfig())
+
+
+@st.composite
+def sketched_metrics(draw):
+    """(count, min, max, [index, count, ...]) of a real metric's sketch, or of one forged from
+    it: buckets swapped, dropped, moved, a count changed, counts shifted from one bucket to
+    another (their sum unchanged), the metric's count changed."""
+    samples = draw(st.lists(st.integers(-10**6, 10**6) | st.sampled_from([0, 1, 2, 3, 10**18]),
+                            min_size=1, max_size=30))
+    metric = Metric.of(samples)
+    flat = list(metric.sketch.pairs())
+    count = metric.count
+    change = draw(st.sampled_from(["none", "none", "swap", "drop", "index", "count", "total",
+                                   "shift"]))
+    buckets = len(flat) // 2
+    at = draw(st.integers(0, buckets - 1))
+    if change == "swap" and buckets > 1:
+        other = (at + 1) % buckets
+        flat[2 * at:2 * at + 2], flat[2 * other:2 * other + 2] = \
+            flat[2 * other:2 * other + 2], flat[2 * at:2 * at + 2]
+    elif change == "drop" and buckets > 1:
+        del flat[2 * at:2 * at + 2]
+    elif change == "index":
+        flat[2 * at] = draw(st.sampled_from([-TOP - 1, TOP + 1, TOP, 0, flat[2 * at] + 1,
+                                             flat[2 * at] - 1]))
+    elif change == "count":
+        flat[2 * at + 1] = draw(st.integers(-2, 3))
+    elif change == "shift" and buckets > 1:  # the counts still add up
+        other = (at + 1) % buckets
+        moved = draw(st.integers(1, 3))
+        flat[2 * at + 1] -= moved
+        flat[2 * other + 1] += moved
+    elif change == "total":
+        count += draw(st.sampled_from([-1, 1]))
+    return max(count, 1), metric.minimum, metric.maximum, flat
+
+
+@settings(max_examples=1500, deadline=None)
+@given(sketched_metrics())
+def test_a_packed_sketch_is_judged_as_the_same_buckets_in_a_dict(drawn):
+    """A sketch as received (packed int64s, checked by a shortcut) gets the verdict and the
+    message of the same buckets held in a dict (checked one rule after the other)."""
+    count, low, high, flat = drawn
+    if len(set(flat[0::2])) != len(flat) // 2:
+        return  # (a dict cannot hold a repeated index)
+    packed = Metric(count, 0, 0, low, high, Sketch.from_flat(flat))
+    held = Metric(count, 0, 0, low, high, Sketch(dict(zip(flat[0::2], flat[1::2], strict=True))))
+    assert type(packed.sketch.pairs()).__name__ == "array"
+    assert validation.sketch_problem(packed) == validation.sketch_problem(held)
