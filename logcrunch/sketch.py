@@ -96,6 +96,31 @@ def representative(index: int) -> Fraction | None:
     return Fraction(numerator if index > 0 else -numerator, denominator)
 
 
+def clamped(estimate: Fraction, minimum, maximum):
+    """``min(max(estimate, minimum), maximum)``, the very object it returns, compared in
+    integers when ``minimum`` and ``maximum`` are ints or Fractions (each of Fraction's
+    comparisons costs about a microsecond; a report makes three per metric row)."""
+    low, high = _exact_parts(minimum), _exact_parts(maximum)
+    if low is None or high is None:
+        return min(max(estimate, minimum), maximum)
+    value, numerator, denominator = estimate, estimate.numerator, estimate.denominator
+    if low[0] * denominator > numerator * low[1]:  # minimum > estimate: max() is minimum
+        value, (numerator, denominator) = minimum, low
+    if high[0] * denominator < numerator * high[1]:  # maximum < value: min() is maximum
+        return maximum
+    return value
+
+
+def _exact_parts(value) -> tuple[int, int] | None:
+    """(numerator, denominator > 0) of an int or a Fraction; None for anything else."""
+    kind = type(value)
+    if kind is int:
+        return value, 1
+    if kind is Fraction:
+        return value.numerator, value.denominator
+    return None
+
+
 def fold(counts: dict[int, int], limit: int) -> dict[int, int]:
     """``counts`` with every index below the ``limit``-th largest folded into it (mutated and
     returned; unchanged when it has at most ``limit`` buckets)."""
@@ -255,5 +280,5 @@ class Sketch:
             if estimate is None:
                 estimates.append(maximum if index > 0 else minimum)
             else:
-                estimates.append(min(max(estimate, minimum), maximum))
+                estimates.append(clamped(estimate, minimum, maximum))
         return estimates

@@ -132,11 +132,18 @@ def format_number(value: Number | None) -> str:
 def scientific(value: Number, digits: int = 17) -> str:
     """``value`` as ``d.ddde+NNN`` with ``digits`` significant digits, rounded half to even,
     computed exactly (the trailing zeros of the mantissa are dropped, as repr(float) does)."""
-    exact = Fraction(value)
-    if exact == 0:
+    kind = type(value)
+    if kind is int:  # (an int or a Fraction as it is: Fraction() and its comparisons cost)
+        numerator, denominator = value, 1
+    elif kind is Fraction:
+        numerator, denominator = value.numerator, value.denominator
+    else:
+        exact = Fraction(value)
+        numerator, denominator = exact.numerator, exact.denominator
+    if numerator == 0:
         return "0.0"
-    sign = "-" if exact < 0 else ""
-    numerator, denominator = abs(exact.numerator), exact.denominator
+    sign = "-" if numerator < 0 else ""
+    numerator = abs(numerator)
     exponent = _decimal_order(numerator, denominator)
     shift = exponent - (digits - 1)
     if shift >= 0:

@@ -254,3 +254,21 @@ def test_a_nearest_rank_is_the_ceiling_of_its_fraction(count, quantile):
     assert sketch.nearest_rank(count, quantile) == max(1, math.ceil(quantile * count))
     assert sketch.nearest_rank(count, int(quantile == 1)) == max(1, math.ceil(int(quantile == 1)
                                                                                * count))
+
+
+EXACT = st.one_of(st.integers(-10**20, 10**20),
+                  st.fractions(max_denominator=10**12).filter(lambda f: abs(f) < 10**20))
+NUMBERS = st.one_of(EXACT, st.sampled_from([0, 1, Fraction(1, 3), -Fraction(7, 2)]),
+                    st.floats(-1e20, 1e20, allow_nan=False), st.booleans())
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.fractions(max_denominator=10**12).filter(lambda f: abs(f) < 10**20), NUMBERS, NUMBERS)
+def test_clamping_an_estimate_returns_what_min_of_max_returns(estimate, minimum, maximum):
+    """The integer comparisons give back the very object min(max(...)) does (ints and
+    Fractions; anything else goes through min and max themselves), also for bounds out of
+    order and equal values."""
+    assert sketch.clamped(estimate, minimum, maximum) is min(max(estimate, minimum), maximum)
+    for low in (estimate, Fraction(estimate.numerator, estimate.denominator)):  # equal, not same
+        assert sketch.clamped(estimate, low, maximum) is min(max(estimate, low), maximum)
+        assert sketch.clamped(estimate, minimum, low) is min(max(estimate, minimum), low)

@@ -211,16 +211,25 @@ def test_format_number_beyond_the_double_range_is_exact_scientific():
     assert format_number(LARGEST) == str(LARGEST)  # ints stay exact whenever str() can
 
 
-@settings(max_examples=500)
-@given(st.integers(1, 10**700), st.integers(1, 10**400), st.booleans())
-def test_scientific_is_correctly_rounded(numerator, denominator, negative):
+@settings(max_examples=1000)
+@given(st.integers(1, 10**700), st.integers(1, 10**400), st.booleans(), st.integers(1, 17),
+       st.sampled_from(["Fraction", "int", "float"]))
+def test_scientific_is_correctly_rounded(numerator, denominator, negative, digits, kind):
+    """To ``digits`` significant digits, half to even, of an exact Fraction, an int or a float
+    (each handed over as it is), as decimal's own division rounds it."""
     from decimal import ROUND_HALF_EVEN, Context, Decimal
 
     value = Fraction(-numerator if negative else numerator, denominator)
-    text = scientific(value)
-    context = Context(prec=17, rounding=ROUND_HALF_EVEN, Emax=10**6, Emin=-10**6)
-    expected = context.divide(Decimal(value.numerator), Decimal(value.denominator))
+    if kind == "int":
+        value = int(value) or 1
+    elif kind == "float":
+        value = float(value) if abs(value) < 10**300 else 1e300
+    text = scientific(value, digits)
+    exact = Fraction(value)
+    context = Context(prec=digits, rounding=ROUND_HALF_EVEN, Emax=10**6, Emin=-10**6)
+    expected = context.divide(Decimal(exact.numerator), Decimal(exact.denominator))
     assert Fraction(text.replace("e", "E")) == Fraction(expected)
+    assert scientific(0 * value, digits) == "0.0"
 
 
 def test_stddev_and_mean_fit_a_double_when_the_variance_does_not():
