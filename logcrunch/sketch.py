@@ -100,7 +100,7 @@ def clamped(estimate: Fraction, minimum, maximum):
     """``min(max(estimate, minimum), maximum)``, the very object it returns, compared in
     integers when ``minimum`` and ``maximum`` are ints or Fractions (each of Fraction's
     comparisons costs about a microsecond; a report makes three per metric row)."""
-    low, high = _exact_parts(minimum), _exact_parts(maximum)
+    low, high = exact_parts(minimum), exact_parts(maximum)
     if low is None or high is None:
         return min(max(estimate, minimum), maximum)
     value, numerator, denominator = estimate, estimate.numerator, estimate.denominator
@@ -111,8 +111,9 @@ def clamped(estimate: Fraction, minimum, maximum):
     return value
 
 
-def _exact_parts(value) -> tuple[int, int] | None:
-    """(numerator, denominator > 0) of an int or a Fraction; None for anything else."""
+def exact_parts(value) -> tuple[int, int] | None:
+    """(numerator, denominator > 0) of an int or a Fraction; None for anything else. Compared
+    cross-multiplied, these spare Fraction's own operators (microseconds each)."""
     kind = type(value)
     if kind is int:
         return value, 1

@@ -18,7 +18,6 @@ import re
 import sys
 from array import array
 from datetime import datetime
-from fractions import Fraction
 from typing import Any
 
 from logcrunch import defaults
@@ -27,7 +26,7 @@ from logcrunch.channel import PeerMisbehaved
 from logcrunch.deltas import FINGERPRINT_CHARS, READ_MODES, is_fingerprint
 from logcrunch.formats import FORMATS
 from logcrunch.scan import ScanConfig
-from logcrunch.sketch import TOP, Sketch, bucket_index
+from logcrunch.sketch import TOP, Sketch, bucket_index, exact_parts
 from logcrunch.summary import (
     OVERFLOW_HOUR,
     STATUS_FAILED,
@@ -372,17 +371,6 @@ _good_names: set[str] = set()
 _DOUBLE_MAX = int(sys.float_info.max)
 
 
-def _parts(value: Any) -> tuple[int, int] | None:
-    """(numerator, denominator > 0) of an exact number; None for anything else. Comparisons
-    below cross-multiply these: Fraction's own operators cost microseconds each."""
-    kind = type(value)
-    if kind is int:
-        return value, 1
-    if kind is Fraction:
-        return value.numerator, value.denominator
-    return None
-
-
 def metric_problem(metric: Any) -> str:
     if type(metric) is not Metric:
         return "not a metric"
@@ -397,7 +385,7 @@ def metric_problem(metric: Any) -> str:
         if square < 0 or not count * low <= total <= count * high:
             return "sum or sum of squares cannot come from samples between min and max"
         return sketch_problem(metric)
-    parts = [_parts(value) for value in values]
+    parts = [exact_parts(value) for value in values]  # (compared cross-multiplied)
     if None in parts:
         return "a value is not an exact number"
     (total, total_d), (square, _square_d), (low, low_d), (high, high_d) = parts
